@@ -1,0 +1,180 @@
+"""The data-quality log, and the profiles the data-quality report shows.
+
+Every row that loading drops, repairs or excludes is recorded here as one :class:`LogEntry`
+(table, rule, action, rows, example ids); reports show the log so nothing is lost silently.
+
+Actions
+-------
+``dropped``   the row is removed because it cannot be used (a defect)
+``repaired``  one or more values in the row were fixed or blanked; the row is kept
+``excluded``  the row is valid but outside the analysis (dated after the period end)
+``removed``   a whole column was removed (personal data)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from crmkit.schema import TABLE_NAMES, TABLES
+
+if TYPE_CHECKING:
+    from crmkit.io import CRMData
+
+ACTIONS = ("dropped", "repaired", "excluded", "removed")
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One rule applied to one table: how many rows it touched, and a few of their ids."""
+
+    table: str
+    rule: str
+    action: str
+    rows: int
+    example_ids: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass
+class QualityLog:
+    """Everything loading did to the data, in the order it did it."""
+
+    entries: list[LogEntry] = field(default_factory=list)
+
+    def add(
+        self,
+        table: str,
+        rule: str,
+        action: str,
+        rows: int,
+        example_ids: list | tuple | pd.Series = (),
+        detail: str = "",
+    ) -> None:
+        """Record a rule that touched ``rows`` rows; nothing is recorded for zero rows."""
+        if action not in ACTIONS:
+            raise ValueError(f"action must be one of {ACTIONS}; got {action!r}")
+        if rows <= 0:
+            return
+        examples = tuple(str(i) for i in list(pd.unique(pd.Series(example_ids)))[:5])
+        self.entries.append(LogEntry(table, rule, action, int(rows), examples, detail))
+
+    def rows(self, action: str) -> int:
+        """Total rows with the given action."""
+        return sum(e.rows for e in self.entries if e.action == action)
+
+    @property
+    def rows_dropped(self) -> int:
+        return self.rows("dropped")
+
+    @property
+    def rows_repaired(self) -> int:
+        return self.rows("repaired")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per log entry: table, rule, action, rows, example_ids, detail."""
+        columns = ["table", "rule", "action", "rows", "example_ids", "detail"]
+        records = [
+            {**asdict(e), "example_ids": ", ".join(e.example_ids)} for e in self.entries
+        ]
+        return pd.DataFrame.from_records(records, columns=columns)
+
+    def issues(self) -> list[dict]:
+        """Defects only (dropped or repaired rows), as JSON-ready ``{table, rule, rows}``."""
+        return [
+            {"table": e.table, "rule": e.rule, "action": e.action, "rows": e.rows}
+            for e in self.entries
+            if e.action in ("dropped", "repaired")
+        ]
+
+
+def table_overview(unit: CRMData) -> pd.DataFrame:
+    """One row per contract table: rows this period and before, date coverage and freshness.
+
+    ``days_stale`` is the number of days between the latest record and the period end: a
+    table that stopped being updated shows a large number here.
+    """
+    period = unit.period
+    records = []
+    for name in TABLE_NAMES:
+        spec = TABLES[name]
+        if not unit.has(name):
+            records.append({"table": name, "provided": False})
+            continue
+        table = unit[name]
+        dates = table[spec.date] if spec.date else pd.Series(dtype="datetime64[ns]")
+        latest = dates.max()
+        records.append(
+            {
+                "table": name,
+                "provided": True,
+                "rows_to_period_end": len(table),
+                "rows_in_period": len(unit.in_period(name)),
+                "rows_previous_period": len(unit.in_period(name, previous=True)),
+                "first_date": dates.min(),
+                "last_date": latest,
+                "days_stale": (pd.Timestamp(period.end) - latest).days
+                if pd.notna(latest)
+                else pd.NA,
+                "columns": table.shape[1],
+            }
+        )
+    columns = [
+        "table",
+        "provided",
+        "rows_to_period_end",
+        "rows_in_period",
+        "rows_previous_period",
+        "first_date",
+        "last_date",
+        "days_stale",
+        "columns",
+    ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def missing_values(unit: CRMData) -> pd.DataFrame:
+    """One row per (table, column) with at least one missing value: count and share."""
+    records = []
+    for name, table in unit.tables.items():
+        counts = table.isna().sum()
+        for column, missing in counts[counts > 0].items():
+            records.append(
+                {
+                    "table": name,
+                    "column": column,
+                    "missing": int(missing),
+                    "share": missing / len(table),
+                    "required": column in TABLES[name].required_columns,
+                }
+            )
+    columns = ["table", "column", "missing", "share", "required"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.sort_values(["share", "table"], ascending=[False, True], ignore_index=True)
+
+
+def monthly_volume(unit: CRMData, *, months: int = 24) -> pd.DataFrame:
+    """Rows per table per calendar month over the last ``months`` months to the period end.
+
+    One row per (table, month); months without rows are present with ``rows = 0`` so a gap in
+    a feed shows as a drop to zero rather than a missing point.
+    """
+    end = pd.Timestamp(unit.period.end).to_period("M")
+    month_index = pd.period_range(end - (months - 1), end, freq="M")
+    frames = []
+    for name, table in unit.tables.items():
+        spec = TABLES[name]
+        if not spec.date or table.empty:
+            continue
+        counts = table[spec.date].dt.to_period("M").value_counts()
+        counts = counts.reindex(month_index, fill_value=0)
+        frames.append(
+            pd.DataFrame(
+                {"table": name, "month": month_index.to_timestamp(), "rows": counts.to_numpy()}
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["table", "month", "rows"])
+    return pd.concat(frames, ignore_index=True)
