@@ -1,0 +1,109 @@
+"""Presentation helpers for notebooks: readable tables, findings text and published results.
+
+These format and display; they compute nothing that needs testing beyond formatting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RESULTS_MIMETYPE = "application/vnd.crmkit.results+json"
+
+
+def pct(value: float, digits: int = 1) -> str:
+    """``0.1234`` → ``'12.3%'``; missing → ``'–'``."""
+    return "–" if value is None or pd.isna(value) else f"{value * 100:.{digits}f}%"
+
+
+def money(value: float, currency: str = "", digits: int = 0) -> str:
+    """``1234.5`` → ``'1,235 CNY'``."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:,.{digits}f}" + (f" {currency}" if currency else "")
+
+
+def num(value: float, digits: int = 0) -> str:
+    """``12345`` → ``'12,345'``."""
+    return "–" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+def change(current: float, previous: float) -> str:
+    """Relative change in words: ``'up 12.0% on the previous period'``."""
+    if previous is None or pd.isna(previous) or previous == 0 or pd.isna(current):
+        return "no comparable previous period"
+    delta = current / previous - 1
+    if abs(delta) < 0.0005:
+        return "unchanged on the previous period"
+    return f"{'up' if delta > 0 else 'down'} {abs(delta) * 100:.1f}% on the previous period"
+
+
+def table(
+    frame: pd.DataFrame,
+    *,
+    percent: Iterable[str] = (),
+    money_columns: Iterable[str] = (),
+    integers: Iterable[str] = (),
+    dates: Iterable[str] = (),
+    decimals: Mapping[str, int] | None = None,
+    caption: str = "",
+):
+    """A pandas Styler for reading: % for shares, thousands separators, dates without time,
+    no index, missing shown as '–'."""
+    formats: dict[str, Any] = {}
+    formats.update({c: (lambda v: pct(v)) for c in percent})
+    formats.update({c: (lambda v: money(v, digits=0)) for c in money_columns})
+    formats.update({c: (lambda v: num(v)) for c in integers})
+    formats.update({c: (lambda v: "–" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}")
+                    for c in dates})
+    for column, digits in (decimals or {}).items():
+        formats[column] = lambda v, d=digits: num(v, d)
+    styler = frame.style.format(formats, na_rep="–").hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def findings(items: Iterable[str], title: str = "Key findings") -> str:
+    """Markdown for the key-findings block at the top of a report."""
+    lines = [f"## {title}", ""] + [f"- {item}" for item in items]
+    return "\n".join(lines)
+
+
+def to_json_ready(value: Any) -> Any:
+    """Plain JSON types: NumPy and pandas scalars to Python, NaN to None, dates to ISO text."""
+    if isinstance(value, Mapping):
+        return {str(k): to_json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | pd.Series | np.ndarray):
+        return [to_json_ready(v) for v in list(value)]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+def publish_results(results: Mapping[str, Any]) -> None:
+    """Display a notebook's key results where ``crmkit run`` (or any reader of the executed
+    notebook) finds them: an output of type ``application/vnd.crmkit.results+json``.
+
+    The report template does not render this output type, so it never shows in the HTML.
+    """
+    from IPython.display import display
+
+    payload = to_json_ready(dict(results))
+    json.dumps(payload)  # fail here, in the notebook, if anything is not JSON-ready
+    display({RESULTS_MIMETYPE: payload}, raw=True)
