@@ -55,7 +55,11 @@ def table(
 ):
     """A pandas Styler for reading: % for shares, thousands separators, dates without time,
     no index, missing shown as '–'."""
-    formats: dict[str, Any] = {}
+    formats: dict[str, Any] = {
+        c: (lambda v: "–" if pd.isna(v) else ("yes" if v else "no"))
+        for c in frame.columns
+        if pd.api.types.is_bool_dtype(frame[c])
+    }
     formats.update({c: (lambda v: pct(v)) for c in percent})
     formats.update({c: (lambda v: money(v, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})

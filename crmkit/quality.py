@@ -115,7 +115,7 @@ def table_overview(unit: CRMData) -> pd.DataFrame:
                 "rows_previous_period": len(unit.in_period(name, previous=True)),
                 "first_date": dates.min(),
                 "last_date": latest,
-                "days_stale": (pd.Timestamp(period.end) - latest).days
+                "days_stale": (pd.Timestamp(period.end) - latest.normalize()).days
                 if pd.notna(latest)
                 else pd.NA,
                 "columns": table.shape[1],

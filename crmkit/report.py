@@ -33,6 +33,7 @@ from typing import Any
 import nbformat
 
 from crmkit.errors import ParameterError
+from crmkit.fonts import FONT_STACK, embed_fonts
 from crmkit.notebook import RESULTS_MIMETYPE, num, pct
 from crmkit.params import load_params, unit_files
 from crmkit.periods import Period
@@ -317,8 +318,9 @@ def render_html(executed: nbformat.NotebookNode) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(stakeholder_view(executed))
-    return add_contents(body)
+    body, _ = exporter.from_notebook_node(stakeholder_view(executed),
+                                         resources={"font_stack": FONT_STACK})
+    return embed_fonts(add_contents(body))
 
 
 _HEADING = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
@@ -351,7 +353,7 @@ def render_failure(job: Job, reason: str) -> str:
 # ----------------------------------------------------------------------------- index pages
 
 _PAGE_CSS = """
-body { font-family: "Noto Sans CJK SC", "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
+body { font-family: FONT_STACK; color: #222;
        max-width: 1200px; margin: 24px auto; padding: 0 24px; }
 h1 { color: #1d3b58; border-bottom: 3px solid #2F5D8A; padding-bottom: 6px; }
 .meta { color: #555; }
@@ -367,10 +369,11 @@ a { color: #2F5D8A; }
 
 
 def _page(title: str, body: str) -> str:
-    return (
+    css = _PAGE_CSS.replace("FONT_STACK", FONT_STACK)
+    return embed_fonts(
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>{_PAGE_CSS}</style></head>"
+        f"<title>{html.escape(title)}</title><style>{css}</style></head>"
         f"<body>{body}</body></html>\n"
     )
 

@@ -1,0 +1,352 @@
+"""Loading: every source kind, encodings, unit isolation, and every bad-input rule."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import tiny_tables, write_folder
+
+from crmkit.errors import DataError
+from crmkit.io import load_unit
+
+Q3 = {"period": "2026-Q3", "as_of": "2026-10-15"}
+
+
+def load(folder: Path, unit: str = "alpha", **kwargs):
+    return load_unit(unit, data_source=str(folder), **{**Q3, **kwargs})
+
+
+def log_rows(data, table: str, rule_start: str, action: str | None = None) -> int:
+    return sum(
+        e.rows
+        for e in data.quality.entries
+        if e.table == table and e.rule.startswith(rule_start) and (action is None or e.action == action)
+    )
+
+
+# ----------------------------------------------------------------------------- clean input
+
+
+def test_clean_folder_loads_one_unit_without_log_entries(tiny_folder: Path):
+    data = load(tiny_folder)
+    assert sorted(data["customers"]["customer_id"]) == ["A1", "A2", "A3"]
+    assert data["transactions"]["amount"].tolist() == [10.0, 20.5, 5.0, 7.25]
+    assert data["transactions"]["order_date"].dtype == "datetime64[ns]"
+    assert len(data.in_period("transactions")) == 3
+    assert len(data.in_period("transactions", previous=True)) == 0
+    assert data.quality.entries == []
+    assert data.missing_tables == [
+        "opportunities", "stage_history", "surveys", "interactions", "tickets", "churn_events",
+        "costs",
+    ]
+
+
+def test_personal_data_is_removed_on_load(tiny_folder: Path):
+    data = load(tiny_folder, pii_columns=["region"])
+    assert {"name", "email", "region"}.isdisjoint(data["customers"].columns)
+    assert data.pii_removed == {"customers": ["region", "name", "email"]}
+
+
+@pytest.mark.parametrize(("encoding", "label"), [("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"),
+                                                 ("gbk", "GBK/GB18030"), ("gb18030", "GBK/GB18030")])
+def test_csv_encodings_are_detected(tmp_path: Path, encoding: str, label: str):
+    tables = tiny_tables()
+    tables["customers"]["region"] = ["华东", "华东", "华南", "华北"]
+    folder = write_folder(tmp_path / encoding, tables, encoding=encoding)
+    data = load(folder)
+    assert data["customers"]["region"].tolist() == ["华东", "华东", "华南"]
+    assert data.sources["customers"].endswith(f"({label})")
+
+
+def test_semicolon_delimited_csv(tmp_path: Path):
+    folder = tmp_path / "semi"
+    write_folder(folder, tiny_tables())
+    frame = tiny_tables()["transactions"]
+    frame.to_csv(folder / "transactions.csv", sep=";", index=False)
+    assert len(load(folder)["transactions"]) == 4
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx"])
+def test_parquet_and_excel_folders(tmp_path: Path, suffix: str):
+    tables = tiny_tables()
+    tables["transactions"]["amount"] = [10.0, 20.5, 5.0, 7.25, 99.0]
+    tables["transactions"]["order_date"] = pd.to_datetime(tables["transactions"]["order_date"])
+    folder = write_folder(tmp_path / suffix[1:], tables, suffix=suffix)
+    data = load(folder)
+    assert data["transactions"]["amount"].sum() == pytest.approx(42.75)
+    assert data["customers"]["customer_id"].tolist() == ["A1", "A2", "A3"]
+
+
+def test_excel_workbook_with_one_sheet_per_table(tmp_path: Path):
+    path = tmp_path / "crm.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in tiny_tables().items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    data = load(path)
+    assert len(data["transactions"]) == 4
+
+
+def test_sqlite_through_sqlalchemy_url(tmp_path: Path):
+    path = tmp_path / "crm.db"
+    with sqlite3.connect(path) as connection:
+        for name, frame in tiny_tables().items():
+            frame.to_sql(name, connection, index=False)
+    data = load_unit("alpha", data_source=f"sqlite:///{path}", **Q3)
+    assert data["transactions"]["amount"].sum() == pytest.approx(42.75)
+    assert "database" in data.sources["customers"]
+    # a bare SQLite file works too
+    assert len(load(path)["customers"]) == 3
+
+
+def test_duckdb_file(tmp_path: Path):
+    path = tmp_path / "crm.duckdb"
+    connection = duckdb.connect(str(path))
+    for name, frame in tiny_tables().items():
+        connection.register("frame", frame)
+        connection.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+        connection.unregister("frame")
+    connection.close()
+    assert len(load(path)["transactions"]) == 4
+    assert len(load_unit("alpha", data_source=f"duckdb:///{path}", **Q3)["customers"]) == 3
+
+
+def test_column_map_and_table_names(tmp_path: Path):
+    tables = tiny_tables()
+    folder = tmp_path / "mapped"
+    folder.mkdir()
+    tables["customers"].rename(columns={"customer_id": "Kunde", "signup_date": "Seit"}).to_csv(
+        folder / "customers.csv", index=False
+    )
+    tables["transactions"].rename(columns={"customer_id": "Kunde", "amount": "Betrag"}).to_csv(
+        folder / "orders_2026.csv", index=False
+    )
+    data = load(
+        folder,
+        column_map={"Kunde": "customer_id", "customers": {"Seit": "signup_date"},
+                    "transactions": {"Betrag": "amount"}},
+        tables={"transactions": "orders_2026.csv"},
+    )
+    assert data["transactions"]["amount"].sum() == pytest.approx(42.75)
+    assert data["customers"]["signup_date"].min() == pd.Timestamp("2026-01-05")
+
+
+def test_rows_without_unit_column_follow_their_customer(tmp_path: Path):
+    tables = tiny_tables()
+    tables["interactions"] = pd.DataFrame({
+        "interaction_id": ["i1", "i2", "i3"],
+        "customer_id": ["A1", "B1", "ZZ"],
+        "occurred_at": ["2026-07-01", "2026-07-02", "2026-07-03"],
+        "channel": ["email", "email", "phone"],
+    })
+    data = load(write_folder(tmp_path / "d", tables))
+    assert data["interactions"]["interaction_id"].tolist() == ["i1"]
+    # B1's row belongs to beta: not an orphan of alpha; ZZ belongs to no unit: an orphan.
+    assert log_rows(data, "interactions", "orphan") == 1
+    beta = load(write_folder(tmp_path / "d", tables), unit="beta")
+    assert beta["interactions"]["interaction_id"].tolist() == ["i2"]
+
+
+# ----------------------------------------------------------------------------- unusable input
+
+
+def test_unknown_business_unit(tiny_folder: Path):
+    with pytest.raises(DataError, match=r"business_unit 'gamma' has no customers; units present: \['alpha', 'beta'\]"):
+        load(tiny_folder, unit="gamma")
+
+
+def test_missing_required_column(tmp_path: Path):
+    tables = tiny_tables()
+    tables["transactions"] = tables["transactions"].drop(columns="amount")
+    with pytest.raises(DataError, match=r"transactions.csv: the transactions table is missing required column\(s\) \['amount'\]"):
+        load(write_folder(tmp_path / "d", tables))
+
+
+def test_unparseable_required_dates_name_the_lines(tmp_path: Path):
+    tables = tiny_tables()
+    tables["transactions"]["order_date"] = ["2026-01-05", "yesterday", "2026-08-20", "31.31.2026", "x"]
+    with pytest.raises(DataError, match=r"column 'order_date' of transactions has 2 value\(s\) that are not dates, on line\(s\) 3, 5: 'yesterday', '31.31.2026'"):
+        load(write_folder(tmp_path / "d", tables))
+
+
+def test_binary_file_is_not_a_table(tmp_path: Path):
+    folder = write_folder(tmp_path / "d", tiny_tables())
+    (folder / "transactions.csv").write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(DataError, match="transactions.csv: this is a binary file, not a text table"):
+        load(folder)
+
+
+def test_corrupt_excel_file(tmp_path: Path):
+    folder = write_folder(tmp_path / "d", tiny_tables())
+    (folder / "transactions.csv").unlink()
+    (folder / "transactions.xlsx").write_text("not really a workbook")
+    with pytest.raises(DataError, match="transactions.xlsx: cannot be read as a table"):
+        load(folder)
+
+
+def test_empty_required_table(tmp_path: Path):
+    tables = tiny_tables()
+    tables["transactions"] = tables["transactions"].iloc[0:0]
+    with pytest.raises(DataError, match="no usable transactions rows for business unit 'alpha'"):
+        load(write_folder(tmp_path / "d", tables))
+
+
+def test_missing_required_table(tmp_path: Path):
+    tables = tiny_tables()
+    del tables["transactions"]
+    with pytest.raises(DataError, match="required table 'transactions' not found"):
+        load(write_folder(tmp_path / "d", tables))
+
+
+def test_missing_source(tmp_path: Path):
+    with pytest.raises(DataError, match="does not exist"):
+        load(tmp_path / "nowhere")
+
+
+def test_two_files_for_one_table(tmp_path: Path):
+    folder = write_folder(tmp_path / "d", tiny_tables())
+    tiny_tables()["transactions"].to_parquet(folder / "transactions.parquet")
+    with pytest.raises(DataError, match="more than one file for table transactions"):
+        load(folder)
+
+
+def test_data_error_shows_one_line_in_ipython():
+    error = DataError("customers.csv: broken")
+    assert error._render_traceback_() == ["DataError: customers.csv: broken"]
+
+
+# ----------------------------------------------------------------------------- repairable rows
+
+
+def defective_folder(tmp_path: Path) -> Path:
+    tables = tiny_tables()
+    tx = tables["transactions"]
+    extra = pd.DataFrame({
+        "order_id": ["o2", "o2", "o3", "o6", "o7", "o8", "o9", "o10", "o11", "o12"],
+        "customer_id": ["A1", "A1", "A2", "A1", "A2", "Z9", "A1", "A1", "A2", ""],
+        "business_unit": ["alpha"] * 10,
+        "order_date": ["2026-07-15", "2026-07-15", "2026-08-21", "2026-07-02", "2026-07-03",
+                       "2026-07-04", "2026-10-02", "2027-01-01", "2026-07-05", "2026-07-06"],
+        "amount": ["20.50", "20.50", "6", "abc", "-3", "4", "8", "9", "¥1,234.50", "1"],
+    })
+    tables["transactions"] = pd.concat([tx, extra], ignore_index=True)
+    tables["customers"]["region"] = [" east", "EAST", "East", "East"]
+    tables["customers"].loc[4] = ["A4", "alpha", "2026-05-01", "East", "x", "x"]
+    tables["surveys"] = pd.DataFrame({
+        "response_id": ["r1", "r2", "r3"],
+        "customer_id": ["A1", "A2", "A1"],
+        "business_unit": ["alpha"] * 3,
+        "responded_at": ["2026-07-10", "2026-07-11", "2026-07-12"],
+        "nps": ["11", "9", "7"],
+        "csat": ["4", "0", "x"],
+        "dim_price": ["3", "6", "5"],
+    })
+    tables["opportunities"] = pd.DataFrame({
+        "opportunity_id": ["p1", "p2", "p3"],
+        "business_unit": ["alpha"] * 3,
+        "created_at": ["2026-07-01", "2026-07-02", "2026-07-03"],
+        "outcome": ["Won ", "won", "pending"],
+        "closed_at": ["2026-10-05", "2026-08-01", ""],
+    })
+    tables["stage_history"] = pd.DataFrame({
+        "opportunity_id": ["p1", "p2", "p3", "p4"],
+        "stage": ["lead", "lead", "lead", "lead"],
+        "entered_at": ["2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04"],
+    })
+    tables["tickets"] = pd.DataFrame({
+        "ticket_id": ["t1", "t2", "t3"],
+        "customer_id": ["A1", "A2", "A1"],
+        "business_unit": ["alpha"] * 3,
+        "opened_at": ["2026-07-01 10:00", "2026-07-02 11:30", "2026-07-03 09:15"],
+        "is_complaint": ["yes", "否", "maybe"],
+    })
+    return write_folder(tmp_path / "defects", tables)
+
+
+@pytest.fixture
+def defective(tmp_path: Path):
+    return load(defective_folder(tmp_path))
+
+
+def test_exact_duplicates_dropped(defective):
+    assert log_rows(defective, "transactions", "exact duplicate row", "dropped") == 2
+
+
+def test_conflicting_duplicate_ids_keep_first(defective):
+    assert log_rows(defective, "transactions", "duplicate 'order_id'", "dropped") == 1
+    tx = defective["transactions"].set_index("order_id")
+    assert tx.loc["o3", "amount"] == 5.0
+
+
+def test_unparseable_and_negative_amounts_dropped(defective):
+    assert log_rows(defective, "transactions", "'amount' does not parse", "dropped") == 1
+    assert log_rows(defective, "transactions", "negative 'amount'", "dropped") == 1
+    assert {"o6", "o7"}.isdisjoint(defective["transactions"]["order_id"])
+
+
+def test_money_formats_parse_silently(defective):
+    tx = defective["transactions"].set_index("order_id")
+    assert tx.loc["o11", "amount"] == 1234.5
+
+
+def test_missing_required_value_dropped(defective):
+    assert log_rows(defective, "transactions", "missing required value in 'customer_id'") == 1
+
+
+def test_orphan_customer_ids_dropped(defective):
+    entry = next(e for e in defective.quality.entries if e.rule.startswith("orphan customer_id"))
+    assert (entry.table, entry.rows, entry.example_ids) == ("transactions", 1, ("Z9",))
+
+
+def test_after_period_end_excluded_and_future_dropped(defective):
+    assert log_rows(defective, "transactions", "dated after the period end", "excluded") == 1
+    assert log_rows(defective, "transactions", "'order_date' after today", "dropped") == 1
+    assert defective["transactions"]["order_date"].max() <= pd.Timestamp("2026-09-30")
+
+
+def test_final_transactions_are_exactly_the_good_rows(defective):
+    assert sorted(defective["transactions"]["order_id"]) == sorted(
+        ["o1", "o2", "o3", "o4", "o11"]
+    )
+
+
+def test_category_whitespace_and_case_folded(defective):
+    assert log_rows(defective, "customers", "whitespace or letter case", "repaired") == 2
+    assert set(defective["customers"]["region"]) == {"East"}
+
+
+def test_scores_out_of_range_set_missing(defective):
+    surveys = defective["surveys"].set_index("response_id")
+    assert log_rows(defective, "surveys", "'nps' outside 0-10", "repaired") == 1
+    assert log_rows(defective, "surveys", "'csat' outside 1-5", "repaired") == 1
+    assert log_rows(defective, "surveys", "'csat' does not parse", "repaired") == 1
+    assert log_rows(defective, "surveys", "'dim_price' outside 1-5", "repaired") == 1
+    assert surveys["nps"].isna().tolist() == [True, False, False]
+    assert surveys["csat"].isna().tolist() == [False, True, True]
+
+
+def test_outcomes_normalised_unknown_dropped_and_late_close_reopened(defective):
+    opportunities = defective["opportunities"].set_index("opportunity_id")
+    assert log_rows(defective, "opportunities", "'outcome' not one of", "dropped") == 1
+    # p1 closed after the period end: still open at the period end.
+    assert opportunities.loc["p1", "outcome"] == "open"
+    assert pd.isna(opportunities.loc["p1", "closed_at"])
+    assert opportunities.loc["p2", "outcome"] == "won"
+    # stage rows of the dropped opportunity p3 and the unknown p4 are orphans.
+    assert log_rows(defective, "stage_history", "orphan opportunity_id", "dropped") == 2
+
+
+def test_booleans_parsed_and_unknown_set_missing(defective):
+    tickets = defective["tickets"].set_index("ticket_id")
+    assert tickets["is_complaint"].tolist()[:2] == [True, False]
+    assert pd.isna(tickets.loc["t3", "is_complaint"])
+    assert log_rows(defective, "tickets", "'is_complaint' not true/false", "repaired") == 1
+
+
+def test_totals_match_the_entries(defective):
+    frame = defective.quality.to_frame()
+    assert defective.quality.rows_dropped == frame.loc[frame["action"] == "dropped", "rows"].sum()
+    assert defective.quality.rows_dropped == 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2

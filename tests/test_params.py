@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from crmkit.errors import ParameterError
+from crmkit.params import BUILTIN_DEFAULTS, deep_merge, load_params, unit_files
+
+
+def test_deep_merge_merges_nested_and_leaves_inputs_alone():
+    base = {"a": 1, "m": {"x": 1, "y": 2}}
+    override = {"m": {"y": 3}, "b": 2}
+    assert deep_merge(base, override) == {"a": 1, "b": 2, "m": {"x": 1, "y": 3}}
+    assert base == {"a": 1, "m": {"x": 1, "y": 2}}
+
+
+def test_unit_file_over_defaults_over_builtins(tmp_path: Path):
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "defaults.yaml").write_text("currency: EUR\ncolumn_map: {Kunde: customer_id}\n")
+    (params / "east.yaml").write_text(
+        "business_unit: east\ncolumn_map: {Datum: order_date}\ndata_source: data\n"
+    )
+    merged = load_params(params / "east.yaml")
+    assert merged["currency"] == "EUR"
+    assert merged["column_map"] == {"Kunde": "customer_id", "Datum": "order_date"}
+    assert merged["funnel_stages"] == BUILTIN_DEFAULTS["funnel_stages"]
+    assert merged["data_source"] == str(tmp_path / "data")
+
+
+def test_works_without_defaults_file(tmp_path: Path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "u.yaml").write_text("business_unit: 7\n")
+    assert load_params(tmp_path / "p" / "u.yaml")["business_unit"] == "7"
+    assert [f.name for f in unit_files(tmp_path / "p")] == ["u.yaml"]
+
+
+def test_unit_file_must_name_its_unit(tmp_path: Path):
+    (tmp_path / "u.yaml").write_text("display_name: x\n")
+    with pytest.raises(ParameterError, match="must name its unit"):
+        load_params(tmp_path / "u.yaml")
+
+
+def test_yaml_that_is_not_a_mapping(tmp_path: Path):
+    (tmp_path / "u.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ParameterError, match="must hold a mapping"):
+        load_params(tmp_path / "u.yaml")
+
+
+def test_folder_without_units(tmp_path: Path):
+    (tmp_path / "defaults.yaml").write_text("currency: CNY\n")
+    with pytest.raises(ParameterError, match="holds no unit YAML"):
+        unit_files(tmp_path)

@@ -1,0 +1,64 @@
+from datetime import date
+
+import pytest
+
+from crmkit.errors import ParameterError
+from crmkit.periods import parse_period, period_from_dates
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "prev_start", "prev_end"),
+    [
+        ("2026-Q3", date(2026, 7, 1), date(2026, 9, 30), date(2026, 4, 1), date(2026, 6, 30)),
+        ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31), date(2025, 10, 1), date(2025, 12, 31)),
+        ("2026-09", date(2026, 9, 1), date(2026, 9, 30), date(2026, 8, 1), date(2026, 8, 31)),
+        ("2026-03", date(2026, 3, 1), date(2026, 3, 31), date(2026, 2, 1), date(2026, 2, 28)),
+        ("2024-01", date(2024, 1, 1), date(2024, 1, 31), date(2023, 12, 1), date(2023, 12, 31)),
+        ("2026", date(2026, 1, 1), date(2026, 12, 31), date(2025, 1, 1), date(2025, 12, 31)),
+        ("2026-09-01..2026-09-10", date(2026, 9, 1), date(2026, 9, 10), date(2026, 8, 22),
+         date(2026, 8, 31)),
+    ],
+)
+def test_named_periods(text, start, end, prev_start, prev_end):
+    period = parse_period(text)
+    assert (period.start, period.end) == (start, end)
+    assert (period.previous_start, period.previous_end) == (prev_start, prev_end)
+
+
+@pytest.mark.parametrize(
+    ("text", "as_of", "label"),
+    [
+        ("last-quarter", date(2026, 11, 22), "2026-Q3"),
+        ("last-quarter", date(2026, 2, 1), "2025-Q4"),
+        ("last-month", date(2026, 11, 22), "2026-10"),
+        ("last-month", date(2026, 1, 15), "2025-12"),
+        ("last-year", date(2026, 1, 15), "2025"),
+    ],
+)
+def test_relative_periods(text, as_of, label):
+    assert parse_period(text, as_of=as_of).label == label
+
+
+def test_previous_of_previous_is_consistent():
+    period = parse_period("2026-Q3").previous()
+    assert (period.start, period.end) == (date(2026, 4, 1), date(2026, 6, 30))
+
+
+def test_notebook_dates_recover_calendar_periods():
+    assert period_from_dates("2026-07-01", "2026-09-30").label == "2026-Q3"
+    assert period_from_dates("2026-09-01", "2026-09-30").label == "2026-09"
+    custom = period_from_dates("2026-07-10", "2026-07-19")
+    assert custom.previous_end == date(2026, 7, 9) and custom.previous_start == date(2026, 6, 30)
+
+
+@pytest.mark.parametrize("text", ["2026-Q5", "2026-13", "next-quarter", "Q3", ""])
+def test_bad_period_names(text):
+    with pytest.raises(ParameterError, match="is not understood|months run 01 to 12"):
+        parse_period(text)
+
+
+def test_bad_notebook_dates():
+    with pytest.raises(ParameterError, match="must be ISO dates"):
+        period_from_dates("July", "2026-09-30")
+    with pytest.raises(ParameterError, match="before its start"):
+        period_from_dates("2026-09-30", "2026-07-02")

@@ -1,0 +1,206 @@
+"""End to end: `crmkit run` over real notebooks, the way a scheduler calls it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from crmkit.cli import main
+from crmkit.periods import parse_period
+from crmkit.report import Job, add_contents, atomic_write, execute
+
+pytestmark = pytest.mark.slow
+SAMPLE = ROOT / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory) -> dict:
+    """Run data_quality for east (Chinese), west (defects) and a unit whose data is broken."""
+    base = tmp_path_factory.mktemp("project")
+    params = base / "parameters"
+    params.mkdir()
+    for unit in ("east", "west"):
+        shutil.copy(ROOT / "parameters" / f"{unit}.yaml", params)
+    (params / "defaults.yaml").write_text(f"data_source: {SAMPLE}\n", encoding="utf-8")
+    broken = base / "broken_data"
+    broken.mkdir()
+    customers = pd.read_csv(SAMPLE / "customers.csv", nrows=50).drop(columns="signup_date")
+    customers["business_unit"] = "broken"
+    customers.to_csv(broken / "customers.csv", index=False)
+    shutil.copy(SAMPLE / "transactions.csv", broken)
+    (params / "broken.yaml").write_text(
+        f"business_unit: broken\ndisplay_name: Broken Unit\ndata_source: {broken}\n"
+    )
+    out = base / "reports"
+    status = main(["run", "--period", "2026-Q3", "--params", str(params), "--notebooks",
+                   str(ROOT / "notebooks"), "--out", str(out), "--jobs", "2", "--no-progress"])
+    return {"status": status, "out": out, "period_dir": out / "2026-Q3"}
+
+
+def unit_files(fleet: dict, unit: str) -> list[Path]:
+    return sorted((fleet["period_dir"] / unit).glob("*.*"))
+
+
+def test_a_broken_unit_fails_alone_and_the_exit_status_says_so(fleet):
+    assert fleet["status"] == 1
+    period_dir = fleet["period_dir"]
+    for unit in ("east", "west"):
+        record = json.loads((period_dir / unit / "data_quality.json").read_text())
+        assert record["status"] == "ok", record["reason"]
+    broken = json.loads((period_dir / "broken" / "data_quality.json").read_text())
+    assert broken["status"] == "failed"
+    assert "missing required column(s) ['signup_date']" in broken["reason"]
+    assert "Traceback" not in broken["reason"]
+    # the executed notebook keeps the error for an analyst
+    executed = nbformat.read(period_dir / "broken" / "data_quality.ipynb", as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "DataError"
+
+
+def test_portfolio_page_shows_figures_status_and_reason(fleet):
+    index = (fleet["period_dir"] / "index.html").read_text(encoding="utf-8")
+    west = json.loads((fleet["period_dir"] / "west" / "data_quality.json").read_text())
+    assert "华东事业部" in index and "Broken Unit" in index
+    assert f"{west['results']['rows_dropped']:,}" in index
+    assert "1 run(s) failed" in index
+    assert "missing required column(s) [&#x27;signup_date&#x27;]" in index
+    assert 'href="2026-Q3/index.html"' in (fleet["out"] / "index.html").read_text().replace("'", '"')
+
+
+def test_results_json_contract(fleet):
+    record = json.loads((fleet["period_dir"] / "west" / "data_quality.json").read_text())
+    assert {"notebook", "business_unit", "period_start", "period_end", "status", "results"} <= set(record)
+    assert (record["period_start"], record["period_end"]) == ("2026-07-01", "2026-09-30")
+    results = record["results"]
+    assert {"tables", "rows_dropped", "rows_repaired", "issues"} <= set(results)
+    truth = json.loads((SAMPLE / "_truth" / "planted.json").read_text())["units"]["west"]
+    planted = truth["defects_planted"]
+    issues = {(i["table"], i["rule"]): i["rows"] for i in results["issues"]}
+    assert issues[("transactions", "exact duplicate row")] == planted["transactions exact duplicates"]
+    assert issues[("transactions", "negative 'amount'")] == planted["transactions negative amounts"]
+    assert issues[("surveys", "'nps' outside 0-10 (set missing)")] == planted["surveys nps out of range"]
+    assert results["rows_dropped"] == sum(i["rows"] for i in results["issues"] if i["action"] == "dropped")
+    # the orders table, counted independently from the raw file
+    raw = pd.read_csv(SAMPLE / "transactions.csv", dtype=str)
+    assert results["tables"]["transactions"] < (raw["business_unit"] == "west").sum()
+
+
+def test_html_has_no_code_no_parameters_no_network(fleet):
+    page = (fleet["period_dir"] / "west" / "data_quality.html").read_text(encoding="utf-8")
+    assert "West · Data quality" in page and "2026-Q3" in page
+    assert "ck.load_unit" not in page and "import crmkit" not in page
+    assert "business_unit = " not in page and "period_start = " not in page
+    assert 'class="jp-CodeMirrorEditor' not in page and 'class="highlight' not in page
+    assert "Traceback" not in page and "application/vnd.jupyter.stderr" not in page
+    assert not re.search(r"\b\w*Warning:", page)
+    assert re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page) == []
+    assert "url(http" not in page and "@import" not in page
+    assert "data:image/png;base64," in page  # charts embedded
+    assert 'class="crmkit-toc"' in page and "Repairs and drops" in page
+
+
+def test_no_personal_data_in_any_output(fleet):
+    customers = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
+    secrets = set(customers["email"]) | set(customers["phone"])
+    secrets |= set(customers.loc[customers["business_unit"] != "east", "name"])
+    for path in fleet["period_dir"].rglob("*"):
+        if path.suffix in (".html", ".json"):
+            text = path.read_text(encoding="utf-8")
+            leaked = [s for s in secrets if s in text]
+            assert leaked == [], f"{path.name} shows {leaked[:3]}"
+
+
+def test_a_unit_shows_only_its_own_ids(fleet):
+    pattern = re.compile(r"\b([NSEW])(?:C|O|OF|OX|P|R|RX|I|T|X)\d{4,6}\b")
+    for unit, prefix in (("east", "E"), ("west", "W")):
+        for path in unit_files(fleet, unit):
+            text = path.read_text(encoding="utf-8")
+            found = {m.group(1) for m in pattern.finditer(text)}
+            assert found <= {prefix}, f"{path} mentions ids of units {found - {prefix}}"
+
+
+def test_no_partial_files_left(fleet):
+    leftovers = [p for p in fleet["out"].rglob("*") if ".partial" in p.name or p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_plain_papermill_run_with_unit_file(tmp_path: Path):
+    out = tmp_path / "out.ipynb"
+    subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/data_quality.ipynb", str(out),
+         "-f", "parameters/east.yaml", "-p", "period_start", "2026-07-01",
+         "-p", "period_end", "2026-09-30", "--no-progress-bar"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    executed = nbformat.read(out, as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "application/vnd.crmkit.results+json" in text
+
+
+def _job(tmp_path: Path, source: str, **kwargs) -> Job:
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
+        *[nbformat.v4.new_code_cell(s) for s in source.split("\n---\n")],
+    ])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    path = tmp_path / "data_quality.ipynb"
+    nbformat.write(notebook, path)
+    return Job("data_quality", str(path), {"business_unit": "x"}, parse_period("2026-Q3"),
+               str(tmp_path / "out"), str(tmp_path), **kwargs)
+
+
+def test_cell_timeout_is_a_failure(tmp_path: Path):
+    outcome = execute(_job(tmp_path, "import time\ntime.sleep(30)", cell_timeout=2))
+    assert outcome.status == "failed"
+    assert "timed out" in outcome.reason.lower() or "timeout" in outcome.reason.lower()
+    assert outcome.seconds < 25
+
+
+def test_run_timeout_stops_a_long_run(tmp_path: Path):
+    cells = "\n---\n".join(["import time\ntime.sleep(1.5)"] * 6)
+    outcome = execute(_job(tmp_path, cells, run_timeout=3))
+    assert outcome.status == "failed"
+    assert "longer than its limit of 3 s" in outcome.reason
+    record = json.loads((tmp_path / "out" / "data_quality.json").read_text())
+    assert record["status"] == "failed"
+
+
+def test_notebook_that_publishes_nothing_fails(tmp_path: Path):
+    outcome = execute(_job(tmp_path, "1 + 1"))
+    assert outcome.status == "failed" and "without publishing its results" in outcome.reason
+
+
+def test_failed_rerun_replaces_a_good_report_whole(tmp_path: Path):
+    good = execute(_job(tmp_path, "import crmkit as ck\nck.nb.publish_results({'n': 1})"))
+    assert good.status == "ok"
+    html_path = tmp_path / "out" / "data_quality.html"
+    assert "could not be produced" not in html_path.read_text()
+    bad = execute(_job(tmp_path, "raise ValueError('boom')"))
+    assert bad.status == "failed" and bad.reason == "ValueError: boom"
+    assert "could not be produced" in html_path.read_text()
+
+
+def test_atomic_write_replaces_without_leftovers(tmp_path: Path):
+    target = tmp_path / "a" / "report.html"
+    atomic_write(target, "one")
+    atomic_write(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+def test_contents_list_links_every_section():
+    body = ('<!--crmkit-toc--><h2 id="Key-findings">Key findings<a class="anchor-link" '
+            'href="#Key-findings">¶</a></h2><h2 id="Sources">Sources</h2>')
+    page = add_contents(body)
+    assert '<li><a href="#Key-findings">Key findings</a></li>' in page
+    assert '<li><a href="#Sources">Sources</a></li>' in page
