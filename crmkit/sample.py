@@ -567,19 +567,20 @@ def plant_defects(tables: dict[str, pd.DataFrame], rng: np.random.Generator,
     """Damage a unit's tables with the defects the loader must catch; return their counts."""
     planted: dict[str, int] = {}
     tx = tables["transactions"].astype(object)
-    dup = tx.sample(40, random_state=rng.integers(2**31))
-    conflict = tx.sample(15, random_state=rng.integers(2**31)).copy()
+    # Each defect hits its own rows, so the loader's counts equal the planted counts.
+    rows = rng.permutation(len(tx))
+    bad_amount, negative = rows[:12], rows[12:22]
+    dup = tx.iloc[rows[22:62]]
+    conflict = tx.iloc[rows[62:77]].copy()
     conflict["amount"] = (conflict["amount"].astype(float) * 1.5).round(2)
-    bad_amount = rng.choice(len(tx), 12, replace=False)
-    tx.loc[bad_amount, "amount"] = rng.choice(["12,3O", "abc", "1.2.3", "?"], size=12)
-    negative = rng.choice(np.setdiff1d(np.arange(len(tx)), bad_amount), 10, replace=False)
-    tx.loc[negative, "amount"] = -tx.loc[negative, "amount"].astype(float)
-    orphans = tx.sample(8, random_state=rng.integers(2**31)).copy()
+    orphans = tx.iloc[rows[77:85]].copy()
     orphans["customer_id"] = [f"{prefix}X{k:04d}" for k in range(8)]
     orphans["order_id"] = [f"{prefix}OX{k:04d}" for k in range(8)]
-    future = tx.sample(6, random_state=rng.integers(2**31)).copy()
+    future = tx.iloc[rows[85:91]].copy()
     future["order_id"] = [f"{prefix}OF{k:04d}" for k in range(6)]
     future["order_date"] = [f"2027-0{k + 1}-15" for k in range(6)]
+    tx.loc[bad_amount, "amount"] = rng.choice(["12,3O", "abc", "1.2.3", "?"], size=12)
+    tx.loc[negative, "amount"] = -tx.loc[negative, "amount"].astype(float)
     tables["transactions"] = pd.concat([tx, dup, conflict, orphans, future], ignore_index=True)
     planted.update({"transactions exact duplicates": 40, "transactions conflicting ids": 15,
                     "transactions unparseable amounts": 12, "transactions negative amounts": 10,

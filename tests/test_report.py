@@ -100,7 +100,7 @@ def test_html_has_no_code_no_parameters_no_network(fleet):
     assert "ck.load_unit" not in page and "import crmkit" not in page
     assert "business_unit = " not in page and "period_start = " not in page
     assert 'class="jp-CodeMirrorEditor' not in page and 'class="highlight' not in page
-    assert "Traceback" not in page and "application/vnd.jupyter.stderr" not in page
+    assert "Traceback" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page
     assert not re.search(r"\b\w*Warning:", page)
     assert re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page) == []
     assert "url(http" not in page and "@import" not in page
