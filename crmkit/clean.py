@@ -42,15 +42,28 @@ def ids_of(table: pd.DataFrame, spec: TableSpec, index: pd.Index | None = None) 
     return pd.Series([f"row {i}" for i in positions])
 
 
+def _per_unique(values: pd.Series, transform) -> pd.Series:
+    """Apply a string transform to the distinct values only, then spread it back."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    done = transform(pd.Series(uniques, dtype=object)).astype("string")
+    out = pd.array(done.to_numpy()[codes], dtype="string")
+    out[codes < 0] = pd.NA
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def _strip_blank(text: pd.Series) -> pd.Series:
+    text = text.astype("string").str.strip()
+    return text.mask(text.str.lower().isin(NA_STRINGS))
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Values as stripped strings, with blanks and NA spellings as missing."""
     if pd.api.types.is_float_dtype(values):
         # Ids read as floats (Excel, SQL): 1001.0 is the id "1001".
-        as_int = values.dropna()
-        if (as_int == np.floor(as_int)).all():
-            return values.map(lambda v: pd.NA if pd.isna(v) else str(int(v))).astype("string")
-    text = values.astype("string").str.strip()
-    return text.mask(text.str.lower().isin(NA_STRINGS))
+        present = values.dropna()
+        if (present == np.floor(present)).all():
+            values = values.map(lambda v: pd.NA if pd.isna(v) else str(int(v)))
+    return _per_unique(values, _strip_blank)
 
 
 def to_datetimes(values: pd.Series) -> pd.Series:
@@ -79,18 +92,20 @@ def to_numbers(values: pd.Series) -> pd.Series:
 
 
 def fold_categories(values: pd.Series) -> pd.Series:
-    """Trim labels and fold case variants (``Email``/``EMAIL``) onto the most common spelling."""
+    """Trim labels and fold case variants (``Email``/``EMAIL``) onto the most common spelling.
+
+    Ties between spellings go to the alphabetically first, so the result is deterministic.
+    """
     text = as_text(values)
-    keys = text.str.casefold()
-    counts = pd.DataFrame({"key": keys, "text": text}).dropna().value_counts()
+    counts = text.value_counts()
     if counts.empty:
         return text
-    # value_counts sorts by count, descending; ties broken by the spelling, for determinism.
-    ranked = counts.rename("n").reset_index().sort_values(
-        ["key", "n", "text"], ascending=[True, False, True]
-    )
+    ranked = pd.DataFrame({"text": counts.index.astype(str), "n": counts.to_numpy()})
+    ranked["key"] = ranked["text"].str.casefold()
+    ranked = ranked.sort_values(["key", "n", "text"], ascending=[True, False, True])
     canonical = ranked.drop_duplicates("key").set_index("key")["text"]
-    return keys.map(canonical).astype("string")
+    spelling = dict(zip(ranked["text"], ranked["key"].map(canonical), strict=True))
+    return _per_unique(text, lambda u: u.map(spelling))
 
 
 def clean_table(
@@ -133,7 +148,7 @@ def clean_table(
     table = raw.reset_index(drop=True)
     name = spec.name
 
-    duplicated = table.astype("string").duplicated()
+    duplicated = table.duplicated()
     log.add(name, "exact duplicate row", "dropped", duplicated.sum(),
             ids_of(table, spec, table.index[duplicated]))
     table = table.loc[~duplicated]
@@ -190,22 +205,24 @@ def _convert(
     values = table[column]
     name = spec.name
     keep_all = pd.Series(False, index=values.index)
+    typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
+    text = values if typed and col.kind in ("date", "number", "amount", "score") else as_text(values)
 
     def log_rows(rule: str, action: str, mask: pd.Series, detail: str = "") -> None:
         log.add(name, rule, action, mask.sum(), ids_of(table, spec, table.index[mask]), detail)
 
     if col.kind in ("id", "text"):
-        return as_text(values), keep_all
+        return text, keep_all
     if col.kind == "category":
-        folded = fold_categories(values)
+        folded = fold_categories(text)
         raw_text = values.astype("string")
         changed = folded.notna() & (raw_text != folded).fillna(True)
         log_rows(f"whitespace or letter case normalised in '{column}'", "repaired", changed,
                  f"e.g. {_examples(raw_text[changed].drop_duplicates(), 3)}")
         return folded, keep_all
     if col.kind == "date":
-        parsed = to_datetimes(values)
-        bad = parsed.isna() & as_text(values).notna()
+        parsed = to_datetimes(text)
+        bad = parsed.isna() & text.notna()
         if bad.any() and col.required:
             raise DataError(
                 f"{where}: column '{column}' of {name} has {bad.sum()} value(s) that are not "
@@ -216,7 +233,7 @@ def _convert(
         log_rows(f"'{column}' not a date (set missing)", "repaired", bad, _examples(values[bad], 3))
         return parsed, keep_all
     if col.kind == "bool":
-        text = as_text(values).str.lower()
+        text = text.str.lower()
         parsed = pd.Series(pd.NA, index=values.index, dtype="boolean")
         parsed[text.isin(_TRUE).fillna(False)] = True
         parsed[text.isin(_FALSE).fillna(False)] = False
@@ -226,8 +243,8 @@ def _convert(
         return parsed, keep_all
 
     # number, amount, score
-    parsed = to_numbers(values)
-    bad = parsed.isna() & as_text(values).notna()
+    parsed = to_numbers(text)
+    bad = parsed.isna() & text.notna()
     drop = keep_all.copy()
     if col.required:
         log_rows(f"'{column}' does not parse as a number", "dropped", bad, _examples(values[bad], 3))

@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from crmkit._worker import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -10,13 +10,19 @@ from __future__ import annotations
 import base64
 import io
 
-from crmkit.plots import cjk_font_path
+from importlib import resources
+from pathlib import Path
 
 FAMILY = "crmkit CJK"
 FONT_STACK = (
     'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, '
     f'"{FAMILY}", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 )
+
+
+def cjk_font_path() -> Path:
+    """Path of Noto Sans CJK SC, shipped by the ``mplfonts`` package (SIL Open Font License)."""
+    return Path(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
 
 
 def wide_characters(text: str) -> str:

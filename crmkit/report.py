@@ -16,11 +16,14 @@ leaves a half-written file where a good one was.
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import json
 import os
 import re
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -177,6 +180,24 @@ def notebook_parameters(job: Job) -> dict[str, Any]:
     return {name: values[name] for name in declared if name in values}
 
 
+def ipc_kernel_manager(folder: Path) -> type:
+    """A kernel manager whose kernel talks over Unix sockets in ``folder``.
+
+    The default TCP transport picks free ports per process; kernels started at the same moment
+    by parallel workers can pick the same port and a client can end up talking to another
+    run's kernel (seen here as hung runs). Sockets in a folder of the run's own cannot collide.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(folder / "kernel")
+
+    return IPCKernelManager
+
+
 def _on_alarm(signum, frame):  # pragma: no cover - exercised through execute()
     raise RunTimeout()
 
@@ -194,6 +215,7 @@ def execute(job: Job) -> Outcome:
     reason = ""
     previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(job.run_timeout)
+    sockets = Path(tempfile.mkdtemp(prefix="crmkit-kernel-"))
     try:
         papermill.execute_notebook(
             job.notebook_path,
@@ -204,6 +226,7 @@ def execute(job: Job) -> Outcome:
             execution_timeout=job.cell_timeout,
             progress_bar=False,
             log_output=False,
+            kernel_manager_class=ipc_kernel_manager(sockets),
         )
     except RunTimeout:
         reason = f"The run took longer than its limit of {job.run_timeout} s and was stopped."
@@ -214,6 +237,7 @@ def execute(job: Job) -> Outcome:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous_handler)
+        shutil.rmtree(sockets, ignore_errors=True)
     seconds = time.monotonic() - started
     try:
         executed = nbformat.read(partial, as_version=4) if partial.exists() else None
@@ -306,19 +330,24 @@ def stakeholder_view(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return view
 
 
-def render_html(executed: nbformat.NotebookNode) -> str:
-    """The stakeholder report: code hidden, charts embedded, nothing loaded from the network,
-    a header with unit and period, and a contents list of the report's sections."""
+@functools.cache
+def _exporter():
+    # Building the exporter compiles its templates: once per worker process, not per report.
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name="crmkit",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(stakeholder_view(executed),
+
+
+def render_html(executed: nbformat.NotebookNode) -> str:
+    """The stakeholder report: code hidden, charts embedded, nothing loaded from the network,
+    a header with unit and period, and a contents list of the report's sections."""
+    body, _ = _exporter().from_notebook_node(stakeholder_view(executed),
                                          resources={"font_stack": FONT_STACK})
     return embed_fonts(add_contents(body))
 
@@ -486,7 +515,11 @@ def run_jobs(jobs: list[Job], *, workers: int | None = None, progress: bool = Tr
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     outcomes: list[Outcome] = []
     bar = tqdm(total=len(jobs), desc="reports", unit="run", disable=not progress)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    # Workers fork from a server that has imported papermill and nbconvert once, instead of
+    # each importing them afresh (spawn) or inheriting the parent's threads (fork).
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["crmkit._worker"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(execute, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]

@@ -44,6 +44,7 @@ def test_monthly_volume_panels():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == ["customers", "transactions"]
     assert visible[1].lines[0].get_ydata().tolist() == [10, 20, 30]
+    assert [t.get_text() for t in visible[0].get_xticklabels()] == ["2026-07"]
 
 
 def test_font_subset_only_for_wide_text():
