@@ -44,7 +44,13 @@ def empty_twin(notebook: Path, folder: Path) -> Path:
                    if line.startswith(("import ", "from "))]
         if imports:
             cells.append(nbformat.v4.new_code_cell("\n".join(imports)))
-    cells.append(nbformat.v4.new_code_cell("ck.nb.publish_results({})"))
+    # crmkit loads its modules lazily: touch the ones the real notebook uses, so the empty
+    # twin pays the same import bill (pandas, matplotlib, seaborn, the inline backend).
+    cells.append(nbformat.v4.new_code_cell(
+        "import crmkit.notebook, crmkit.periods, crmkit.plots, crmkit.quality\n"
+        "import matplotlib.pyplot as plt\n"
+        "ck.nb.publish_results({})"
+    ))
     twin = nbformat.v4.new_notebook(cells=cells, metadata=source.metadata)
     path = folder / notebook.name
     nbformat.write(twin, path)

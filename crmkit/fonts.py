@@ -14,9 +14,11 @@ from importlib import resources
 from pathlib import Path
 
 FAMILY = "crmkit CJK"
+# The embedded face comes first but covers only wide characters (its unicode-range), so
+# Latin text keeps the reader's system font.
 FONT_STACK = (
-    'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, '
-    f'"{FAMILY}", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif'
+    f'"{FAMILY}", system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, '
+    '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 )
 
 
@@ -46,7 +48,10 @@ def font_face_css(text: str) -> str:
     buffer = io.BytesIO()
     subset.save_font(font, buffer, options)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'@font-face {{ font-family: "{FAMILY}"; src: url(data:font/woff;base64,{data}) format("woff"); }}'
+    return (
+        f'@font-face {{ font-family: "{FAMILY}"; unicode-range: U+2E80-FFFF; '
+        f'src: url(data:font/woff;base64,{data}) format("woff"); }}'
+    )
 
 
 def embed_fonts(page: str) -> str:
