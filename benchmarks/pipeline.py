@@ -40,17 +40,20 @@ def empty_twin(notebook: Path, folder: Path) -> Path:
         if "parameters" in cell.metadata.get("tags", []):
             cells.append(cell)
             continue
-        imports = [line for line in cell.source.splitlines()
-                   if line.startswith(("import ", "from "))]
+        imports = [
+            line for line in cell.source.splitlines() if line.startswith(("import ", "from "))
+        ]
         if imports:
             cells.append(nbformat.v4.new_code_cell("\n".join(imports)))
     # crmkit loads its modules lazily: touch the ones the real notebook uses, so the empty
     # twin pays the same import bill (pandas, matplotlib, seaborn, the inline backend).
-    cells.append(nbformat.v4.new_code_cell(
-        "import crmkit.notebook, crmkit.periods, crmkit.plots, crmkit.quality\n"
-        "import matplotlib.pyplot as plt\n"
-        "ck.nb.publish_results({})"
-    ))
+    cells.append(
+        nbformat.v4.new_code_cell(
+            "import crmkit.notebook, crmkit.periods, crmkit.plots, crmkit.quality\n"
+            "import matplotlib.pyplot as plt\n"
+            "ck.nb.publish_results({})"
+        )
+    )
     twin = nbformat.v4.new_notebook(cells=cells, metadata=source.metadata)
     path = folder / notebook.name
     nbformat.write(twin, path)
@@ -64,15 +67,22 @@ def main() -> None:
     parser.add_argument("--period", default="2026-Q3")
     args = parser.parse_args()
     period = parse_period(args.period)
-    notebooks = args.notebook or [n for n in NOTEBOOKS if (ROOT / "notebooks" / f"{n}.ipynb").exists()]
+    notebooks = args.notebook or [
+        n for n in NOTEBOOKS if (ROOT / "notebooks" / f"{n}.ipynb").exists()
+    ]
     work = Path(tempfile.mkdtemp(prefix="crmkit-bench-"))
     try:
         empty_dir = work / "empty"
         empty_dir.mkdir()
         for name in notebooks:
             empty_twin(ROOT / "notebooks" / f"{name}.ipynb", empty_dir)
-        jobs = plan_jobs(period, params_dir=ROOT / "parameters", notebooks_dir=empty_dir,
-                         out=work / "empty_out", notebooks=notebooks)
+        jobs = plan_jobs(
+            period,
+            params_dir=ROOT / "parameters",
+            notebooks_dir=empty_dir,
+            out=work / "empty_out",
+            notebooks=notebooks,
+        )
         execute(jobs[0])  # warm the file cache and imports once, as the fleet's workers are
         floor_runs = []
         for job in jobs:
@@ -83,29 +93,51 @@ def main() -> None:
         floor = sum(floor_runs) / args.jobs
 
         started = time.perf_counter()
-        empty_fleet = run_reports(period, params_dir=ROOT / "parameters",
-                                  notebooks_dir=empty_dir, out=work / "empty_fleet",
-                                  notebooks=notebooks, workers=args.jobs, progress=False)
+        empty_fleet = run_reports(
+            period,
+            params_dir=ROOT / "parameters",
+            notebooks_dir=empty_dir,
+            out=work / "empty_fleet",
+            notebooks=notebooks,
+            workers=args.jobs,
+            progress=False,
+        )
         empty_wall = time.perf_counter() - started
         assert not empty_fleet.failed
 
         started = time.perf_counter()
-        result = run_reports(period, params_dir=ROOT / "parameters",
-                             notebooks_dir=ROOT / "notebooks", out=work / "reports",
-                             notebooks=notebooks, workers=args.jobs, progress=False)
+        result = run_reports(
+            period,
+            params_dir=ROOT / "parameters",
+            notebooks_dir=ROOT / "notebooks",
+            out=work / "reports",
+            notebooks=notebooks,
+            workers=args.jobs,
+            progress=False,
+        )
         fleet = time.perf_counter() - started
         failed = result.failed
-        print(f"runs: {len(jobs)} ({len(notebooks)} notebook(s) × "
-              f"{len(jobs) // len(notebooks)} units), workers: {args.jobs}")
+        print(
+            f"runs: {len(jobs)} ({len(notebooks)} notebook(s) × "
+            f"{len(jobs) // len(notebooks)} units), workers: {args.jobs}"
+        )
         print(f"empty run: median {statistics.median(floor_runs):.2f} s")
-        print(f"real runs: " + ", ".join(f"{o.business_unit}/{o.notebook} {o.seconds:.1f} s"
-                                         for o in result.outcomes))
+        print(
+            "real runs: "
+            + ", ".join(
+                f"{o.business_unit}/{o.notebook} {o.seconds:.1f} s" for o in result.outcomes
+            )
+        )
         print(f"floor (empty runs / workers): {floor:.2f} s")
-        print(f"empty fleet wall time:        {empty_wall:.2f} s "
-              f"({empty_wall / floor:.2f}× the floor: the pipeline's own overhead)")
+        print(
+            f"empty fleet wall time:        {empty_wall:.2f} s "
+            f"({empty_wall / floor:.2f}× the floor: the pipeline's own overhead)"
+        )
         print(f"fleet wall time:              {fleet:.2f} s")
-        print(f"ratio: {fleet / floor:.2f}× the floor (target ≤ 1.25×)"
-              + (f"; {len(failed)} run(s) FAILED" if failed else ""))
+        print(
+            f"ratio: {fleet / floor:.2f}× the floor (target ≤ 1.25×)"
+            + (f"; {len(failed)} run(s) FAILED" if failed else "")
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

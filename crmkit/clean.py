@@ -149,8 +149,13 @@ def clean_table(
     name = spec.name
 
     duplicated = table.duplicated()
-    log.add(name, "exact duplicate row", "dropped", duplicated.sum(),
-            ids_of(table, spec, table.index[duplicated]))
+    log.add(
+        name,
+        "exact duplicate row",
+        "dropped",
+        duplicated.sum(),
+        ids_of(table, spec, table.index[duplicated]),
+    )
     table = table.loc[~duplicated]
 
     unusable = pd.Series(False, index=table.index)
@@ -158,31 +163,48 @@ def clean_table(
         col = spec.column(column)
         if col is None:
             continue
-        table[column], drop = _convert(table, column, col, spec, log=log, where=where,
-                                       line_offset=line_offset)
+        table[column], drop = _convert(
+            table, column, col, spec, log=log, where=where, line_offset=line_offset
+        )
         unusable |= drop
     table = table.loc[~unusable]
 
     for column in spec.required_columns:
         blank = table[column].isna()
-        log.add(name, f"missing required value in '{column}'", "dropped", blank.sum(),
-                ids_of(table, spec, table.index[blank]))
+        log.add(
+            name,
+            f"missing required value in '{column}'",
+            "dropped",
+            blank.sum(),
+            ids_of(table, spec, table.index[blank]),
+        )
         table = table.loc[~blank]
 
     for column in spec.columns:
         if column.values and column.name in table.columns:
             values = table[column.name].str.lower()
             unknown = values.notna() & ~values.isin(column.values)
-            log.add(name, f"'{column.name}' not one of {list(column.values)}", "dropped",
-                    unknown.sum(), ids_of(table, spec, table.index[unknown]),
-                    detail=f"values seen: {_examples(table.loc[unknown, column.name].drop_duplicates())}")
+            log.add(
+                name,
+                f"'{column.name}' not one of {list(column.values)}",
+                "dropped",
+                unknown.sum(),
+                ids_of(table, spec, table.index[unknown]),
+                detail="values seen: "
+                + _examples(table.loc[unknown, column.name].drop_duplicates()),
+            )
             table = table.loc[~unknown]
             table[column.name] = values.loc[table.index]
 
     if spec.key:
         conflicting = table.duplicated(spec.key, keep="first")
-        log.add(name, f"duplicate '{spec.key}' with different content (first kept)", "dropped",
-                conflicting.sum(), table.loc[conflicting, spec.key])
+        log.add(
+            name,
+            f"duplicate '{spec.key}' with different content (first kept)",
+            "dropped",
+            conflicting.sum(),
+            table.loc[conflicting, spec.key],
+        )
         table = table.loc[~conflicting]
     return table
 
@@ -206,7 +228,9 @@ def _convert(
     name = spec.name
     keep_all = pd.Series(False, index=values.index)
     typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
-    text = values if typed and col.kind in ("date", "number", "amount", "score") else as_text(values)
+    text = (
+        values if typed and col.kind in ("date", "number", "amount", "score") else as_text(values)
+    )
 
     def log_rows(rule: str, action: str, mask: pd.Series, detail: str = "") -> None:
         log.add(name, rule, action, mask.sum(), ids_of(table, spec, table.index[mask]), detail)
@@ -217,8 +241,12 @@ def _convert(
         folded = fold_categories(text)
         raw_text = values.astype("string")
         changed = folded.notna() & (raw_text != folded).fillna(True)
-        log_rows(f"whitespace or letter case normalised in '{column}'", "repaired", changed,
-                 f"e.g. {_examples(raw_text[changed].drop_duplicates(), 3)}")
+        log_rows(
+            f"whitespace or letter case normalised in '{column}'",
+            "repaired",
+            changed,
+            f"e.g. {_examples(raw_text[changed].drop_duplicates(), 3)}",
+        )
         return folded, keep_all
     if col.kind == "date":
         parsed = to_datetimes(text)
@@ -238,8 +266,9 @@ def _convert(
         parsed[text.isin(_TRUE).fillna(False)] = True
         parsed[text.isin(_FALSE).fillna(False)] = False
         bad = parsed.isna() & text.notna()
-        log_rows(f"'{column}' not true/false (set missing)", "repaired", bad,
-                 _examples(values[bad], 3))
+        log_rows(
+            f"'{column}' not true/false (set missing)", "repaired", bad, _examples(values[bad], 3)
+        )
         return parsed, keep_all
 
     # number, amount, score
@@ -247,11 +276,17 @@ def _convert(
     bad = parsed.isna() & text.notna()
     drop = keep_all.copy()
     if col.required:
-        log_rows(f"'{column}' does not parse as a number", "dropped", bad, _examples(values[bad], 3))
+        log_rows(
+            f"'{column}' does not parse as a number", "dropped", bad, _examples(values[bad], 3)
+        )
         drop |= bad
     else:
-        log_rows(f"'{column}' does not parse as a number (set missing)", "repaired", bad,
-                 _examples(values[bad], 3))
+        log_rows(
+            f"'{column}' does not parse as a number (set missing)",
+            "repaired",
+            bad,
+            _examples(values[bad], 3),
+        )
     if col.kind == "amount":
         negative = (parsed < 0).fillna(False)
         if col.required:
@@ -262,7 +297,11 @@ def _convert(
             parsed = parsed.mask(negative)
     if col.kind == "score":
         out = ((parsed < col.low) | (parsed > col.high)).fillna(False)
-        log_rows(f"'{column}' outside {col.low:g}-{col.high:g} (set missing)", "repaired", out,
-                 _examples(parsed[out].drop_duplicates(), 3))
+        log_rows(
+            f"'{column}' outside {col.low:g}-{col.high:g} (set missing)",
+            "repaired",
+            out,
+            _examples(parsed[out].drop_duplicates(), 3),
+        )
         parsed = parsed.mask(out)
     return parsed, drop

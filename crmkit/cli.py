@@ -48,8 +48,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         log = data.quality
         counts = ", ".join(f"{name} {len(t):,}" for name, t in data.tables.items())
         print(f"✓ {unit} ({period}): {counts}")
-        print(f"  dropped {log.rows_dropped:,} · repaired {log.rows_repaired:,} · "
-              f"excluded {log.rows('excluded'):,} rows")
+        print(
+            f"  dropped {log.rows_dropped:,} · repaired {log.rows_repaired:,} · "
+            f"excluded {log.rows('excluded'):,} rows"
+        )
         for entry in log.entries:
             examples = f" e.g. {', '.join(entry.example_ids)}" if entry.example_ids else ""
             print(f"  - {entry.table}: {entry.rule}: {entry.action} {entry.rows:,}{examples}")
@@ -64,7 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     period = parse_period(args.period, as_of=_as_of(args.as_of))
     params_dir = Path(args.params)
-    notebooks_dir = Path(args.notebooks) if args.notebooks else params_dir.resolve().parent / "notebooks"
+    notebooks_dir = (
+        Path(args.notebooks) if args.notebooks else params_dir.resolve().parent / "notebooks"
+    )
     result = run_reports(
         period,
         params_dir=params_dir,
@@ -78,8 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     ok = len(result.outcomes) - len(result.failed)
-    print(f"{ok} of {len(result.outcomes)} runs succeeded in {result.seconds:.1f} s; "
-          f"portfolio: {result.index}")
+    print(
+        f"{ok} of {len(result.outcomes)} runs succeeded in {result.seconds:.1f} s; "
+        f"portfolio: {result.index}"
+    )
     for outcome in result.failed:
         print(f"✗ {outcome.business_unit}/{outcome.notebook}: {outcome.reason}", file=sys.stderr)
     return 1 if result.failed else 0
@@ -92,9 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sample = sub.add_parser("sample", help="write the sample data set")
-    sample.add_argument("--out", default="sample_data", help="folder to write (default: %(default)s)")
-    sample.add_argument("--customers", type=int, default=None,
-                        help="customers per unit (default: the committed sample's sizes)")
+    sample.add_argument(
+        "--out", default="sample_data", help="folder to write (default: %(default)s)"
+    )
+    sample.add_argument(
+        "--customers",
+        type=int,
+        default=None,
+        help="customers per unit (default: the committed sample's sizes)",
+    )
     sample.add_argument("--seed", type=int, default=2026, help="random seed (default: %(default)s)")
     sample.set_defaults(func=cmd_sample)
 
@@ -106,18 +118,29 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     run = sub.add_parser("run", help="run every notebook for every unit and render reports")
-    run.add_argument("--period", default="last-quarter",
-                     help="2026-Q3, 2026-09, 2026, last-quarter or last-month (default: %(default)s)")
+    run.add_argument(
+        "--period",
+        default="last-quarter",
+        help="2026-Q3, 2026-09, 2026, last-quarter or last-month (default: %(default)s)",
+    )
     run.add_argument("--as-of", help="day relative periods count from (default: today)")
     run.add_argument("--unit", action="append", help="run only this unit (repeatable)")
     run.add_argument("--notebook", action="append", help="run only this notebook (repeatable)")
-    run.add_argument("--params", default="parameters", help="parameters folder (default: %(default)s)")
+    run.add_argument(
+        "--params", default="parameters", help="parameters folder (default: %(default)s)"
+    )
     run.add_argument("--notebooks", help="notebooks folder (default: beside the parameters folder)")
     run.add_argument("--out", default="reports", help="output folder (default: %(default)s)")
     run.add_argument("--jobs", type=int, default=None, help="parallel runs (default: CPU cores)")
-    run.add_argument("--cell-timeout", type=int, default=600, help="seconds per cell (default: %(default)s)")
-    run.add_argument("--run-timeout", type=int, default=1800,
-                     help="seconds per notebook run (default: %(default)s)")
+    run.add_argument(
+        "--cell-timeout", type=int, default=600, help="seconds per cell (default: %(default)s)"
+    )
+    run.add_argument(
+        "--run-timeout",
+        type=int,
+        default=1800,
+        help="seconds per notebook run (default: %(default)s)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
     return parser

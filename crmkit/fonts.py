@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-
 from importlib import resources
 from pathlib import Path
 

@@ -84,9 +84,7 @@ def read_csv_file(path: Path) -> RawTable:
     except csv.Error:
         delimiter = "\t" if path.suffix == ".tsv" else ","
     try:
-        frame = pd.read_csv(
-            _io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False
-        )
+        frame = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: not a readable table ({str(exc).strip()}).") from None
     if encoding == "gb18030":
@@ -110,7 +108,9 @@ def read_table_file(path: Path, *, sheet: str | int = 0) -> RawTable:
     except DataError:
         raise
     except Exception as exc:  # the readers raise many types for a corrupt file
-        raise DataError(f"{path}: cannot be read as a table ({type(exc).__name__}: {exc}).") from None
+        raise DataError(
+            f"{path}: cannot be read as a table ({type(exc).__name__}: {exc})."
+        ) from None
     raise DataError(f"{path}: unknown file type; use one of {FILE_SUFFIXES}.")
 
 
@@ -126,9 +126,7 @@ class FolderSource:
         if table in self.tables:
             path = self.folder / self.tables[table]
             if not path.exists():
-                raise DataError(
-                    f"Parameter tables.{table} names {path}, which does not exist."
-                )
+                raise DataError(f"Parameter tables.{table} names {path}, which does not exist.")
             return path
         found = [self.folder / f"{table}{s}" for s in FILE_SUFFIXES]
         found = [p for p in found if p.exists()]
@@ -227,14 +225,19 @@ def resolve_path(path: str | Path, *, base_dir: Path | None = None) -> Path:
     return (cwd / path).resolve()
 
 
-def open_source(data_source: str, *, tables: Mapping[str, str] | None = None,
-                base_dir: Path | None = None):
+def open_source(
+    data_source: str, *, tables: Mapping[str, str] | None = None, base_dir: Path | None = None
+):
     """The reader for ``data_source`` (folder, workbook, database file or URL)."""
     tables = tables or {}
     text = str(data_source).strip()
     if text.startswith("duckdb://"):
-        return DuckDBSource(resolve_path(text.removeprefix("duckdb:///").removeprefix("duckdb://"),
-                                         base_dir=base_dir), tables)
+        return DuckDBSource(
+            resolve_path(
+                text.removeprefix("duckdb:///").removeprefix("duckdb://"), base_dir=base_dir
+            ),
+            tables,
+        )
     if "://" in text:
         return SQLSource(text, tables)
     path = resolve_path(text, base_dir=base_dir)
@@ -439,8 +442,9 @@ def load_unit(
         raw.frame = frame
         frame = _unit_filter(raw, name, unit, log)
         frame = _rows_of_unit(frame, unit, owners)
-        cleaned[name] = clean_table(frame, spec, log=log, where=raw.where,
-                                    line_offset=raw.line_offset)
+        cleaned[name] = clean_table(
+            frame, spec, log=log, where=raw.where, line_offset=raw.line_offset
+        )
         sources[name] = raw.where + (f" ({raw.encoding})" if raw.encoding else "")
 
     _drop_future(cleaned, today, log)
@@ -486,7 +490,9 @@ def _owner_of(frame: pd.DataFrame, key: str) -> dict[str, str]:
     return dict(zip(as_text(frame[key]), units, strict=True))
 
 
-def _rows_of_unit(frame: pd.DataFrame, unit: str, owners: dict[str, dict[str, str]]) -> pd.DataFrame:
+def _rows_of_unit(
+    frame: pd.DataFrame, unit: str, owners: dict[str, dict[str, str]]
+) -> pd.DataFrame:
     """In a table without a unit column, a row belongs to the unit of its customer (or
     opportunity). Ids of no unit stay, to be counted as orphans."""
     if "business_unit" in frame.columns:
@@ -503,15 +509,25 @@ def _drop_future(tables: dict[str, pd.DataFrame], today: date, log: QualityLog) 
     for name, table in tables.items():
         main = TABLES[name].date
         future = table[main] >= limit
-        log.add(name, f"'{main}' after today ({today}): impossible date", "dropped",
-                int(future.sum()), _ids(table, name, future))
+        log.add(
+            name,
+            f"'{main}' after today ({today}): impossible date",
+            "dropped",
+            int(future.sum()),
+            _ids(table, name, future),
+        )
         table = table.loc[~future]
         for column in _date_columns(name):
             if column == main or column not in table.columns:
                 continue
             later = table[column] >= limit
-            log.add(name, f"'{column}' after today ({today}) (set missing)", "repaired",
-                    int(later.sum()), _ids(table, name, later))
+            log.add(
+                name,
+                f"'{column}' after today ({today}) (set missing)",
+                "repaired",
+                int(later.sum()),
+                _ids(table, name, later),
+            )
             table[column] = table[column].mask(later)
         tables[name] = table
 
@@ -522,8 +538,13 @@ def _exclude_after(tables: dict[str, pd.DataFrame], end: date, log: QualityLog) 
     for name, table in tables.items():
         main = TABLES[name].date
         after = table[main] >= limit
-        log.add(name, "dated after the period end", "excluded", int(after.sum()),
-                _ids(table, name, after))
+        log.add(
+            name,
+            "dated after the period end",
+            "excluded",
+            int(after.sum()),
+            _ids(table, name, after),
+        )
         table = table.loc[~after]
         for column in _date_columns(name):
             if column == main or column not in table.columns:
@@ -532,8 +553,13 @@ def _exclude_after(tables: dict[str, pd.DataFrame], end: date, log: QualityLog) 
             if not later.any():
                 continue
             note = "treated as still open at the period end"
-            log.add(name, f"'{column}' after the period end ({note})", "excluded",
-                    int(later.sum()), _ids(table, name, later))
+            log.add(
+                name,
+                f"'{column}' after the period end ({note})",
+                "excluded",
+                int(later.sum()),
+                _ids(table, name, later),
+            )
             table[column] = table[column].mask(later)
             if name == "opportunities" and column == "closed_at":
                 table.loc[later, "outcome"] = "open"
@@ -547,15 +573,27 @@ def _drop_orphans(tables: dict[str, pd.DataFrame], log: QualityLog) -> None:
             continue
         table = tables[name]
         orphan = ~table["customer_id"].isin(customer_ids)
-        log.add(name, "orphan customer_id (not among the unit's customers)", "dropped",
-                int(orphan.sum()), table.loc[orphan, "customer_id"])
+        log.add(
+            name,
+            "orphan customer_id (not among the unit's customers)",
+            "dropped",
+            int(orphan.sum()),
+            table.loc[orphan, "customer_id"],
+        )
         tables[name] = table.loc[~orphan]
     if "stage_history" in tables:
         history = tables["stage_history"]
-        known = set(tables["opportunities"]["opportunity_id"]) if "opportunities" in tables else set()
+        known = (
+            set(tables["opportunities"]["opportunity_id"]) if "opportunities" in tables else set()
+        )
         orphan = ~history["opportunity_id"].isin(known)
-        log.add("stage_history", "orphan opportunity_id (not among the unit's opportunities)",
-                "dropped", int(orphan.sum()), history.loc[orphan, "opportunity_id"])
+        log.add(
+            "stage_history",
+            "orphan opportunity_id (not among the unit's opportunities)",
+            "dropped",
+            int(orphan.sum()),
+            history.loc[orphan, "opportunity_id"],
+        )
         tables["stage_history"] = history.loc[~orphan]
 
 

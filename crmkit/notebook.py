@@ -63,8 +63,9 @@ def table(
     formats.update({c: (lambda v: pct(v)) for c in percent})
     formats.update({c: (lambda v: money(v, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})
-    formats.update({c: (lambda v: "–" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}")
-                    for c in dates})
+    formats.update(
+        {c: (lambda v: "–" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}") for c in dates}
+    )
     for column, digits in (decimals or {}).items():
         formats[column] = lambda v, d=digits: num(v, d)
     styler = frame.style.format(formats, na_rep="–").hide(axis="index")

@@ -64,8 +64,9 @@ def unit_files(params_dir: Path) -> list[Path]:
     if not params_dir.is_dir():
         raise ParameterError(f"Parameters folder {params_dir} does not exist.")
     files = sorted(
-        p for p in params_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml")
-        and p.name not in (DEFAULTS_FILE, "defaults.yml")
+        p
+        for p in params_dir.glob("*.y*ml")
+        if p.suffix in (".yaml", ".yml") and p.name not in (DEFAULTS_FILE, "defaults.yml")
     )
     if not files:
         raise ParameterError(f"Parameters folder {params_dir} holds no unit YAML files.")

@@ -73,7 +73,11 @@ def quarter_period(year: int, quarter: int) -> Period:
 
 def year_period(year: int) -> Period:
     return Period(
-        str(year), date(year, 1, 1), date(year, 12, 31), date(year - 1, 1, 1), date(year - 1, 12, 31)
+        str(year),
+        date(year, 1, 1),
+        date(year, 12, 31),
+        date(year - 1, 1, 1),
+        date(year - 1, 12, 31),
     )
 
 

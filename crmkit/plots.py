@@ -62,8 +62,14 @@ def use_theme() -> None:
 
 def shade_period(ax: Axes, start: date | str, end: date | str, *, label: str = "period") -> Axes:
     """Shade the reporting period on a time axis."""
-    ax.axvspan(pd.Timestamp(start), pd.Timestamp(end), color=PERIOD_COLOUR, alpha=0.5,
-               label=label, zorder=0)
+    ax.axvspan(
+        pd.Timestamp(start),
+        pd.Timestamp(end),
+        color=PERIOD_COLOUR,
+        alpha=0.5,
+        label=label,
+        zorder=0,
+    )
     return ax
 
 
@@ -75,7 +81,10 @@ def thousands(ax: Axes, axis: str = "y") -> Axes:
 
 
 def plot_monthly_volume(
-    volume: pd.DataFrame, *, period_start: date | str, period_end: date | str,
+    volume: pd.DataFrame,
+    *,
+    period_start: date | str,
+    period_end: date | str,
     columns: int = 3,
 ) -> Figure:
     """Small multiples of rows per month, one panel per table, the period shaded.
@@ -96,23 +105,34 @@ def plot_monthly_volume(
     first = position.get(pd.Timestamp(period_start).replace(day=1), 0)
     last = position.get(pd.Timestamp(period_end).replace(day=1), len(months) - 1)
     rows = max(1, -(-len(tables) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.2 * rows + 0.5),
-                             squeeze=False, sharex=True, layout="constrained")
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(3.6 * columns, 2.2 * rows + 0.5),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
     for ax, table in zip(axes.flat, tables, strict=False):
         data = volume.loc[volume["table"] == table]
         ax.axvspan(first - 0.5, last + 0.5, color=PERIOD_COLOUR, alpha=0.5, zorder=0)
-        ax.plot(position[data["month"]].to_numpy(), data["rows"].to_numpy(), color=PALETTE[0],
-                linewidth=1.6)
+        ax.plot(
+            position[data["month"]].to_numpy(),
+            data["rows"].to_numpy(),
+            color=PALETTE[0],
+            linewidth=1.6,
+        )
         ax.set_title(table, fontsize=11)
         ax.set_ylim(bottom=0)
         ax.set_xticks(ticks, [f"{months[k]:%Y-%m}" for k in ticks])
         thousands(ax)
     for ax in axes[:, 0]:
         ax.set_ylabel("rows per month")
-    for ax in list(axes.flat)[len(tables):]:
+    for ax in list(axes.flat)[len(tables) :]:
         ax.set_visible(False)
-    fig.suptitle("Records per month, by table (reporting period shaded)", x=0.01, ha="left",
-                 fontsize=13)
+    fig.suptitle(
+        "Records per month, by table (reporting period shaded)", x=0.01, ha="left", fontsize=13
+    )
     return fig
 
 

@@ -76,9 +76,7 @@ class QualityLog:
     def to_frame(self) -> pd.DataFrame:
         """One row per log entry: table, rule, action, rows, example_ids, detail."""
         columns = ["table", "rule", "action", "rows", "example_ids", "detail"]
-        records = [
-            {**asdict(e), "example_ids": ", ".join(e.example_ids)} for e in self.entries
-        ]
+        records = [{**asdict(e), "example_ids": ", ".join(e.example_ids)} for e in self.entries]
         return pd.DataFrame.from_records(records, columns=columns)
 
     def issues(self) -> list[dict]:
@@ -272,7 +270,8 @@ def sources_table(unit: CRMData) -> pd.DataFrame:
         {
             "table": list(unit.sources),
             "source": list(unit.sources.values()),
-            "personal data removed": [", ".join(unit.pii_removed.get(t, [])) or "–"
-                                      for t in unit.sources],
+            "personal data removed": [
+                ", ".join(unit.pii_removed.get(t, [])) or "–" for t in unit.sources
+            ],
         }
     )

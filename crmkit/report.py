@@ -263,8 +263,10 @@ def execute(job: Job) -> Outcome:
             atomic_write(out_dir / f"{job.notebook}.html", render_html(executed))
         else:
             atomic_write(out_dir / f"{job.notebook}.html", render_failure(job, reason))
-        atomic_write(out_dir / f"{job.notebook}.json",
-                     json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        atomic_write(
+            out_dir / f"{job.notebook}.json",
+            json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        )
         if executed is not None:
             atomic_write(final, nbformat.writes(executed))
     except Exception as exc:
@@ -347,8 +349,9 @@ def _exporter():
 def render_html(executed: nbformat.NotebookNode) -> str:
     """The stakeholder report: code hidden, charts embedded, nothing loaded from the network,
     a header with unit and period, and a contents list of the report's sections."""
-    body, _ = _exporter().from_notebook_node(stakeholder_view(executed),
-                                         resources={"font_stack": FONT_STACK})
+    body, _ = _exporter().from_notebook_node(
+        stakeholder_view(executed), resources={"font_stack": FONT_STACK}
+    )
     return embed_fonts(add_contents(body))
 
 
@@ -361,8 +364,11 @@ def add_contents(body: str) -> str:
     for anchor, inner in _HEADING.findall(body):
         text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
         items.append(f'<li><a href="#{anchor}">{text}</a></li>')
-    nav = (f'<nav class="crmkit-toc"><strong>Contents</strong><ol>{"".join(items)}</ol></nav>'
-           if items else "")
+    nav = (
+        f'<nav class="crmkit-toc"><strong>Contents</strong><ol>{"".join(items)}</ol></nav>'
+        if items
+        else ""
+    )
     return body.replace("<!--crmkit-toc-->", nav, 1)
 
 
@@ -429,16 +435,19 @@ def write_period_index(period_dir: Path, period: Period) -> Path:
     """The portfolio page: one row per unit, its key figures, each report's status and link."""
     records = read_records(period_dir)
     notebooks = [n for n in NOTEBOOKS if any(n in r for r in records.values())]
-    figures = [(n, key, label, kind) for n in notebooks for key, label, kind in
-               KEY_FIGURES.get(n, [])]
+    figures = [
+        (n, key, label, kind) for n in notebooks for key, label, kind in KEY_FIGURES.get(n, [])
+    ]
     head = "".join(f"<th>{html.escape(label)}</th>" for _, _, label, _ in figures)
     head += "".join(f"<th>{html.escape(TITLES[n])}</th>" for n in notebooks)
     rows = []
     failures = 0
     for unit, by_notebook in sorted(records.items()):
         name = next(iter(by_notebook.values())).get("display_name", unit)
-        cells = [f"<td><strong>{html.escape(str(name))}</strong><br>"
-                 f"<span class='meta'>{html.escape(unit)}</span></td>"]
+        cells = [
+            f"<td><strong>{html.escape(str(name))}</strong><br>"
+            f"<span class='meta'>{html.escape(unit)}</span></td>"
+        ]
         for notebook, key, _, kind in figures:
             record = by_notebook.get(notebook, {})
             value = record.get("results", {}).get(key) if record.get("status") == "ok" else None
@@ -448,7 +457,9 @@ def write_period_index(period_dir: Path, period: Period) -> Path:
             if record is None:
                 cells.append("<td>–</td>")
             elif record["status"] == "ok":
-                cells.append(f"<td><a class='ok' href='{unit}/{notebook}.html'>ok · report</a></td>")
+                cells.append(
+                    f"<td><a class='ok' href='{unit}/{notebook}.html'>ok · report</a></td>"
+                )
             else:
                 failures += 1
                 reason = html.escape(record.get("reason", "")[:300])
@@ -457,8 +468,11 @@ def write_period_index(period_dir: Path, period: Period) -> Path:
                     f"<div class='reason'>{reason}</div></td>"
                 )
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    status = (f"<span class='failed'>{failures} run(s) failed</span>" if failures
-              else "<span class='ok'>all runs succeeded</span>")
+    status = (
+        f"<span class='failed'>{failures} run(s) failed</span>"
+        if failures
+        else "<span class='ok'>all runs succeeded</span>"
+    )
     body = (
         f"<h1>CRM portfolio · {html.escape(period.label)}</h1>"
         f"<p class='meta'>Period {period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}, compared with "
@@ -476,15 +490,21 @@ def write_period_index(period_dir: Path, period: Period) -> Path:
 def write_root_index(out: Path) -> Path:
     """The list of periods with reports, newest first."""
     items = []
-    for period_dir in sorted((p for p in out.iterdir() if (p / "index.html").exists()),
-                             key=lambda p: p.name, reverse=True):
+    for period_dir in sorted(
+        (p for p in out.iterdir() if (p / "index.html").exists()),
+        key=lambda p: p.name,
+        reverse=True,
+    ):
         records = read_records(period_dir)
         runs = [r for by_nb in records.values() for r in by_nb.values()]
         failed = sum(r["status"] != "ok" for r in runs)
         note = f"{len(records)} unit(s), {len(runs)} report(s)" + (
-            f", <span class='failed'>{failed} failed</span>" if failed else "")
-        items.append(f"<li><a href='{period_dir.name}/index.html'>{html.escape(period_dir.name)}"
-                     f"</a> <span class='meta'>{note}</span></li>")
+            f", <span class='failed'>{failed} failed</span>" if failed else ""
+        )
+        items.append(
+            f"<li><a href='{period_dir.name}/index.html'>{html.escape(period_dir.name)}"
+            f"</a> <span class='meta'>{note}</span></li>"
+        )
     path = out / "index.html"
     atomic_write(path, _page("CRM reports", f"<h1>CRM reports</h1><ul>{''.join(items)}</ul>"))
     return path
@@ -507,8 +527,13 @@ class FleetResult:
         return {"seconds": self.seconds, "outcomes": [asdict(o) for o in self.outcomes]}
 
 
-def run_jobs(jobs: list[Job], *, workers: int | None = None, progress: bool = True,
-             on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+def run_jobs(
+    jobs: list[Job],
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
     """Execute jobs in a pool of worker processes; a failure in one does not stop the others."""
     from tqdm.auto import tqdm
 
@@ -526,8 +551,12 @@ def run_jobs(jobs: list[Job], *, workers: int | None = None, progress: bool = Tr
             try:
                 outcome = future.result()
             except Exception as exc:  # the worker process itself died
-                outcome = Outcome(job.notebook, job.params["business_unit"], "failed",
-                                  f"Worker crashed: {type(exc).__name__}: {exc}")
+                outcome = Outcome(
+                    job.notebook,
+                    job.params["business_unit"],
+                    "failed",
+                    f"Worker crashed: {type(exc).__name__}: {exc}",
+                )
             outcomes.append(outcome)
             bar.update(1)
             bar.set_postfix_str(f"{outcome.business_unit}/{outcome.notebook} {outcome.status}")
@@ -553,9 +582,16 @@ def run_reports(
 ) -> FleetResult:
     """Run every notebook for every unit for ``period`` and write the index pages."""
     started = time.monotonic()
-    jobs = plan_jobs(period, params_dir=params_dir, notebooks_dir=notebooks_dir, out=out,
-                     units=units, notebooks=notebooks, cell_timeout=cell_timeout,
-                     run_timeout=run_timeout)
+    jobs = plan_jobs(
+        period,
+        params_dir=params_dir,
+        notebooks_dir=notebooks_dir,
+        out=out,
+        units=units,
+        notebooks=notebooks,
+        cell_timeout=cell_timeout,
+        run_timeout=run_timeout,
+    )
     outcomes = run_jobs(jobs, workers=workers, progress=progress)
     period_dir = out / period.label
     period_dir.mkdir(parents=True, exist_ok=True)

@@ -67,13 +67,32 @@ class UnitPlan:
 
 
 UNITS = (
-    UnitPlan("north", "North", "USD", "N", "en", 2400, 1.0, (0.30, 0.25, 0.20, 0.15, 0.10),
-             bottleneck_last_quarter=True),
-    UnitPlan("south", "South", "USD", "S", "en", 2400, 1.2, (0.30, 0.25, 0.20, 0.15, 0.10),
-             nps_shift_last_quarter=-1.6),
+    UnitPlan(
+        "north",
+        "North",
+        "USD",
+        "N",
+        "en",
+        2400,
+        1.0,
+        (0.30, 0.25, 0.20, 0.15, 0.10),
+        bottleneck_last_quarter=True,
+    ),
+    UnitPlan(
+        "south",
+        "South",
+        "USD",
+        "S",
+        "en",
+        2400,
+        1.2,
+        (0.30, 0.25, 0.20, 0.15, 0.10),
+        nps_shift_last_quarter=-1.6,
+    ),
     UnitPlan("east", "华东事业部", "CNY", "E", "zh", 2400, 0.9, (0.06, 0.06, 0.06, 0.76, 0.06)),
-    UnitPlan("west", "West", "USD", "W", "en", 2000, 1.1, (0.30, 0.25, 0.20, 0.15, 0.10),
-             defects=True),
+    UnitPlan(
+        "west", "West", "USD", "W", "en", 2000, 1.1, (0.30, 0.25, 0.20, 0.15, 0.10), defects=True
+    ),
 )
 
 FUNNEL_STEPS = {"lead->intent": 0.60, "intent->negotiation": 0.55, "negotiation->won": 0.50}
@@ -82,11 +101,21 @@ PROSPECT_SHARE = 0.08  # customers who signed up but never bought
 
 LABELS = {
     "en": {
-        "regions": {"North": ["Boston", "Chicago", "Detroit"], "Central": ["Denver", "Dallas"],
-                    "Coast": ["Seattle", "San Diego", "Miami"]},
+        "regions": {
+            "North": ["Boston", "Chicago", "Detroit"],
+            "Central": ["Denver", "Dallas"],
+            "Coast": ["Seattle", "San Diego", "Miami"],
+        },
         "gender": ["female", "male"],
         "income": ["low", "middle", "high"],
-        "occupation": ["professional", "manager", "clerical", "student", "retired", "self-employed"],
+        "occupation": [
+            "professional",
+            "manager",
+            "clerical",
+            "student",
+            "retired",
+            "self-employed",
+        ],
         "industry": ["retail", "manufacturing", "services", "public sector", "technology"],
         "interest": ["technology", "home", "fashion", "outdoors"],
         "acquisition": ["search ads", "social media", "referral", "store", "partner"],
@@ -102,8 +131,11 @@ LABELS = {
         "owners": ["Avery", "Blake", "Casey", "Drew", "Emery", "Finley"],
     },
     "zh": {
-        "regions": {"华东": ["上海", "杭州", "南京"], "华中": ["武汉", "长沙"],
-                    "华南": ["广州", "深圳", "厦门"]},
+        "regions": {
+            "华东": ["上海", "杭州", "南京"],
+            "华中": ["武汉", "长沙"],
+            "华南": ["广州", "深圳", "厦门"],
+        },
         "gender": ["女", "男"],
         "income": ["低", "中", "高"],
         "occupation": ["专业人员", "管理者", "职员", "学生", "退休", "个体经营"],
@@ -128,27 +160,48 @@ LABELS = {
 COMMENTS = {
     "en": {
         "good": {
-            "product_quality": ["Great product quality, works perfectly.",
-                                "Excellent build quality and it lasts."],
-            "service_quality": ["Friendly staff and very helpful service.",
-                                "The service team was professional and kind."],
-            "price": ["Good value for money, fair prices.", "Prices are reasonable for the quality."],
-            "delivery_speed": ["Fast delivery, arrived the next day.",
-                               "Quick shipping and well packed."],
-            "after_sales": ["After-sales support solved my issue quickly.",
-                            "Easy returns and helpful after-sales team."],
+            "product_quality": [
+                "Great product quality, works perfectly.",
+                "Excellent build quality and it lasts.",
+            ],
+            "service_quality": [
+                "Friendly staff and very helpful service.",
+                "The service team was professional and kind.",
+            ],
+            "price": [
+                "Good value for money, fair prices.",
+                "Prices are reasonable for the quality.",
+            ],
+            "delivery_speed": [
+                "Fast delivery, arrived the next day.",
+                "Quick shipping and well packed.",
+            ],
+            "after_sales": [
+                "After-sales support solved my issue quickly.",
+                "Easy returns and helpful after-sales team.",
+            ],
         },
         "bad": {
-            "product_quality": ["The product broke after a week, poor quality.",
-                                "Quality is disappointing, feels cheap."],
-            "service_quality": ["Rude staff and slow service.",
-                                "Customer service ignored my questions."],
-            "price": ["Too expensive compared with other shops.",
-                      "Prices went up again, not worth it."],
-            "delivery_speed": ["Delivery was late again, waited two weeks.",
-                               "Slow shipping and the parcel arrived late."],
-            "after_sales": ["Returns are a nightmare, refund still missing.",
-                            "After-sales support never called back."],
+            "product_quality": [
+                "The product broke after a week, poor quality.",
+                "Quality is disappointing, feels cheap.",
+            ],
+            "service_quality": [
+                "Rude staff and slow service.",
+                "Customer service ignored my questions.",
+            ],
+            "price": [
+                "Too expensive compared with other shops.",
+                "Prices went up again, not worth it.",
+            ],
+            "delivery_speed": [
+                "Delivery was late again, waited two weeks.",
+                "Slow shipping and the parcel arrived late.",
+            ],
+            "after_sales": [
+                "Returns are a nightmare, refund still missing.",
+                "After-sales support never called back.",
+            ],
         },
         "neutral": ["It was fine.", "Nothing special.", "OK overall."],
     },
@@ -171,10 +224,14 @@ COMMENTS = {
     },
 }
 
-FIRST_NAMES = {"en": ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Riley", "Jamie", "Chris"],
-               "zh": ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇"]}
-LAST_NAMES = {"en": ["Smith", "Johnson", "Lee", "Brown", "Garcia", "Miller", "Davis", "Wilson"],
-              "zh": ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"]}
+FIRST_NAMES = {
+    "en": ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Riley", "Jamie", "Chris"],
+    "zh": ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇"],
+}
+LAST_NAMES = {
+    "en": ["Smith", "Johnson", "Lee", "Brown", "Garcia", "Miller", "Davis", "Wilson"],
+    "zh": ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"],
+}
 
 
 def segments_for(plan: UnitPlan) -> tuple[Segment, ...]:
@@ -193,8 +250,9 @@ HORIZON_DAYS = (HISTORY_END - HISTORY_START).days  # last day of history = day H
 
 def _fmt_days(days: np.ndarray) -> list[str]:
     base = np.datetime64(HISTORY_START.isoformat())
-    return np.datetime_as_string(base + np.floor(days).astype("int64").astype("timedelta64[D]"),
-                                 unit="D").tolist()
+    return np.datetime_as_string(
+        base + np.floor(days).astype("int64").astype("timedelta64[D]"), unit="D"
+    ).tolist()
 
 
 def _fmt_minutes(days: np.ndarray) -> list[str]:
@@ -217,15 +275,20 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     customer_ids = np.array([f"{P}C{i:05d}" for i in range(1, n + 1)])
     regions = list(labels["regions"])
     region = rng.choice(len(regions), size=n, p=[0.45, 0.25, 0.30])
-    city = [labels["regions"][regions[r]][rng.integers(len(labels["regions"][regions[r]]))]
-            for r in region]
+    city = [
+        labels["regions"][regions[r]][rng.integers(len(labels["regions"][regions[r]]))]
+        for r in region
+    ]
     income_p = np.array([[0.1, 0.4, 0.5], [0.3, 0.5, 0.2], [0.5, 0.4, 0.1]])
     income = [labels["income"][rng.choice(3, p=income_p[s])] for s in seg_index]
     acq_channels = labels["acquisition"]
-    acq_p = np.array([[0.1, 0.1, 0.4, 0.3, 0.1], [0.25, 0.25, 0.2, 0.2, 0.1],
-                      [0.35, 0.4, 0.05, 0.1, 0.1]])
+    acq_p = np.array(
+        [[0.1, 0.1, 0.4, 0.3, 0.1], [0.25, 0.25, 0.2, 0.2, 0.1], [0.35, 0.4, 0.05, 0.1, 0.1]]
+    )
     acq = np.array([rng.choice(5, p=acq_p[s]) for s in seg_index])
-    cac_by_channel = np.array([60.0, 45.0, 25.0, 35.0, 50.0]) * (7.0 if plan.currency == "CNY" else 1.0)
+    cac_by_channel = np.array([60.0, 45.0, 25.0, 35.0, 50.0]) * (
+        7.0 if plan.currency == "CNY" else 1.0
+    )
     acq_cost = np.round(cac_by_channel[acq] * rng.lognormal(0, 0.25, n), 2)
     price_sens = np.clip(np.round(rng.normal(np.array([2.0, 3.0, 4.2])[seg_index], 0.8)), 1, 5)
     brand_aff = np.clip(np.round(rng.normal(np.array([4.3, 3.2, 2.2])[seg_index], 0.8)), 1, 5)
@@ -235,27 +298,31 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
         names = [f"{last[rng.integers(8)]}{first[rng.integers(8)]}" for _ in range(n)]
     else:
         names = [f"{first[rng.integers(8)]} {last[rng.integers(8)]}" for _ in range(n)]
-    customers = pd.DataFrame({
-        "customer_id": customer_ids,
-        "business_unit": plan.business_unit,
-        "signup_date": _fmt_days(signup),
-        "region": [regions[r] for r in region],
-        "city": city,
-        "age": np.clip(np.round(rng.normal(41, 12, n)), 18, 85).astype(int),
-        "gender": rng.choice(labels["gender"], size=n),
-        "income_band": income,
-        "occupation": rng.choice(labels["occupation"], size=n),
-        "industry": rng.choice(labels["industry"], size=n),
-        "psy_price_sensitivity": price_sens.astype(int),
-        "psy_brand_affinity": brand_aff.astype(int),
-        "psy_interest": rng.choice(labels["interest"], size=n),
-        "acquisition_channel": [acq_channels[a] for a in acq],
-        "acquisition_cost": acq_cost,
-        "name": names,
-        "email": [f"user{P.lower()}{i:05d}@example.com" for i in range(1, n + 1)],
-        "phone": [f"+1-555-{P}{i:05d}" if plan.language == "en" else f"138{i:08d}"
-                  for i in range(1, n + 1)],
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": customer_ids,
+            "business_unit": plan.business_unit,
+            "signup_date": _fmt_days(signup),
+            "region": [regions[r] for r in region],
+            "city": city,
+            "age": np.clip(np.round(rng.normal(41, 12, n)), 18, 85).astype(int),
+            "gender": rng.choice(labels["gender"], size=n),
+            "income_band": income,
+            "occupation": rng.choice(labels["occupation"], size=n),
+            "industry": rng.choice(labels["industry"], size=n),
+            "psy_price_sensitivity": price_sens.astype(int),
+            "psy_brand_affinity": brand_aff.astype(int),
+            "psy_interest": rng.choice(labels["interest"], size=n),
+            "acquisition_channel": [acq_channels[a] for a in acq],
+            "acquisition_cost": acq_cost,
+            "name": names,
+            "email": [f"user{P.lower()}{i:05d}@example.com" for i in range(1, n + 1)],
+            "phone": [
+                f"+1-555-{P}{i:05d}" if plan.language == "en" else f"138{i:08d}"
+                for i in range(1, n + 1)
+            ],
+        }
+    )
 
     # --- purchases: BG/NBD, spend: Gamma-Gamma ----------------------------------------
     orders: list[tuple[int, float]] = []  # (customer index, day)
@@ -285,20 +352,25 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     shape_p = np.array([s.p for s in segments])[order_seg]
     amounts = np.round(rng.gamma(shape_p, 1.0 / nu[order_customer]), 2)
     amounts = np.maximum(amounts, 0.01)
-    channel_idx = np.where(rng.random(len(orders)) < store_share, 1,
-                           rng.choice([0, 2], size=len(orders), p=[0.85, 0.15]))
+    channel_idx = np.where(
+        rng.random(len(orders)) < store_share,
+        1,
+        rng.choice([0, 2], size=len(orders), p=[0.85, 0.15]),
+    )
     category_idx = rng.choice(4, size=len(orders), p=[0.3, 0.25, 0.25, 0.2])
     margin_rate = np.array([0.18, 0.32, 0.45, 0.22])[category_idx]
-    transactions = pd.DataFrame({
-        "order_id": [f"{P}O{k:06d}" for k in range(1, len(orders) + 1)],
-        "customer_id": customer_ids[order_customer],
-        "business_unit": plan.business_unit,
-        "order_date": _fmt_days(order_day),
-        "amount": amounts,
-        "product_category": np.array(labels["category"])[category_idx],
-        "channel": np.array(labels["order_channel"])[channel_idx],
-        "margin": np.round(amounts * margin_rate, 2),
-    })
+    transactions = pd.DataFrame(
+        {
+            "order_id": [f"{P}O{k:06d}" for k in range(1, len(orders) + 1)],
+            "customer_id": customer_ids[order_customer],
+            "business_unit": plan.business_unit,
+            "order_date": _fmt_days(order_day),
+            "amount": amounts,
+            "product_category": np.array(labels["category"])[category_idx],
+            "channel": np.array(labels["order_channel"])[channel_idx],
+            "margin": np.round(amounts * margin_rate, 2),
+        }
+    )
 
     # --- churn: dropouts, told us (exit survey) for 60% of them ---------------------------
     dropped = np.isfinite(dropout_day)
@@ -328,19 +400,24 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     resolve_days = rng.gamma(2.0, np.where(tk_complaint, 3.0, 1.0))
     first_response = tk_day + response_hours / 24
     resolved = first_response + resolve_days
-    tickets = pd.DataFrame({
-        "ticket_id": [f"{P}T{k:05d}" for k in range(1, len(tickets_rows) + 1)],
-        "customer_id": customer_ids[tk_customer],
-        "business_unit": plan.business_unit,
-        "opened_at": _fmt_minutes(tk_day),
-        "first_response_at": [s if d <= HORIZON_DAYS + 1 else ""
-                              for s, d in zip(_fmt_minutes(first_response), first_response,
-                                              strict=True)],
-        "resolved_at": [s if d <= HORIZON_DAYS + 1 else ""
-                        for s, d in zip(_fmt_minutes(resolved), resolved, strict=True)],
-        "category": np.array(labels["ticket_category"])[rng.integers(0, 5, len(tickets_rows))],
-        "is_complaint": np.where(tk_complaint, "true", "false"),
-    })
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": [f"{P}T{k:05d}" for k in range(1, len(tickets_rows) + 1)],
+            "customer_id": customer_ids[tk_customer],
+            "business_unit": plan.business_unit,
+            "opened_at": _fmt_minutes(tk_day),
+            "first_response_at": [
+                s if d <= HORIZON_DAYS + 1 else ""
+                for s, d in zip(_fmt_minutes(first_response), first_response, strict=True)
+            ],
+            "resolved_at": [
+                s if d <= HORIZON_DAYS + 1 else ""
+                for s, d in zip(_fmt_minutes(resolved), resolved, strict=True)
+            ],
+            "category": np.array(labels["ticket_category"])[rng.integers(0, 5, len(tickets_rows))],
+            "is_complaint": np.where(tk_complaint, "true", "false"),
+        }
+    )
 
     reason_p_complaint = np.array([0.15, 0.45, 0.2, 0.1, 0.1])
     reason_p_plain = np.array([0.35, 0.1, 0.15, 0.25, 0.15])
@@ -354,13 +431,15 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
         probs = reason_p_complaint if complaint_before_dropout[i] else reason_p_plain
         reason = labels["reason"][rng.choice(5, p=probs)]
         churn_rows.append((i, t, reason))
-    churn_events = pd.DataFrame({
-        "customer_id": [customer_ids[r[0]] for r in churn_rows],
-        "business_unit": plan.business_unit,
-        "churned_at": _fmt_days(np.array([r[1] for r in churn_rows])),
-        "reason": [r[2] for r in churn_rows],
-        "reason_text": [_exit_text(plan.language, r[2]) for r in churn_rows],
-    }).sort_values(["churned_at", "customer_id"], ignore_index=True)
+    churn_events = pd.DataFrame(
+        {
+            "customer_id": [customer_ids[r[0]] for r in churn_rows],
+            "business_unit": plan.business_unit,
+            "churned_at": _fmt_days(np.array([r[1] for r in churn_rows])),
+            "reason": [r[2] for r in churn_rows],
+            "reason_text": [_exit_text(plan.language, r[2]) for r in churn_rows],
+        }
+    ).sort_values(["churned_at", "customer_id"], ignore_index=True)
 
     # --- surveys: after 35% of orders ----------------------------------------------------
     asked = rng.random(len(orders)) < 0.35
@@ -372,16 +451,24 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     m = len(sv_order)
     customer_mood = rng.normal(0, 0.5, n)
     dim_means = np.array([3.9, 3.8, 3.4, 3.6, 3.7])
-    dims = np.clip(np.round(dim_means + customer_mood[sv_customer, None]
-                            + rng.normal(0, 0.9, (m, 5))), 1, 5)
+    dims = np.clip(
+        np.round(dim_means + customer_mood[sv_customer, None] + rng.normal(0, 0.9, (m, 5))), 1, 5
+    )
     weights = np.array(plan.driver_weights)
-    near_dropout = (dropout_day[sv_customer] - sv_day < 120) & (dropout_day[sv_customer] >= sv_day - 30)
+    near_dropout = (dropout_day[sv_customer] - sv_day < 120) & (
+        dropout_day[sv_customer] >= sv_day - 30
+    )
     latent = (dims - 3.0) @ weights * 2.2 + rng.normal(0, 0.9, m) - 1.2 * near_dropout
     in_last_quarter = sv_day >= (LAST_QUARTER_START - HISTORY_START).days
     latent += plan.nps_shift_last_quarter * in_last_quarter
     nps = np.clip(np.round(7.3 + 1.5 * latent), 0, 10).astype(int)
-    csat = np.clip(np.round(3.9 + 0.45 * (dims - 3.0).mean(axis=1) * 2 + 0.35 * latent
-                            + rng.normal(0, 0.5, m)), 1, 5).astype(int)
+    csat = np.clip(
+        np.round(
+            3.9 + 0.45 * (dims - 3.0).mean(axis=1) * 2 + 0.35 * latent + rng.normal(0, 0.5, m)
+        ),
+        1,
+        5,
+    ).astype(int)
     comments = []
     com = COMMENTS[plan.language]
     for j in range(m):
@@ -397,22 +484,28 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
         else:
             text = com["neutral"][rng.integers(3)]
         if rng.random() < 0.02:
-            text += (f" Contact me at user{j}@example.com." if plan.language == "en"
-                     else f" 请联系我 1390000{j:04d}。")
+            text += (
+                f" Contact me at user{j}@example.com."
+                if plan.language == "en"
+                else f" 请联系我 1390000{j:04d}。"
+            )
         comments.append(text)
     order_sort = np.argsort(sv_day, kind="stable")
-    surveys = pd.DataFrame({
-        "response_id": [f"{P}R{k:05d}" for k in range(1, m + 1)],
-        "customer_id": customer_ids[sv_customer][order_sort],
-        "business_unit": plan.business_unit,
-        "responded_at": np.array(_fmt_days(sv_day), dtype=object)[order_sort],
-        "nps": nps[order_sort],
-        "csat": csat[order_sort],
-        **{f"dim_{d}": dims[order_sort, k].astype(int) for k, d in enumerate(DIMENSIONS)},
-        "comment": np.array(comments, dtype=object)[order_sort],
-        "touchpoint": np.array(labels["touchpoint"])[rng.choice(4, size=m,
-                                                                p=[0.4, 0.3, 0.2, 0.1])],
-    })
+    surveys = pd.DataFrame(
+        {
+            "response_id": [f"{P}R{k:05d}" for k in range(1, m + 1)],
+            "customer_id": customer_ids[sv_customer][order_sort],
+            "business_unit": plan.business_unit,
+            "responded_at": np.array(_fmt_days(sv_day), dtype=object)[order_sort],
+            "nps": nps[order_sort],
+            "csat": csat[order_sort],
+            **{f"dim_{d}": dims[order_sort, k].astype(int) for k, d in enumerate(DIMENSIONS)},
+            "comment": np.array(comments, dtype=object)[order_sort],
+            "touchpoint": np.array(labels["touchpoint"])[
+                rng.choice(4, size=m, p=[0.4, 0.3, 0.2, 0.1])
+            ],
+        }
+    )
 
     # --- interactions (no business_unit column: attributed through the customer) ---------
     it_rows = []
@@ -424,15 +517,18 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
         it_rows.extend((i, t) for t in rng.uniform(start, end, size=k))
     it_rows.sort(key=lambda r: (r[1], r[0]))
     k = len(it_rows)
-    interactions = pd.DataFrame({
-        "interaction_id": [f"{P}I{j:06d}" for j in range(1, k + 1)],
-        "customer_id": customer_ids[[r[0] for r in it_rows]],
-        "occurred_at": _fmt_days(np.array([r[1] for r in it_rows])),
-        "channel": np.array(labels["touch_channel"])[rng.choice(4, size=k,
-                                                                p=[0.4, 0.25, 0.25, 0.1])],
-        "direction": np.array(labels["direction"])[rng.choice(2, size=k, p=[0.4, 0.6])],
-        "kind": np.array(labels["kind"])[rng.choice(5, size=k, p=[0.4, 0.25, 0.2, 0.1, 0.05])],
-    })
+    interactions = pd.DataFrame(
+        {
+            "interaction_id": [f"{P}I{j:06d}" for j in range(1, k + 1)],
+            "customer_id": customer_ids[[r[0] for r in it_rows]],
+            "occurred_at": _fmt_days(np.array([r[1] for r in it_rows])),
+            "channel": np.array(labels["touch_channel"])[
+                rng.choice(4, size=k, p=[0.4, 0.25, 0.25, 0.1])
+            ],
+            "direction": np.array(labels["direction"])[rng.choice(2, size=k, p=[0.4, 0.6])],
+            "kind": np.array(labels["kind"])[rng.choice(5, size=k, p=[0.4, 0.25, 0.2, 0.1, 0.05])],
+        }
+    )
 
     opportunities, stage_history = _funnel(plan, labels, rng, signup, customer_ids)
     costs = _costs(plan, labels, rng, customers, signup, acq)
@@ -440,30 +536,51 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     truth = {
         "display_name": plan.display_name,
         "currency": plan.currency,
-        "segments": {s.name: {"share": s.share,
-                              "bgnbd": {"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b},
-                              "gamma_gamma": {"p": s.p, "q": s.q, "v": s.gamma}}
-                     for s in segments},
+        "segments": {
+            s.name: {
+                "share": s.share,
+                "bgnbd": {"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b},
+                "gamma_gamma": {"p": s.p, "q": s.q, "v": s.gamma},
+            }
+            for s in segments
+        },
         "prospect_share": PROSPECT_SHARE,
-        "nps_driver_weights": {f"dim_{d}": w for d, w in zip(DIMENSIONS, plan.driver_weights,
-                                                           strict=True)},
+        "nps_driver_weights": {
+            f"dim_{d}": w for d, w in zip(DIMENSIONS, plan.driver_weights, strict=True)
+        },
         "nps_shift_last_quarter": plan.nps_shift_last_quarter,
-        "bottleneck": ({"step": "intent->negotiation", "from_rate": FUNNEL_STEPS[
-            "intent->negotiation"], "to_rate": BOTTLENECK_RATE, "cohort": "created 2026-Q3"}
-                       if plan.bottleneck_last_quarter else None),
+        "bottleneck": (
+            {
+                "step": "intent->negotiation",
+                "from_rate": FUNNEL_STEPS["intent->negotiation"],
+                "to_rate": BOTTLENECK_RATE,
+                "cohort": "created 2026-Q3",
+            }
+            if plan.bottleneck_last_quarter
+            else None
+        ),
         "defects": plan.defects,
     }
-    segment_labels = pd.DataFrame({
-        "customer_id": customer_ids,
-        "business_unit": plan.business_unit,
-        "segment": np.where(prospect, "prospect",
-                            np.array([s.name for s in segments])[seg_index]),
-        "dropped_out": dropped,
-    })
+    segment_labels = pd.DataFrame(
+        {
+            "customer_id": customer_ids,
+            "business_unit": plan.business_unit,
+            "segment": np.where(
+                prospect, "prospect", np.array([s.name for s in segments])[seg_index]
+            ),
+            "dropped_out": dropped,
+        }
+    )
     tables = {
-        "customers": customers, "transactions": transactions, "opportunities": opportunities,
-        "stage_history": stage_history, "surveys": surveys, "interactions": interactions,
-        "tickets": tickets, "churn_events": churn_events, "costs": costs,
+        "customers": customers,
+        "transactions": transactions,
+        "opportunities": opportunities,
+        "stage_history": stage_history,
+        "surveys": surveys,
+        "interactions": interactions,
+        "tickets": tickets,
+        "churn_events": churn_events,
+        "costs": costs,
     }
     return tables, {"truth": truth, "segments": segment_labels}
 
@@ -474,8 +591,13 @@ def _exit_text(language: str, reason: str) -> str:
     return f"Left because of {reason}."
 
 
-def _funnel(plan: UnitPlan, labels: dict, rng: np.random.Generator, signup: np.ndarray,
-            customer_ids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _funnel(
+    plan: UnitPlan,
+    labels: dict,
+    rng: np.random.Generator,
+    signup: np.ndarray,
+    customer_ids: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Opportunities moving lead → intent → negotiation → won, lost at any step."""
     per_month = 110
     months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
@@ -497,14 +619,21 @@ def _funnel(plan: UnitPlan, labels: dict, rng: np.random.Generator, signup: np.n
         t = t0
         history_rows.append((oid, "lead", t))
         outcome, closed = "open", None
-        for step, stage in (("lead->intent", "intent"), ("intent->negotiation", "negotiation"),
-                            ("negotiation->won", "won")):
+        for step, stage in (
+            ("lead->intent", "intent"),
+            ("intent->negotiation", "negotiation"),
+            ("negotiation->won", "won"),
+        ):
             current = step.split("->")[0]
             t = t + rng.gamma(*dwell[current])
             if t > HORIZON_DAYS + 0.999:
                 break  # still open at the end of history
             rate = min(FUNNEL_STEPS[step] * source_lift[source], 0.95)
-            if plan.bottleneck_last_quarter and step == "intent->negotiation" and t0 >= bottleneck_from:
+            if (
+                plan.bottleneck_last_quarter
+                and step == "intent->negotiation"
+                and t0 >= bottleneck_from
+            ):
                 rate = BOTTLENECK_RATE
             if rng.random() >= rate:
                 outcome, closed = "lost", t
@@ -518,29 +647,40 @@ def _funnel(plan: UnitPlan, labels: dict, rng: np.random.Generator, signup: np.n
             k = int(np.searchsorted(signup, closed))
             if k < len(signup) and rng.random() < 0.5:
                 customer = customer_ids[k]
-        opp_rows.append((oid, t0, outcome, customer, labels["source"][source], owner, amount,
-                         closed))
-    opportunities = pd.DataFrame({
-        "opportunity_id": [r[0] for r in opp_rows],
-        "business_unit": plan.business_unit,
-        "created_at": _fmt_days(np.array([r[1] for r in opp_rows])),
-        "outcome": [r[2] for r in opp_rows],
-        "customer_id": [r[3] for r in opp_rows],
-        "source": [r[4] for r in opp_rows],
-        "owner": [r[5] for r in opp_rows],
-        "amount": [r[6] for r in opp_rows],
-        "closed_at": ["" if r[7] is None else _fmt_days(np.array([r[7]]))[0] for r in opp_rows],
-    })
-    stage_history = pd.DataFrame({
-        "opportunity_id": [r[0] for r in history_rows],
-        "stage": [r[1] for r in history_rows],
-        "entered_at": _fmt_days(np.array([r[2] for r in history_rows])),
-    })
+        opp_rows.append(
+            (oid, t0, outcome, customer, labels["source"][source], owner, amount, closed)
+        )
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": [r[0] for r in opp_rows],
+            "business_unit": plan.business_unit,
+            "created_at": _fmt_days(np.array([r[1] for r in opp_rows])),
+            "outcome": [r[2] for r in opp_rows],
+            "customer_id": [r[3] for r in opp_rows],
+            "source": [r[4] for r in opp_rows],
+            "owner": [r[5] for r in opp_rows],
+            "amount": [r[6] for r in opp_rows],
+            "closed_at": ["" if r[7] is None else _fmt_days(np.array([r[7]]))[0] for r in opp_rows],
+        }
+    )
+    stage_history = pd.DataFrame(
+        {
+            "opportunity_id": [r[0] for r in history_rows],
+            "stage": [r[1] for r in history_rows],
+            "entered_at": _fmt_days(np.array([r[2] for r in history_rows])),
+        }
+    )
     return opportunities, stage_history
 
 
-def _costs(plan: UnitPlan, labels: dict, rng: np.random.Generator, customers: pd.DataFrame,
-           signup: np.ndarray, acq: np.ndarray) -> pd.DataFrame:
+def _costs(
+    plan: UnitPlan,
+    labels: dict,
+    rng: np.random.Generator,
+    customers: pd.DataFrame,
+    signup: np.ndarray,
+    acq: np.ndarray,
+) -> pd.DataFrame:
     """Monthly spend: acquisition by channel (what the customers cost), retention, service."""
     months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
     signup_month = pd.to_datetime(customers["signup_date"]).dt.to_period("M")
@@ -553,17 +693,20 @@ def _costs(plan: UnitPlan, labels: dict, rng: np.random.Generator, customers: pd
             rows.append((month, "acquisition", round(float(spend), 2), channel))
         rows.append((month, "retention", round(float(rng.normal(3000, 300) * scale), 2), ""))
         rows.append((month, "service", round(float(rng.normal(5000, 400) * scale), 2), ""))
-    return pd.DataFrame({
-        "business_unit": plan.business_unit,
-        "month": [r[0].start_time.strftime("%Y-%m-%d") for r in rows],
-        "category": [r[1] for r in rows],
-        "amount": [r[2] for r in rows],
-        "channel": [r[3] for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "business_unit": plan.business_unit,
+            "month": [r[0].start_time.strftime("%Y-%m-%d") for r in rows],
+            "category": [r[1] for r in rows],
+            "amount": [r[2] for r in rows],
+            "channel": [r[3] for r in rows],
+        }
+    )
 
 
-def plant_defects(tables: dict[str, pd.DataFrame], rng: np.random.Generator,
-                  prefix: str) -> dict[str, int]:
+def plant_defects(
+    tables: dict[str, pd.DataFrame], rng: np.random.Generator, prefix: str
+) -> dict[str, int]:
     """Damage a unit's tables with the defects the loader must catch; return their counts."""
     planted: dict[str, int] = {}
     tx = tables["transactions"].astype(object)
@@ -582,24 +725,42 @@ def plant_defects(tables: dict[str, pd.DataFrame], rng: np.random.Generator,
     tx.loc[bad_amount, "amount"] = rng.choice(["12,3O", "abc", "1.2.3", "?"], size=12)
     tx.loc[negative, "amount"] = -tx.loc[negative, "amount"].astype(float)
     tables["transactions"] = pd.concat([tx, dup, conflict, orphans, future], ignore_index=True)
-    planted.update({"transactions exact duplicates": 40, "transactions conflicting ids": 15,
-                    "transactions unparseable amounts": 12, "transactions negative amounts": 10,
-                    "transactions orphan customer ids": 8, "transactions future dates": 6})
+    planted.update(
+        {
+            "transactions exact duplicates": 40,
+            "transactions conflicting ids": 15,
+            "transactions unparseable amounts": 12,
+            "transactions negative amounts": 10,
+            "transactions orphan customer ids": 8,
+            "transactions future dates": 6,
+        }
+    )
 
     cu = tables["customers"].astype(object)
     variants = ["  {} ", "{}  ", "upper", "lower"]
     rows = rng.choice(len(cu), 50, replace=False)
     for k, row in enumerate(rows):
-        value = str(cu.at[row, "region"])
+        value = str(cu.loc[row, "region"])
         form = variants[k % 4]
-        cu.at[row, "region"] = (value.upper() if form == "upper" else value.lower()
-                                if form == "lower" else form.format(value))
+        cu.loc[row, "region"] = (
+            value.upper()
+            if form == "upper"
+            else value.lower()
+            if form == "lower"
+            else form.format(value)
+        )
     cost_rows = rng.choice(np.setdiff1d(np.arange(len(cu)), rows), 5, replace=False)
     cu.loc[cost_rows, "acquisition_cost"] = "unknown"
-    tables["customers"] = pd.concat([cu, cu.sample(10, random_state=rng.integers(2**31))],
-                                    ignore_index=True)
-    planted.update({"customers exact duplicates": 10, "customers region case/whitespace": 50,
-                    "customers unparseable acquisition_cost": 5})
+    tables["customers"] = pd.concat(
+        [cu, cu.sample(10, random_state=rng.integers(2**31))], ignore_index=True
+    )
+    planted.update(
+        {
+            "customers exact duplicates": 10,
+            "customers region case/whitespace": 50,
+            "customers unparseable acquisition_cost": 5,
+        }
+    )
 
     sv = tables["surveys"].astype(object)
     nps_rows = rng.choice(len(sv), 12, replace=False)
@@ -610,8 +771,13 @@ def plant_defects(tables: dict[str, pd.DataFrame], rng: np.random.Generator,
     orphan_sv["customer_id"] = [f"{prefix}X{k:04d}" for k in range(10, 15)]
     orphan_sv["response_id"] = [f"{prefix}RX{k:04d}" for k in range(5)]
     tables["surveys"] = pd.concat([sv, orphan_sv], ignore_index=True)
-    planted.update({"surveys nps out of range": 12, "surveys csat out of range": 8,
-                    "surveys orphan customer ids": 5})
+    planted.update(
+        {
+            "surveys nps out of range": 12,
+            "surveys csat out of range": 8,
+            "surveys orphan customer ids": 5,
+        }
+    )
 
     op = tables["opportunities"].astype(object)
     won = np.flatnonzero(op["outcome"].eq("won").to_numpy())[:20]
@@ -620,8 +786,9 @@ def plant_defects(tables: dict[str, pd.DataFrame], rng: np.random.Generator,
     pending = np.flatnonzero(op["outcome"].eq("open").to_numpy())[:3]
     op.loc[pending, "outcome"] = "pending"
     tables["opportunities"] = op
-    planted.update({"opportunities outcome case/whitespace": 20,
-                    "opportunities unknown outcome": 3})
+    planted.update(
+        {"opportunities outcome case/whitespace": 20, "opportunities unknown outcome": 3}
+    )
 
     tk = tables["tickets"].astype(object)
     maybe = rng.choice(len(tk), 5, replace=False)
@@ -631,12 +798,16 @@ def plant_defects(tables: dict[str, pd.DataFrame], rng: np.random.Generator,
     return planted
 
 
-def generate(*, seed: int = 2026, customers: int | None = None) -> tuple[dict[str, pd.DataFrame],
-                                                                           dict, pd.DataFrame]:
+def generate(
+    *, seed: int = 2026, customers: int | None = None
+) -> tuple[dict[str, pd.DataFrame], dict, pd.DataFrame]:
     """All units' tables (concatenated per table), the planted truth and segment labels."""
     all_tables: dict[str, list[pd.DataFrame]] = {}
-    truth: dict = {"seed": seed, "history": [HISTORY_START.isoformat(), HISTORY_END.isoformat()],
-                   "units": {}}
+    truth: dict = {
+        "seed": seed,
+        "history": [HISTORY_START.isoformat(), HISTORY_END.isoformat()],
+        "units": {},
+    }
     labels = []
     for k, plan in enumerate(UNITS):
         if customers:

@@ -6,9 +6,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,26 +21,31 @@ def _close_figures():
 
 def tiny_tables() -> dict[str, pd.DataFrame]:
     """Two units, a handful of rows each, every value chosen so answers can be hand-counted."""
-    customers = pd.DataFrame({
-        "customer_id": ["A1", "A2", "A3", "B1"],
-        "business_unit": ["alpha", "alpha", "alpha", "beta"],
-        "signup_date": ["2026-01-05", "2026-02-10", "2026-08-01", "2026-03-01"],
-        "region": ["East", "East", "West", "East"],
-        "name": ["Ann Alpha", "Al Alpha", "Ada Alpha", "Ben Beta"],
-        "email": ["ann@a.com", "al@a.com", "ada@a.com", "ben@b.com"],
-    })
-    transactions = pd.DataFrame({
-        "order_id": ["o1", "o2", "o3", "o4", "o5"],
-        "customer_id": ["A1", "A1", "A2", "A3", "B1"],
-        "business_unit": ["alpha", "alpha", "alpha", "alpha", "beta"],
-        "order_date": ["2026-01-05", "2026-07-15", "2026-08-20", "2026-09-01", "2026-08-01"],
-        "amount": ["10.00", "20.50", "5", "7.25", "99"],
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["A1", "A2", "A3", "B1"],
+            "business_unit": ["alpha", "alpha", "alpha", "beta"],
+            "signup_date": ["2026-01-05", "2026-02-10", "2026-08-01", "2026-03-01"],
+            "region": ["East", "East", "West", "East"],
+            "name": ["Ann Alpha", "Al Alpha", "Ada Alpha", "Ben Beta"],
+            "email": ["ann@a.com", "al@a.com", "ada@a.com", "ben@b.com"],
+        }
+    )
+    transactions = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5"],
+            "customer_id": ["A1", "A1", "A2", "A3", "B1"],
+            "business_unit": ["alpha", "alpha", "alpha", "alpha", "beta"],
+            "order_date": ["2026-01-05", "2026-07-15", "2026-08-20", "2026-09-01", "2026-08-01"],
+            "amount": ["10.00", "20.50", "5", "7.25", "99"],
+        }
+    )
     return {"customers": customers, "transactions": transactions}
 
 
-def write_folder(folder: Path, tables: dict[str, pd.DataFrame], *, encoding: str = "utf-8",
-                 suffix: str = ".csv") -> Path:
+def write_folder(
+    folder: Path, tables: dict[str, pd.DataFrame], *, encoding: str = "utf-8", suffix: str = ".csv"
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         path = folder / f"{name}{suffix}"

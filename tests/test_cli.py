@@ -18,8 +18,17 @@ def test_validate_prints_the_log(tmp_path: Path, capsys):
     tables = tiny_tables()
     tables["transactions"] = pd.concat([tables["transactions"]] * 2)
     params = make_params(tmp_path, tables)
-    status = main(["validate", "--params", str(params / "alpha.yaml"), "--period", "2026-Q3",
-                   "--as-of", "2026-10-15"])
+    status = main(
+        [
+            "validate",
+            "--params",
+            str(params / "alpha.yaml"),
+            "--period",
+            "2026-Q3",
+            "--as-of",
+            "2026-10-15",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     assert "✓ alpha" in out and "dropped 4" in out
@@ -39,11 +48,14 @@ def test_validate_exits_1_on_unusable_data(tmp_path: Path, capsys):
 
 def test_run_rejects_unknown_unit_and_notebook(tmp_path: Path, capsys):
     params = make_params(tmp_path, tiny_tables())
-    assert main(["run", "--params", str(params), "--unit", "gamma", "--out",
-                 str(tmp_path / "r")]) == 2
+    assert (
+        main(["run", "--params", str(params), "--unit", "gamma", "--out", str(tmp_path / "r")]) == 2
+    )
     assert "Unit(s) ['gamma'] have no parameter file" in capsys.readouterr().err
-    assert main(["run", "--params", str(params), "--notebook", "nps", "--out",
-                 str(tmp_path / "r")]) == 2
+    assert (
+        main(["run", "--params", str(params), "--notebook", "nps", "--out", str(tmp_path / "r")])
+        == 2
+    )
     assert "Unknown notebook(s) ['nps']" in capsys.readouterr().err
 
 

@@ -15,8 +15,13 @@ from crmkit.periods import parse_period, period_from_dates
         ("2026-03", date(2026, 3, 1), date(2026, 3, 31), date(2026, 2, 1), date(2026, 2, 28)),
         ("2024-01", date(2024, 1, 1), date(2024, 1, 31), date(2023, 12, 1), date(2023, 12, 31)),
         ("2026", date(2026, 1, 1), date(2026, 12, 31), date(2025, 1, 1), date(2025, 12, 31)),
-        ("2026-09-01..2026-09-10", date(2026, 9, 1), date(2026, 9, 10), date(2026, 8, 22),
-         date(2026, 8, 31)),
+        (
+            "2026-09-01..2026-09-10",
+            date(2026, 9, 1),
+            date(2026, 9, 10),
+            date(2026, 8, 22),
+            date(2026, 8, 31),
+        ),
     ],
 )
 def test_named_periods(text, start, end, prev_start, prev_end):
@@ -53,7 +58,7 @@ def test_notebook_dates_recover_calendar_periods():
 
 @pytest.mark.parametrize("text", ["2026-Q5", "2026-13", "next-quarter", "Q3", ""])
 def test_bad_period_names(text):
-    with pytest.raises(ParameterError, match="is not understood|months run 01 to 12"):
+    with pytest.raises(ParameterError, match=r"is not understood|months run 01 to 12"):
         parse_period(text)
 
 

@@ -35,11 +35,13 @@ def test_theme_leaves_global_state_alone_until_asked():
 
 
 def test_monthly_volume_panels():
-    volume = pd.DataFrame({
-        "table": ["customers"] * 3 + ["transactions"] * 3,
-        "month": list(pd.date_range("2026-07-01", periods=3, freq="MS")) * 2,
-        "rows": [1, 2, 3, 10, 20, 30],
-    })
+    volume = pd.DataFrame(
+        {
+            "table": ["customers"] * 3 + ["transactions"] * 3,
+            "month": list(pd.date_range("2026-07-01", periods=3, freq="MS")) * 2,
+            "rows": [1, 2, 3, 10, 20, 30],
+        }
+    )
     fig = plots.plot_monthly_volume(volume, period_start="2026-07-01", period_end="2026-09-30")
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == ["customers", "transactions"]

@@ -32,7 +32,9 @@ def test_missing_values_by_hand(unit):
     missing = quality.missing_values(unit)
     assert missing[["table", "column", "missing"]].values.tolist() == [["customers", "region", 1]]
     assert missing.loc[0, "share"] == pytest.approx(1 / 3)
-    assert "region" in quality.missing_summary(missing) and "33.3%" in quality.missing_summary(missing)
+    assert "region" in quality.missing_summary(missing) and "33.3%" in quality.missing_summary(
+        missing
+    )
 
 
 def test_monthly_volume_fills_empty_months(unit):
@@ -45,8 +47,10 @@ def test_monthly_volume_fills_empty_months(unit):
 
 def test_key_findings_and_results(unit):
     sentences = quality.key_findings(unit)
-    assert sentences[0] == ("3 customers on record at the period end; 3 orders in the period, "
-                            "no comparable previous period.")
+    assert sentences[0] == (
+        "3 customers on record at the period end; 3 orders in the period, "
+        "no comparable previous period."
+    )
     assert sentences[1] == "No row needed to be dropped or repaired."
     assert "customers table looks stale: its latest record is 60 days" in sentences[2]
     assert sentences[3].startswith("Not provided: opportunities, stage_history")

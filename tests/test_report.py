@@ -41,8 +41,22 @@ def fleet(tmp_path_factory) -> dict:
         f"business_unit: broken\ndisplay_name: Broken Unit\ndata_source: {broken}\n"
     )
     out = base / "reports"
-    status = main(["run", "--period", "2026-Q3", "--params", str(params), "--notebooks",
-                   str(ROOT / "notebooks"), "--out", str(out), "--jobs", "2", "--no-progress"])
+    status = main(
+        [
+            "run",
+            "--period",
+            "2026-Q3",
+            "--params",
+            str(params),
+            "--notebooks",
+            str(ROOT / "notebooks"),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--no-progress",
+        ]
+    )
     return {"status": status, "out": out, "period_dir": out / "2026-Q3"}
 
 
@@ -73,22 +87,33 @@ def test_portfolio_page_shows_figures_status_and_reason(fleet):
     assert f"{west['results']['rows_dropped']:,}" in index
     assert "1 run(s) failed" in index
     assert "missing required column(s) [&#x27;signup_date&#x27;]" in index
-    assert 'href="2026-Q3/index.html"' in (fleet["out"] / "index.html").read_text().replace("'", '"')
+    assert 'href="2026-Q3/index.html"' in (fleet["out"] / "index.html").read_text().replace(
+        "'", '"'
+    )
 
 
 def test_results_json_contract(fleet):
     record = json.loads((fleet["period_dir"] / "west" / "data_quality.json").read_text())
-    assert {"notebook", "business_unit", "period_start", "period_end", "status", "results"} <= set(record)
+    assert {"notebook", "business_unit", "period_start", "period_end", "status", "results"} <= set(
+        record
+    )
     assert (record["period_start"], record["period_end"]) == ("2026-07-01", "2026-09-30")
     results = record["results"]
     assert {"tables", "rows_dropped", "rows_repaired", "issues"} <= set(results)
     truth = json.loads((SAMPLE / "_truth" / "planted.json").read_text())["units"]["west"]
     planted = truth["defects_planted"]
     issues = {(i["table"], i["rule"]): i["rows"] for i in results["issues"]}
-    assert issues[("transactions", "exact duplicate row")] == planted["transactions exact duplicates"]
+    assert (
+        issues[("transactions", "exact duplicate row")] == planted["transactions exact duplicates"]
+    )
     assert issues[("transactions", "negative 'amount'")] == planted["transactions negative amounts"]
-    assert issues[("surveys", "'nps' outside 0-10 (set missing)")] == planted["surveys nps out of range"]
-    assert results["rows_dropped"] == sum(i["rows"] for i in results["issues"] if i["action"] == "dropped")
+    assert (
+        issues[("surveys", "'nps' outside 0-10 (set missing)")]
+        == planted["surveys nps out of range"]
+    )
+    assert results["rows_dropped"] == sum(
+        i["rows"] for i in results["issues"] if i["action"] == "dropped"
+    )
     # the orders table, counted independently from the raw file
     raw = pd.read_csv(SAMPLE / "transactions.csv", dtype=str)
     assert results["tables"]["transactions"] < (raw["business_unit"] == "west").sum()
@@ -129,17 +154,34 @@ def test_a_unit_shows_only_its_own_ids(fleet):
 
 
 def test_no_partial_files_left(fleet):
-    leftovers = [p for p in fleet["out"].rglob("*") if ".partial" in p.name or p.name.endswith(".tmp")]
+    leftovers = [
+        p for p in fleet["out"].rglob("*") if ".partial" in p.name or p.name.endswith(".tmp")
+    ]
     assert leftovers == []
 
 
 def test_plain_papermill_run_with_unit_file(tmp_path: Path):
     out = tmp_path / "out.ipynb"
     subprocess.run(
-        [sys.executable, "-m", "papermill", "notebooks/data_quality.ipynb", str(out),
-         "-f", "parameters/east.yaml", "-p", "period_start", "2026-07-01",
-         "-p", "period_end", "2026-09-30", "--no-progress-bar"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "notebooks/data_quality.ipynb",
+            str(out),
+            "-f",
+            "parameters/east.yaml",
+            "-p",
+            "period_start",
+            "2026-07-01",
+            "-p",
+            "period_end",
+            "2026-09-30",
+            "--no-progress-bar",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     executed = nbformat.read(out, as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
@@ -147,16 +189,28 @@ def test_plain_papermill_run_with_unit_file(tmp_path: Path):
 
 
 def _job(tmp_path: Path, source: str, **kwargs) -> Job:
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
-        *[nbformat.v4.new_code_cell(s) for s in source.split("\n---\n")],
-    ])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
+            *[nbformat.v4.new_code_cell(s) for s in source.split("\n---\n")],
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = tmp_path / "data_quality.ipynb"
     nbformat.write(notebook, path)
-    return Job("data_quality", str(path), {"business_unit": "x"}, parse_period("2026-Q3"),
-               str(tmp_path / "out"), str(tmp_path), **kwargs)
+    return Job(
+        "data_quality",
+        str(path),
+        {"business_unit": "x"},
+        parse_period("2026-Q3"),
+        str(tmp_path / "out"),
+        str(tmp_path),
+        **kwargs,
+    )
 
 
 def test_cell_timeout_is_a_failure(tmp_path: Path):
@@ -199,8 +253,10 @@ def test_atomic_write_replaces_without_leftovers(tmp_path: Path):
 
 
 def test_contents_list_links_every_section():
-    body = ('<!--crmkit-toc--><h2 id="Key-findings">Key findings<a class="anchor-link" '
-            'href="#Key-findings">¶</a></h2><h2 id="Sources">Sources</h2>')
+    body = (
+        '<!--crmkit-toc--><h2 id="Key-findings">Key findings<a class="anchor-link" '
+        'href="#Key-findings">¶</a></h2><h2 id="Sources">Sources</h2>'
+    )
     page = add_contents(body)
     assert '<li><a href="#Key-findings">Key findings</a></li>' in page
     assert '<li><a href="#Sources">Sources</a></li>' in page

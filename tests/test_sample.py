@@ -71,21 +71,34 @@ def test_defective_unit_log_matches_what_was_planted(truth):
     data = load_sample_unit("west")
     log = {(e.table, e.rule): e.rows for e in data.quality.entries}
     assert log[("transactions", "exact duplicate row")] == planted["transactions exact duplicates"]
-    assert (log[("transactions", "duplicate 'order_id' with different content (first kept)")]
-            == planted["transactions conflicting ids"])
-    assert (log[("transactions", "'amount' does not parse as a number")]
-            == planted["transactions unparseable amounts"])
+    assert (
+        log[("transactions", "duplicate 'order_id' with different content (first kept)")]
+        == planted["transactions conflicting ids"]
+    )
+    assert (
+        log[("transactions", "'amount' does not parse as a number")]
+        == planted["transactions unparseable amounts"]
+    )
     assert log[("transactions", "negative 'amount'")] == planted["transactions negative amounts"]
-    assert (log[("transactions", "orphan customer_id (not among the unit's customers)")]
-            == planted["transactions orphan customer ids"])
-    assert (log[("transactions", "'order_date' after today (2026-10-15): impossible date")]
-            == planted["transactions future dates"])
-    assert (log[("customers", "whitespace or letter case normalised in 'region'")]
-            == planted["customers region case/whitespace"])
-    assert (log[("surveys", "'nps' outside 0-10 (set missing)")]
-            == planted["surveys nps out of range"])
-    assert (log[("opportunities", "'outcome' not one of ['open', 'won', 'lost']")]
-            == planted["opportunities unknown outcome"])
+    assert (
+        log[("transactions", "orphan customer_id (not among the unit's customers)")]
+        == planted["transactions orphan customer ids"]
+    )
+    assert (
+        log[("transactions", "'order_date' after today (2026-10-15): impossible date")]
+        == planted["transactions future dates"]
+    )
+    assert (
+        log[("customers", "whitespace or letter case normalised in 'region'")]
+        == planted["customers region case/whitespace"]
+    )
+    assert (
+        log[("surveys", "'nps' outside 0-10 (set missing)")] == planted["surveys nps out of range"]
+    )
+    assert (
+        log[("opportunities", "'outcome' not one of ['open', 'won', 'lost']")]
+        == planted["opportunities unknown outcome"]
+    )
     for unit in ("north", "south", "east"):
         clean = load_sample_unit(unit)
         assert clean.quality.rows_dropped == 0 and clean.quality.rows_repaired == 0
@@ -123,16 +136,22 @@ def test_planted_bottleneck_in_north(tables):
     opportunities = tables["opportunities"]
     created = pd.to_datetime(opportunities.set_index("opportunity_id")["created_at"])
     unit = opportunities.set_index("opportunity_id")["business_unit"]
-    reached = history.assign(unit=history["opportunity_id"].map(unit),
-                             created=history["opportunity_id"].map(created))
+    reached = history.assign(
+        unit=history["opportunity_id"].map(unit), created=history["opportunity_id"].map(created)
+    )
 
     def step_rate(unit_name: str, start: str, end: str) -> float:
-        cohort = reached[(reached["unit"] == unit_name) & (reached["created"] >= start)
-                         & (reached["created"] <= end)]
-        intent = set(cohort.loc[cohort["stage"].isin(["intent", "negotiation", "won"]),
-                                "opportunity_id"])
-        negotiation = set(cohort.loc[cohort["stage"].isin(["negotiation", "won"]),
-                                     "opportunity_id"])
+        cohort = reached[
+            (reached["unit"] == unit_name)
+            & (reached["created"] >= start)
+            & (reached["created"] <= end)
+        ]
+        intent = set(
+            cohort.loc[cohort["stage"].isin(["intent", "negotiation", "won"]), "opportunity_id"]
+        )
+        negotiation = set(
+            cohort.loc[cohort["stage"].isin(["negotiation", "won"]), "opportunity_id"]
+        )
         return len(negotiation) / len(intent)
 
     north_now = step_rate("north", "2026-07-01", "2026-09-30")
