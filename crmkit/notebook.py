@@ -54,7 +54,7 @@ def table(
     caption: str = "",
 ):
     """A pandas Styler for reading: % for shares, thousands separators, dates without time,
-    no index, missing shown as '–'."""
+    yes/no for booleans, headers without underscores, no index, missing shown as '–'."""
     formats: dict[str, Any] = {
         c: (lambda v: "–" if pd.isna(v) else ("yes" if v else "no"))
         for c in frame.columns
@@ -68,7 +68,11 @@ def table(
     )
     for column, digits in (decimals or {}).items():
         formats[column] = lambda v, d=digits: num(v, d)
-    styler = frame.style.format(formats, na_rep="–").hide(axis="index")
+    styler = (
+        frame.style.format(formats, na_rep="–")
+        .format_index(lambda c: str(c).replace("_", " "), axis=1)
+        .hide(axis="index")
+    )
     if caption:
         styler = styler.set_caption(caption)
     return styler

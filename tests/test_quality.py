@@ -74,3 +74,24 @@ def test_log_records_counts_and_rejects_unknown_actions():
     ]
     with pytest.raises(ValueError, match="action must be one of"):
         log.add("t", "r", "deleted", 1)
+
+
+def test_reading_table_formats():
+    from crmkit.notebook import change, money, pct, table
+
+    frame = pd.DataFrame(
+        {
+            "share_won": [0.1234, None],
+            "revenue": [1234567.8, 5.0],
+            "ok": [True, False],
+            "day": pd.to_datetime(["2026-09-30 10:00", None]),
+        }
+    )
+    html = table(frame, percent=["share_won"], money_columns=["revenue"], dates=["day"]).to_html()
+    for text in ("12.3%", "1,234,568", "yes", "no", "2026-09-30", "share won", "–"):
+        assert text in html
+    assert "10:00" not in html
+    assert pct(0.5) == "50.0%" and money(1234.5, "CNY") == "1,234 CNY"
+    assert change(110, 100) == "up 10.0% on the previous period"
+    assert change(90, 100) == "down 10.0% on the previous period"
+    assert change(5, 0) == "no comparable previous period"
