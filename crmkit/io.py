@@ -447,8 +447,8 @@ def load_unit(
         )
         sources[name] = raw.where + (f" ({raw.encoding})" if raw.encoding else "")
 
-    _drop_future(cleaned, today, log)
-    _exclude_after(cleaned, the_period.end, log)
+    _cut_after(cleaned, today, log, as_of=True)
+    _cut_after(cleaned, the_period.end, log, as_of=False)
     _drop_orphans(cleaned, log)
 
     for name in ("customers", "transactions"):
@@ -504,64 +504,37 @@ def _rows_of_unit(
     return frame
 
 
-def _drop_future(tables: dict[str, pd.DataFrame], today: date, log: QualityLog) -> None:
-    limit = _day_after(today)
-    for name, table in tables.items():
-        main = TABLES[name].date
-        future = table[main] >= limit
-        log.add(
-            name,
-            f"'{main}' after today ({today}): impossible date",
-            "dropped",
-            int(future.sum()),
-            _ids(table, name, future),
-        )
-        table = table.loc[~future]
-        for column in _date_columns(name):
-            if column == main or column not in table.columns:
-                continue
-            later = table[column] >= limit
-            log.add(
-                name,
-                f"'{column}' after today ({today}) (set missing)",
-                "repaired",
-                int(later.sum()),
-                _ids(table, name, later),
-            )
-            table[column] = table[column].mask(later)
-        tables[name] = table
+def _cut_after(tables: dict[str, pd.DataFrame], day: date, log: QualityLog, *, as_of: bool) -> None:
+    """Remove rows dated after ``day``; blank later secondary dates (closed_at ...).
 
-
-def _exclude_after(tables: dict[str, pd.DataFrame], end: date, log: QualityLog) -> None:
-    """Rows dated after the period end are not yet known at the period end."""
-    limit = _day_after(end)
+    With ``as_of`` the day is "today": later dates are impossible, so rows are *dropped* and
+    secondary dates *repaired*. Otherwise the day is the period end: later rows are valid but
+    not yet known, so they are *excluded*, and an opportunity closed later counts as open.
+    """
+    limit = _day_after(day)
+    action, other_action = ("dropped", "repaired") if as_of else ("excluded", "excluded")
     for name, table in tables.items():
         main = TABLES[name].date
         after = table[main] >= limit
-        log.add(
-            name,
-            "dated after the period end",
-            "excluded",
-            int(after.sum()),
-            _ids(table, name, after),
+        rule = (
+            f"'{main}' after today ({day}): impossible date"
+            if as_of
+            else ("dated after the period end")
         )
+        log.add(name, rule, action, int(after.sum()), _ids(table, name, after))
         table = table.loc[~after]
         for column in _date_columns(name):
             if column == main or column not in table.columns:
                 continue
             later = table[column] >= limit
-            if not later.any():
-                continue
-            note = "treated as still open at the period end"
-            log.add(
-                name,
-                f"'{column}' after the period end ({note})",
-                "excluded",
-                int(later.sum()),
-                _ids(table, name, later),
+            rule = (
+                f"'{column}' after today ({day}) (set missing)"
+                if as_of
+                else f"'{column}' after the period end (treated as still open at the period end)"
             )
+            log.add(name, rule, other_action, int(later.sum()), _ids(table, name, later))
             table[column] = table[column].mask(later)
-            if name == "opportunities" and column == "closed_at":
+            if not as_of and name == "opportunities" and column == "closed_at":
                 table.loc[later, "outcome"] = "open"
         tables[name] = table
 
