@@ -45,9 +45,9 @@ class Segment:
 
 
 BASE_SEGMENTS = (
-    Segment("high_value", 0.15, 2.0, 10.0, 0.5, 6.0, 6.0, 12.0, 730.0, 6.0, 0.7),
-    Segment("regular", 0.50, 1.5, 30.0, 0.8, 4.0, 6.0, 12.0, 220.0, 2.0, 0.4),
-    Segment("occasional", 0.35, 1.0, 60.0, 1.0, 2.5, 6.0, 12.0, 73.0, 0.8, 0.1),
+    Segment("high_value", 0.15, 2.0, 6.0, 0.5, 8.0, 12.0, 30.0, 1933.0, 10.0, 0.9),
+    Segment("regular", 0.50, 1.5, 25.0, 0.8, 4.0, 12.0, 30.0, 362.5, 3.0, 0.45),
+    Segment("occasional", 0.35, 1.0, 60.0, 1.0, 2.5, 12.0, 30.0, 72.5, 0.3, 0.03),
 )
 
 
@@ -271,7 +271,12 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     # --- customers ------------------------------------------------------------------
     seg_index = rng.choice(len(segments), size=n, p=[s.share for s in segments])
     prospect = rng.random(n) < PROSPECT_SHARE
-    signup = np.sort(rng.uniform(0, HORIZON_DAYS + 1, size=n))
+    # Tenure differs by segment: high-value customers have mostly been with us longer,
+    # occasional buyers are mostly recent (Beta-shaped signup times over the history).
+    shape = np.array([(1.0, 2.2), (1.3, 1.3), (2.2, 1.0)])[seg_index]
+    signup = rng.beta(shape[:, 0], shape[:, 1]) * (HORIZON_DAYS + 1)
+    order = np.argsort(signup, kind="stable")
+    signup, seg_index, prospect = signup[order], seg_index[order], prospect[order]
     customer_ids = np.array([f"{P}C{i:05d}" for i in range(1, n + 1)])
     regions = list(labels["regions"])
     region = rng.choice(len(regions), size=n, p=[0.45, 0.25, 0.30])
@@ -599,7 +604,7 @@ def _funnel(
     customer_ids: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Opportunities moving lead → intent → negotiation → won, lost at any step."""
-    per_month = 110
+    per_month = 80
     months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
     created = []
     for month in months:

@@ -179,4 +179,5 @@ def test_segment_labels_and_parameters_are_recorded(truth):
     assert set(shares.index) == {"high_value", "regular", "occasional", "prospect"}
     assert np.isclose(shares["prospect"], 0.08, atol=0.02)
     north = truth["units"]["north"]["segments"]["regular"]
-    assert north["bgnbd"] == {"r": 1.5, "alpha": 30.0, "a": 0.8, "b": 4.0}
+    assert north["bgnbd"] == {"r": 1.5, "alpha": 25.0, "a": 0.8, "b": 4.0}
+    assert north["gamma_gamma"] == {"p": 12.0, "q": 30.0, "v": 362.5}

@@ -1,0 +1,106 @@
+"""CLV: the summary and models reproduce the published CDNOW results from raw transactions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import crmkit.clv as clv
+from crmkit.errors import ParameterError
+
+
+def cdnow_transactions() -> pd.DataFrame:
+    """The CDNOW sample that lifetimes ships (2,357 customers), read from the file itself."""
+    import importlib.util
+
+    root = Path(importlib.util.find_spec("lifetimes").origin).parent
+    raw = pd.read_csv(
+        root / "datasets" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
+    raw["order_date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    return raw[["customer_id", "order_date", "amount"]]
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    return cdnow_transactions()
+
+
+def test_rfm_summary_by_hand():
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b"],
+            "order_date": pd.to_datetime(
+                ["2026-01-01", "2026-01-15", "2026-01-15", "2026-02-12", "2026-01-08"]
+            ),
+            "amount": [10.0, 20.0, 10.0, 60.0, 5.0],
+        }
+    )
+    summary = clv.rfm_summary(orders, observation_end="2026-02-12").set_index("customer_id")
+    # a: purchase days 1 Jan, 15 Jan (30 on the day), 12 Feb: two repeats worth 30 and 60
+    assert summary.loc["a"].tolist() == pytest.approx([2, 6.0, 6.0, 45.0])
+    # b: one purchase on 8 Jan, observed to 12 Feb (35 days)
+    assert summary.loc["b"].tolist() == pytest.approx([0, 0.0, 5.0, 0.0])
+    days = clv.rfm_summary(orders, observation_end="2026-01-31", time_unit="D")
+    assert days.set_index("customer_id").loc["a", "T"] == 30.0  # the 12 Feb order is ignored
+    assert days.set_index("customer_id").loc["a", "frequency"] == 1
+
+
+def test_rfm_summary_errors():
+    orders = pd.DataFrame({"customer_id": ["a"], "order_date": [pd.Timestamp("2026-01-01")]})
+    with pytest.raises(ParameterError, match=r"Column\(s\) \['amount'\] required by rfm_summary"):
+        clv.rfm_summary(orders, observation_end="2026-02-01")
+    with pytest.raises(ParameterError, match="time_unit must be one of"):
+        clv.rfm_summary(orders.assign(amount=1.0), observation_end="2026-02-01", time_unit="Y")
+
+
+def test_cdnow_calibration_summary(cdnow):
+    summary = clv.rfm_summary(cdnow, observation_end="1997-09-30")
+    assert len(summary) == 2357
+    # Fader & Hardie's CDNOW calibration data: T of a 1 January buyer is 272 days / 7
+    assert summary["T"].max() == pytest.approx(38.857, abs=1e-3)
+    assert (summary["frequency"] > 0).sum() == 946
+
+
+def test_cdnow_published_parameters(cdnow):
+    """Fader, Hardie & Lee (2005): BG/NBD r=.243 α=4.414 a=.793 b=2.426; Pareto/NBD
+    r=.553 α=10.58 s=.606 β=11.67; Gamma-Gamma p=6.25 q=3.74 γ=15.44."""
+    summary = clv.rfm_summary(cdnow, observation_end="1997-09-30")
+    with clv._lifetimes_sandbox() as lifetimes:
+        bgnbd = lifetimes.BetaGeoFitter().fit(
+            summary["frequency"], summary["recency"], summary["T"]
+        )
+        pareto = lifetimes.ParetoNBDFitter().fit(
+            summary["frequency"], summary["recency"], summary["T"]
+        )
+        buyers = summary.loc[summary["frequency"] > 0]
+        spend = lifetimes.GammaGammaFitter().fit(buyers["frequency"], buyers["monetary_value"])
+    assert bgnbd.params_.to_dict() == pytest.approx(
+        {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, abs=0.002
+    )
+    assert pareto.params_.to_dict() == pytest.approx(
+        {"r": 0.553, "alpha": 10.58, "s": 0.606, "beta": 11.67}, abs=0.01
+    )
+    assert spend.params_.to_dict() == pytest.approx({"p": 6.25, "q": 3.74, "v": 15.44}, abs=0.01)
+
+
+def test_cdnow_holdout_repeat_transactions(cdnow):
+    holdout = cdnow.loc[
+        (cdnow["order_date"] > "1997-09-30") & (cdnow["order_date"] <= "1998-06-30")
+    ]
+    assert holdout.groupby("customer_id")["order_date"].nunique().sum() == 1882
+
+
+def test_lifetimes_leaves_global_state_alone():
+    import warnings
+
+    before = list(warnings.filters)
+    with clv._lifetimes_sandbox() as lifetimes:
+        lifetimes.BetaGeoFitter()
+    assert warnings.filters == before
