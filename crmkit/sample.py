@@ -360,7 +360,7 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     channel_idx = np.where(
         rng.random(len(orders)) < store_share,
         1,
-        rng.choice([0, 2], size=len(orders), p=[0.85, 0.15]),
+        rng.choice([0, 2], size=len(orders), p=[0.97, 0.03]),
     )
     category_idx = rng.choice(4, size=len(orders), p=[0.3, 0.25, 0.25, 0.2])
     margin_rate = np.array([0.18, 0.32, 0.45, 0.22])[category_idx]

@@ -1,0 +1,423 @@
+"""Customer segmentation: profiles by attribute, RFM with named segments, k-means clusters,
+value tiers and lifecycle stages.
+
+Every function takes tidy frames with the contract's column names and returns a new frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from crmkit.errors import ParameterError
+
+AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
+AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
+
+# The ten named segments of the R×F grid (scores 1-5; R high = bought recently).
+RFM_GRID: list[tuple[str, range, range]] = [
+    ("Champions", range(5, 6), range(4, 6)),
+    ("Loyal", range(3, 5), range(4, 6)),
+    ("Potential Loyalists", range(4, 6), range(2, 4)),
+    ("New", range(5, 6), range(1, 2)),
+    ("Promising", range(4, 5), range(1, 2)),
+    ("Need Attention", range(3, 4), range(3, 4)),
+    ("About to Sleep", range(3, 4), range(1, 3)),
+    ("At Risk", range(1, 3), range(3, 5)),
+    ("Can't Lose Them", range(1, 3), range(5, 6)),
+    ("Hibernating", range(1, 3), range(1, 3)),
+]
+SEGMENT_ORDER = [name for name, _, _ in RFM_GRID]
+
+DEFAULT_ACTIONS = {
+    "Champions": "Reward; early access and referral asks; personalised service",
+    "Loyal": "Upsell higher-value lines; loyalty programme",
+    "Potential Loyalists": "Membership offers; recommendations to build a habit",
+    "New": "Onboarding; a useful first follow-up",
+    "Promising": "Brand building; free trials",
+    "Need Attention": "Limited-time offers based on past purchases",
+    "About to Sleep": "Reconnect with relevant content and popular products",
+    "At Risk": "Win-back: personal outreach, renewals, better offers",
+    "Can't Lose Them": "Win-back now: call them, fix what went wrong",
+    "Hibernating": "Low-cost reactivation; otherwise let go",
+}
+
+
+def _require(frame: pd.DataFrame, columns: list[str], name: str, caller: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(
+            f"Column(s) {missing} required by {caller}() are missing from {name}; "
+            f"present: {list(frame.columns)}."
+        )
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Ages in bands: under 25, 25-34, 35-44, 45-54, 55-64, 65+."""
+    return pd.cut(age, AGE_BANDS, right=False, labels=AGE_LABELS)
+
+
+def profile(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    by: str,
+    period_start: date | str,
+    period_end: date | str,
+) -> pd.DataFrame:
+    """Customers, period revenue, revenue per customer and active share per group.
+
+    ``by`` is a customers column (``region``, ``city``, ``gender``, ``income_band`` ...) or
+    ``age_band``. Active = at least one order in the period. Customers without a value in
+    ``by`` form the group "unknown".
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, largest revenue first: ``<by>, customers, revenue,
+        revenue_per_customer, active_share, revenue_share``.
+    """
+    if by == "age_band":
+        _require(customers, ["age"], "customers", "profile")
+        groups = age_band(customers["age"]).astype("string")
+    else:
+        _require(customers, [by], "customers", "profile")
+        groups = customers[by].astype("string")
+    groups = pd.Series(groups.fillna("unknown").to_numpy(), index=customers["customer_id"])
+    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end) + pd.Timedelta(days=1)
+    orders = transactions.loc[
+        (transactions["order_date"] >= start) & (transactions["order_date"] < end)
+    ]
+    revenue = orders.groupby("customer_id")["amount"].sum()
+    frame = pd.DataFrame(
+        {
+            by: groups,
+            "revenue": revenue.reindex(groups.index).fillna(0.0),
+            "active": groups.index.isin(revenue.index),
+        }
+    )
+    table = frame.groupby(by).agg(
+        customers=("revenue", "size"), revenue=("revenue", "sum"), active_share=("active", "mean")
+    )
+    table["revenue_per_customer"] = table["revenue"] / table["customers"]
+    total = table["revenue"].sum()
+    table["revenue_share"] = table["revenue"] / total if total else np.nan
+    columns = ["customers", "revenue", "revenue_per_customer", "active_share", "revenue_share"]
+    return table[columns].sort_values("revenue", ascending=False).reset_index()
+
+
+def rfm(transactions: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.DataFrame:
+    """Recency (days since the last order), frequency (orders) and monetary (revenue) per
+    customer, over the history up to ``as_of``. Customers without orders are absent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer: ``customer_id, recency_days, frequency, monetary``.
+    """
+    _require(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    orders = transactions.loc[transactions["order_date"] < end]
+    grouped = orders.groupby("customer_id").agg(
+        last=("order_date", "max"), frequency=("amount", "size"), monetary=("amount", "sum")
+    )
+    grouped["recency_days"] = (end - pd.Timedelta(days=1) - grouped["last"].dt.normalize()).dt.days
+    return grouped[["recency_days", "frequency", "monetary"]].reset_index()
+
+
+def quintile_scores(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
+    """Scores 1-5 by quintile of rank. Ties share the average of their ranks, so equal values
+    always get equal scores (many customers with one order all score the same)."""
+    ranks = (values if higher_is_better else -values).rank(method="average", pct=True)
+    return np.ceil((ranks * 5).round(9)).clip(1, 5).astype(int)
+
+
+def rfm_scores(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``r, f, m`` quintile scores (recent = 5) and the named ``segment`` to an
+    :func:`rfm` table.
+
+    Segment rule (the common R×F grid): Champions R5 F4-5; Loyal R3-4 F4-5; Potential
+    Loyalists R4-5 F2-3; New R5 F1; Promising R4 F1; Need Attention R3 F3; About to Sleep
+    R3 F1-2; At Risk R1-2 F3-4; Can't Lose Them R1-2 F5; Hibernating R1-2 F1-2.
+    """
+    _require(table, ["recency_days", "frequency", "monetary"], "table", "rfm_scores")
+    scored = table.copy()
+    scored["r"] = quintile_scores(-scored["recency_days"].astype(float))
+    scored["f"] = quintile_scores(scored["frequency"].astype(float))
+    scored["m"] = quintile_scores(scored["monetary"].astype(float))
+    scored["segment"] = [segment_of(r, f) for r, f in zip(scored["r"], scored["f"], strict=True)]
+    return scored
+
+
+def segment_of(r: int, f: int) -> str:
+    """The named segment of an R and F score."""
+    for name, rs, fs in RFM_GRID:
+        if r in rs and f in fs:
+            return name
+    raise ParameterError(f"R and F scores must be 1-5; got r={r}, f={f}.")
+
+
+def segment_summary(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Customers, share, revenue share per named segment, and change against a previous
+    scoring. One row per segment in grid order."""
+
+    def tally(scored):
+        table = scored.groupby("segment").agg(
+            customers=("customer_id", "size"), revenue=("monetary", "sum")
+        )
+        return table.reindex(SEGMENT_ORDER, fill_value=0)
+
+    now = tally(current)
+    now["customer_share"] = now["customers"] / now["customers"].sum()
+    now["revenue_share"] = now["revenue"] / now["revenue"].sum()
+    if previous is not None:
+        now["previous_customers"] = tally(previous)["customers"]
+        now["change"] = now["customers"] - now["previous_customers"]
+    now.index.name = "segment"
+    return now.reset_index()
+
+
+# ----------------------------------------------------------------------------- clusters
+
+
+def behaviour_features(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    as_of: date | str | pd.Timestamp,
+    interactions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Behavioural features per buying customer at ``as_of``: recency, frequency, monetary,
+    average order value, tenure (days since signup), interactions, and the share of orders
+    per channel (``channel_<name>``) where transactions carry a channel.
+
+    Returns one row per customer with at least one order, indexed by ``customer_id``.
+    """
+    table = rfm(transactions, as_of=as_of).set_index("customer_id")
+    table["average_order_value"] = table["monetary"] / table["frequency"]
+    signup = customers.set_index("customer_id")["signup_date"].reindex(table.index)
+    end = pd.Timestamp(as_of).normalize()
+    table["tenure_days"] = (end - signup.dt.normalize()).dt.days.clip(lower=0)
+    if interactions is not None and len(interactions):
+        touches = interactions.loc[interactions["occurred_at"] < end + pd.Timedelta(days=1)]
+        table["interactions"] = (
+            touches.groupby("customer_id").size().reindex(table.index, fill_value=0)
+        )
+    if "channel" in transactions.columns:
+        orders = transactions.loc[
+            transactions["customer_id"].isin(table.index)
+            & (transactions["order_date"] < end + pd.Timedelta(days=1))
+        ]
+        mix = pd.crosstab(
+            orders["customer_id"], orders["channel"].fillna("unknown"), normalize="index"
+        )
+        mix.columns = [f"channel_{c}" for c in mix.columns]
+        table = table.join(mix).fillna({c: 0.0 for c in mix.columns})
+    return table
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """k-means on log-transformed, standardised behavioural features.
+
+    ``labels`` (one per customer, 0..k-1 ordered by mean monetary value, highest first),
+    ``silhouettes`` ({k: score}), ``stability_ari`` (mean adjusted Rand index between the
+    chosen solution and refits with other seeds), ``profiles`` (median features per
+    cluster) and ``descriptions`` (a phrase per cluster).
+    """
+
+    k: int
+    labels: pd.Series
+    silhouette: float
+    silhouettes: dict[int, float]
+    stability_ari: float
+    profiles: pd.DataFrame
+    descriptions: dict[int, str] = field(default_factory=dict)
+
+
+def cluster_customers(
+    features: pd.DataFrame,
+    *,
+    k_range: range = range(2, 8),
+    random_state: int = 0,
+    stability_seeds: int = 5,
+    sample_size: int = 4000,
+) -> Clustering:
+    """Choose k by silhouette over ``k_range``, cluster, and check stability across seeds.
+
+    Counts and money are log1p-transformed, shares kept, all standardised. Silhouettes are
+    computed on a sample of ``sample_size`` customers for speed.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
+    if len(features) < max(k_range) * 5:
+        raise ParameterError(
+            f"cluster_customers needs at least {max(k_range) * 5} customers; got {len(features)}."
+        )
+    matrix = features.astype(float).copy()
+    shares = [c for c in matrix.columns if c.startswith("channel_")]
+    if len(shares) > 1:
+        # Shares sum to one: keeping all would weigh the channel mix twice. Drop the
+        # commonest channel, the reference the others are read against.
+        matrix = matrix.drop(columns=matrix[shares].mean().idxmax())
+    for column in matrix.columns:
+        if not column.startswith("channel_"):
+            matrix[column] = np.log1p(matrix[column].clip(lower=0))
+    x = StandardScaler().fit_transform(matrix.fillna(0.0))
+    silhouettes, models = {}, {}
+    for k in k_range:
+        model = KMeans(k, n_init=10, random_state=random_state).fit(x)
+        models[k] = model
+        silhouettes[k] = float(
+            silhouette_score(
+                x, model.labels_, sample_size=min(sample_size, len(x)), random_state=random_state
+            )
+        )
+    k = max(silhouettes, key=silhouettes.get)
+    labels = models[k].labels_
+    others = [
+        KMeans(k, n_init=10, random_state=random_state + s + 1).fit(x).labels_
+        for s in range(stability_seeds)
+    ]
+    ari = float(np.mean([adjusted_rand_score(labels, o) for o in others]))
+    order = (
+        pd.Series(features["monetary"].to_numpy())
+        .groupby(labels)
+        .mean()
+        .sort_values(ascending=False)
+        .index
+    )
+    relabel = {old: new for new, old in enumerate(order)}
+    labels = pd.Series([relabel[v] for v in labels], index=features.index, name="cluster")
+    profiles = features.assign(cluster=labels).groupby("cluster").median()
+    profiles.insert(0, "customers", labels.value_counts().sort_index())
+    return Clustering(
+        k, labels, silhouettes[k], silhouettes, ari, profiles, describe_clusters(profiles, features)
+    )
+
+
+def describe_clusters(profiles: pd.DataFrame, features: pd.DataFrame) -> dict[int, str]:
+    """A phrase per cluster from how its medians compare with everyone's."""
+    overall = features.median()
+    words = {
+        "frequency": ("frequent", "rare"),
+        "average_order_value": ("big-basket", "small-basket"),
+        "recency_days": ("lapsed", "recent"),
+        "tenure_days": ("long-standing", "newer"),
+        "interactions": ("high-touch", "low-touch"),
+    }
+    descriptions = {}
+    for cluster, row in profiles.iterrows():
+        parts = []
+        for column, (high, low) in words.items():
+            if column not in row or not overall.get(column):
+                continue
+            ratio = row[column] / overall[column] if overall[column] else 1
+            if ratio >= 1.5:
+                parts.append(high)
+            elif ratio <= 0.67:
+                parts.append(low)
+        channels = [c for c in row.index if c.startswith("channel_")]
+        if channels:
+            top = max(channels, key=lambda c: row[c])
+            if row[top] >= 0.6:
+                parts.append(f"mostly {top.removeprefix('channel_')}")
+        descriptions[int(cluster)] = ", ".join(parts) or "typical"
+    return descriptions
+
+
+# ----------------------------------------------------------------------------- value, lifecycle
+
+
+def value_tiers(monetary: pd.Series, *, high: float = 0.2, middle: float = 0.5) -> pd.Series:
+    """'high' for the top ``high`` share of customers by value, 'middle' for the next up to
+    ``middle``, 'low' for the rest (ranks, ties averaged)."""
+    from_top = monetary.rank(ascending=False, method="average") / len(monetary)
+    tiers = np.where(from_top <= high, "high", np.where(from_top <= middle, "middle", "low"))
+    return pd.Series(tiers, index=monetary.index, name="value_tier")
+
+
+def top_share(monetary: pd.Series, *, top: float = 0.2) -> float:
+    """Share of value held by the top ``top`` fraction of customers (the "top 20% bring X%")."""
+    values = np.sort(monetary.to_numpy(dtype=float))[::-1]
+    if not len(values) or values.sum() <= 0:
+        return float("nan")
+    n = max(1, round(top * len(values)))
+    return float(values[:n].sum() / values.sum())
+
+
+def lorenz_curve(monetary: pd.Series) -> pd.DataFrame:
+    """Cumulative share of value against cumulative share of customers, largest first."""
+    values = np.sort(monetary.to_numpy(dtype=float))[::-1]
+    total = values.sum() or 1.0
+    return pd.DataFrame(
+        {
+            "customer_share": np.arange(0, len(values) + 1) / max(len(values), 1),
+            "value_share": np.concatenate([[0.0], np.cumsum(values) / total]),
+        }
+    )
+
+
+LIFECYCLE_STAGES = ["prospect", "new", "active", "loyal", "at risk", "churned"]
+
+
+def lifecycle_stages(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    as_of: date | str | pd.Timestamp,
+    new_days: int = 90,
+    active_days: int = 180,
+    churn_days: int = 365,
+    loyal_orders: int = 3,
+    churn_events: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Each customer's stage on ``as_of`` (customers signed up by then).
+
+    prospect: no order yet. churned: a churn event by ``as_of``, or no order for more than
+    ``churn_days``. at risk: last order between ``active_days`` and ``churn_days`` ago. new:
+    first order within ``new_days``. loyal: at least ``loyal_orders`` orders and active.
+    active: the rest (an order within ``active_days``).
+    """
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    people = customers.loc[customers["signup_date"] < end, "customer_id"]
+    orders = transactions.loc[transactions["order_date"] < end]
+    grouped = orders.groupby("customer_id")["order_date"].agg(["min", "max", "size"])
+    grouped = grouped.reindex(people)
+    today = end - pd.Timedelta(days=1)
+    since_last = (today - grouped["max"].dt.normalize()).dt.days
+    since_first = (today - grouped["min"].dt.normalize()).dt.days
+    stage = np.select(
+        [
+            grouped["size"].isna(),
+            since_last > churn_days,
+            since_last > active_days,
+            since_first <= new_days,
+            grouped["size"] >= loyal_orders,
+        ],
+        ["prospect", "churned", "at risk", "new", "loyal"],
+        default="active",
+    )
+    stages = pd.Series(stage, index=people.to_numpy(), name="stage")
+    if churn_events is not None and len(churn_events):
+        gone = churn_events.loc[churn_events["churned_at"] < end, "customer_id"]
+        stages[stages.index.isin(gone) & (stages != "prospect")] = "churned"
+    stages.index.name = "customer_id"
+    return stages
+
+
+def transition_matrix(before: pd.Series, after: pd.Series) -> pd.DataFrame:
+    """Customers moving from each stage (rows, at the previous period end) to each stage
+    (columns, now). Customers who signed up in between appear in the row 'not yet signed up'."""
+    joined = pd.DataFrame(
+        {"from": before.reindex(after.index).fillna("not yet signed up"), "to": after}
+    )
+    table = pd.crosstab(joined["from"], joined["to"])
+    rows = [s for s in [*LIFECYCLE_STAGES, "not yet signed up"] if s in table.index]
+    columns = [s for s in LIFECYCLE_STAGES if s in table.columns]
+    return table.reindex(index=rows, columns=columns, fill_value=0)

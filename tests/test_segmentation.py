@@ -1,0 +1,166 @@
+"""Segmentation functions on small frames with hand-computed answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmkit import segmentation as sg
+from crmkit.errors import ParameterError
+
+
+@pytest.fixture
+def orders() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "c", "c"],
+            "order_date": pd.to_datetime(
+                ["2026-01-01", "2026-06-01", "2026-09-20", "2026-03-01", "2026-09-01", "2026-09-29"]
+            ),
+            "amount": [100.0, 50.0, 50.0, 10.0, 20.0, 30.0],
+            "channel": ["store", "store", "online", "online", "online", "online"],
+        }
+    )
+
+
+@pytest.fixture
+def people() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "signup_date": pd.to_datetime(["2025-12-01", "2026-02-01", "2026-08-15", "2026-09-01"]),
+            "region": ["East", "West", "East", None],
+            "age": [23, 40, 67, 35],
+        }
+    )
+
+
+def test_rfm_by_hand(orders):
+    table = sg.rfm(orders, as_of="2026-09-30").set_index("customer_id")
+    assert table.loc["a"].tolist() == [10, 3, 200.0]
+    assert table.loc["b"].tolist() == [213, 1, 10.0]
+    assert table.loc["c"].tolist() == [1, 2, 50.0]
+
+
+def test_quintile_scores_give_ties_one_score():
+    values = pd.Series([1, 1, 1, 1, 2, 3, 4, 5, 6, 7])
+    scores = sg.quintile_scores(values)
+    assert scores.tolist() == [2, 2, 2, 2, 3, 3, 4, 4, 5, 5]
+    recency = sg.quintile_scores(pd.Series([1, 10, 100, 1000, 5000]), higher_is_better=False)
+    assert recency.tolist() == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("r", "f", "segment"),
+    [
+        (5, 5, "Champions"),
+        (5, 4, "Champions"),
+        (4, 5, "Loyal"),
+        (3, 4, "Loyal"),
+        (5, 2, "Potential Loyalists"),
+        (4, 3, "Potential Loyalists"),
+        (5, 1, "New"),
+        (4, 1, "Promising"),
+        (3, 3, "Need Attention"),
+        (3, 1, "About to Sleep"),
+        (3, 2, "About to Sleep"),
+        (2, 3, "At Risk"),
+        (1, 4, "At Risk"),
+        (1, 5, "Can't Lose Them"),
+        (2, 2, "Hibernating"),
+        (1, 1, "Hibernating"),
+    ],
+)
+def test_rfm_grid(r, f, segment):
+    assert sg.segment_of(r, f) == segment
+
+
+def test_grid_covers_every_score_pair_once():
+    hits = [(r, f) for name, rs, fs in sg.RFM_GRID for r in rs for f in fs]
+    assert sorted(hits) == [(r, f) for r in range(1, 6) for f in range(1, 6)]
+    with pytest.raises(ParameterError, match="R and F scores must be 1-5"):
+        sg.segment_of(6, 1)
+
+
+def test_profile_by_region(orders, people):
+    table = sg.profile(
+        people, orders, by="region", period_start="2026-07-01", period_end="2026-09-30"
+    ).set_index("region")
+    # East: a (50 in Q3) and c (50); West: b (none in Q3); unknown: d
+    assert table.loc[
+        "East", ["customers", "revenue", "revenue_per_customer", "active_share"]
+    ].tolist() == [2, 100.0, 50.0, 1.0]
+    assert table.loc["West", "active_share"] == 0.0
+    assert table.loc["unknown", "customers"] == 1
+    ages = sg.profile(
+        people, orders, by="age_band", period_start="2026-07-01", period_end="2026-09-30"
+    )
+    assert set(ages["age_band"]) == {"under 25", "35-44", "65+"}
+    with pytest.raises(ParameterError, match=r"Column\(s\) \['income_band'\] required by profile"):
+        sg.profile(
+            people, orders, by="income_band", period_start="2026-07-01", period_end="2026-09-30"
+        )
+
+
+def test_behaviour_features_by_hand(orders, people):
+    touches = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "c"],
+            "occurred_at": pd.to_datetime(["2026-01-02", "2026-02-02", "2026-10-05"]),
+        }
+    )
+    features = sg.behaviour_features(orders, people, as_of="2026-09-30", interactions=touches)
+    assert features.loc["a", "average_order_value"] == pytest.approx(200 / 3)
+    assert features.loc["a", "tenure_days"] == 303
+    assert features.loc["a", "interactions"] == 2 and features.loc["c", "interactions"] == 0
+    assert features.loc["a", "channel_store"] == pytest.approx(2 / 3)
+    assert "d" not in features.index
+
+
+def test_value_tiers_and_top_share():
+    value = pd.Series([100.0, 50, 20, 10, 10, 5, 2, 1, 1, 1])
+    assert sg.top_share(value, top=0.2) == pytest.approx(150 / 200)
+    tiers = sg.value_tiers(value)
+    assert tiers.tolist()[:2] == ["high", "high"] and tiers.iloc[2] == "middle"
+    assert tiers.iloc[-1] == "low"
+    curve = sg.lorenz_curve(value)
+    assert curve.iloc[-1].tolist() == [1.0, 1.0] and curve.iloc[1, 1] == pytest.approx(0.5)
+
+
+def test_lifecycle_by_hand(orders, people):
+    stages = sg.lifecycle_stages(
+        people,
+        orders,
+        as_of="2026-09-30",
+        new_days=90,
+        active_days=180,
+        churn_days=365,
+        loyal_orders=3,
+    )
+    # a: 3 orders, last 10 days ago -> loyal; b: last order 213 days ago -> at risk;
+    # c: first order 29 days ago -> new; d: no order -> prospect
+    assert stages.to_dict() == {"a": "loyal", "b": "at risk", "c": "new", "d": "prospect"}
+    gone = pd.DataFrame({"customer_id": ["a"], "churned_at": pd.to_datetime(["2026-09-25"])})
+    assert (
+        sg.lifecycle_stages(people, orders, as_of="2026-09-30", churn_events=gone)["a"] == "churned"
+    )
+    before = sg.lifecycle_stages(people, orders, as_of="2026-06-30")
+    matrix = sg.transition_matrix(before, stages)
+    assert matrix.loc["not yet signed up", "new"] == 1  # c signed up in August
+    assert matrix.to_numpy().sum() == 4
+
+
+def test_clustering_separates_two_obvious_groups():
+    rng = np.random.default_rng(1)
+    n = 200
+    features = pd.DataFrame(
+        {
+            "recency_days": np.r_[rng.integers(1, 20, n), rng.integers(200, 400, n)],
+            "frequency": np.r_[rng.integers(8, 15, n), rng.integers(1, 3, n)],
+            "monetary": np.r_[rng.uniform(1000, 2000, n), rng.uniform(10, 50, n)],
+        },
+        index=[f"c{i}" for i in range(2 * n)],
+    )
+    result = sg.cluster_customers(features, k_range=range(2, 5))
+    assert result.k == 2 and result.stability_ari > 0.99
+    assert (result.labels.iloc[:n] == 0).all() and (result.labels.iloc[n:] == 1).all()
+    assert "frequent" in result.descriptions[0] and "rare" in result.descriptions[1]
