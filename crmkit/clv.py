@@ -9,6 +9,7 @@ is only ever used inside :func:`_lifetimes_sandbox`, which puts them back.
 from __future__ import annotations
 
 import contextlib
+import io
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,10 +28,17 @@ TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 def _lifetimes_sandbox() -> Iterator[object]:
     """Import and use lifetimes without letting it change global state."""
     try:
-        chained = pd.get_option("mode.chained_assignment")
+        with warnings.catch_warnings():  # deprecated (and without effect) in pandas 3
+            warnings.simplefilter("ignore")
+            chained = pd.get_option("mode.chained_assignment")
     except (KeyError, pd.errors.OptionError):
         chained = None
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    # lifetimes also prints the optimizer's state when a fit does not converge.
+    with (
+        warnings.catch_warnings(),
+        np.errstate(all="ignore"),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
         warnings.simplefilter("ignore")
         import lifetimes
 
@@ -38,7 +46,9 @@ def _lifetimes_sandbox() -> Iterator[object]:
             yield lifetimes
         finally:
             if chained is not None:
-                pd.set_option("mode.chained_assignment", chained)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pd.set_option("mode.chained_assignment", chained)
 
 
 def _require(frame: pd.DataFrame, columns: list[str], name: str, caller: str) -> None:
@@ -169,7 +179,9 @@ class ModelFit:
 
 def _plausible(params: dict[str, float]) -> bool:
     values = np.array(list(params.values()), dtype=float)
-    return bool(np.all(np.isfinite(values)) and np.all(values > 0) and np.all(values < 1e6))
+    sane = bool(np.all(np.isfinite(values)) and np.all(values > 0) and np.all(values < 1e6))
+    # Gamma-Gamma's mean order value p·v/(q-1) exists only for q > 1.
+    return sane and params.get("q", 2.0) > 1
 
 
 def _fit_with_retries(model: str, make_and_fit, penalizers: tuple[float, ...]) -> ModelFit:
@@ -257,10 +269,15 @@ def fit_spend_model(
             f"Too few repeat buyers to fit Gamma-Gamma: {len(buyers)}.",
         )
     pairs = buyers.groupby(["frequency", "monetary_value"], as_index=False).size()
+    # Fit in units of the median spend: lifetimes starts its optimiser near 0.1, far from a
+    # scale parameter in the thousands. Spend / c keeps p and q and divides v by c.
+    scale = float(pairs["monetary_value"].median())
 
     def make_and_fit(lifetimes, penalizer):
         fitter = lifetimes.GammaGammaFitter(penalizer_coef=penalizer)
-        return fitter.fit(pairs["frequency"], pairs["monetary_value"], weights=pairs["size"])
+        fitter.fit(pairs["frequency"], pairs["monetary_value"] / scale, weights=pairs["size"])
+        fitter.params_["v"] = fitter.params_["v"] * scale
+        return fitter
 
     return _fit_with_retries("gamma_gamma", make_and_fit, penalizers)
 
