@@ -15,6 +15,8 @@ from crmkit.errors import CrmkitError, DataError, ParameterError
 from crmkit.io import CRMData, load_unit
 
 _MODULES = {
+    "clv": "crmkit.clv",
+    "segmentation": "crmkit.segmentation",
     "nb": "crmkit.notebook",
     "periods": "crmkit.periods",
     "plots": "crmkit.plots",

@@ -618,3 +618,251 @@ def ltv_cac(
     monthly = table["ltv"] / horizon_months
     table["payback_months"] = (table["cac"] / monthly).where(monthly > 0, np.inf)
     return table.reset_index()
+
+
+# ----------------------------------------------------------------------------- one unit
+
+
+def pseudonym(customer_id: str, *, salt: str = "") -> str:
+    """A stable pseudonymous id for showing a customer in a report (``C-1a2b3c4d``)."""
+    import hashlib
+
+    return "C-" + hashlib.sha256(f"{salt}:{customer_id}".encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class CLVAnalysis:
+    """Everything the CLV report shows for one unit and period (see :func:`analyse`)."""
+
+    summary: pd.DataFrame
+    history: pd.DataFrame
+    cohorts: pd.DataFrame
+    bgnbd: ModelFit
+    pareto_nbd: ModelFit
+    gamma_gamma: ModelFit
+    frequency_spend_correlation: float
+    holdout: HoldoutCheck | None
+    values: pd.DataFrame | None
+    mean_clv: float
+    mean_clv_ci: tuple[float, float]
+    total_clv: float
+    total_clv_ci: tuple[float, float]
+    ltv_cac: pd.DataFrame | None
+    horizon_months: int
+    notes: list[str]
+
+    @property
+    def model_selected(self) -> str:
+        return self.holdout.model_selected if self.holdout else "bgnbd"
+
+
+def analyse(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    period_end: date | str,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    holdout_weeks: int = 26,
+    costs: pd.DataFrame | None = None,
+) -> CLVAnalysis:
+    """Historical and predicted CLV for one unit at ``period_end``, with its holdout check.
+
+    Models are fitted on the whole history up to ``period_end``; the holdout check refits on
+    the history less the last ``holdout_weeks`` weeks. CLV uses the purchase model the
+    holdout selects. Anything that cannot be fitted is left ``None``/empty and explained in
+    ``notes``.
+    """
+    notes: list[str] = []
+    end = pd.Timestamp(period_end)
+    summary = rfm_summary(transactions, observation_end=end)
+    history = historical_value(transactions, customers)
+    cohorts = cohort_revenue(transactions, customers)
+    fits = {m: fit_purchase_model(summary, model=m) for m in PURCHASE_MODELS}
+    spend = fit_spend_model(summary)
+    notes += [f.note for f in (*fits.values(), spend) if f.note]
+    try:
+        holdout = holdout_check(transactions, observation_end=end, holdout_weeks=holdout_weeks)
+    except ParameterError as exc:
+        holdout = None
+        notes.append(f"Holdout check skipped: {exc}")
+    purchase = fits[holdout.model_selected] if holdout else fits["bgnbd"]
+    values, table = None, None
+    mean = total = float("nan")
+    mean_ci = total_ci = (float("nan"), float("nan"))
+    if purchase.ok and spend.ok:
+        values = predict_clv(
+            summary,
+            purchase=purchase,
+            spend=spend,
+            horizon_months=horizon_months,
+            monthly_discount_rate=monthly_discount_rate,
+        )
+        mean = float(values["clv"].mean())
+        total = float(values["clv"].sum())
+        mean_ci = mean_interval(values["clv"])
+        total_ci = (mean_ci[0] * len(values), mean_ci[1] * len(values))
+        if "acquisition_channel" in customers.columns:
+            margin_rate = 1.0
+            if "margin" in transactions.columns and transactions["amount"].sum() > 0:
+                margin_rate = float(transactions["margin"].sum() / transactions["amount"].sum())
+            table = ltv_cac(
+                values,
+                customers,
+                margin_rate=margin_rate,
+                horizon_months=horizon_months,
+                costs=costs,
+            )
+    else:
+        notes.append("Predicted CLV skipped: the models could not be fitted on this unit.")
+    return CLVAnalysis(
+        summary,
+        history,
+        cohorts,
+        fits["bgnbd"],
+        fits["pareto_nbd"],
+        spend,
+        frequency_spend_correlation(summary),
+        holdout,
+        values,
+        mean,
+        mean_ci,
+        total,
+        total_ci,
+        table,
+        horizon_months,
+        notes,
+    )
+
+
+def key_findings(analysis: CLVAnalysis, *, currency: str = "") -> list[str]:
+    """The sentences at the top of the CLV report, each with its number."""
+    from crmkit.notebook import money, pct
+
+    found = []
+    if analysis.values is not None:
+        lo, hi = analysis.mean_clv_ci
+        found.append(
+            f"Expected value over the next {analysis.horizon_months} months: "
+            f"{money(analysis.mean_clv, currency)} per customer (95% interval {money(lo)}–"
+            f"{money(hi)}), {money(analysis.total_clv, currency)} for all "
+            f"{len(analysis.values):,} customers who have bought."
+        )
+    if analysis.holdout is not None:
+        h = analysis.holdout
+        verdict = (
+            "fits well"
+            if abs(h.relative_error) <= 0.1
+            else "fits acceptably"
+            if abs(h.relative_error) <= 0.2
+            else "fits badly"
+        )
+        found.append(
+            f"Tested on the last {h.weeks:.0f} weeks it did not see, the model predicted "
+            f"{h.predicted:,.0f} repeat purchases against {h.actual:,} actual "
+            f"({pct(h.relative_error)} off): it {verdict}. {h.reason}."
+        )
+    if analysis.ltv_cac is not None and analysis.ltv_cac["ltv_cac"].notna().any():
+        table = analysis.ltv_cac.dropna(subset=["ltv_cac"])
+        best = table.loc[table["ltv_cac"].idxmax()]
+        worst = table.loc[table["ltv_cac"].idxmin()]
+        found.append(
+            f"Best acquisition channel: {best['acquisition_channel']} (LTV:CAC "
+            f"{best['ltv_cac']:.1f}); weakest: {worst['acquisition_channel']} "
+            f"({worst['ltv_cac']:.1f})."
+        )
+    correlation = analysis.frequency_spend_correlation
+    if np.isfinite(correlation) and abs(correlation) > 0.3:
+        found.append(
+            f"Gamma-Gamma assumes order value does not depend on purchase frequency; here they "
+            f"correlate at {correlation:.2f}, so predicted spend of frequent buyers is likely "
+            f"{'understated' if correlation > 0 else 'overstated'}."
+        )
+    found += analysis.notes
+    return found
+
+
+def results(analysis: CLVAnalysis) -> dict:
+    """The CLV report's machine-readable results (``clv.json``)."""
+    holdout = analysis.holdout
+    table = analysis.ltv_cac
+    return {
+        "bgnbd": analysis.bgnbd.params,
+        "pareto_nbd": analysis.pareto_nbd.params,
+        "gamma_gamma": analysis.gamma_gamma.params,
+        "model_selected": analysis.model_selected,
+        "holdout": None
+        if holdout is None
+        else {
+            "weeks": holdout.weeks,
+            "calibration_end": holdout.calibration_end.date().isoformat(),
+            "actual": holdout.actual,
+            "predicted": holdout.predicted,
+            "mae_per_customer": holdout.mae_per_customer,
+            "bgnbd": holdout.bgnbd.params,
+        },
+        "mean_clv": analysis.mean_clv,
+        "mean_clv_ci": list(analysis.mean_clv_ci),
+        "total_clv": analysis.total_clv,
+        "frequency_spend_correlation": analysis.frequency_spend_correlation,
+        "ltv_cac": {}
+        if table is None
+        else dict(zip(table["acquisition_channel"], table["ltv_cac"], strict=True)),
+    }
+
+
+def top_customers(analysis: CLVAnalysis, *, n: int = 10, salt: str = "") -> pd.DataFrame:
+    """The ``n`` customers with the highest predicted CLV, by pseudonymous id only."""
+    if analysis.values is None:
+        return pd.DataFrame(columns=["customer", "p_alive", "expected_purchases", "clv"])
+    top = analysis.values.nlargest(n, "clv")
+    return pd.DataFrame(
+        {
+            "customer": [pseudonym(c, salt=salt) for c in top["customer_id"]],
+            "p_alive": top["p_alive"].to_numpy(),
+            "expected_purchases": top["expected_purchases"].to_numpy(),
+            "clv": top["clv"].to_numpy(),
+        }
+    )
+
+
+def value_by(analysis: CLVAnalysis, customers: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Mean historical revenue and predicted CLV per value of a customers column."""
+    frame = analysis.history.merge(customers[["customer_id", by]], on="customer_id")
+    if analysis.values is not None:
+        frame = frame.merge(analysis.values[["customer_id", "clv"]], on="customer_id", how="left")
+    else:
+        frame["clv"] = np.nan
+    return (
+        frame.groupby(by)
+        .agg(
+            customers=("customer_id", "size"),
+            revenue_to_date=("revenue", "mean"),
+            predicted_clv=("clv", "mean"),
+        )
+        .sort_values("predicted_clv", ascending=False)
+        .reset_index()
+    )
+
+
+def parameter_table(analysis: CLVAnalysis) -> pd.DataFrame:
+    """One row per fitted parameter: model, parameter, value."""
+    rows = [
+        (_NAMES[fit.model], name, value)
+        for fit in (analysis.bgnbd, analysis.pareto_nbd, analysis.gamma_gamma)
+        for name, value in fit.params.items()
+    ]
+    return pd.DataFrame(rows, columns=["model", "parameter", "value"])
+
+
+def holdout_summary(analysis: CLVAnalysis) -> str:
+    """The holdout check in two sentences."""
+    h = analysis.holdout
+    if h is None:
+        return "The holdout check was skipped: " + "; ".join(analysis.notes)
+    return (
+        f"Calibrated to {h.calibration_end:%Y-%m-%d}, BG/NBD predicted {h.predicted:,.0f} "
+        f"repeat purchases in the following {h.weeks:.0f} weeks; customers made {h.actual:,} "
+        f"(mean absolute error {h.mae_per_customer:.2f} purchases per customer; Pareto/NBD "
+        f"{h.pareto_mae_per_customer:.2f}). {h.reason}, so CLV uses it."
+    )

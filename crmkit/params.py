@@ -24,6 +24,9 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "tables": {},
     "pii_columns": [],
     "as_of": "",  # empty: today
+    "clv_horizon_months": 12,
+    "clv_discount_rate": 0.01,
+    "clv_holdout_weeks": 26,
 }
 
 DEFAULTS_FILE = "defaults.yaml"

@@ -62,6 +62,14 @@ KEY_FIGURES: dict[str, list[tuple[str, str, str]]] = {
         ("rows_dropped", "Rows dropped", "int"),
         ("rows_repaired", "Rows repaired", "int"),
     ],
+    "clv": [
+        ("mean_clv", "Mean CLV (12 months)", "money"),
+        ("model_selected", "CLV model", "text"),
+    ],
+    "segmentation": [
+        ("top20_revenue_share", "Top 20% revenue share", "pct"),
+        ("n_clusters", "Behavioural clusters", "int"),
+    ],
 }
 
 
@@ -416,6 +424,10 @@ def _page(title: str, body: str) -> str:
 def _format(value: Any, kind: str) -> str:
     if value is None:
         return "–"
+    if kind == "text":
+        return html.escape(str(value))
+    if kind == "money":
+        return num(value, 0)
     return {"int": num, "pct": pct}.get(kind, lambda v: num(v, 2))(value)
 
 
