@@ -8,6 +8,7 @@ the page uses (a few kB), embedded as a WOFF data URL.
 from __future__ import annotations
 
 import base64
+import html
 import io
 from importlib import resources
 from pathlib import Path
@@ -33,7 +34,7 @@ def wide_characters(text: str) -> str:
 
 def font_face_css(text: str) -> str:
     """An ``@font-face`` rule embedding the CJK glyphs ``text`` needs; empty if none."""
-    characters = wide_characters(text)
+    characters = wide_characters(html.unescape(text))  # tables may write &#21326; for 华
     if not characters:
         return ""
     from fontTools import subset

@@ -68,6 +68,9 @@ def table(
     )
     for column, digits in (decimals or {}).items():
         formats[column] = lambda v, d=digits: num(v, d)
+    for column in frame.columns:  # any other real number: two decimals, thousands separated
+        if column not in formats and pd.api.types.is_float_dtype(frame[column]):
+            formats[column] = lambda v: num(v, 2)
     styler = (
         frame.style.format(formats, na_rep="–")
         .format_index(lambda c: str(c).replace("_", " "), axis=1)
@@ -116,3 +119,13 @@ def publish_results(results: Mapping[str, Any]) -> None:
     payload = to_json_ready(dict(results))
     json.dumps(payload)  # fail here, in the notebook, if anything is not JSON-ready
     display({RESULTS_MIMETYPE: payload}, raw=True)
+
+
+def show_tables(
+    frames: Mapping[str, pd.DataFrame], *, caption: str = "By {key}", **formats: Any
+) -> None:
+    """Display one reading table per entry of ``frames`` (captioned with its key)."""
+    from IPython.display import display
+
+    for key, frame in frames.items():
+        display(table(frame, caption=caption.format(key=key.replace("_", " ")), **formats))

@@ -27,6 +27,8 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "clv_horizon_months": 12,
     "clv_discount_rate": 0.01,
     "clv_holdout_weeks": 26,
+    "lifecycle_rules": {},
+    "segment_actions": {},
 }
 
 DEFAULTS_FILE = "defaults.yaml"

@@ -421,3 +421,209 @@ def transition_matrix(before: pd.Series, after: pd.Series) -> pd.DataFrame:
     rows = [s for s in [*LIFECYCLE_STAGES, "not yet signed up"] if s in table.index]
     columns = [s for s in LIFECYCLE_STAGES if s in table.columns]
     return table.reindex(index=rows, columns=columns, fill_value=0)
+
+
+def psychographic_profile(customers: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """``psy_*`` attributes per group in ``labels`` (customer_id → group): the mean of
+    numeric attributes, the most common value of categorical ones. One row per group; empty
+    when customers carry no ``psy_*`` column."""
+    columns = [c for c in customers.columns if c.startswith("psy_")]
+    if not columns:
+        return pd.DataFrame()
+    frame = customers.set_index("customer_id")[columns].loc[labels.index]
+    frame = frame.assign(group=labels.to_numpy())
+    parts = {}
+    for column in columns:
+        numeric = pd.to_numeric(frame[column], errors="coerce")
+        if numeric.notna().mean() > 0.9:
+            parts[column] = numeric.groupby(frame["group"]).mean().round(2)
+        else:
+            parts[column] = frame.groupby("group")[column].agg(
+                lambda s: s.mode().iloc[0] if s.notna().any() else pd.NA
+            )
+    table = pd.DataFrame(parts)
+    table.index.name = labels.name or "group"
+    return table.reset_index()
+
+
+@dataclass(frozen=True)
+class SegmentationAnalysis:
+    """Everything the segmentation report shows for one unit and period."""
+
+    n_customers: int
+    geographic: dict[str, pd.DataFrame]
+    demographic: dict[str, pd.DataFrame]
+    rfm: pd.DataFrame
+    segments: pd.DataFrame
+    features: pd.DataFrame
+    clustering: Clustering | None
+    psychographic: pd.DataFrame
+    monetary: pd.Series
+    top20_share: float
+    lifecycle: pd.Series
+    transitions: pd.DataFrame
+    notes: list[str]
+
+
+def analyse(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    period_start: date | str,
+    period_end: date | str,
+    previous_end: date | str,
+    interactions: pd.DataFrame | None = None,
+    churn_events: pd.DataFrame | None = None,
+    lifecycle_rules: dict | None = None,
+    k_range: range = range(2, 8),
+) -> SegmentationAnalysis:
+    """All segmentation sections for one unit; sections without their data are noted."""
+    notes = []
+    rules = lifecycle_rules or {}
+    window = {"period_start": period_start, "period_end": period_end}
+    geographic = {
+        by: profile(customers, transactions, by=by, **window)
+        for by in ("region", "city")
+        if by in customers.columns
+    }
+    demographic = {}
+    if "age" in customers.columns:
+        demographic["age_band"] = profile(customers, transactions, by="age_band", **window)
+    for by in ("gender", "income_band", "occupation", "industry"):
+        if by in customers.columns:
+            demographic[by] = profile(customers, transactions, by=by, **window)
+    if not geographic:
+        notes.append("Geographic section skipped: customers carry no region or city.")
+    if not demographic:
+        notes.append(
+            "Demographic section skipped: customers carry no age, gender, income "
+            "band, occupation or industry."
+        )
+    scored = rfm_scores(rfm(transactions, as_of=period_end))
+    before = transactions.loc[
+        transactions["order_date"] < pd.Timestamp(previous_end) + pd.Timedelta(days=1)
+    ]
+    previous = rfm_scores(rfm(before, as_of=previous_end)) if len(before) else None
+    segments = segment_summary(scored, previous)
+    features = behaviour_features(
+        transactions, customers, as_of=period_end, interactions=interactions
+    )
+    try:
+        clustering = cluster_customers(features, k_range=k_range)
+    except ParameterError as exc:
+        clustering = None
+        notes.append(f"Clustering skipped: {exc}")
+    psychographic = pd.DataFrame()
+    if clustering is not None:
+        psychographic = psychographic_profile(customers, clustering.labels)
+    if psychographic.empty:
+        notes.append("Psychographic section skipped: customers carry no psy_* attributes.")
+    monetary = scored.set_index("customer_id")["monetary"]
+    stages = lifecycle_stages(
+        customers, transactions, as_of=period_end, churn_events=churn_events, **rules
+    )
+    before_stages = lifecycle_stages(
+        customers, transactions, as_of=previous_end, churn_events=churn_events, **rules
+    )
+    return SegmentationAnalysis(
+        n_customers=len(customers),
+        geographic=geographic,
+        demographic=demographic,
+        rfm=scored,
+        segments=segments,
+        features=features,
+        clustering=clustering,
+        psychographic=psychographic,
+        monetary=monetary,
+        top20_share=top_share(monetary),
+        lifecycle=stages,
+        transitions=transition_matrix(before_stages, stages),
+        notes=notes,
+    )
+
+
+def key_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> list[str]:
+    """The sentences at the top of the segmentation report, each with its number."""
+    from crmkit.notebook import pct
+
+    found = [
+        f"{analysis.n_customers:,} customers, {len(analysis.rfm):,} of whom have bought; "
+        f"the top 20% of buyers bring {pct(analysis.top20_share)} of revenue."
+    ]
+    segments = analysis.segments.set_index("segment")
+    champions = segments.loc["Champions"]
+    found.append(
+        f"Champions are {pct(champions['customer_share'])} of buyers and bring "
+        f"{pct(champions['revenue_share'])} of revenue."
+    )
+    if "change" in segments.columns:
+        risky = segments.loc[["At Risk", "Can't Lose Them"], "change"].sum()
+        word = "more" if risky > 0 else "fewer"
+        found.append(
+            f"{abs(int(risky)):,} {word} customers at risk or about to be lost "
+            "(At Risk, Can't Lose Them) than at the previous period end."
+        )
+    if analysis.clustering is not None:
+        c = analysis.clustering
+        found.append(
+            f"Behaviour falls into {c.k} clusters (silhouette {c.silhouette:.2f}; "
+            f"stable across seeds, adjusted Rand {c.stability_ari:.2f})."
+        )
+    if analysis.geographic:
+        by, table = next(iter(analysis.geographic.items()))
+        top = table.iloc[0]
+        found.append(
+            f"Largest {by} by revenue this period: {top[by]} "
+            f"({pct(top['revenue_share'])} of revenue)."
+        )
+    return found + analysis.notes
+
+
+def results(analysis: SegmentationAnalysis) -> dict:
+    """The segmentation report's machine-readable results (``segmentation.json``)."""
+    c = analysis.clustering
+    return {
+        "n_customers": analysis.n_customers,
+        "rfm_segments": dict(
+            zip(
+                analysis.segments["segment"],
+                analysis.segments["customers"].astype(int),
+                strict=True,
+            )
+        ),
+        "n_clusters": c.k if c else None,
+        "silhouette": c.silhouette if c else None,
+        "cluster_stability_ari": c.stability_ari if c else None,
+        "top20_revenue_share": analysis.top20_share,
+        "lifecycle": {s: int((analysis.lifecycle == s).sum()) for s in LIFECYCLE_STAGES},
+    }
+
+
+def cluster_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
+    """Cluster profiles (medians) with their description, for display."""
+    c = analysis.clustering
+    if c is None:
+        return pd.DataFrame()
+    table = c.profiles.copy()
+    table.insert(1, "description", [c.descriptions[int(i)] for i in table.index])
+    shares = [col for col in table.columns if col.startswith("channel_")]
+    if shares:
+        mix = c.labels.to_frame().join(analysis.features[shares]).groupby("cluster").mean()
+        table["main channel"] = [
+            f"{mix.loc[i].idxmax().removeprefix('channel_')} {mix.loc[i].max():.0%}"
+            for i in table.index
+        ]
+        table = table.drop(columns=shares)
+    return table.reset_index()
+
+
+def actions_table(segments: pd.DataFrame, actions: dict[str, str] | None = None) -> pd.DataFrame:
+    """Each named segment's size and its suggested treatment (editable in the parameters)."""
+    plan = {**DEFAULT_ACTIONS, **(actions or {})}
+    return pd.DataFrame(
+        {
+            "segment": segments["segment"],
+            "customers": segments["customers"],
+            "suggested action": [plan.get(s, "") for s in segments["segment"]],
+        }
+    )

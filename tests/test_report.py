@@ -260,3 +260,53 @@ def test_contents_list_links_every_section():
     page = add_contents(body)
     assert '<li><a href="#Key-findings">Key findings</a></li>' in page
     assert '<li><a href="#Sources">Sources</a></li>' in page
+
+
+RESULT_KEYS = {
+    "segmentation": {
+        "n_customers",
+        "rfm_segments",
+        "n_clusters",
+        "silhouette",
+        "cluster_stability_ari",
+        "top20_revenue_share",
+        "lifecycle",
+    },
+    "clv": {
+        "bgnbd",
+        "pareto_nbd",
+        "gamma_gamma",
+        "model_selected",
+        "holdout",
+        "mean_clv",
+        "mean_clv_ci",
+        "total_clv",
+        "ltv_cac",
+    },
+}
+
+
+@pytest.mark.parametrize("notebook", sorted(RESULT_KEYS))
+def test_topic_reports_publish_their_results(fleet, notebook):
+    for unit in ("east", "west"):
+        record = json.loads((fleet["period_dir"] / unit / f"{notebook}.json").read_text())
+        assert record["status"] == "ok", record["reason"]
+        assert RESULT_KEYS[notebook] <= set(record["results"])
+    east = json.loads((fleet["period_dir"] / "east" / f"{notebook}.json").read_text())["results"]
+    if notebook == "segmentation":
+        customers = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
+        assert east["n_customers"] == (customers["business_unit"] == "east").sum()
+        assert sum(east["lifecycle"].values()) == east["n_customers"]
+        assert 0.5 < east["top20_revenue_share"] <= 1
+    else:
+        assert set(east["holdout"]) >= {
+            "weeks",
+            "calibration_end",
+            "actual",
+            "predicted",
+            "mae_per_customer",
+            "bgnbd",
+        }
+        lo, hi = east["mean_clv_ci"]
+        assert lo < east["mean_clv"] < hi
+        assert set(east["ltv_cac"]) == {"搜索广告", "社交媒体", "转介绍", "门店", "合作伙伴"}
