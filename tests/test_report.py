@@ -85,7 +85,8 @@ def test_portfolio_page_shows_figures_status_and_reason(fleet):
     west = json.loads((fleet["period_dir"] / "west" / "data_quality.json").read_text())
     assert "华东事业部" in index and "Broken Unit" in index
     assert f"{west['results']['rows_dropped']:,}" in index
-    assert "1 run(s) failed" in index
+    notebooks = len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert f"{notebooks} run(s) failed" in index  # every notebook of the broken unit
     assert "missing required column(s) [&#x27;signup_date&#x27;]" in index
     assert 'href="2026-Q3/index.html"' in (fleet["out"] / "index.html").read_text().replace(
         "'", '"'
