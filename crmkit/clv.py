@@ -179,7 +179,7 @@ class ModelFit:
 
 def _plausible(params: dict[str, float]) -> bool:
     values = np.array(list(params.values()), dtype=float)
-    sane = bool(np.all(np.isfinite(values)) and np.all(values > 0) and np.all(values < 1e6))
+    sane = bool(np.all(np.isfinite(values)) and np.all(values > 1e-6) and np.all(values < 1e6))
     # Gamma-Gamma's mean order value p·v/(q-1) exists only for q > 1.
     return sane and params.get("q", 2.0) > 1
 
