@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from crmkit.errors import ParameterError
+from crmkit.errors import ParameterError, require_columns
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -49,15 +49,6 @@ def _lifetimes_sandbox() -> Iterator[object]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     pd.set_option("mode.chained_assignment", chained)
-
-
-def _require(frame: pd.DataFrame, columns: list[str], name: str, caller: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ParameterError(
-            f"Column(s) {missing} required by {caller}() are missing from {name}; "
-            f"present: {list(frame.columns)}."
-        )
 
 
 def rfm_summary(
@@ -110,7 +101,7 @@ def rfm_summary(
     """
     if time_unit not in TIME_UNITS:
         raise ParameterError(f"time_unit must be one of {list(TIME_UNITS)}; got {time_unit!r}.")
-    _require(
+    require_columns(
         transactions,
         [customer_id_col, datetime_col, monetary_value_col],
         "transactions",
@@ -229,7 +220,7 @@ def fit_purchase_model(
     """
     if model not in PURCHASE_MODELS:
         raise ParameterError(f"model must be one of {list(PURCHASE_MODELS)}; got {model!r}.")
-    _require(summary, ["frequency", "recency", "T"], "summary", "fit_purchase_model")
+    require_columns(summary, ["frequency", "recency", "T"], "summary", "fit_purchase_model")
     repeaters = int((summary["frequency"] > 0).sum())
     if len(summary) < MIN_CUSTOMERS or repeaters < MIN_REPEAT_BUYERS:
         return ModelFit(
@@ -259,7 +250,7 @@ def fit_spend_model(
     The model assumes spend per order is independent of purchase frequency; check it with
     :func:`frequency_spend_correlation`.
     """
-    _require(summary, ["frequency", "monetary_value"], "summary", "fit_spend_model")
+    require_columns(summary, ["frequency", "monetary_value"], "summary", "fit_spend_model")
     buyers = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     if len(buyers) < MIN_REPEAT_BUYERS:
         return ModelFit(
@@ -516,7 +507,7 @@ def historical_value(transactions: pd.DataFrame, customers: pd.DataFrame) -> pd.
     """Revenue (and margin where present) to date per customer; customers who never bought
     have 0. One row per customer: ``customer_id, orders, revenue, margin, first_order,
     last_order``."""
-    _require(
+    require_columns(
         transactions, ["customer_id", "order_date", "amount"], "transactions", "historical_value"
     )
     has_margin = "margin" in transactions.columns
@@ -598,7 +589,7 @@ def ltv_cac(
         One row per channel: ``acquisition_channel, customers, ltv, cac, ltv_cac,
         payback_months``.
     """
-    _require(customers, ["customer_id", "acquisition_channel"], "customers", "ltv_cac")
+    require_columns(customers, ["customer_id", "acquisition_channel"], "customers", "ltv_cac")
     joined = customers[["customer_id", "acquisition_channel"]].merge(
         clv[["customer_id", "clv"]], on="customer_id", how="inner"
     )

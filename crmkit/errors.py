@@ -22,3 +22,13 @@ class DataError(CrmkitError):
 
 class ParameterError(CrmkitError):
     """A parameter (YAML file, CLI option or function argument) is not valid."""
+
+
+def require_columns(frame, columns: list[str], name: str, caller: str) -> None:
+    """Raise :class:`ParameterError` naming the missing columns, the caller and what is there."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(
+            f"Column(s) {missing} required by {caller}() are missing from {name}; "
+            f"present: {list(frame.columns)}."
+        )

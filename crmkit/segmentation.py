@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from crmkit.errors import ParameterError
+from crmkit.errors import ParameterError, require_columns
 
 AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
 AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -46,15 +46,6 @@ DEFAULT_ACTIONS = {
 }
 
 
-def _require(frame: pd.DataFrame, columns: list[str], name: str, caller: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ParameterError(
-            f"Column(s) {missing} required by {caller}() are missing from {name}; "
-            f"present: {list(frame.columns)}."
-        )
-
-
 def age_band(age: pd.Series) -> pd.Series:
     """Ages in bands: under 25, 25-34, 35-44, 45-54, 55-64, 65+."""
     return pd.cut(age, AGE_BANDS, right=False, labels=AGE_LABELS)
@@ -81,10 +72,10 @@ def profile(
         revenue_per_customer, active_share, revenue_share``.
     """
     if by == "age_band":
-        _require(customers, ["age"], "customers", "profile")
+        require_columns(customers, ["age"], "customers", "profile")
         groups = age_band(customers["age"]).astype("string")
     else:
-        _require(customers, [by], "customers", "profile")
+        require_columns(customers, [by], "customers", "profile")
         groups = customers[by].astype("string")
     groups = pd.Series(groups.fillna("unknown").to_numpy(), index=customers["customer_id"])
     start, end = pd.Timestamp(period_start), pd.Timestamp(period_end) + pd.Timedelta(days=1)
@@ -118,7 +109,7 @@ def rfm(transactions: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.D
     pandas.DataFrame
         One row per customer: ``customer_id, recency_days, frequency, monetary``.
     """
-    _require(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
+    require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
     end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
     orders = transactions.loc[transactions["order_date"] < end]
     grouped = orders.groupby("customer_id").agg(
@@ -143,7 +134,7 @@ def rfm_scores(table: pd.DataFrame) -> pd.DataFrame:
     Loyalists R4-5 F2-3; New R5 F1; Promising R4 F1; Need Attention R3 F3; About to Sleep
     R3 F1-2; At Risk R1-2 F3-4; Can't Lose Them R1-2 F5; Hibernating R1-2 F1-2.
     """
-    _require(table, ["recency_days", "frequency", "monetary"], "table", "rfm_scores")
+    require_columns(table, ["recency_days", "frequency", "monetary"], "table", "rfm_scores")
     scored = table.copy()
     scored["r"] = quintile_scores(-scored["recency_days"].astype(float))
     scored["f"] = quintile_scores(scored["frequency"].astype(float))
