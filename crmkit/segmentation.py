@@ -239,7 +239,8 @@ def cluster_customers(
 ) -> Clustering:
     """Choose k by silhouette over ``k_range``, cluster, and check stability across seeds.
 
-    Counts and money are log1p-transformed, shares kept, all standardised. Silhouettes are
+    Counts and money are log1p-transformed, channel shares kept (less the commonest and the
+    rare ones), all standardised. Silhouettes are
     computed on a sample of ``sample_size`` customers for speed.
     """
     from sklearn.cluster import KMeans
@@ -252,10 +253,12 @@ def cluster_customers(
         )
     matrix = features.astype(float).copy()
     shares = [c for c in matrix.columns if c.startswith("channel_")]
-    if len(shares) > 1:
-        # Shares sum to one: keeping all would weigh the channel mix twice. Drop the
-        # commonest channel, the reference the others are read against.
-        matrix = matrix.drop(columns=matrix[shares].mean().idxmax())
+    if shares:
+        # Shares sum to one: keeping all would weigh the channel mix twice, so the commonest
+        # channel is dropped as the reference. Channels with under 10% of the average mix are
+        # dropped too: one stray order there makes a customer look unlike their peers.
+        mix = matrix[shares].mean()
+        matrix = matrix.drop(columns=[mix.idxmax(), *mix.index[mix < 0.1]])
     for column in matrix.columns:
         if not column.startswith("channel_"):
             matrix[column] = np.log1p(matrix[column].clip(lower=0))

@@ -177,3 +177,30 @@ def test_clv_by_hand_for_a_customer_with_no_repeats(cdnow):
     assert no_repeat["expected_order_value"] == pytest.approx(p * v / (q - 1), rel=1e-6)
     lo, hi = clv.mean_interval(values["clv"])
     assert lo < values["clv"].mean() < hi
+
+
+def test_analyse_a_unit_too_small_to_model():
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "order_date": pd.to_datetime(["2026-01-05", "2026-03-01", "2026-02-01", "2026-05-01"]),
+            "amount": [10.0, 20.0, 5.0, 8.0],
+        }
+    )
+    people = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "signup_date": pd.to_datetime(["2026-01-05", "2026-02-01", "2026-05-01", "2026-06-01"]),
+            "acquisition_channel": ["web", "web", "store", "store"],
+        }
+    )
+    analysis = clv.analyse(orders, people, period_end="2026-09-30", holdout_weeks=4)
+    assert analysis.values is None and analysis.ltv_cac is None
+    assert any("Too few customers to fit bgnbd: 3 customers" in n for n in analysis.notes)
+    assert any("Predicted CLV skipped" in n for n in analysis.notes)
+    history = analysis.history.set_index("customer_id")
+    assert history.loc["a", "revenue"] == 30.0 and history.loc["d", "orders"] == 0
+    results = clv.results(analysis)
+    assert results["bgnbd"] == {} and results["holdout"] is None
+    findings = clv.key_findings(analysis)
+    assert findings and all(isinstance(f, str) for f in findings)

@@ -164,3 +164,32 @@ def test_clustering_separates_two_obvious_groups():
     assert result.k == 2 and result.stability_ari > 0.99
     assert (result.labels.iloc[:n] == 0).all() and (result.labels.iloc[n:] == 1).all()
     assert "frequent" in result.descriptions[0] and "rare" in result.descriptions[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", ["north", "south", "east", "west"])
+def test_finds_the_planted_segments(unit):
+    """k chosen by silhouette; the clusters match the generator's planted behavioural
+    segments with an adjusted Rand index of at least 0.6."""
+    from conftest import ROOT
+    from sklearn.metrics import adjusted_rand_score
+
+    from crmkit.io import load_unit
+
+    data = load_unit(
+        unit, data_source=str(ROOT / "sample_data"), period="2026-Q3", as_of="2026-10-15"
+    )
+    features = sg.behaviour_features(
+        data["transactions"],
+        data["customers"],
+        as_of="2026-09-30",
+        interactions=data["interactions"],
+    )
+    result = sg.cluster_customers(features)
+    planted = pd.read_csv(ROOT / "sample_data" / "_truth" / "customer_segments.csv")
+    planted = planted.set_index("customer_id")["segment"].loc[features.index]
+    assert adjusted_rand_score(planted, result.labels) >= 0.6
+    assert result.stability_ari > 0.9
+    # the highest-value cluster is mostly the planted high-value segment
+    top = planted[result.labels == 0]
+    assert (top == "high_value").mean() > 0.7
