@@ -64,7 +64,7 @@ KEY_FIGURES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "clv": [
         ("mean_clv", "Mean CLV (12 months)", "money"),
-        ("model_selected", "CLV model", "text"),
+        ("model_selected", "CLV model", "model"),
     ],
     "segmentation": [
         ("top20_revenue_share", "Top 20% revenue share", "pct"),
@@ -424,6 +424,8 @@ def _page(title: str, body: str) -> str:
 def _format(value: Any, kind: str) -> str:
     if value is None:
         return "–"
+    if kind == "model":
+        return {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}.get(value, html.escape(str(value)))
     if kind == "text":
         return html.escape(str(value))
     if kind == "money":
