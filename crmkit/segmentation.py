@@ -621,3 +621,73 @@ def actions_table(segments: pd.DataFrame, actions: dict[str, str] | None = None)
             "suggested action": [plan.get(s, "") for s in segments["segment"]],
         }
     )
+
+
+def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
+    """One sentence with its numbers for each section of the segmentation report."""
+    from crmkit.notebook import num, pct
+
+    def spread(tables: dict[str, pd.DataFrame], label: str) -> str:
+        if not tables:
+            return f"Skipped: customers carry no {label} attributes."
+        by, table = next(iter(tables.items()))
+        best = table.loc[table["revenue_per_customer"].idxmax()]
+        worst = table.loc[table["revenue_per_customer"].idxmin()]
+        return (
+            f"By {by.replace('_', ' ')}, revenue per customer this period ranges from "
+            f"{num(worst['revenue_per_customer'])} ({worst[by]}) to "
+            f"{num(best['revenue_per_customer'])} ({best[by]})."
+        )
+
+    segments = analysis.segments.set_index("segment")
+    largest = segments["customers"].idxmax()
+    rfm_text = (
+        f"The largest segment is {largest} ({pct(segments.loc[largest, 'customer_share'])}"
+        f" of buyers); Champions and Loyal customers together bring "
+        f"{pct(segments.loc[['Champions', 'Loyal'], 'revenue_share'].sum())} of revenue."
+    )
+    c = analysis.clustering
+    cluster_text = (
+        "Skipped: too few buying customers to cluster."
+        if c is None
+        else f"{c.k} clusters; the most valuable ({c.profiles.loc[0, 'customers']:,} "
+        f"customers) is {c.descriptions[0]}."
+    )
+    tiers = value_tiers(analysis.monetary)
+    low_revenue = analysis.monetary[tiers == "low"].sum() / analysis.monetary.sum()
+    counts = analysis.lifecycle.value_counts()
+    at_risk = int(counts.get("at risk", 0))
+    moved = analysis.transitions
+    slipped = (
+        int(moved.loc[moved.index.isin(["active", "loyal"]), "at risk"].sum())
+        if "at risk" in moved.columns
+        else 0
+    )
+    return {
+        "geographic": spread(analysis.geographic, "geographic"),
+        "demographic": spread(analysis.demographic, "demographic"),
+        "rfm": rfm_text,
+        "clusters": cluster_text,
+        "value": (
+            f"The top 20% of buyers bring {pct(analysis.top20_share)} of revenue; the "
+            f"low tier, half of all buyers ({(tiers == 'low').sum():,}), brings "
+            f"{pct(low_revenue)}."
+        ),
+        "lifecycle": (
+            f"{at_risk:,} customers are at risk at the period end; {slipped:,} of "
+            "them were active or loyal at the previous period end."
+        ),
+    }
+
+
+def lifecycle_counts(analysis: SegmentationAnalysis) -> pd.DataFrame:
+    """Customers per lifecycle stage now and at the previous period end."""
+    now = analysis.lifecycle.value_counts().reindex(LIFECYCLE_STAGES, fill_value=0)
+    before = analysis.transitions.sum(axis=1).reindex(LIFECYCLE_STAGES, fill_value=0)
+    return pd.DataFrame(
+        {
+            "stage": LIFECYCLE_STAGES,
+            "customers": now.to_numpy(),
+            "previous period end": before.to_numpy(),
+        }
+    )

@@ -193,3 +193,35 @@ def test_finds_the_planted_segments(unit):
     # the highest-value cluster is mostly the planted high-value segment
     top = planted[result.labels == 0]
     assert (top == "high_value").mean() > 0.7
+
+
+def test_analyse_small_unit_says_what_it_skipped(orders, people):
+    analysis = sg.analyse(
+        people,
+        orders,
+        period_start="2026-07-01",
+        period_end="2026-09-30",
+        previous_end="2026-06-30",
+    )
+    assert analysis.clustering is None
+    assert any(
+        n.startswith("Clustering skipped: cluster_customers needs at least") for n in analysis.notes
+    )
+    assert any(n.startswith("Psychographic section skipped") for n in analysis.notes)
+    sentences = sg.section_findings(analysis)
+    assert sentences["clusters"] == "Skipped: too few buying customers to cluster."
+    assert sentences["geographic"] == (
+        "By region, revenue per customer this period ranges from 0 (West) to 50 (East)."
+    )
+    counts = sg.lifecycle_counts(analysis).set_index("stage")["customers"]
+    assert counts.to_dict() == {
+        "prospect": 1,
+        "new": 1,
+        "active": 0,
+        "loyal": 1,
+        "at risk": 1,
+        "churned": 0,
+    }
+    results = sg.results(analysis)
+    assert results["n_clusters"] is None and results["n_customers"] == 4
+    assert sum(results["rfm_segments"].values()) == 3
