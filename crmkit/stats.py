@@ -1,0 +1,83 @@
+"""Shared statistics: proportion intervals, two-proportion tests, multiple-test correction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A share with its Wilson interval: ``value = successes / trials``."""
+
+    successes: int
+    trials: int
+    value: float
+    low: float
+    high: float
+
+
+def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> Proportion:
+    """The Wilson score interval for a proportion (Wilson 1927; Newcombe 1998, method 3).
+
+    Examples
+    --------
+    >>> p = wilson_interval(8, 10)
+    >>> round(p.low, 4), round(p.high, 4)
+    (0.4902, 0.9433)
+    """
+    if trials <= 0:
+        return Proportion(successes, trials, float("nan"), float("nan"), float("nan"))
+    if not 0 <= successes <= trials:
+        raise ValueError(f"successes must be between 0 and trials ({trials}); got {successes}.")
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / trials
+    centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
+    return Proportion(successes, trials, p, float(centre - half), float(centre + half))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``first - second`` of two proportions, its Wald interval and a two-sided p-value
+    from the pooled two-proportion z test."""
+
+    delta: float
+    low: float
+    high: float
+    p_value: float
+
+
+def two_proportion_test(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.95) -> Difference:
+    """Compare k1/n1 with k2/n2 (pooled z test for the p-value; unpooled interval)."""
+    if n1 <= 0 or n2 <= 0:
+        return Difference(float("nan"), float("nan"), float("nan"), float("nan"))
+    p1, p2 = k1 / n1, k2 / n2
+    pooled = (k1 + k2) / (n1 + n2)
+    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    p_value = 1.0 if se0 == 0 else float(2 * stats.norm.sf(abs(p1 - p2) / se0))
+    se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return Difference(p1 - p2, float(p1 - p2 - z * se), float(p1 - p2 + z * se), p_value)
+
+
+def holm(p_values: list[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979); NaN stays NaN.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    values = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(values, np.nan)
+    valid = np.flatnonzero(~np.isnan(values))
+    order = valid[np.argsort(values[valid], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * values[index]))
+        adjusted[index] = running
+    return adjusted
