@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from crmkit.clean import as_text, clean_table
+from crmkit.clean import as_text, clean_table, ids_of
 from crmkit.errors import DataError
 from crmkit.periods import Period, parse_period, period_from_dates
 from crmkit.quality import QualityLog
@@ -521,7 +521,9 @@ def _cut_after(tables: dict[str, pd.DataFrame], day: date, log: QualityLog, *, a
             if as_of
             else ("dated after the period end")
         )
-        log.add(name, rule, action, int(after.sum()), _ids(table, name, after))
+        log.add(
+            name, rule, action, int(after.sum()), ids_of(table, TABLES[name], table.index[after])
+        )
         table = table.loc[~after]
         for column in _date_columns(name):
             if column == main or column not in table.columns:
@@ -532,7 +534,13 @@ def _cut_after(tables: dict[str, pd.DataFrame], day: date, log: QualityLog, *, a
                 if as_of
                 else f"'{column}' after the period end (treated as still open at the period end)"
             )
-            log.add(name, rule, other_action, int(later.sum()), _ids(table, name, later))
+            log.add(
+                name,
+                rule,
+                other_action,
+                int(later.sum()),
+                ids_of(table, TABLES[name], table.index[later]),
+            )
             table[column] = table[column].mask(later)
             if not as_of and name == "opportunities" and column == "closed_at":
                 table.loc[later, "outcome"] = "open"
@@ -568,11 +576,3 @@ def _drop_orphans(tables: dict[str, pd.DataFrame], log: QualityLog) -> None:
             history.loc[orphan, "opportunity_id"],
         )
         tables["stage_history"] = history.loc[~orphan]
-
-
-def _ids(table: pd.DataFrame, name: str, mask: pd.Series) -> pd.Series:
-    spec = TABLES[name]
-    for column in (spec.key, "customer_id", "opportunity_id"):
-        if column and column in table.columns:
-            return table.loc[mask, column]
-    return pd.Series(dtype="string")

@@ -25,9 +25,9 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -537,16 +537,12 @@ class FleetResult:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status != "ok"]
 
-    def as_dict(self) -> dict:
-        return {"seconds": self.seconds, "outcomes": [asdict(o) for o in self.outcomes]}
-
 
 def run_jobs(
     jobs: list[Job],
     *,
     workers: int | None = None,
     progress: bool = True,
-    on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Execute jobs in a pool of worker processes; a failure in one does not stop the others."""
     from tqdm.auto import tqdm
@@ -574,8 +570,6 @@ def run_jobs(
             outcomes.append(outcome)
             bar.update(1)
             bar.set_postfix_str(f"{outcome.business_unit}/{outcome.notebook} {outcome.status}")
-            if on_done:
-                on_done(outcome)
     bar.close()
     order = {(j.params["business_unit"], j.notebook): k for k, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[(o.business_unit, o.notebook)])
