@@ -182,3 +182,89 @@ def cohort(positions: pd.DataFrame, start: date | str, end: date | str) -> pd.Da
     created = positions["created_at"]
     last = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
     return positions.loc[(created >= pd.Timestamp(start)) & (created < last)]
+
+
+def time_in_stage(
+    stage_history: pd.DataFrame,
+    *,
+    stages: list[str],
+    as_of: date | str | pd.Timestamp,
+) -> pd.DataFrame:
+    """Days each opportunity spent in each stage it left, and days in its current stage.
+
+    Time in stage k = the first entry into any later stage − the entry into k. Rows for the
+    stage an opportunity is still in have ``moved_on = False`` and count days to ``as_of``.
+    The last stage is an outcome, not a stage to wait in, and has no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (opportunity, stage entered): ``opportunity_id, stage, entered_at,
+        days, moved_on``.
+    """
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    index = {name.casefold(): k for k, name in enumerate(stages)}
+    history = stage_history.loc[stage_history["entered_at"] < end].copy()
+    history["position"] = history["stage"].astype("string").str.casefold().map(index)
+    history = (
+        history.dropna(subset=["position"])
+        .sort_values(["opportunity_id", "position", "entered_at"])
+        .drop_duplicates(["opportunity_id", "position"])
+    )
+    following = history.groupby("opportunity_id")["entered_at"].shift(-1)
+    # The last stage (won) is an end, not a place to wait.
+    keep = history["position"] < len(stages) - 1
+    history, following = history.loc[keep], following.loc[keep]
+    moved_on = following.notna()
+    until = following.fillna(end - pd.Timedelta(days=1))
+    return pd.DataFrame(
+        {
+            "opportunity_id": history["opportunity_id"].to_numpy(),
+            "stage": np.array(stages, dtype=object)[history["position"].astype(int).to_numpy()],
+            "entered_at": history["entered_at"].to_numpy(),
+            "days": (until - history["entered_at"]).dt.days.to_numpy(),
+            "moved_on": moved_on.to_numpy(),
+        }
+    )
+
+
+def stage_durations(durations: pd.DataFrame, *, stages: list[str]) -> pd.DataFrame:
+    """Median, 75th and 90th percentile days per stage, over opportunities that moved on."""
+    movers = durations.loc[durations["moved_on"]]
+    table = movers.groupby("stage")["days"].agg(
+        moved_on="size",
+        median="median",
+        p75=lambda d: d.quantile(0.75),
+        p90=lambda d: d.quantile(0.90),
+    )
+    return table.reindex(stages[:-1]).reset_index()
+
+
+def stuck_open(
+    durations: pd.DataFrame, positions: pd.DataFrame, *, stages: list[str]
+) -> pd.DataFrame:
+    """Open opportunities that have sat in their stage longer than the stage's p90 of past
+    movers: ``opportunity_id, stage, days, p90``, longest first."""
+    limits = stage_durations(durations, stages=stages).set_index("stage")["p90"]
+    open_ids = positions.loc[positions["outcome"] == "open", "opportunity_id"]
+    current = durations.loc[~durations["moved_on"] & durations["opportunity_id"].isin(open_ids)]
+    current = current.assign(p90=current["stage"].map(limits))
+    stuck = current.loc[current["days"] > current["p90"]]
+    return stuck[["opportunity_id", "stage", "days", "p90"]].sort_values(
+        "days", ascending=False, ignore_index=True
+    )
+
+
+def velocity_per_day(positions: pd.DataFrame, opportunities: pd.DataFrame) -> float:
+    """Pipeline velocity = open opportunities × win rate × mean won amount ÷ median days from
+    creation to won (money per day)."""
+    opps = opportunities.set_index("opportunity_id")
+    won = positions.loc[positions["outcome"] == "won", "opportunity_id"]
+    if not len(won) or "amount" not in opps.columns or "closed_at" not in opps.columns:
+        return float("nan")
+    cycle = (opps.loc[won, "closed_at"] - opps.loc[won, "created_at"]).dt.days.median()
+    open_count = int((positions["outcome"] == "open").sum())
+    amount = float(opps.loc[won, "amount"].mean())
+    if not cycle or np.isnan(cycle):
+        return float("nan")
+    return open_count * win_rate(positions) * amount / float(cycle)

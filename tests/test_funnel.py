@@ -103,3 +103,27 @@ def test_compare_steps_and_cohorts(opportunities, history):
 def test_stage_list_must_have_two_stages(opportunities, history):
     with pytest.raises(ParameterError, match="at least two stages"):
         funnel.furthest_stage(opportunities, history, stages=["lead"], as_of="2026-09-30")
+
+
+def test_time_in_stage_and_stuck_by_hand(opportunities, history):
+    durations = funnel.time_in_stage(history, stages=STAGES, as_of="2026-09-30")
+    p1 = durations.loc[durations["opportunity_id"] == "p1"].set_index("stage")["days"]
+    assert p1.to_dict() == {"lead": 4, "intent": 10, "negotiation": 17}
+    p4 = durations.loc[durations["opportunity_id"] == "p4"].set_index("stage")
+    assert p4.loc["lead", "days"] == 16  # skipped intent: lead until negotiation
+    assert not p4.loc["negotiation", "moved_on"] and p4.loc["negotiation", "days"] == 72
+    table = funnel.stage_durations(durations, stages=STAGES).set_index("stage")
+    # movers out of lead: p1 4, p2 4, p4 16, p6 3 → median 4
+    assert table.loc["lead", "moved_on"] == 4 and table.loc["lead", "median"] == 4
+    positions = funnel.furthest_stage(opportunities, history, stages=STAGES, as_of="2026-09-30")
+    stuck = funnel.stuck_open(durations, positions, stages=STAGES)
+    # negotiation movers: p1 17 days → p90 17; p4 (72 days) and p6 (29 days) are stuck there,
+    # p5 has sat 87 days at lead against a p90 of 12.4
+    assert stuck["opportunity_id"].tolist() == ["p5", "p4", "p6"]
+
+
+def test_velocity_by_hand(opportunities, history):
+    positions = funnel.furthest_stage(opportunities, history, stages=STAGES, as_of="2026-09-30")
+    opps = opportunities.assign(amount=[1000.0, 0, 0, 0, 0, 0, 0])
+    # 3 open (p4, p5, p6) × win rate 1/4 × 1000 ÷ 31 days (p1: 1 Jul → 1 Aug)
+    assert funnel.velocity_per_day(positions, opps) == pytest.approx(3 * 0.25 * 1000 / 31)
