@@ -1,9 +1,9 @@
 """crmkit: CRM metrics for analysts, run per business unit and period, read as offline HTML.
 
 ``import crmkit as ck`` gives the notebook-facing API: ``ck.load_unit`` and the modules
-``ck.quality``, ``ck.plots``, ``ck.periods``, ``ck.schema`` and ``ck.nb`` (presentation
-helpers). The modules load on first use, so the command line and report workers do not pay
-for matplotlib and seaborn.
+``ck.quality``, ``ck.segmentation``, ``ck.clv``, ``ck.funnel``, ``ck.stats``, ``ck.plots``,
+``ck.periods``, ``ck.schema`` and ``ck.nb`` (presentation helpers). The modules load on
+first use, so the command line and report workers do not pay for matplotlib and seaborn.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from crmkit.io import CRMData, load_unit
 
 _MODULES = {
     "clv": "crmkit.clv",
+    "funnel": "crmkit.funnel",
     "segmentation": "crmkit.segmentation",
+    "stats": "crmkit.stats",
     "nb": "crmkit.notebook",
     "periods": "crmkit.periods",
     "plots": "crmkit.plots",

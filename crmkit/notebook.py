@@ -18,7 +18,9 @@ RESULTS_MIMETYPE = "application/vnd.crmkit.results+json"
 
 def pct(value: float, digits: int = 1) -> str:
     """``0.1234`` → ``'12.3%'``; missing → ``'–'``."""
-    return "–" if value is None or pd.isna(value) else f"{value * 100:.{digits}f}%"
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{round(value * 100, digits) + 0.0:.{digits}f}%"  # + 0.0: no "-0.0%"
 
 
 def money(value: float, currency: str = "", digits: int = 0) -> str:
@@ -31,6 +33,13 @@ def money(value: float, currency: str = "", digits: int = 0) -> str:
 def num(value: float, digits: int = 0) -> str:
     """``12345`` → ``'12,345'``."""
     return "–" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+def p_value(value: float) -> str:
+    """``0.0004`` → ``'<0.001'``; ``0.0312`` → ``'0.031'``; missing → ``'–'``."""
+    if value is None or pd.isna(value):
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def change(current: float, previous: float) -> str:
@@ -50,11 +59,13 @@ def table(
     money_columns: Iterable[str] = (),
     integers: Iterable[str] = (),
     dates: Iterable[str] = (),
+    p_values: Iterable[str] = (),
     decimals: Mapping[str, int] | None = None,
     caption: str = "",
 ):
     """A pandas Styler for reading: % for shares, thousands separators, dates without time,
-    yes/no for booleans, headers without underscores, no index, missing shown as '–'."""
+    p-values to three decimals (``<0.001`` below), yes/no for booleans, headers without
+    underscores, no index, missing shown as '–'."""
     formats: dict[str, Any] = {
         c: (lambda v: "–" if pd.isna(v) else ("yes" if v else "no"))
         for c in frame.columns
@@ -63,6 +74,7 @@ def table(
     formats.update({c: (lambda v: pct(v)) for c in percent})
     formats.update({c: (lambda v: money(v, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})
+    formats.update({c: p_value for c in p_values})
     formats.update(
         {c: (lambda v: "–" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}") for c in dates}
     )
@@ -79,6 +91,17 @@ def table(
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+def show(drawn) -> None:
+    """Display a chart now (an Axes or Figure) and close it, so charts drawn in a loop sit
+    beside the tables displayed with them instead of piling up at the end of the cell."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    figure = getattr(drawn, "figure", drawn)
+    display(figure)
+    plt.close(figure)
 
 
 def findings(items: Iterable[str], title: str = "Key findings") -> str:

@@ -19,6 +19,8 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "data_source": "sample_data",
     "currency": "CNY",
     "funnel_stages": ["lead", "intent", "negotiation", "won"],
+    "conversion_window_days": 90,
+    "funnel_breakdowns": ["source", "owner"],
     "churn_inactivity_days": 180,
     "column_map": {},
     "tables": {},

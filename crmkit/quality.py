@@ -13,6 +13,7 @@ Actions
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -274,4 +275,24 @@ def sources_table(unit: CRMData) -> pd.DataFrame:
                 ", ".join(unit.pii_removed.get(t, [])) or "–" for t in unit.sources
             ],
         }
+    )
+
+
+def log_for(unit: CRMData, tables: Iterable[str]) -> pd.DataFrame:
+    """The data-quality log entries of the given tables (what a topic report relied on)."""
+    log = unit.quality.to_frame()
+    return log.loc[log["table"].isin(list(tables))].reset_index(drop=True)
+
+
+def log_for_summary(unit: CRMData, tables: Iterable[str]) -> str:
+    """One sentence on what loading did to the tables a report uses."""
+    log = log_for(unit, tables)
+    names = ", ".join(tables)
+    if log.empty:
+        return f"Nothing was repaired, dropped or excluded in {names} while loading."
+    counts = log.groupby("action")["rows"].sum()
+    parts = [f"{counts[a]:,} {a}" for a in ("dropped", "repaired", "excluded") if a in counts]
+    return (
+        f"Rows of {names} touched while loading: {', '.join(parts)}. Each rule is listed "
+        "below; the data-quality report has the whole log."
     )

@@ -97,6 +97,8 @@ UNITS = (
 
 FUNNEL_STEPS = {"lead->intent": 0.60, "intent->negotiation": 0.55, "negotiation->won": 0.50}
 BOTTLENECK_RATE = 0.20  # intent->negotiation for north's opportunities created in 2026-Q3
+SOURCE_SHARE = [0.35, 0.2, 0.15, 0.2, 0.1]  # opportunities per source (labels["source"] order)
+SOURCE_LIFT = [1.0, 1.15, 0.95, 0.85, 1.0]  # every step's conversion × this, per source
 PROSPECT_SHARE = 0.08  # customers who signed up but never bought
 
 LABELS = {
@@ -126,7 +128,8 @@ LABELS = {
         "kind": ["marketing", "sales", "support", "feedback", "complaint"],
         "touchpoint": ["purchase", "delivery", "support", "website"],
         "ticket_category": ["delivery", "billing", "product defect", "account", "returns"],
-        "source": ["website", "referral", "trade show", "outbound call", "partner"],
+        "source": ["search ads", "referral", "social media", "store", "partner"],
+        "stages": ["lead", "intent", "negotiation", "won"],
         "reason": ["price", "service", "product quality", "competitor", "no longer needed"],
         "owners": ["Avery", "Blake", "Casey", "Drew", "Emery", "Finley"],
     },
@@ -149,7 +152,8 @@ LABELS = {
         "kind": ["营销", "销售", "服务", "反馈", "投诉"],
         "touchpoint": ["购买", "配送", "客服", "官网"],
         "ticket_category": ["物流", "账单", "产品故障", "账户", "退换货"],
-        "source": ["官网", "转介绍", "展会", "电话拓展", "渠道伙伴"],
+        "source": ["搜索广告", "转介绍", "社交媒体", "门店", "合作伙伴"],
+        "stages": ["潜在客户", "意向客户", "洽谈客户", "成交客户"],
         "reason": ["价格", "服务", "产品质量", "竞争对手", "不再需要"],
         "owners": ["王芳", "李强", "张敏", "刘洋", "陈静", "赵磊"],
     },
@@ -554,6 +558,8 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
             f"dim_{d}": w for d, w in zip(DIMENSIONS, plan.driver_weights, strict=True)
         },
         "nps_shift_last_quarter": plan.nps_shift_last_quarter,
+        "funnel_stages": labels["stages"],
+        "source_lift": dict(zip(labels["source"], SOURCE_LIFT, strict=True)),
         "bottleneck": (
             {
                 "step": "intent->negotiation",
@@ -613,16 +619,16 @@ def _funnel(
         created.extend(first + rng.uniform(0, month.days_in_month, size=k))
     created = np.sort(np.array(created))
     bottleneck_from = (LAST_QUARTER_START - HISTORY_START).days
-    source_lift = {0: 1.0, 1: 1.15, 2: 0.95, 3: 0.85, 4: 1.0}
     dwell = {"lead": (2.0, 5.0), "intent": (2.0, 8.0), "negotiation": (2.0, 12.0)}
+    stage_label = dict(zip(["lead", "intent", "negotiation", "won"], labels["stages"], strict=True))
     opp_rows, history_rows = [], []
     for j, t0 in enumerate(created, start=1):
         oid = f"{plan.prefix}P{j:05d}"
-        source = int(rng.choice(5, p=[0.35, 0.2, 0.15, 0.2, 0.1]))
+        source = int(rng.choice(5, p=SOURCE_SHARE))
         owner = labels["owners"][rng.integers(6)]
         amount = round(float(rng.lognormal(8.0, 0.6)) * (7.0 if plan.currency == "CNY" else 1), 2)
         t = t0
-        history_rows.append((oid, "lead", t))
+        history_rows.append((oid, stage_label["lead"], t))
         outcome, closed = "open", None
         for step, stage in (
             ("lead->intent", "intent"),
@@ -633,7 +639,7 @@ def _funnel(
             t = t + rng.gamma(*dwell[current])
             if t > HORIZON_DAYS + 0.999:
                 break  # still open at the end of history
-            rate = min(FUNNEL_STEPS[step] * source_lift[source], 0.95)
+            rate = min(FUNNEL_STEPS[step] * SOURCE_LIFT[source], 0.95)
             if (
                 plan.bottleneck_last_quarter
                 and step == "intent->negotiation"
@@ -644,7 +650,7 @@ def _funnel(
                 outcome, closed = "lost", t
                 break
             if not (stage == "intent" and rng.random() < 0.05):  # 5% skip the intent stage
-                history_rows.append((oid, stage, t))
+                history_rows.append((oid, stage_label[stage], t))
             if stage == "won":
                 outcome, closed = "won", t
         customer = ""
