@@ -37,6 +37,52 @@ def unknown_stages(stage_history: pd.DataFrame, *, stages: list[str]) -> pd.Data
     return counts.rename_axis("stage").reset_index(name="rows")
 
 
+@dataclass(frozen=True)
+class _History:
+    """Stage history as arrays, read once: each row's opportunity (row number in the
+    opportunities frame, -1 if unknown), stage index (-1 if not a funnel stage) and entry."""
+
+    row: np.ndarray
+    position: np.ndarray
+    entered: np.ndarray
+
+
+def _index_history(
+    opportunities: pd.DataFrame, stage_history: pd.DataFrame, stages: list[str]
+) -> _History:
+    n = len(opportunities)
+    # One factorize over both id columns: far cheaper than an index lookup on text ids.
+    codes, uniques = pd.factorize(
+        pd.concat([opportunities["opportunity_id"], stage_history["opportunity_id"]]),
+        use_na_sentinel=True,
+    )
+    row_of_code = np.full(len(uniques) + 1, -1, dtype=np.int64)  # last slot: missing id
+    row_of_code[codes[:n][::-1]] = np.arange(n)[::-1]  # a repeated id keeps its first row
+    row_of_code[-1] = -1
+    return _History(
+        row=row_of_code[codes[n:]],
+        position=_stage_positions(stage_history["stage"], stages),
+        entered=stage_history["entered_at"].to_numpy(dtype="datetime64[ns]"),
+    )
+
+
+def _check_funnel_input(
+    opportunities: pd.DataFrame, stage_history: pd.DataFrame, stages: list[str], caller: str
+) -> None:
+    if len(stages) < 2:
+        raise ParameterError(f"funnel stages must name at least two stages; got {stages}.")
+    require_columns(
+        opportunities, ["opportunity_id", "created_at", "outcome"], "opportunities", caller
+    )
+    require_columns(
+        stage_history, ["opportunity_id", "stage", "entered_at"], "stage_history", caller
+    )
+
+
+def _day_after(as_of: date | str | pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+
+
 def furthest_stage(
     opportunities: pd.DataFrame,
     stage_history: pd.DataFrame,
@@ -61,38 +107,38 @@ def furthest_stage(
     Raises
     ------
     ParameterError
-        Fewer than two stages.
+        Fewer than two stages, or a required column missing.
     """
-    if len(stages) < 2:
-        raise ParameterError(f"funnel stages must name at least two stages; got {stages}.")
-    require_columns(
-        opportunities,
-        ["opportunity_id", "created_at", "outcome"],
-        "opportunities",
-        "furthest_stage",
-    )
-    require_columns(
-        stage_history, ["opportunity_id", "stage", "entered_at"], "stage_history", "furthest_stage"
-    )
-    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    opps = opportunities.loc[opportunities["created_at"] < end].copy()
+    _check_funnel_input(opportunities, stage_history, stages, "furthest_stage")
+    history = _index_history(opportunities, stage_history, stages)
+    return _furthest(opportunities, history, stages=stages, as_of=as_of)
+
+
+def _furthest(
+    opportunities: pd.DataFrame,
+    history: _History,
+    *,
+    stages: list[str],
+    as_of: date | str | pd.Timestamp,
+    created_from: date | str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    end = _day_after(as_of)
+    reached = np.zeros(len(opportunities), dtype=np.int64)
+    use = (history.row >= 0) & (history.position >= 0) & (history.entered < end.to_datetime64())
+    np.maximum.at(reached, history.row[use], history.position[use])
+    keep = opportunities["created_at"] < end
+    if created_from is not None:
+        keep &= opportunities["created_at"] >= pd.Timestamp(created_from)
+    keep = keep.to_numpy()
+    opps = opportunities.loc[keep].copy()
     outcome = opps["outcome"].astype("string").str.lower()
     closed = opps["closed_at"] if "closed_at" in opps.columns else pd.Series(pd.NaT, opps.index)
     later = closed.notna() & (closed >= end)
     opps["outcome"] = outcome.mask(later, "open").astype(object)
     opps["closed_at"] = closed.mask(later | (opps["outcome"] == "open"))
-    history = stage_history.loc[stage_history["entered_at"] < end]
-    position = _stage_positions(history["stage"], stages)
-    known = position >= 0
-    reached = (
-        pd.Series(position[known], index=history["opportunity_id"].to_numpy()[known])
-        .groupby(level=0)
-        .max()
-    )
-    stage_index = opps["opportunity_id"].map(reached).fillna(0).astype(int)
-    stage_index = stage_index.where(opps["outcome"] != "won", len(stages) - 1)
-    opps["stage_index"] = stage_index.to_numpy()
-    opps["stage"] = np.array(stages, dtype=object)[stage_index.to_numpy()]
+    stage_index = np.where(opps["outcome"] == "won", len(stages) - 1, reached[keep])
+    opps["stage_index"] = stage_index
+    opps["stage"] = np.array(stages, dtype=object)[stage_index]
     first = ["opportunity_id", "created_at", "outcome", "closed_at", "stage_index", "stage"]
     return opps[first + [c for c in opps.columns if c not in first]].reset_index(drop=True)
 
@@ -226,27 +272,47 @@ def time_in_stage(
         One row per (opportunity, stage entered): ``opportunity_id, stage, entered_at,
         days, moved_on``.
     """
-    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    before_end = stage_history["entered_at"] < end
-    history = stage_history.loc[before_end, ["opportunity_id", "entered_at"]]
-    position = _stage_positions(stage_history.loc[before_end, "stage"], stages)
-    history = history.assign(position=position).loc[position >= 0]
-    history = history.sort_values(["opportunity_id", "position", "entered_at"]).drop_duplicates(
-        ["opportunity_id", "position"]
+    codes, ids = pd.factorize(stage_history["opportunity_id"])
+    history = _History(
+        row=codes,
+        position=_stage_positions(stage_history["stage"], stages),
+        entered=stage_history["entered_at"].to_numpy(dtype="datetime64[ns]"),
     )
-    following = history.groupby("opportunity_id", sort=False)["entered_at"].shift(-1)
+    return _time_in_stage(history, np.asarray(ids, dtype=object), stages=stages, as_of=as_of)
+
+
+def _time_in_stage(
+    history: _History, ids: np.ndarray, *, stages: list[str], as_of: date | str | pd.Timestamp
+) -> pd.DataFrame:
+    end = _day_after(as_of).to_datetime64()
+    keep = (history.row >= 0) & (history.position >= 0) & (history.entered < end)
+    columns = ["opportunity_id", "stage", "entered_at", "days", "moved_on"]
+    if not keep.any():
+        return pd.DataFrame(columns=columns)
+    width = len(stages)
+    key = history.row[keep].astype(np.int64) * width + history.position[keep]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    # The first entry into each (opportunity, stage); later re-entries do not restart it.
+    entered = np.minimum.reduceat(history.entered[keep][order].view(np.int64), starts).view(
+        "datetime64[ns]"
+    )
+    row, position = key[starts] // width, key[starts] % width
+    moved_on = np.zeros(len(row), dtype=bool)
+    moved_on[:-1] = row[1:] == row[:-1]
+    following = np.empty_like(entered)
+    following[:-1] = entered[1:]
+    until = np.where(moved_on, following, end - np.timedelta64(1, "D"))
     # The last stage (won) is an end, not a place to wait.
-    keep = (history["position"] < len(stages) - 1).to_numpy()
-    history, following = history.loc[keep], following.loc[keep]
-    moved_on = following.notna()
-    until = following.fillna(end - pd.Timedelta(days=1))
+    waiting = position < len(stages) - 1
     return pd.DataFrame(
         {
-            "opportunity_id": history["opportunity_id"].to_numpy(),
-            "stage": np.array(stages, dtype=object)[history["position"].to_numpy()],
-            "entered_at": history["entered_at"].to_numpy(),
-            "days": (until - history["entered_at"]).dt.days.to_numpy(),
-            "moved_on": moved_on.to_numpy(),
+            "opportunity_id": ids[row[waiting]],
+            "stage": np.array(stages, dtype=object)[position[waiting]],
+            "entered_at": entered[waiting],
+            "days": ((until - entered)[waiting] // np.timedelta64(1, "D")).astype(np.int64),
+            "moved_on": moved_on[waiting],
         }
     )
 
@@ -537,8 +603,11 @@ def velocity(
     cycles = won_cycles(positions, start, end)
     mean_amount = float("nan")
     if "amount" in positions.columns and len(cycles):
-        amounts = positions.set_index("opportunity_id").loc[cycles.index, "amount"]
-        mean_amount = float(amounts.mean())
+        last = _day_after(end)
+        won = (positions["outcome"] == "won") & positions["closed_at"].between(
+            pd.Timestamp(start), last, inclusive="left"
+        )
+        mean_amount = float(positions.loc[won, "amount"].mean())
     return Velocity(
         int((positions["outcome"] == "open").sum()),
         win_rate,
@@ -711,25 +780,24 @@ def source_roi(
     won = (positions["outcome"] == "won") & positions["closed_at"].between(
         first_day, last, inclusive="left"
     )
-    amount = positions["amount"] if "amount" in positions.columns else np.nan
+    involved = positions.loc[created | won]
+    won = won[created | won]
+    amount = involved["amount"] if "amount" in involved.columns else np.nan
+    source = involved["source"].astype("string")
     leads = pd.DataFrame(
         {
-            "source": positions["source"].astype("string"),
-            "key": positions["source"].astype("string").str.strip().str.casefold(),
-            "lead": created,
+            "source": source,
+            "key": source.str.strip().str.casefold(),
+            "lead": created[created | won],
             "won": won,
             "won_amount": np.where(won, amount, 0.0),
         }
     )
-    leads = (
-        leads.loc[created | won]
-        .groupby("key", dropna=True)
-        .agg(
-            source=("source", "first"),
-            leads=("lead", "sum"),
-            won=("won", "sum"),
-            won_amount=("won_amount", "sum"),
-        )
+    leads = leads.groupby("key", dropna=True).agg(
+        source=("source", "first"),
+        leads=("lead", "sum"),
+        won=("won", "sum"),
+        won_amount=("won_amount", "sum"),
     )
     first_month = first_day.to_period("M").start_time
     spend_rows = costs.loc[
@@ -806,15 +874,19 @@ def analyse(
     """
     notes: list[str] = []
     stages = list(stages)
-    positions = furthest_stage(opportunities, stage_history, stages=stages, as_of=period_end)
-    then = furthest_stage(opportunities, stage_history, stages=stages, as_of=previous_end)
+    _check_funnel_input(opportunities, stage_history, stages, "analyse")
+    history = _index_history(opportunities, stage_history, stages)
+    positions = _furthest(opportunities, history, stages=stages, as_of=period_end)
+    previous_cohort = _furthest(
+        opportunities, history, stages=stages, as_of=previous_end, created_from=previous_start
+    )
     this_cohort = cohort(positions, period_start, period_end)
-    previous_cohort = cohort(then, previous_start, previous_end)
     current = funnel_table(this_cohort, stages=stages)
     previous = funnel_table(previous_cohort, stages=stages)
     comparison = compare_steps(current, previous, stages=stages)
     comparison["p_adjusted"] = holm(comparison["p_value"].to_numpy())
-    timings = time_in_stage(stage_history, stages=stages, as_of=period_end)
+    ids = opportunities["opportunity_id"].to_numpy(dtype=object)
+    timings = _time_in_stage(history, ids, stages=stages, as_of=period_end)
     rate = win_rate(this_cohort)
     breakdowns = {}
     for column in breakdown_columns:

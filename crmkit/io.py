@@ -287,7 +287,11 @@ class CRMData:
         if name not in TABLES:
             raise KeyError(f"{name!r} is not a contract table; tables are {list(TABLE_NAMES)}")
         if name not in self.tables:
-            raise KeyError(f"table {name!r} was not provided for unit {self.business_unit}")
+            raise DataError(
+                f"Table {name!r} was not provided for unit {self.business_unit!r}, and this "
+                f"report needs it; add {name} to the unit's data source (see "
+                "docs/data_contract.md), or leave this report out with --notebook."
+            )
         return self.tables[name]
 
     @property

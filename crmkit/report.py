@@ -66,6 +66,10 @@ KEY_FIGURES: dict[str, list[tuple[str, str, str]]] = {
         ("mean_clv", "Mean CLV (12 months)", "money"),
         ("model_selected", "CLV model", "model"),
     ],
+    "funnel": [
+        ("win_rate", "Win rate", "pct"),
+        ("bottleneck", "Step that fell most", "step"),
+    ],
     "segmentation": [
         ("top20_revenue_share", "Top 20% revenue share", "pct"),
         ("n_clusters", "Behavioural clusters", "int"),
@@ -428,6 +432,8 @@ def _format(value: Any, kind: str) -> str:
         return {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}.get(value, html.escape(str(value)))
     if kind == "text":
         return html.escape(str(value))
+    if kind == "step":
+        return html.escape(str(value).replace("->", " → "))
     if kind == "money":
         return num(value, 0)
     return {"int": num, "pct": pct}.get(kind, lambda v: num(v, 2))(value)

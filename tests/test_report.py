@@ -264,6 +264,19 @@ def test_contents_list_links_every_section():
 
 
 RESULT_KEYS = {
+    "funnel": {
+        "stages",
+        "stage_counts",
+        "stage_conversion",
+        "previous_stage_conversion",
+        "overall_conversion",
+        "win_rate",
+        "median_cycle_days",
+        "velocity_per_day",
+        "bottleneck",
+        "bottleneck_p_value",
+        "stuck_open",
+    },
     "segmentation": {
         "n_customers",
         "rfm_segments",
@@ -294,7 +307,19 @@ def test_topic_reports_publish_their_results(fleet, notebook):
         assert record["status"] == "ok", record["reason"]
         assert RESULT_KEYS[notebook] <= set(record["results"])
     east = json.loads((fleet["period_dir"] / "east" / f"{notebook}.json").read_text())["results"]
-    if notebook == "segmentation":
+    if notebook == "funnel":
+        stages = ["潜在客户", "意向客户", "洽谈客户", "成交客户"]
+        assert east["stages"] == stages and set(east["stage_counts"]) == set(stages)
+        opportunities = pd.read_csv(SAMPLE / "opportunities.csv", dtype=str)
+        created = opportunities.loc[opportunities["business_unit"] == "east", "created_at"]
+        assert east["stage_counts"]["潜在客户"] == created.between("2026-07-01", "2026-09-30").sum()
+        assert set(east["stage_conversion"]) == {
+            "潜在客户->意向客户",
+            "意向客户->洽谈客户",
+            "洽谈客户->成交客户",
+        }
+        assert 0 <= east["overall_conversion"] <= east["win_rate"] <= 1
+    elif notebook == "segmentation":
         customers = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
         assert east["n_customers"] == (customers["business_unit"] == "east").sum()
         assert sum(east["lifecycle"].values()) == east["n_customers"]
