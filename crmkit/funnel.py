@@ -1067,6 +1067,12 @@ def results(analysis: FunnelAnalysis) -> dict:
         "bottleneck": b.step if b else None,
         "bottleneck_p_value": b.p_adjusted if b else None,
         "bottleneck_significant": b.significant if b else False,
+        "bottleneck_summary": (
+            f"{_step_text(b.step)} {b.delta * 100:+.1f} pts, "
+            f"{'significant' if b.significant else 'not significant'}"
+            if b
+            else "no step fell"
+        ),
         "stuck_open": len(analysis.stuck),
         "opportunities_created": len(analysis.cohort),
         "cycle_lengthened": analysis.cycle.lengthened,

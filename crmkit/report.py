@@ -68,7 +68,7 @@ KEY_FIGURES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "funnel": [
         ("win_rate", "Win rate", "pct"),
-        ("bottleneck", "Step that fell most", "step"),
+        ("bottleneck_summary", "Step that fell most", "text"),
     ],
     "segmentation": [
         ("top20_revenue_share", "Top 20% revenue share", "pct"),
@@ -432,8 +432,6 @@ def _format(value: Any, kind: str) -> str:
         return {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}.get(value, html.escape(str(value)))
     if kind == "text":
         return html.escape(str(value))
-    if kind == "step":
-        return html.escape(str(value).replace("->", " → "))
     if kind == "money":
         return num(value, 0)
     return {"int": num, "pct": pct}.get(kind, lambda v: num(v, 2))(value)

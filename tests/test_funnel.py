@@ -370,8 +370,10 @@ def test_the_planted_bottleneck_is_found_and_nothing_else():
             assert results["bottleneck_p_value"] < 0.05
             sentence = funnel.bottleneck_sentence(analysis)
             assert "intent → negotiation" in sentence and "a significant fall" in sentence
+            assert results["bottleneck_summary"].endswith(", significant")
         else:
             assert not results["bottleneck_significant"], name
+            assert results["bottleneck_summary"].endswith(("not significant", "no step fell"))
             assert "not a significant" in funnel.bottleneck_sentence(analysis) or (
                 results["bottleneck"] is None
             )
