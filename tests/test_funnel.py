@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 import crmkit as ck
 from crmkit import funnel
 from crmkit.errors import DataError, ParameterError
 from crmkit.params import load_params
-from tests.conftest import ROOT
 
 STAGES = ["lead", "intent", "negotiation", "won"]
 
