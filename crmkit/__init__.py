@@ -1,8 +1,9 @@
 """crmkit: CRM metrics for analysts, run per business unit and period, read as offline HTML.
 
 ``import crmkit as ck`` gives the notebook-facing API: ``ck.load_unit`` and the modules
-``ck.quality``, ``ck.segmentation``, ``ck.clv``, ``ck.funnel``, ``ck.stats``, ``ck.plots``,
-``ck.periods``, ``ck.schema`` and ``ck.nb`` (presentation helpers). The modules load on
+``ck.quality``, ``ck.segmentation``, ``ck.clv``, ``ck.funnel``, ``ck.satisfaction``,
+``ck.stats``, ``ck.plots``, ``ck.periods``, ``ck.schema`` and ``ck.nb`` (presentation
+helpers). The modules load on
 first use, so the command line and report workers do not pay for matplotlib and seaborn.
 """
 
@@ -17,6 +18,7 @@ from crmkit.io import CRMData, load_unit
 _MODULES = {
     "clv": "crmkit.clv",
     "funnel": "crmkit.funnel",
+    "satisfaction": "crmkit.satisfaction",
     "segmentation": "crmkit.segmentation",
     "stats": "crmkit.stats",
     "nb": "crmkit.notebook",

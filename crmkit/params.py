@@ -21,6 +21,7 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "funnel_stages": ["lead", "intent", "negotiation", "won"],
     "conversion_window_days": 90,
     "funnel_breakdowns": ["source", "owner"],
+    "satisfaction_breakdowns": ["region", "segment", "touchpoint"],
     "churn_inactivity_days": 180,
     "column_map": {},
     "tables": {},

@@ -70,6 +70,10 @@ KEY_FIGURES: dict[str, list[tuple[str, str, str]]] = {
         ("win_rate", "Win rate", "pct"),
         ("bottleneck_summary", "Step that fell most", "text"),
     ],
+    "satisfaction": [
+        ("nps", "NPS", "score"),
+        ("csat", "CSAT", "pct"),
+    ],
     "segmentation": [
         ("top20_revenue_share", "Top 20% revenue share", "pct"),
         ("n_clusters", "Behavioural clusters", "int"),
@@ -432,6 +436,8 @@ def _format(value: Any, kind: str) -> str:
         return {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}.get(value, html.escape(str(value)))
     if kind == "text":
         return html.escape(str(value))
+    if kind == "score":
+        return num(value, 0)
     if kind == "money":
         return num(value, 0)
     return {"int": num, "pct": pct}.get(kind, lambda v: num(v, 2))(value)
