@@ -359,7 +359,7 @@ def importance_performance(weights: DriverWeights, scores: pd.DataFrame) -> pd.D
 # --- verbatims --------------------------------------------------------------------------
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\w)(?:\+?\d[\d\s().-]{6,}\d)(?!\w)")
+PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{6,}\d(?!\d)")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 LATIN_WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
 

@@ -142,6 +142,8 @@ def test_no_personal_data_in_any_output(fleet):
         if path.suffix in (".html", ".json"):
             text = path.read_text(encoding="utf-8")
             leaked = [s for s in secrets if s in text]
+            # survey comments carry their own: user123@example.com, 1390000xxxx
+            leaked += re.findall(r"user\d+@example\.com|1390000\d{4}", text)
             assert leaked == [], f"{path.name} shows {leaked[:3]}"
 
 
@@ -264,6 +266,22 @@ def test_contents_list_links_every_section():
 
 
 RESULT_KEYS = {
+    "satisfaction": {
+        "n_responses",
+        "nps",
+        "nps_ci",
+        "promoters",
+        "passives",
+        "detractors",
+        "csat",
+        "csat_ci",
+        "nps_change",
+        "csat_change",
+        "top_driver",
+        "driver_weights",
+        "detractor_themes",
+        "repeat_rate",
+    },
     "funnel": {
         "stages",
         "stage_counts",
@@ -307,7 +325,15 @@ def test_topic_reports_publish_their_results(fleet, notebook):
         assert record["status"] == "ok", record["reason"]
         assert RESULT_KEYS[notebook] <= set(record["results"])
     east = json.loads((fleet["period_dir"] / "east" / f"{notebook}.json").read_text())["results"]
-    if notebook == "funnel":
+    if notebook == "satisfaction":
+        surveys = pd.read_csv(SAMPLE / "surveys.csv", dtype=str)
+        east_surveys = surveys.loc[surveys["business_unit"] == "east", "responded_at"]
+        assert east["n_responses"] == east_surveys.between("2026-07-01", "2026-09-30").sum()
+        assert east["top_driver"] == "dim_delivery_speed"
+        assert sum(east["driver_weights"].values()) == pytest.approx(1)
+        assert set(east["nps_change"]) == {"delta", "ci", "p_value"}
+        assert all(len(word) > 1 for word in east["detractor_themes"])
+    elif notebook == "funnel":
         stages = ["潜在客户", "意向客户", "洽谈客户", "成交客户"]
         assert east["stages"] == stages and set(east["stage_counts"]) == set(stages)
         opportunities = pd.read_csv(SAMPLE / "opportunities.csv", dtype=str)
