@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -361,7 +362,7 @@ def importance_performance(weights: DriverWeights, scores: pd.DataFrame) -> pd.D
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{6,}\d(?!\d)")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-LATIN_WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
+WORD_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z][A-Za-z'-]*")
 
 # Function words and fillers of customer comments; jieba's segmentation keeps them as words.
 _CHINESE_STOP_TEXT = """
@@ -374,10 +375,21 @@ _CHINESE_STOP_TEXT = """
 CHINESE_STOP_WORDS = frozenset(_CHINESE_STOP_TEXT.split())
 
 
+@lru_cache(maxsize=1)
 def _english_stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS) | {"it's", "i'm", "don't", "didn't", "got", "get"}
+
+
+@lru_cache(maxsize=200_000)
+def _chinese_words(run: str) -> tuple[str, ...]:
+    """jieba's words of one run of Chinese characters, stop words and single characters
+    dropped. Cached: comments repeat phrases ("物流太慢") far more than whole comments."""
+    import jieba
+
+    jieba.setLogLevel(60)  # its "Building prefix dict" messages would reach the report
+    return tuple(w for w in jieba.lcut(run) if len(w) > 1 and w not in CHINESE_STOP_WORDS)
 
 
 def mask_pii(comments: pd.Series) -> pd.Series:
@@ -392,15 +404,12 @@ def tokenize(text: str) -> list[str]:
     """Words of a comment, for theme extraction: Chinese runs segmented by jieba (Sun 2012),
     Latin words lower-cased; stop words of both languages, single characters, numbers and
     the ``[email]``/``[phone]`` masks removed."""
-    import jieba
-
-    jieba.setLogLevel(60)  # its "Building prefix dict" messages would reach the report
     english = _english_stop_words()
-    words = []
-    for match in re.finditer(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z][A-Za-z'-]*", text):
+    words: list[str] = []
+    for match in WORD_RUN.finditer(text):
         chunk = match.group()
         if CJK.fullmatch(chunk):
-            words += [w for w in jieba.lcut(chunk) if len(w) > 1 and w not in CHINESE_STOP_WORDS]
+            words += _chinese_words(chunk)
         else:
             word = chunk.lower().strip("'-")
             if len(word) > 2 and word not in english and word not in {"email", "phone"}:
