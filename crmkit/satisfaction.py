@@ -386,10 +386,15 @@ def _english_stop_words() -> frozenset[str]:
 def _chinese_words(run: str) -> tuple[str, ...]:
     """jieba's words of one run of Chinese characters, stop words and single characters
     dropped. Cached: comments repeat phrases ("物流太慢") far more than whole comments."""
+    return tuple(w for w in _jieba().lcut(run) if len(w) > 1 and w not in CHINESE_STOP_WORDS)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
     import jieba
 
     jieba.setLogLevel(60)  # its "Building prefix dict" messages would reach the report
-    return tuple(w for w in jieba.lcut(run) if len(w) > 1 and w not in CHINESE_STOP_WORDS)
+    return jieba
 
 
 def mask_pii(comments: pd.Series) -> pd.Series:
