@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from crmkit.errors import ParameterError, require_columns
-from crmkit.stats import holm, two_proportion_test, wilson_interval
+from crmkit.stats import holm, two_proportion_test, verdicts, wilson_interval
 
 
 def _stage_positions(stage_names: pd.Series, stages: list[str]) -> np.ndarray:
@@ -676,14 +676,13 @@ def breakdown(
     if table.empty:
         return table
     table["p_adjusted"] = holm(table["p_value"].to_numpy())
-    table["verdict"] = [
-        "too few to judge"
-        if row.opportunities < min_group
-        else ("above the rest" if row.conversion > row.rest else "below the rest")
-        if row.p_adjusted < 0.05
-        else "no clear difference"
-        for row in table.itertuples()
-    ]
+    table["verdict"] = verdicts(
+        table["opportunities"],
+        table["conversion"],
+        table["rest"],
+        table["p_adjusted"],
+        min_group=min_group,
+    )
     return table
 
 

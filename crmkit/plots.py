@@ -517,30 +517,37 @@ def plot_cycle_trend(
     return ax
 
 
-def plot_breakdown(table: pd.DataFrame, *, metric: str, title: str, ax: Axes | None = None) -> Axes:
-    """One metric of :func:`crmkit.funnel.breakdown` per group: point and 95% interval, the
-    rest's rate for reference; groups too small to judge in grey."""
-    data = table.loc[table["metric"] == metric].sort_values("conversion", ascending=False)
-    data = data.loc[data["trials"] > 0]
+def _plot_group_intervals(
+    data: pd.DataFrame,
+    *,
+    value: str,
+    low: str,
+    high: str,
+    notes: list[str],
+    ax: Axes | None,
+) -> Axes:
+    """One row per group: the value as a point, its interval as a bar, a note on the right;
+    coloured by the group's verdict (:func:`crmkit.stats.verdicts`)."""
     ax = ax or plt.subplots(figsize=(9, 0.45 * len(data) + 1.5))[1]
-    for r, row in enumerate(data.itertuples()):
+    for r, (row, note) in enumerate(zip(data.itertuples(), notes, strict=True)):
+        verdict = row.verdict
         colour = (
             "#999"
-            if row.verdict == "too few to judge"
-            else (
-                PALETTE[2]
-                if row.verdict == "above the rest"
-                else PALETTE[3]
-                if row.verdict == "below the rest"
-                else PALETTE[0]
-            )
+            if verdict == "too few to judge"
+            else PALETTE[2]
+            if verdict.endswith("above the rest")
+            else PALETTE[3]
+            if verdict.endswith("below the rest")
+            else PALETTE[0]
         )
-        ax.plot([row.low, row.high], [r, r], color=colour, linewidth=2.5, alpha=0.6)
-        ax.plot(row.conversion, r, "o", color=colour)
+        ax.plot(
+            [getattr(row, low), getattr(row, high)], [r, r], color=colour, linewidth=2.5, alpha=0.6
+        )
+        ax.plot(getattr(row, value), r, "o", color=colour)
         ax.text(
             1.01,
             r,
-            f"{row.trials:,} decided · {row.verdict}",
+            f"{note} · {verdict}",
             va="center",
             fontsize=9,
             color=colour,
@@ -548,6 +555,22 @@ def plot_breakdown(table: pd.DataFrame, *, metric: str, title: str, ax: Axes | N
         )
     ax.set_yticks(range(len(data)), [str(g) for g in data["group"]])
     ax.invert_yaxis()
+    return ax
+
+
+def plot_breakdown(table: pd.DataFrame, *, metric: str, title: str, ax: Axes | None = None) -> Axes:
+    """One metric of :func:`crmkit.funnel.breakdown` per group: point and 95% interval;
+    groups too small to judge in grey."""
+    data = table.loc[(table["metric"] == metric) & (table["trials"] > 0)]
+    data = data.sort_values("conversion", ascending=False)
+    ax = _plot_group_intervals(
+        data,
+        value="conversion",
+        low="low",
+        high="high",
+        notes=[f"{n:,} decided" for n in data["trials"]],
+        ax=ax,
+    )
     ax.set_xlim(0, min(1.0, float(data["high"].max()) + 0.05) if len(data) else 1.0)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(f"{metric.replace('->', ' → ')} with 95% interval")
@@ -627,30 +650,14 @@ def plot_score_trend(
 def plot_nps_breakdown(table: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
     """NPS per group with its 95% interval; groups too small to judge in grey."""
     data = table.sort_values("nps", ascending=False)
-    ax = ax or plt.subplots(figsize=(9, 0.45 * len(data) + 1.5))[1]
-    for r, row in enumerate(data.itertuples()):
-        colour = (
-            "#999"
-            if row.verdict == "too few to judge"
-            else PALETTE[2]
-            if row.verdict.endswith("above the rest")
-            else PALETTE[3]
-            if row.verdict.endswith("below the rest")
-            else PALETTE[0]
-        )
-        ax.plot([row.nps_low, row.nps_high], [r, r], color=colour, linewidth=2.5, alpha=0.6)
-        ax.plot(row.nps, r, "o", color=colour)
-        ax.text(
-            1.01,
-            r,
-            f"{row.responses:,} responses · {row.verdict}",
-            va="center",
-            fontsize=9,
-            color=colour,
-            transform=ax.get_yaxis_transform(),
-        )
-    ax.set_yticks(range(len(data)), [str(g) for g in data["group"]])
-    ax.invert_yaxis()
+    ax = _plot_group_intervals(
+        data,
+        value="nps",
+        low="nps_low",
+        high="nps_high",
+        notes=[f"{n:,} responses" for n in data["responses"]],
+        ax=ax,
+    )
     ax.axvline(0, color="#999", linewidth=0.8)
     ax.set_xlabel("NPS with 95% interval")
     ax.set_title(title)

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from crmkit.errors import ParameterError, require_columns
-from crmkit.stats import holm, two_proportion_test, wilson_interval
+from crmkit.stats import holm, two_proportion_test, verdicts, wilson_interval
 
 DIMENSION_PREFIX = "dim_"
 
@@ -232,14 +232,14 @@ def breakdown(responses: pd.DataFrame, *, by: str, min_group: int = 30) -> pd.Da
     if table.empty:
         return table
     table["p_adjusted"] = holm(table["p_value"].to_numpy())
-    table["verdict"] = [
-        "too few to judge"
-        if row.responses < min_group
-        else ("NPS above the rest" if row.nps > row.rest_nps else "NPS below the rest")
-        if row.p_adjusted < 0.05
-        else "no clear difference"
-        for row in table.itertuples()
-    ]
+    table["verdict"] = verdicts(
+        table["responses"],
+        table["nps"],
+        table["rest_nps"],
+        table["p_adjusted"],
+        min_group=min_group,
+        what="NPS",
+    )
     return (
         table.drop(columns=["p_value", "rest_nps"])
         .sort_values("responses", ascending=False)

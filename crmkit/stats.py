@@ -81,3 +81,27 @@ def holm(p_values: list[float] | np.ndarray) -> np.ndarray:
         running = max(running, min(1.0, (m - rank) * values[index]))
         adjusted[index] = running
     return adjusted
+
+
+def verdicts(
+    sizes: np.ndarray | list,
+    values: np.ndarray | list,
+    rest: np.ndarray | list,
+    p_adjusted: np.ndarray | list,
+    *,
+    min_group: int,
+    what: str = "",
+) -> list[str]:
+    """Words for a group tested against the rest: "too few to judge" under ``min_group``,
+    "above the rest" / "below the rest" when the adjusted p-value is under 0.05, else
+    "no clear difference"; ``what`` prefixes the direction ("NPS above the rest")."""
+    prefix = f"{what} " if what else ""
+    words = []
+    for size, value, other, p in zip(sizes, values, rest, p_adjusted, strict=True):
+        if size < min_group:
+            words.append("too few to judge")
+        elif p < 0.05:
+            words.append(f"{prefix}{'above' if value > other else 'below'} the rest")
+        else:
+            words.append("no clear difference")
+    return words

@@ -55,3 +55,54 @@ def test_font_subset_only_for_wide_text():
     css = font_face_css("华东事业部")
     assert css.startswith("@font-face") and "data:font/woff;base64," in css
     assert len(css) < 60_000
+
+
+def test_funnel_chart_draws_both_periods_with_chinese_stages():
+    current = pd.DataFrame(
+        {
+            "stage": ["潜在客户", "意向客户", "成交客户"],
+            "reached": [100, 60, 20],
+            "step_conversion": [float("nan"), 0.6, 0.4],
+        }
+    )
+    previous = current.assign(reached=[90, 50, 25])
+    with plt.rc_context(plots.theme_rc()):
+        ax = plots.plot_funnel(current, previous)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ax.figure.canvas.draw()
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == [100, 60, 20, 90, 50, 25]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["潜在客户", "意向客户", "成交客户"]
+    assert any("60% of those decided" in t.get_text() for t in ax.texts)
+
+
+def test_group_intervals_colour_by_verdict():
+    table = pd.DataFrame(
+        {
+            "group": ["web", "store", "phone"],
+            "responses": [40, 40, 5],
+            "nps": [100.0, -100.0, 20.0],
+            "nps_low": [90.0, -100.0, -20.0],
+            "nps_high": [100.0, -90.0, 60.0],
+            "verdict": ["NPS above the rest", "NPS below the rest", "too few to judge"],
+        }
+    )
+    ax = plots.plot_nps_breakdown(table, title="NPS by touchpoint")
+    points = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [p.get_color() for p in points] == [plots.PALETTE[2], "#999", plots.PALETTE[3]]
+    assert "5 responses · too few to judge" in [t.get_text() for t in ax.texts]
+
+
+def test_importance_performance_labels_quadrants():
+    quadrants = pd.DataFrame(
+        {
+            "dimension": ["dim_delivery_speed", "dim_price"],
+            "importance": [0.8, 0.2],
+            "performance": [3.2, 4.1],
+            "quadrant": ["fix first", "possible overkill"],
+        }
+    )
+    ax = plots.plot_importance_performance(quadrants)
+    texts = [t.get_text() for t in ax.texts]
+    assert {"delivery speed", "price", "fix first", "keep it up"} <= set(texts)
