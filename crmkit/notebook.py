@@ -65,7 +65,7 @@ def table(
 ):
     """A pandas Styler for reading: % for shares, thousands separators, dates without time,
     p-values to three decimals (``<0.001`` below), yes/no for booleans, headers without
-    underscores, no index, missing shown as '–'."""
+    underscores, no index, missing shown as '–'; words left-aligned, numbers right."""
     formats: dict[str, Any] = {
         c: (lambda v: "–" if pd.isna(v) else ("yes" if v else "no"))
         for c in frame.columns
@@ -88,9 +88,31 @@ def table(
         .format_index(lambda c: str(c).replace("_", " "), axis=1)
         .hide(axis="index")
     )
+    words = [i for i, column in enumerate(frame.columns) if _is_words(frame[column])]
+    if words:
+        styler = styler.set_table_styles(
+            [
+                {"selector": f"th.col_heading.col{i}, td.col{i}", "props": "text-align: left;"}
+                for i in words
+            ],
+            overwrite=False,
+        )
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+def _is_words(column: pd.Series) -> bool:
+    """Text that reads as words (names, rules, comments), not numbers kept as text such as
+    ``"55% (48–61%)"``: most values do not start with a digit or a sign."""
+    textual = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+    if not (textual or isinstance(column.dtype, pd.CategoricalDtype)):
+        return False
+    text = column.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return False
+    return bool((~text.str.match(r"[\d+\-−–<>.]")).mean() > 0.5)
 
 
 def show(drawn) -> None:

@@ -73,6 +73,42 @@ def shade_period(ax: Axes, start: date | str, end: date | str, *, label: str = "
     return ax
 
 
+def legend_beside(ax: Axes, **kwargs) -> Axes:
+    """The legend to the right of the plot, where it can never cover a point or a band."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), **kwargs)
+    return ax
+
+
+def label_points(ax: Axes, xs, ys, labels, *, fontsize: float = 10) -> Axes:
+    """Name each point beside it, in the first of a few spots around it where the name
+    covers no name already placed (close points otherwise print over each other). Call it
+    after the axis limits are set."""
+    from matplotlib.transforms import Bbox
+
+    spots = [(7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom")]
+    spots += [(-7, -5, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top")]
+    renderer = ax.figure.canvas.get_renderer()
+    placed: list[Bbox] = []
+    for x, y, label in zip(xs, ys, labels, strict=True):
+        for dx, dy, ha, va in spots:
+            text = ax.annotate(
+                label,
+                (x, y),
+                textcoords="offset points",
+                xytext=(dx, dy),
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+            )
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            if (dx, dy) != spots[-1][:2]:
+                text.remove()
+        placed.append(box)
+    return ax
+
+
 def thousands(ax: Axes, axis: str = "y") -> Axes:
     """Format an axis with thousands separators."""
     formatter = FuncFormatter(lambda v, _: f"{v:,.0f}")
@@ -245,9 +281,7 @@ def plot_cohort_curves(
     )
     thousands(ax)
     ax.set_title("Revenue per customer by signup cohort")
-    ax.legend(
-        ncols=1, fontsize=8, title="signup quarter", loc="upper left", bbox_to_anchor=(1.01, 1.0)
-    )
+    legend_beside(ax, fontsize=8, title="signup quarter")
     return ax
 
 
@@ -427,7 +461,7 @@ def plot_conversion_window(
     ax.set_xlabel("month the opportunity was created")
     ax.set_ylabel("share won")
     ax.set_title(f"Conversion to won within {window_days} days of creation, by creation month")
-    ax.legend()
+    legend_beside(ax)
     return ax
 
 
@@ -513,7 +547,7 @@ def plot_cycle_trend(
     ax.set_xlabel("month the deal was won")
     ax.set_ylabel("days from creation to won")
     ax.set_title("Sales cycle by month won")
-    ax.legend(loc="lower left")
+    legend_beside(ax)
     return ax
 
 
@@ -643,7 +677,7 @@ def plot_score_trend(
         ax.set_ylabel("NPS (−100 to 100)")
     ax.set_xlabel("month")
     ax.set_title(f"{metric.upper()} by month")
-    ax.legend(loc="best")
+    legend_beside(ax)
     return ax
 
 
@@ -679,16 +713,15 @@ def plot_importance_performance(quadrants: pd.DataFrame, *, ax: Axes | None = No
     }
     for row in quadrants.itertuples():
         ax.scatter(row.performance, row.importance, s=80, color=colours[row.quadrant], zorder=3)
-        ax.annotate(
-            row.dimension.removeprefix("dim_").replace("_", " "),
-            (row.performance, row.importance),
-            textcoords="offset points",
-            xytext=(7, 5),
-            fontsize=10,
-        )
     pad_x = max(0.15, 0.2 * (quadrants["performance"].max() - quadrants["performance"].min()))
     ax.set_xlim(quadrants["performance"].min() - pad_x, quadrants["performance"].max() + pad_x)
     ax.set_ylim(0, max(quadrants["importance"].max() * 1.2, y_mid * 2))
+    label_points(
+        ax,
+        quadrants["performance"],
+        quadrants["importance"],
+        [d.removeprefix("dim_").replace("_", " ") for d in quadrants["dimension"]],
+    )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     for text, x, y, ha, va in [
         ("fix first", 0.02, 0.98, "left", "top"),

@@ -429,24 +429,31 @@ def themes(
     top: int = 8,
     min_mentions: int = 3,
     examples: int = 3,
+    together: float = 0.5,
 ) -> pd.DataFrame:
-    """Keywords that set each group's comments apart (e.g. promoters vs detractors).
+    """Themes that set each group's comments apart (e.g. promoters vs detractors).
 
     Each comment is a document: TF-IDF (sklearn's smooth idf, l2-normalised rows) over the
     words of :func:`tokenize`. A keyword's score in a group is its mean TF-IDF in the group's
-    comments minus its mean in all other comments; the top ``top`` keywords with at least
-    ``min_mentions`` mentions in the group are kept, each with a few example comments
-    (already masked by :func:`mask_pii`). Identical comments are tokenised once.
+    comments minus its mean in all other comments. Keywords with at least ``min_mentions``
+    mentions in the group are taken best first; one that is mostly said in the same comments
+    as a theme's leading keyword (weighted Jaccard of the group's comments holding each,
+    at least ``together``) joins that theme — "expensive", "compared", "shops" from one
+    complaint are one theme, not three. The first ``top`` themes are kept, each with a few
+    example comments holding its leading keyword, no two nearly the same. Comments are
+    masked by :func:`mask_pii` first; identical comments are tokenised once.
 
     Returns
     -------
     pandas.DataFrame
-        ``group, keyword, score, mentions, examples`` (list of comments).
+        ``group, keyword`` (the leading one), ``keywords`` (list, leading first), ``score``
+        (the leading keyword's), ``mentions`` (the group's comments holding any of the
+        keywords), ``examples`` (list of comments).
     """
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
-    columns = ["group", "keyword", "score", "mentions", "examples"]
+    columns = ["group", "keyword", "keywords", "score", "mentions", "examples"]
     text = mask_pii(comments)
     keep = text.notna() & (text.str.strip() != "") & groups.notna()
     text, groups = text[keep], groups[keep].astype(str)
@@ -462,7 +469,7 @@ def themes(
     n_docs = len(text)
     # documents per unique comment, overall and per group
     multiplicity = np.bincount(codes, minlength=len(unique_text))
-    present = (counts > 0).astype(np.float64)
+    present = (counts > 0).astype(np.float64).tocsc()
     document_frequency = np.asarray(present.T @ multiplicity).ravel()
     idf = np.log((1 + n_docs) / (1 + document_frequency)) + 1
     tfidf = counts.multiply(idf).tocsr()
@@ -479,18 +486,66 @@ def themes(
         mentions = np.asarray(present.T @ inside).ravel()
         score = mean_in - mean_out
         order = [k for k in np.argsort(-score) if mentions[k] >= min_mentions and score[k] > 0]
-        for k in order[:top]:
-            has_word = np.flatnonzero((present[:, k].toarray().ravel() > 0) & (inside > 0))
+        order = order[: top * 5]  # a theme's words rank close together; this bounds the work
+        found_themes: list[dict] = []
+        for k in order:
+            comments_k = present.indices[present.indptr[k] : present.indptr[k + 1]]
+            comments_k = comments_k[inside[comments_k] > 0]  # the group's comments holding k
+            weight_k = inside[comments_k].sum()
+            for theme in found_themes:
+                both = inside[comments_k[theme["lead_holds"][comments_k]]].sum()
+                if both >= together * (weight_k + theme["lead_weight"] - both):
+                    theme["keywords"].append(terms[k])
+                    theme["any_holds"][comments_k] = True
+                    break
+            else:
+                if len(found_themes) == top:
+                    continue
+                holds = np.zeros(len(unique_text), dtype=bool)
+                holds[comments_k] = True
+                found_themes.append(
+                    {
+                        "lead": k,
+                        "keywords": [terms[k]],
+                        "lead_comments": comments_k,
+                        "lead_weight": weight_k,
+                        "lead_holds": holds,
+                        "any_holds": holds.copy(),
+                    }
+                )
+        for theme in found_themes:
             rows.append(
                 {
                     "group": group,
-                    "keyword": terms[k],
-                    "score": float(score[k]),
-                    "mentions": int(mentions[k]),
-                    "examples": [str(unique_text[i]) for i in has_word[:examples]],
+                    "keyword": terms[theme["lead"]],
+                    "keywords": theme["keywords"],
+                    "score": float(score[theme["lead"]]),
+                    "mentions": int(inside[theme["any_holds"]].sum()),
+                    "examples": _distinct_examples(unique_text, theme["lead_comments"], examples),
                 }
             )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _distinct_examples(unique_text, candidates: np.ndarray, wanted: int) -> list[str]:
+    """Up to ``wanted`` comments from the first few hundred ``candidates``, skipping any
+    whose words mostly repeat an example already chosen (a template with a name or a mask
+    added)."""
+    chosen: list[str] = []
+    chosen_words: list[set[str]] = []
+    for i in candidates[:300]:
+        comment = str(unique_text[i])
+        words = set(tokenize(comment))
+        if any(
+            len(words & other) >= 0.8 * max(1, min(len(words), len(other)))
+            for other in chosen_words
+        ):
+            continue
+        chosen.append(comment)
+        chosen_words.append(words)
+        if len(chosen) == wanted:
+            break
+    return chosen
 
 
 # --- loyalty ----------------------------------------------------------------------------
@@ -701,7 +756,9 @@ def analyse(
             notes.append(f"Key-driver analysis skipped: {exc}")
     else:
         notes.append("Dimension scores and key drivers skipped: surveys carry no dim_* columns.")
-    found_themes = pd.DataFrame(columns=["group", "keyword", "score", "mentions", "examples"])
+    found_themes = pd.DataFrame(
+        columns=["group", "keyword", "keywords", "score", "mentions", "examples"]
+    )
     if "comment" in current and has_nps:
         found_themes = themes(current["comment"], nps_group(current["nps"]))
     loyal = spent = None
@@ -806,9 +863,10 @@ def key_findings(analysis: SatisfactionAnalysis) -> list[str]:
         if len(fix):
             names = ", ".join(dimension_label(d) for d in fix["dimension"])
             found.append(f"Fix first (important, scoring below the others): {names}.")
-    detractor = analysis.themes.loc[analysis.themes["group"] == "detractor", "keyword"]
+    detractor = analysis.themes.loc[analysis.themes["group"] == "detractor", "keywords"]
     if len(detractor):
-        found.append(f"Detractors most often mention: {', '.join(detractor.head(5))}.")
+        labels = "; ".join(theme_label(words) for words in detractor.head(3))
+        found.append(f"What sets detractors' comments apart: {labels}.")
     if analysis.loyalty is not None:
         found.append(
             f"{pct(repeat_rate(analysis.loyalty))} of responding customers have bought more "
@@ -841,24 +899,30 @@ def results(analysis: SatisfactionAnalysis) -> dict:
             else {}
         ),
         "driver_r_squared": drivers.r_squared if drivers else None,
-        "detractor_themes": list(
-            analysis.themes.loc[analysis.themes["group"] == "detractor", "keyword"]
-        ),
-        "promoter_themes": list(
-            analysis.themes.loc[analysis.themes["group"] == "promoter", "keyword"]
-        ),
+        "detractor_themes": theme_keywords(analysis.themes, "detractor"),
+        "promoter_themes": theme_keywords(analysis.themes, "promoter"),
         "repeat_rate": repeat_rate(analysis.loyalty) if analysis.loyalty is not None else None,
     }
 
 
+def theme_keywords(found: pd.DataFrame, group: str) -> list[str]:
+    """A group's theme keywords as one list: best theme first, its leading keyword first."""
+    return [word for words in found.loc[found["group"] == group, "keywords"] for word in words]
+
+
+def theme_label(keywords: list[str], most: int = 3) -> str:
+    """``['expensive', 'compared', 'shops', 'price']`` → ``'expensive · compared · shops'``."""
+    return " · ".join(keywords[:most])
+
+
 def themes_view(analysis: SatisfactionAnalysis, group: str) -> pd.DataFrame:
-    """One group's keywords for reading: keyword, mentions, two example comments."""
+    """One group's themes for reading: its keywords, mentions, two example comments."""
     rows = analysis.themes.loc[analysis.themes["group"] == group]
     return pd.DataFrame(
         {
-            "keyword": rows["keyword"],
+            "theme": [theme_label(words, most=4) for words in rows["keywords"]],
             "mentions": rows["mentions"],
-            "example_comments": [" · ".join(e[:2]) for e in rows["examples"]],
+            "example_comments": [" · ".join(f"“{c}”" for c in e[:2]) for e in rows["examples"]],
         }
     ).reset_index(drop=True)
 

@@ -106,3 +106,28 @@ def test_importance_performance_labels_quadrants():
     ax = plots.plot_importance_performance(quadrants)
     texts = [t.get_text() for t in ax.texts]
     assert {"delivery speed", "price", "fix first", "keep it up"} <= set(texts)
+
+
+def test_names_of_close_points_do_not_overlap():
+    # west 2026-Q3: delivery speed and after sales sit 0.1 apart in score and 0.6 pts in weight
+    quadrants = pd.DataFrame(
+        {
+            "dimension": [
+                "dim_product_quality",
+                "dim_price",
+                "dim_delivery_speed",
+                "dim_after_sales",
+            ],
+            "importance": [0.345, 0.249, 0.093, 0.087],
+            "performance": [3.87, 3.31, 3.56, 3.67],
+            "quadrant": ["keep it up", "fix first", "low priority", "possible overkill"],
+        }
+    )
+    with plt.rc_context(plots.theme_rc()):
+        ax = plots.plot_importance_performance(quadrants)
+        ax.figure.canvas.draw()
+        renderer = ax.figure.canvas.get_renderer()
+        names = [t for t in ax.texts if t.get_text() in {"delivery speed", "after sales"}]
+        assert len(names) == 2
+        first, second = (t.get_window_extent(renderer) for t in names)
+        assert not first.overlaps(second)

@@ -91,7 +91,26 @@ def test_reading_table_formats():
     for text in ("12.3%", "1,234,568", "yes", "no", "2026-09-30", "share won", "–"):
         assert text in html
     assert "10:00" not in html
+    assert "text-align: left" not in html  # numbers, yes/no and dates stay right-aligned
     assert pct(0.5) == "50.0%" and money(1234.5, "CNY") == "1,234 CNY"
     assert change(110, 100) == "up 10.0% on the previous period"
     assert change(90, 100) == "down 10.0% on the previous period"
     assert change(5, 0) == "no comparable previous period"
+
+
+def test_reading_table_aligns_words_left_and_numbers_right():
+    import re
+
+    from crmkit.notebook import table
+
+    frame = pd.DataFrame(
+        {
+            "owner": ["Blake", "Casey"],
+            "interval": ["44–58%", "-2.1 to +3 points"],
+            "reached": [223, 103],
+            "comment": ["太慢了", None],
+        }
+    )
+    html = table(frame).to_html()
+    left = set(re.findall(r"td\.col(\d+) \{\s*text-align: left", html))
+    assert left == {"0", "3"}

@@ -144,14 +144,51 @@ def test_chinese_comments_give_word_level_themes():
     )
     groups = pd.Series(["detractor"] * 4 + ["promoter"] * 4)
     found = sat.themes(comments, groups, min_mentions=2)
-    detractor = found.loc[found["group"] == "detractor", "keyword"].tolist()
-    promoter = found.loc[found["group"] == "promoter", "keyword"].tolist()
-    assert detractor[0] == "太慢" and "物流" in detractor and "快递" in detractor
+    detractor = sat.theme_keywords(found, "detractor")
+    promoter = sat.theme_keywords(found, "promoter")
+    # 物流 and 快递 are each said in 2 of the 4 comments saying 太慢 (Jaccard 0.5): one theme
+    first = found.iloc[0]
+    assert first["keyword"] == "太慢" and set(first["keywords"]) == {"太慢", "物流", "快递"}
+    assert first["mentions"] == 4
     assert promoter[0] == "质量"
     assert all(len(word) > 1 for word in detractor + promoter)  # words, never characters
     assert not {"了", "的", "很", "也"} & set(detractor + promoter)
-    examples = found.loc[found["keyword"] == "太慢", "examples"].iloc[0]
-    assert examples[0] == "物流太慢了，等了两个星期才到货。"
+    assert first["examples"][0] == "物流太慢了，等了两个星期才到货。"
+
+
+def test_words_said_together_make_one_theme_with_distinct_examples():
+    complaint = "Too expensive compared with other shops"
+    comments = pd.Series(
+        [
+            f"{complaint}.",
+            f"{complaint}. Contact me at a@b.com",
+            f"{complaint}, sadly",
+            "Parcel arrived broken",
+            "Parcel arrived broken again",
+            "Parcel broken, expensive too",
+            "Lovely staff",
+            "Lovely staff, great",
+            "Great service",
+        ]
+    )
+    groups = pd.Series(["detractor"] * 6 + ["promoter"] * 3)
+    found = sat.themes(comments, groups, min_mentions=2)
+
+    def theme_with(word: str) -> pd.Series:
+        return found.loc[found["keywords"].map(lambda words: word in words)].iloc[0]
+
+    # expensive: comments 1,2,3,6; compared, shops: 1,2,3 (Jaccard 3/4); parcel: 4,5,6 (1/6)
+    pricey, parcel = theme_with("shops"), theme_with("parcel")
+    assert set(pricey["keywords"]) == {"expensive", "compared", "shops"}
+    assert set(parcel["keywords"]) == {"parcel", "broken", "arrived"}
+    assert (pricey["mentions"], parcel["mentions"]) == (4, 3)
+    assert (found["group"] == "detractor").sum() == 2
+    # the three versions of the same complaint give one example, not three
+    assert sum(example.startswith(complaint) for example in pricey["examples"]) == 1
+    # lovely, staff: comments 7, 8; great: 8, 9 (Jaccard 1/3): two themes
+    assert set(theme_with("lovely")["keywords"]) == {"lovely", "staff"}
+    assert theme_with("great")["keywords"] == ["great"]
+    assert theme_with("lovely")["examples"] == ["Lovely staff"]  # "…, great" repeats it
 
 
 def test_english_themes_drop_stop_words_and_masks():
@@ -166,14 +203,11 @@ def test_english_themes_drop_stop_words_and_masks():
     )
     groups = pd.Series(["detractor"] * 3 + ["promoter"] * 2)
     found = sat.themes(comments, groups, min_mentions=2)
-    detractor = found.loc[found["group"] == "detractor", "keyword"].tolist()
+    detractor = sat.theme_keywords(found, "detractor")
     assert set(detractor) == {"late", "delivery"}  # "again" is an English stop word
-    assert "was" not in detractor and "the" not in detractor
+    assert len(found.loc[found["group"] == "detractor"]) == 1  # said together: one theme
     assert not found["examples"].explode().str.contains("@").any()
-    assert found.loc[found["group"] == "promoter", "keyword"].tolist()[:2] in (
-        ["great", "quality"],
-        ["quality", "great"],
-    )
+    assert set(sat.theme_keywords(found, "promoter")) == {"great", "quality"}
 
 
 def _tiny_surveys() -> tuple[pd.DataFrame, pd.DataFrame]:
