@@ -80,32 +80,48 @@ def legend_beside(ax: Axes, **kwargs) -> Axes:
 
 
 def label_points(ax: Axes, xs, ys, labels, *, fontsize: float = 10) -> Axes:
-    """Name each point beside it, in the first of a few spots around it where the name
-    covers no name already placed (close points otherwise print over each other). Call it
-    after the axis limits are set."""
+    """Name each point beside it, in the spot around it that keeps the name inside the plot
+    and covers the least of the other names, texts and points (close points otherwise print
+    their names over each other). Call it after the axis limits and any fixed texts are set."""
     from matplotlib.transforms import Bbox
 
     spots = [(7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom")]
     spots += [(-7, -5, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top")]
     renderer = ax.figure.canvas.get_renderer()
-    placed: list[Bbox] = []
-    for x, y, label in zip(xs, ys, labels, strict=True):
+    frame = ax.get_window_extent(renderer)
+    taken = [text.get_window_extent(renderer) for text in ax.texts]
+    radius = 5 * ax.figure.dpi / 72  # a scatter marker of s=80 is ~9 points across
+    centres = ax.transData.transform(list(zip(xs, ys, strict=True)))
+    markers = [
+        Bbox.from_extents(x - radius, y - radius, x + radius, y + radius) for x, y in centres
+    ]
+
+    def covered(box: Bbox, own: int) -> float:
+        others = taken + [m for i, m in enumerate(markers) if i != own]
+        area = sum(
+            max(0.0, min(box.x1, o.x1) - max(box.x0, o.x0))
+            * max(0.0, min(box.y1, o.y1) - max(box.y0, o.y0))
+            for o in others
+        )
+        inside = frame.x0 <= box.x0 and box.x1 <= frame.x1
+        inside = inside and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        return area + (0.0 if inside else box.width * box.height)
+
+    for i, (x, y, label) in enumerate(zip(xs, ys, labels, strict=True)):
+        text = ax.annotate(
+            label, (x, y), xytext=spots[0][:2], textcoords="offset points", fontsize=fontsize
+        )
+        best = None
         for dx, dy, ha, va in spots:
-            text = ax.annotate(
-                label,
-                (x, y),
-                textcoords="offset points",
-                xytext=(dx, dy),
-                ha=ha,
-                va=va,
-                fontsize=fontsize,
-            )
-            box = text.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
+            text.set(position=(dx, dy), ha=ha, va=va)
+            cost = covered(text.get_window_extent(renderer), i)
+            if best is None or cost < best[0]:
+                best = (cost, dx, dy, ha, va)
+            if cost == 0:
                 break
-            if (dx, dy) != spots[-1][:2]:
-                text.remove()
-        placed.append(box)
+        _, dx, dy, ha, va = best
+        text.set(position=(dx, dy), ha=ha, va=va)
+        taken.append(text.get_window_extent(renderer))
     return ax
 
 
@@ -715,13 +731,8 @@ def plot_importance_performance(quadrants: pd.DataFrame, *, ax: Axes | None = No
         ax.scatter(row.performance, row.importance, s=80, color=colours[row.quadrant], zorder=3)
     pad_x = max(0.15, 0.2 * (quadrants["performance"].max() - quadrants["performance"].min()))
     ax.set_xlim(quadrants["performance"].min() - pad_x, quadrants["performance"].max() + pad_x)
-    ax.set_ylim(0, max(quadrants["importance"].max() * 1.2, y_mid * 2))
-    label_points(
-        ax,
-        quadrants["performance"],
-        quadrants["importance"],
-        [d.removeprefix("dim_").replace("_", " ") for d in quadrants["dimension"]],
-    )
+    top = max(quadrants["importance"].max() * 1.2, y_mid * 2)
+    ax.set_ylim(-0.04 * top, top)  # points of ~0 importance sit clear of the axis
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     for text, x, y, ha, va in [
         ("fix first", 0.02, 0.98, "left", "top"),
@@ -730,6 +741,12 @@ def plot_importance_performance(quadrants: pd.DataFrame, *, ax: Axes | None = No
         ("possible overkill", 0.98, 0.02, "right", "bottom"),
     ]:
         ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, color=colours[text], fontsize=10)
+    label_points(
+        ax,
+        quadrants["performance"],
+        quadrants["importance"],
+        [d.removeprefix("dim_").replace("_", " ") for d in quadrants["dimension"]],
+    )
     ax.set_xlabel("performance: mean score (1–5)")
     ax.set_ylabel("importance: share of explained NPS variance")
     ax.set_title("Importance against performance of each dimension")

@@ -108,26 +108,42 @@ def test_importance_performance_labels_quadrants():
     assert {"delivery speed", "price", "fix first", "keep it up"} <= set(texts)
 
 
-def test_names_of_close_points_do_not_overlap():
-    # west 2026-Q3: delivery speed and after sales sit 0.1 apart in score and 0.6 pts in weight
+@pytest.mark.parametrize(
+    "importance, performance",
+    [
+        # west 2026-Q3: delivery speed and after sales 0.1 apart in score, 0.6 pts in weight
+        ([0.345, 0.249, 0.093, 0.087], [3.87, 3.31, 3.56, 3.67]),
+        # east 2026-Q3: three dimensions near zero weight, two of them at 3.8, in a corner
+        ([0.030, 0.037, 0.869, 0.053], [3.81, 3.30, 3.56, 3.67]),
+    ],
+)
+def test_point_names_stay_inside_and_cover_no_other_text(importance, performance):
+    dimensions = ["dim_product_quality", "dim_price", "dim_delivery_speed", "dim_after_sales"]
     quadrants = pd.DataFrame(
         {
-            "dimension": [
-                "dim_product_quality",
-                "dim_price",
-                "dim_delivery_speed",
-                "dim_after_sales",
-            ],
-            "importance": [0.345, 0.249, 0.093, 0.087],
-            "performance": [3.87, 3.31, 3.56, 3.67],
-            "quadrant": ["keep it up", "fix first", "low priority", "possible overkill"],
+            "dimension": [*dimensions, "dim_service_quality"],
+            "importance": [*importance, 0.010],
+            "performance": [*performance, 3.80],
         }
     )
+    x_mid, y_mid = quadrants["performance"].mean(), quadrants["importance"].mean()
+    quadrants["quadrant"] = [
+        ("keep it up" if y >= y_mid else "possible overkill")
+        if x >= x_mid
+        else ("fix first" if y >= y_mid else "low priority")
+        for x, y in zip(quadrants["performance"], quadrants["importance"], strict=True)
+    ]
     with plt.rc_context(plots.theme_rc()):
         ax = plots.plot_importance_performance(quadrants)
         ax.figure.canvas.draw()
-        renderer = ax.figure.canvas.get_renderer()
-        names = [t for t in ax.texts if t.get_text() in {"delivery speed", "after sales"}]
-        assert len(names) == 2
-        first, second = (t.get_window_extent(renderer) for t in names)
-        assert not first.overlaps(second)
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
+    names = {d.removeprefix("dim_").replace("_", " ") for d in quadrants["dimension"]}
+    assert names <= set(boxes)
+    for name in names:
+        box = boxes[name]
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+        others = [b for text, b in boxes.items() if text != name]
+        assert not any(box.overlaps(other) for other in others), name
