@@ -422,6 +422,9 @@ def tokenize(text: str) -> list[str]:
     return words
 
 
+THEME_COLUMNS = ["group", "keyword", "keywords", "score", "mentions", "examples"]
+
+
 def themes(
     comments: pd.Series,
     groups: pd.Series,
@@ -453,7 +456,7 @@ def themes(
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
-    columns = ["group", "keyword", "keywords", "score", "mentions", "examples"]
+    columns = THEME_COLUMNS
     text = mask_pii(comments)
     keep = text.notna() & (text.str.strip() != "") & groups.notna()
     text, groups = text[keep], groups[keep].astype(str)
@@ -756,9 +759,7 @@ def analyse(
             notes.append(f"Key-driver analysis skipped: {exc}")
     else:
         notes.append("Dimension scores and key drivers skipped: surveys carry no dim_* columns.")
-    found_themes = pd.DataFrame(
-        columns=["group", "keyword", "keywords", "score", "mentions", "examples"]
-    )
+    found_themes = pd.DataFrame(columns=THEME_COLUMNS)
     if "comment" in current and has_nps:
         found_themes = themes(current["comment"], nps_group(current["nps"]))
     loyal = spent = None
