@@ -233,10 +233,18 @@ def fit_purchase_model(
         )
     triples = summary.groupby(["frequency", "recency", "T"], as_index=False).size()
 
+    # lifetimes starts Pareto/NBD from a random draw around 1 (numpy's global generator), so
+    # two runs of one report could differ; start it at 1 itself. BG/NBD starts fixed already.
+    start = {"initial_params": np.ones(4)} if model == "pareto_nbd" else {}
+
     def make_and_fit(lifetimes, penalizer):
         fitter = getattr(lifetimes, PURCHASE_MODELS[model])(penalizer_coef=penalizer)
         return fitter.fit(
-            triples["frequency"], triples["recency"], triples["T"], weights=triples["size"]
+            triples["frequency"],
+            triples["recency"],
+            triples["T"],
+            weights=triples["size"],
+            **start,
         )
 
     return _fit_with_retries(model, make_and_fit, penalizers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,6 +105,22 @@ def test_lifetimes_leaves_global_state_alone():
     with clv._lifetimes_sandbox() as lifetimes:
         lifetimes.BetaGeoFitter()
     assert warnings.filters == before
+
+
+def test_fits_do_not_depend_on_numpys_global_random_state(cdnow):
+    # lifetimes draws Pareto/NBD's starting point from np.random; a report must not.
+    summary = clv.rfm_summary(cdnow, observation_end="1997-09-30")
+    saved = np.random.get_state()  # noqa: NPY002 - the legacy global state is the subject
+    try:
+        fits = []
+        for seed in (0, 1):
+            np.random.seed(seed)  # noqa: NPY002
+            fits.append(
+                [clv.fit_purchase_model(summary, model=m).params for m in ("pareto_nbd", "bgnbd")]
+            )
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+    assert fits[0] == fits[1]
 
 
 @pytest.mark.slow
