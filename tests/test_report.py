@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import RESULT_KEYS, ROOT
 
 from crmkit.cli import main
 from crmkit.periods import parse_period
@@ -263,59 +263,6 @@ def test_contents_list_links_every_section():
     page = add_contents(body)
     assert '<li><a href="#Key-findings">Key findings</a></li>' in page
     assert '<li><a href="#Sources">Sources</a></li>' in page
-
-
-RESULT_KEYS = {
-    "satisfaction": {
-        "n_responses",
-        "nps",
-        "nps_ci",
-        "promoters",
-        "passives",
-        "detractors",
-        "csat",
-        "csat_ci",
-        "nps_change",
-        "csat_change",
-        "top_driver",
-        "driver_weights",
-        "detractor_themes",
-        "repeat_rate",
-    },
-    "funnel": {
-        "stages",
-        "stage_counts",
-        "stage_conversion",
-        "previous_stage_conversion",
-        "overall_conversion",
-        "win_rate",
-        "median_cycle_days",
-        "velocity_per_day",
-        "bottleneck",
-        "bottleneck_p_value",
-        "stuck_open",
-    },
-    "segmentation": {
-        "n_customers",
-        "rfm_segments",
-        "n_clusters",
-        "silhouette",
-        "cluster_stability_ari",
-        "top20_revenue_share",
-        "lifecycle",
-    },
-    "clv": {
-        "bgnbd",
-        "pareto_nbd",
-        "gamma_gamma",
-        "model_selected",
-        "holdout",
-        "mean_clv",
-        "mean_clv_ci",
-        "total_clv",
-        "ltv_cac",
-    },
-}
 
 
 @pytest.mark.parametrize("notebook", sorted(RESULT_KEYS))
