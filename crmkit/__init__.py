@@ -3,8 +3,8 @@
 ``import crmkit as ck`` gives the notebook-facing API: ``ck.load_unit`` and the modules
 ``ck.quality``, ``ck.segmentation``, ``ck.clv``, ``ck.funnel``, ``ck.satisfaction``,
 ``ck.stats``, ``ck.plots``, ``ck.periods``, ``ck.schema`` and ``ck.nb`` (presentation
-helpers). The modules load on
-first use, so the command line and report workers do not pay for matplotlib and seaborn.
+helpers). The modules load on first use, so the command line and report workers do not pay
+for matplotlib and seaborn.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from crmkit.errors import ParameterError, require_columns
+from crmkit.notebook import p_text
 from crmkit.stats import holm, two_proportion_test, verdicts, wilson_interval
 
 
@@ -951,10 +952,6 @@ def _step_text(step: str) -> str:
     return step.replace("->", " → ")
 
 
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
     """The headline: the step that fell most, with its numbers and whether the fall is real."""
     from crmkit.notebook import pct
@@ -971,7 +968,7 @@ def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
     )
     return (
         f"Bottleneck: {_step_text(b.step)} conversion fell from {pct(b.before)} to {pct(b.now)} "
-        f"({(b.delta) * 100:+.1f} points, {_p_text(b.p_adjusted)} after Holm's correction over "
+        f"({(b.delta) * 100:+.1f} points, {p_text(b.p_adjusted)} after Holm's correction over "
         f"{len(analysis.comparison)} steps) — {verdict}."
     )
 
@@ -987,7 +984,7 @@ def cycle_sentence(analysis: FunnelAnalysis) -> str:
     )
     if not c.previous_n:
         return text + "; no deal was won in the previous period to compare with."
-    text += f", against {c.previous_median:.0f} days in the previous period ({_p_text(c.p_value)})"
+    text += f", against {c.previous_median:.0f} days in the previous period ({p_text(c.p_value)})"
     if c.lengthened:
         return text + ": the cycle has lengthened significantly — an early warning for revenue."
     if c.shortened:
@@ -1006,7 +1003,7 @@ def breakdown_sentences(analysis: FunnelAnalysis) -> list[str]:
             found.append(
                 f"{column.capitalize()} {row.group}: {_step_text(row.metric)} "
                 f"{pct(row.conversion)} against {pct(row.rest)} for the rest — "
-                f"{row.verdict} ({_p_text(row.p_adjusted)}, Holm)."
+                f"{row.verdict} ({p_text(row.p_adjusted)}, Holm)."
             )
     return found
 

@@ -42,6 +42,11 @@ def p_value(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def p_text(value: float) -> str:
+    """A p-value for a sentence: ``0.0004`` → ``'p < 0.001'``; ``0.0312`` → ``'p = 0.031'``."""
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
 def change(current: float, previous: float) -> str:
     """Relative change in words: ``'up 12.0% on the previous period'``."""
     if previous is None or pd.isna(previous) or previous == 0 or pd.isna(current):

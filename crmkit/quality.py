@@ -286,6 +286,7 @@ def log_for(unit: CRMData, tables: Iterable[str]) -> pd.DataFrame:
 
 def log_for_summary(unit: CRMData, tables: Iterable[str]) -> str:
     """One sentence on what loading did to the tables a report uses."""
+    tables = list(tables)
     log = log_for(unit, tables)
     names = ", ".join(tables)
     if log.empty:

@@ -436,9 +436,7 @@ def _format(value: Any, kind: str) -> str:
         return {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}.get(value, html.escape(str(value)))
     if kind == "text":
         return html.escape(str(value))
-    if kind == "score":
-        return num(value, 0)
-    if kind == "money":
+    if kind in ("money", "score"):
         return num(value, 0)
     return {"int": num, "pct": pct}.get(kind, lambda v: num(v, 2))(value)
 

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from crmkit.errors import ParameterError, require_columns
+from crmkit.notebook import p_text
 from crmkit.stats import holm, two_proportion_test, verdicts, wilson_interval
 
 DIMENSION_PREFIX = "dim_"
@@ -813,10 +814,6 @@ def _with_customer_columns(
     return enriched
 
 
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def change_sentence(name: str, change: Change, *, points: bool) -> str:
     """``NPS fell 12.0 points (95% interval …; p = …): a significant change`` or ``no
     significant change``."""
@@ -828,7 +825,7 @@ def change_sentence(name: str, change: Change, *, points: bool) -> str:
     return (
         f"{name} {direction} {abs(change.delta) * scale:.1f}{unit} on the previous period "
         f"(95% interval {change.low * scale:+.1f} to {change.high * scale:+.1f}; "
-        f"{_p_text(change.p_value)}): {verdict}."
+        f"{p_text(change.p_value)}): {verdict}."
     )
 
 
@@ -960,6 +957,6 @@ def spend_sentence(analysis: SatisfactionAnalysis, *, currency: str = "") -> str
     return (
         f"In the 90 days after responding, promoters spent a median of "
         f"{money(p['median_spend'], currency)} and detractors "
-        f"{money(d['median_spend'], currency)} ({_p_text(table.attrs['p_value'])}, "
+        f"{money(d['median_spend'], currency)} ({p_text(table.attrs['p_value'])}, "
         f"Mann–Whitney): {verdict}."
     )
