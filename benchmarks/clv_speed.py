@@ -1,4 +1,4 @@
-"""Speed of crmkit.clv on a large synthetic history.
+"""Speed of crmkit.metrics.clv on a large synthetic history.
 
     python benchmarks/clv_speed.py [--orders 10000000] [--customers 1000000]
 

@@ -1,4 +1,4 @@
-"""Speed of crmkit.funnel on a large synthetic pipeline.
+"""Speed of crmkit.metrics.funnel on a large synthetic pipeline.
 
     python benchmarks/funnel_speed.py [--opportunities 1000000]
 
@@ -6,7 +6,7 @@ One million opportunities over three years with four stage rows each on average 
 intent → negotiation → won, lost at any step, 5% skipping intent, and stages re-entered as
 exports log every update: the first entry counts), string ids as exports give them.
 Times the whole funnel computation of one quarter against the previous one —
-``crmkit.funnel.analyse``: furthest stage as of two period ends, step conversion and its
+``crmkit.metrics.funnel.analyse``: furthest stage as of two period ends, step conversion and its
 comparison, conversion window by month, time in stage over all history, stage aging,
 Kaplan–Meier cycle curves, cycle change, velocity, breakdowns by source and owner, source
 ROI — and, as the reference run in the same process, the least work any funnel needs: one
@@ -142,7 +142,7 @@ def main() -> None:
     results = funnel.results(analysis)
     print(f"reference groupby-max over the stage rows: {floor:.2f} s")
     print(
-        f"crmkit.funnel.analyse (whole funnel):      {best:.2f} s ({best / floor:.1f}× reference)"
+        f"crmkit.metrics.funnel.analyse (whole funnel):      {best:.2f} s ({best / floor:.1f}× reference)"
     )
     print(
         f"cohort {results['opportunities_created']:,} opportunities; win rate "

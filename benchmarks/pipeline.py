@@ -26,8 +26,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crmkit.periods import parse_period  # noqa: E402
-from crmkit.report import NOTEBOOKS, execute, plan_jobs, run_reports  # noqa: E402
+from crmkit.core.periods import parse_period  # noqa: E402
+from crmkit.run.report import NOTEBOOKS, execute, plan_jobs, run_reports  # noqa: E402
 
 
 def empty_twin(notebook: Path, folder: Path) -> Path:
@@ -49,7 +49,7 @@ def empty_twin(notebook: Path, folder: Path) -> Path:
     # twin pays the same import bill (pandas, matplotlib, seaborn, the inline backend).
     cells.append(
         nbformat.v4.new_code_cell(
-            "import crmkit.notebook, crmkit.periods, crmkit.plots, crmkit.quality\n"
+            "import crmkit.present.notebook, crmkit.core.periods, crmkit.present.plots, crmkit.metrics.quality\n"
             "import matplotlib.pyplot as plt\n"
             "ck.nb.publish_results({})"
         )

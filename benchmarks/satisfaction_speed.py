@@ -1,4 +1,4 @@
-"""Speed of crmkit.satisfaction on a million survey responses with comments.
+"""Speed of crmkit.metrics.satisfaction on a million survey responses with comments.
 
     python benchmarks/satisfaction_speed.py [--responses 1000000] [--language zh]
 
@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crmkit import satisfaction as sat
-from crmkit.sample import COMMENTS
+from crmkit.run.sample import COMMENTS
 
 DIMENSIONS = ["product_quality", "service_quality", "price", "delivery_speed", "after_sales"]
 

@@ -12,23 +12,39 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from crmkit.errors import CrmkitError, DataError, ParameterError
-from crmkit.io import CRMData, load_unit
+from crmkit.core.errors import CrmkitError, DataError, ParameterError
+from crmkit.load.unit import CRMData, load_unit
+
+
+def open_unit(namespace):
+    """The notebook set-up cell: ``unit = ck.open_unit(globals())``."""
+    from crmkit.present.notebook import open_unit as _open_unit
+
+    return _open_unit(namespace)
+
 
 _MODULES = {
-    "clv": "crmkit.clv",
-    "funnel": "crmkit.funnel",
-    "satisfaction": "crmkit.satisfaction",
-    "segmentation": "crmkit.segmentation",
-    "stats": "crmkit.stats",
-    "nb": "crmkit.notebook",
-    "periods": "crmkit.periods",
-    "plots": "crmkit.plots",
-    "quality": "crmkit.quality",
-    "schema": "crmkit.schema",
+    "clv": "crmkit.metrics.clv",
+    "funnel": "crmkit.metrics.funnel",
+    "satisfaction": "crmkit.metrics.satisfaction",
+    "segmentation": "crmkit.metrics.segmentation",
+    "stats": "crmkit.metrics.stats",
+    "nb": "crmkit.present.notebook",
+    "periods": "crmkit.core.periods",
+    "plots": "crmkit.present.plots",
+    "quality": "crmkit.metrics.quality",
+    "schema": "crmkit.core.schema",
 }
 
-__all__ = ["CRMData", "CrmkitError", "DataError", "ParameterError", "load_unit", *_MODULES]
+__all__ = [
+    "CRMData",
+    "CrmkitError",
+    "DataError",
+    "ParameterError",
+    "load_unit",
+    "open_unit",
+    *_MODULES,
+]
 __version__ = "0.1.0"
 
 

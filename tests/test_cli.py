@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 from conftest import tiny_tables, write_folder
 
-from crmkit.cli import main
+from crmkit.run.cli import main
 
 
 def make_params(tmp_path: Path, tables: dict) -> Path:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import crmkit.clv as clv
-from crmkit.errors import ParameterError
+import crmkit.metrics.clv as clv
+from crmkit.core.errors import ParameterError
 
 
 def cdnow_transactions() -> pd.DataFrame:
@@ -129,7 +129,7 @@ def test_recovers_planted_parameters_per_segment():
     within 15%, the mean dropout probability a/(a+b) within 0.05, Gamma-Gamma p and q within
     15% and the mean order value p·v/(q-1) within 5%. (a and b alone, and v alone, are weakly
     identified at this size; their combinations above are what CLV uses.)"""
-    from crmkit.sample import generate
+    from crmkit.run.sample import generate
 
     tables, truth, labels = generate(customers=12000)
     orders = tables["transactions"].query("business_unit == 'north'").copy()

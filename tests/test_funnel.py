@@ -10,8 +10,8 @@ from conftest import RESULT_KEYS, ROOT
 
 import crmkit as ck
 from crmkit import funnel
-from crmkit.errors import DataError, ParameterError
-from crmkit.params import load_params
+from crmkit.core.errors import DataError, ParameterError
+from crmkit.run.params import load_params
 
 STAGES = ["lead", "intent", "negotiation", "won"]
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables, write_folder
 
-from crmkit.errors import DataError
-from crmkit.io import load_unit
+from crmkit.core.errors import DataError
+from crmkit.load.unit import load_unit
 
 Q3 = {"period": "2026-Q3", "as_of": "2026-10-15"}
 

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from crmkit.report import NOTEBOOKS
+from crmkit.run.report import NOTEBOOKS
 
 PRESENT = [n for n in NOTEBOOKS if (ROOT / "notebooks" / f"{n}.ipynb").exists()]
 

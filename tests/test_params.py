@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from crmkit.errors import ParameterError
-from crmkit.params import BUILTIN_DEFAULTS, deep_merge, load_params, unit_files
+from crmkit.core.errors import ParameterError
+from crmkit.run.params import BUILTIN_DEFAULTS, deep_merge, load_params, unit_files
 
 
 def test_deep_merge_merges_nested_and_leaves_inputs_alone():

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from crmkit.errors import ParameterError
-from crmkit.periods import parse_period, period_from_dates
+from crmkit.core.errors import ParameterError
+from crmkit.core.periods import parse_period, period_from_dates
 
 
 @pytest.mark.parametrize(

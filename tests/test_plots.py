@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from crmkit import plots
-from crmkit.fonts import font_face_css, wide_characters
+from crmkit.present.fonts import font_face_css, wide_characters
 
 
 def test_chinese_labels_render_without_missing_glyphs():

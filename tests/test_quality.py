@@ -5,8 +5,8 @@ import pytest
 from conftest import tiny_tables, write_folder
 
 from crmkit import quality
-from crmkit.io import load_unit
-from crmkit.quality import QualityLog
+from crmkit.load.unit import load_unit
+from crmkit.metrics.quality import QualityLog
 
 
 @pytest.fixture
@@ -77,7 +77,8 @@ def test_log_records_counts_and_rejects_unknown_actions():
 
 
 def test_reading_table_formats():
-    from crmkit.notebook import change, money, pct, table
+    from crmkit.present.format import change, money, pct
+    from crmkit.present.notebook import table
 
     frame = pd.DataFrame(
         {
@@ -101,7 +102,7 @@ def test_reading_table_formats():
 def test_reading_table_aligns_words_left_and_numbers_right():
     import re
 
-    from crmkit.notebook import table
+    from crmkit.present.notebook import table
 
     frame = pd.DataFrame(
         {

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import RESULT_KEYS, ROOT
 
-from crmkit.cli import main
-from crmkit.periods import parse_period
-from crmkit.report import Job, add_contents, atomic_write, execute
+from crmkit.core.periods import parse_period
+from crmkit.run.cli import main
+from crmkit.run.report import Job, add_contents, atomic_write, execute
 
 pytestmark = pytest.mark.slow
 SAMPLE = ROOT / "sample_data"

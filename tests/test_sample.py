@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from crmkit.io import load_unit
-from crmkit.params import load_params
-from crmkit.sample import write_sample
-from crmkit.schema import TABLE_NAMES
+from crmkit.core.schema import TABLE_NAMES
+from crmkit.load.unit import load_unit
+from crmkit.run.params import load_params
+from crmkit.run.sample import write_sample
 
 SAMPLE = ROOT / "sample_data"
 

@@ -11,8 +11,8 @@ from sklearn.linear_model import LinearRegression
 
 import crmkit as ck
 from crmkit import satisfaction as sat
-from crmkit.errors import ParameterError
-from crmkit.stats import two_proportion_test, wilson_interval
+from crmkit.core.errors import ParameterError
+from crmkit.metrics.stats import two_proportion_test, wilson_interval
 
 Z = 1.959963984540054
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from crmkit import segmentation as sg
-from crmkit.errors import ParameterError
+from crmkit.core.errors import ParameterError
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_finds_the_planted_segments(unit):
     from conftest import ROOT
     from sklearn.metrics import adjusted_rand_score
 
-    from crmkit.io import load_unit
+    from crmkit.load.unit import load_unit
 
     data = load_unit(
         unit, data_source=str(ROOT / "sample_data"), period="2026-Q3", as_of="2026-10-15"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from crmkit.stats import holm, two_proportion_test, wilson_interval
+from crmkit.metrics.stats import holm, two_proportion_test, wilson_interval
 
 
 def test_wilson_matches_newcombe_examples():

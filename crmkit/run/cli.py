@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from crmkit.errors import CrmkitError, ParameterError
+from crmkit.core.errors import CrmkitError, ParameterError
 
 
 def _as_of(value: str | None) -> date | None:
@@ -20,7 +20,7 @@ def _as_of(value: str | None) -> date | None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from crmkit.sample import write_sample
+    from crmkit.run.sample import write_sample
 
     written = write_sample(Path(args.out), seed=args.seed, customers=args.customers)
     print(f"Wrote {len(written)} files to {args.out}/ (seed {args.seed}).")
@@ -28,9 +28,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from crmkit.io import load_unit
-    from crmkit.params import load_params, unit_files
-    from crmkit.periods import parse_period
+    from crmkit.core.periods import parse_period
+    from crmkit.load.unit import load_unit
+    from crmkit.run.params import load_params, unit_files
 
     files = [Path(args.params)] if args.params else unit_files(Path(args.params_dir))
     period = parse_period(args.period, as_of=_as_of(args.as_of))
@@ -61,8 +61,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from crmkit.periods import parse_period
-    from crmkit.report import run_reports
+    from crmkit.core.periods import parse_period
+    from crmkit.run.report import run_reports
 
     period = parse_period(args.period, as_of=_as_of(args.as_of))
     params_dir = Path(args.params)
@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crmkit._worker import skip_slow_optional_imports
+    from crmkit.run.worker import skip_slow_optional_imports
 
     skip_slow_optional_imports()
     args = build_parser().parse_args(argv)

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from crmkit.errors import ParameterError, require_columns
+from crmkit.core.errors import ParameterError, require_columns
 
 AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
 AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -538,7 +538,7 @@ def analyse(
 
 def key_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> list[str]:
     """The sentences at the top of the segmentation report, each with its number."""
-    from crmkit.notebook import pct
+    from crmkit.present.format import pct
 
     found = [
         f"{analysis.n_customers:,} customers, {len(analysis.rfm):,} of whom have bought; "
@@ -625,7 +625,7 @@ def actions_table(segments: pd.DataFrame, actions: dict[str, str] | None = None)
 
 def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
     """One sentence with its numbers for each section of the segmentation report."""
-    from crmkit.notebook import num, pct
+    from crmkit.present.format import num, pct
 
     def spread(tables: dict[str, pd.DataFrame], label: str) -> str:
         if not tables:

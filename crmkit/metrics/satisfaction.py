@@ -15,15 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmkit.errors import ParameterError, require_columns
-from crmkit.notebook import p_text
-from crmkit.stats import holm, two_proportion_test, verdicts, wilson_interval
+from crmkit.core.errors import ParameterError, require_columns
+from crmkit.metrics.stats import holm, two_proportion_test, verdicts, wilson_interval, z_value
+from crmkit.present.format import p_text
 
 DIMENSION_PREFIX = "dim_"
-
-
-def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ def nps(scores: pd.Series, *, level: float = 0.95) -> NPS:
     if not n:
         return NPS(0, 0, 0, 0, float("nan"), float("nan"), float("nan"))
     centre, variance = _adjusted(promoters, detractors, n)
-    half = _z(level) * np.sqrt(variance)
+    half = z_value(level) * np.sqrt(variance)
     return NPS(
         n,
         promoters,
@@ -112,7 +108,7 @@ def nps_change(current: NPS, previous: NPS, *, level: float = 0.95) -> Change:
     c1, v1 = _adjusted(current.promoters, current.detractors, current.n)
     c2, v2 = _adjusted(previous.promoters, previous.detractors, previous.n)
     se = np.sqrt(v1 + v2)
-    half = _z(level) * se
+    half = z_value(level) * se
     p_value = float(2 * stats.norm.sf(abs(c1 - c2) / se))
     return Change(
         current.score - previous.score, 100 * (c1 - c2 - half), 100 * (c1 - c2 + half), p_value
@@ -806,7 +802,7 @@ def _with_customer_columns(
         extra = [c for c in customers.columns if c not in responses.columns and c != "signup_date"]
         enriched = enriched.merge(customers[["customer_id", *extra]], on="customer_id", how="left")
     if transactions is not None and "segment" not in enriched.columns and len(transactions):
-        from crmkit.segmentation import rfm, rfm_scores
+        from crmkit.metrics.segmentation import rfm, rfm_scores
 
         scores = rfm_scores(rfm(transactions, as_of=period_end))
         segments = scores.set_index("customer_id")["segment"]
@@ -831,7 +827,7 @@ def change_sentence(name: str, change: Change, *, points: bool) -> str:
 
 def key_findings(analysis: SatisfactionAnalysis) -> list[str]:
     """The sentences at the top of the satisfaction report, each with its number."""
-    from crmkit.notebook import pct
+    from crmkit.present.format import pct
 
     found = []
     s = analysis.nps
@@ -942,7 +938,7 @@ def drivers_view(analysis: SatisfactionAnalysis) -> pd.DataFrame:
 
 def spend_sentence(analysis: SatisfactionAnalysis, *, currency: str = "") -> str:
     """Promoters against detractors in what they actually spent afterwards."""
-    from crmkit.notebook import money
+    from crmkit.present.format import money
 
     table = analysis.spend_after
     if table is None or table.empty:

@@ -35,11 +35,12 @@ from typing import Any
 
 import nbformat
 
-from crmkit.errors import ParameterError
-from crmkit.fonts import FONT_STACK, embed_fonts
-from crmkit.notebook import RESULTS_MIMETYPE, num, pct
-from crmkit.params import load_params, unit_files
-from crmkit.periods import Period
+from crmkit.core.errors import ParameterError
+from crmkit.core.periods import Period
+from crmkit.present.fonts import FONT_STACK, embed_fonts
+from crmkit.present.format import num, pct
+from crmkit.present.notebook import RESULTS_MIMETYPE
+from crmkit.run.params import load_params, unit_files
 
 NOTEBOOKS = ("data_quality", "segmentation", "funnel", "clv", "satisfaction", "churn", "health")
 TITLES = {
@@ -561,7 +562,7 @@ def run_jobs(
     # Workers fork from a server that has imported papermill and nbconvert once, instead of
     # each importing them afresh (spawn) or inheriting the parent's threads (fork).
     context = get_context("forkserver")
-    context.set_forkserver_preload(["crmkit._worker"])
+    context.set_forkserver_preload(["crmkit.run.worker"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(execute, job): job for job in jobs}
         for future in as_completed(futures):

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crmkit.errors import ParameterError
+import pandas as pd
+
+from crmkit.core.errors import ParameterError
 
 _FORMS = "'2026-Q3', '2026-09', '2026', 'last-quarter', 'last-month' or 'last-year'"
 
@@ -34,8 +36,38 @@ class Period:
         """The period before this one, as a :class:`Period` of its own."""
         return range_period(self.previous_start, self.previous_end)
 
+    def contains(self, dates: pd.Series) -> pd.Series:
+        """Whether each date or timestamp falls within the period (any time on its last day)."""
+        return (dates >= pd.Timestamp(self.start)) & (dates < day_after(self.end))
+
+    def rows(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """The rows of ``frame`` whose ``column`` falls within the period."""
+        return frame.loc[self.contains(frame[column])]
+
+    def rows_to_end(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """The rows of ``frame`` whose ``column`` falls on or before the period's last day."""
+        return rows_through(frame, column, self.end)
+
     def __str__(self) -> str:
         return f"{self.label} ({self.start:%Y-%m-%d} – {self.end:%Y-%m-%d})"
+
+
+def day_after(day: date | str | pd.Timestamp) -> pd.Timestamp:
+    """The first instant after ``day``, its time of day dropped: the exclusive end of a range
+    that includes the whole of ``day``. The one place crmkit turns an inclusive last day into
+    a bound, so a timestamp on the last day is always inside, whoever cuts.
+
+    Examples
+    --------
+    >>> day_after("2026-09-30 17:45")
+    Timestamp('2026-10-01 00:00:00')
+    """
+    return pd.Timestamp(day).normalize() + pd.Timedelta(days=1)
+
+
+def rows_through(frame: pd.DataFrame, column: str, day: date | str | pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` falls on or before ``day`` (any time that day)."""
+    return frame.loc[frame[column] < day_after(day)]
 
 
 def _month_end(year: int, month: int) -> date:

@@ -1,8 +1,8 @@
 """The repair and drop rules applied to each table as it is loaded.
 
 One documented rule per defect (``docs/data_contract.md`` lists them); every rule that touches
-a row records it in the :class:`~crmkit.quality.QualityLog`. Defects that make a table unusable
-raise :class:`~crmkit.errors.DataError` instead.
+a row records it in the :class:`~crmkit.metrics.quality.QualityLog`. Defects that make a table unusable
+raise :class:`~crmkit.core.errors.DataError` instead.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from crmkit.errors import DataError
-from crmkit.quality import QualityLog
-from crmkit.schema import Column, TableSpec
+from crmkit.core.errors import DataError
+from crmkit.core.schema import Column, TableSpec
+from crmkit.metrics.quality import QualityLog
 
 NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "是", "真"}

@@ -19,6 +19,11 @@ class Proportion:
     high: float
 
 
+def z_value(level: float = 0.95) -> float:
+    """The two-sided standard-normal quantile for a confidence ``level`` (1.96 for 0.95)."""
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
 def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> Proportion:
     """The Wilson score interval for a proportion (Wilson 1927; Newcombe 1998, method 3).
 
@@ -32,7 +37,7 @@ def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> Prop
         return Proportion(successes, trials, float("nan"), float("nan"), float("nan"))
     if not 0 <= successes <= trials:
         raise ValueError(f"successes must be between 0 and trials ({trials}); got {successes}.")
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = z_value(level)
     p = successes / trials
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
@@ -59,7 +64,7 @@ def two_proportion_test(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.
     se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     p_value = 1.0 if se0 == 0 else float(2 * stats.norm.sf(abs(p1 - p2) / se0))
     se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = z_value(level)
     return Difference(p1 - p2, float(p1 - p2 - z * se), float(p1 - p2 + z * se), p_value)
 
 

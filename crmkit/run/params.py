@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from crmkit.errors import ParameterError
+from crmkit.core.errors import ParameterError
 
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "display_name": "",  # empty: the business_unit id is shown

@@ -19,4 +19,4 @@ import nbconvert.exporters.html  # noqa: E402, F401
 import nbformat  # noqa: E402, F401
 import papermill  # noqa: E402, F401
 
-import crmkit.report  # noqa: E402, F401
+import crmkit.run.report  # noqa: E402, F401

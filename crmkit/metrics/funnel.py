@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmkit.errors import ParameterError, require_columns
-from crmkit.notebook import p_text
-from crmkit.stats import holm, two_proportion_test, verdicts, wilson_interval
+from crmkit.core.errors import ParameterError, require_columns
+from crmkit.metrics.stats import holm, two_proportion_test, verdicts, wilson_interval
+from crmkit.present.format import p_text
 
 
 def _stage_positions(stage_names: pd.Series, stages: list[str]) -> np.ndarray:
@@ -690,7 +690,7 @@ def breakdown(
 def breakdown_view(table: pd.DataFrame, *, by: str = "group") -> pd.DataFrame:
     """A breakdown for reading: one row per group, a column per metric ("55% (48–61%)"), and
     the groups that differ from the rest named in ``differs``."""
-    from crmkit.notebook import pct
+    from crmkit.present.format import pct
 
     cells = table.assign(
         text=[
@@ -954,7 +954,7 @@ def _step_text(step: str) -> str:
 
 def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
     """The headline: the step that fell most, with its numbers and whether the fall is real."""
-    from crmkit.notebook import pct
+    from crmkit.present.format import pct
 
     b = analysis.bottleneck
     if b is None:
@@ -994,7 +994,7 @@ def cycle_sentence(analysis: FunnelAnalysis) -> str:
 
 def breakdown_sentences(analysis: FunnelAnalysis) -> list[str]:
     """One sentence per group that differs from the rest after Holm's correction."""
-    from crmkit.notebook import pct
+    from crmkit.present.format import pct
 
     found = []
     for column, table in analysis.breakdowns.items():
@@ -1010,7 +1010,7 @@ def breakdown_sentences(analysis: FunnelAnalysis) -> list[str]:
 
 def key_findings(analysis: FunnelAnalysis, *, currency: str = "") -> list[str]:
     """The sentences at the top of the funnel report, each with its number."""
-    from crmkit.notebook import change, money, pct
+    from crmkit.present.format import change, money, pct
 
     created = len(analysis.cohort)
     previous_created = int(analysis.previous["reached"].iloc[0])
@@ -1131,7 +1131,7 @@ def funnel_view(analysis: FunnelAnalysis) -> pd.DataFrame:
 
 def section_findings(analysis: FunnelAnalysis, *, currency: str = "") -> dict[str, str]:
     """One sentence with its number for each section of the funnel report."""
-    from crmkit.notebook import money, pct
+    from crmkit.present.format import money, pct
 
     text: dict[str, str] = {}
     current = analysis.current

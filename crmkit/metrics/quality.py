@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from crmkit.schema import TABLE_NAMES, TABLES
+from crmkit.core.schema import TABLE_NAMES, TABLES
 
 if TYPE_CHECKING:
-    from crmkit.io import CRMData
+    from crmkit.load.unit import CRMData
 
 ACTIONS = ("dropped", "repaired", "excluded", "removed")
 
@@ -181,7 +181,7 @@ def monthly_volume(unit: CRMData, *, months: int = 24) -> pd.DataFrame:
 
 def key_findings(unit: CRMData, overview: pd.DataFrame | None = None) -> list[str]:
     """The sentences at the top of the data-quality report, each with its number."""
-    from crmkit.notebook import change, num
+    from crmkit.present.format import change, num
 
     overview = table_overview(unit) if overview is None else overview
     provided = overview.loc[overview["provided"]].set_index("table")

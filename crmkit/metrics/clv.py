@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from crmkit.errors import ParameterError, require_columns
+from crmkit.core.errors import ParameterError, require_columns
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -736,7 +736,7 @@ def analyse(
 
 def key_findings(analysis: CLVAnalysis, *, currency: str = "") -> list[str]:
     """The sentences at the top of the CLV report, each with its number."""
-    from crmkit.notebook import money, pct
+    from crmkit.present.format import money, pct
 
     found = []
     if analysis.values is not None:

@@ -5,6 +5,7 @@ These format and display; they compute nothing that needs testing beyond formatt
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -13,48 +14,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit.load.unit import CRMData, load_unit
+from crmkit.present.format import money, num, p_value, pct
+
 RESULTS_MIMETYPE = "application/vnd.crmkit.results+json"
 
 
-def pct(value: float, digits: int = 1) -> str:
-    """``0.1234`` → ``'12.3%'``; missing → ``'–'``."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{round(value * 100, digits) + 0.0:.{digits}f}%"  # + 0.0: no "-0.0%"
+def open_unit(namespace: Mapping[str, Any]) -> CRMData:
+    """A notebook's set-up in one call: the chart theme, and the unit loaded with the loading
+    parameters found in ``namespace`` (pass ``globals()`` after the parameters cell).
 
+    Topic parameters (``funnel_stages`` ...) stay notebook variables; only the names
+    :func:`~crmkit.load.unit.load_unit` takes are read here.
+    """
+    from crmkit.present.plots import use_theme
 
-def money(value: float, currency: str = "", digits: int = 0) -> str:
-    """``1234.5`` → ``'1,235 CNY'``."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{value:,.{digits}f}" + (f" {currency}" if currency else "")
-
-
-def num(value: float, digits: int = 0) -> str:
-    """``12345`` → ``'12,345'``."""
-    return "–" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
-
-
-def p_value(value: float) -> str:
-    """``0.0004`` → ``'<0.001'``; ``0.0312`` → ``'0.031'``; missing → ``'–'``."""
-    if value is None or pd.isna(value):
-        return "–"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def p_text(value: float) -> str:
-    """A p-value for a sentence: ``0.0004`` → ``'p < 0.001'``; ``0.0312`` → ``'p = 0.031'``."""
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
-
-
-def change(current: float, previous: float) -> str:
-    """Relative change in words: ``'up 12.0% on the previous period'``."""
-    if previous is None or pd.isna(previous) or previous == 0 or pd.isna(current):
-        return "no comparable previous period"
-    delta = current / previous - 1
-    if abs(delta) < 0.0005:
-        return "unchanged on the previous period"
-    return f"{'up' if delta > 0 else 'down'} {abs(delta) * 100:.1f}% on the previous period"
+    use_theme()
+    accepted = [
+        name
+        for name, parameter in inspect.signature(load_unit).parameters.items()
+        if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    return load_unit(**{name: namespace[name] for name in accepted if name in namespace})
 
 
 def table(

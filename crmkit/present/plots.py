@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from crmkit.fonts import cjk_font_path
+from crmkit.present.fonts import cjk_font_path
 
 CJK_FONT = "Noto Sans CJK SC"
 PALETTE = ["#2F5D8A", "#E07B39", "#3E9B6F", "#C2474F", "#8A6BB8", "#8C7A5B", "#4FA3B8"]
@@ -144,7 +144,7 @@ def plot_monthly_volume(
     Parameters
     ----------
     volume
-        Output of :func:`crmkit.quality.monthly_volume`: table, month, rows.
+        Output of :func:`crmkit.metrics.quality.monthly_volume`: table, month, rows.
     period_start, period_end
         The reporting period, shaded in every panel.
     """
@@ -194,7 +194,7 @@ def plot_missing_share(missing: pd.DataFrame, *, top: int = 15, ax: Axes | None 
     Parameters
     ----------
     missing
-        Output of :func:`crmkit.quality.missing_values`.
+        Output of :func:`crmkit.metrics.quality.missing_values`.
     """
     ax = ax or plt.subplots(figsize=(8, 0.35 * min(top, len(missing)) + 1.2))[1]
     data = missing.head(top).assign(label=lambda d: d["table"] + "." + d["column"])
@@ -392,7 +392,7 @@ def plot_silhouettes(silhouettes: dict[int, float], *, chosen: int, ax: Axes | N
 
 def plot_funnel(current: pd.DataFrame, previous: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Opportunities reaching each stage, this period beside the previous one, with the step
-    conversion written on each bar (tables from :func:`crmkit.funnel.funnel_table`)."""
+    conversion written on each bar (tables from :func:`crmkit.metrics.funnel.funnel_table`)."""
     stages = list(current["stage"])
     ax = ax or plt.subplots(figsize=(9, 0.75 * len(stages) + 1.4))[1]
     rows = range(len(stages))
@@ -577,7 +577,7 @@ def _plot_group_intervals(
     ax: Axes | None,
 ) -> Axes:
     """One row per group: the value as a point, its interval as a bar, a note on the right;
-    coloured by the group's verdict (:func:`crmkit.stats.verdicts`)."""
+    coloured by the group's verdict (:func:`crmkit.metrics.stats.verdicts`)."""
     ax = ax or plt.subplots(figsize=(9, 0.45 * len(data) + 1.5))[1]
     for r, (row, note) in enumerate(zip(data.itertuples(), notes, strict=True)):
         verdict = row.verdict
@@ -609,7 +609,7 @@ def _plot_group_intervals(
 
 
 def plot_breakdown(table: pd.DataFrame, *, metric: str, title: str, ax: Axes | None = None) -> Axes:
-    """One metric of :func:`crmkit.funnel.breakdown` per group: point and 95% interval;
+    """One metric of :func:`crmkit.metrics.funnel.breakdown` per group: point and 95% interval;
     groups too small to judge in grey."""
     data = table.loc[(table["metric"] == metric) & (table["trials"] > 0)]
     data = data.sort_values("conversion", ascending=False)
