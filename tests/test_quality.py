@@ -5,8 +5,8 @@ import pytest
 from conftest import tiny_tables, write_folder
 
 from crmkit import quality
+from crmkit.load.log import QualityLog
 from crmkit.load.unit import load_unit
-from crmkit.metrics.quality import QualityLog
 
 
 @pytest.fixture

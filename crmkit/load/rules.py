@@ -1,7 +1,7 @@
 """The repair and drop rules applied to each table as it is loaded.
 
 One documented rule per defect (``docs/data_contract.md`` lists them); every rule that touches
-a row records it in the :class:`~crmkit.metrics.quality.QualityLog`. Defects that make a table unusable
+a row records it in the :class:`~crmkit.load.log.QualityLog`. Defects that make a table unusable
 raise :class:`~crmkit.core.errors.DataError` instead.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 
 from crmkit.core.errors import DataError
 from crmkit.core.schema import Column, TableSpec
-from crmkit.metrics.quality import QualityLog
+from crmkit.load.log import QualityLog
 
 NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "是", "真"}

@@ -31,8 +31,8 @@ import pandas as pd
 from crmkit.core.errors import DataError
 from crmkit.core.periods import Period, parse_period, period_from_dates
 from crmkit.core.schema import CUSTOMER_KEYED, PII_COLUMNS, TABLE_NAMES, TABLES
+from crmkit.load.log import QualityLog
 from crmkit.load.rules import as_text, clean_table, ids_of
-from crmkit.metrics.quality import QualityLog
 
 FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".pq")
 ENCODINGS = ("utf-8-sig", "gb18030")

@@ -1,92 +1,16 @@
-"""The data-quality log, and the profiles the data-quality report shows.
+"""Profiles of a unit's data for the data-quality report: tables, freshness, gaps, volume.
 
-Every row that loading drops, repairs or excludes is recorded here as one :class:`LogEntry`
-(table, rule, action, rows, example ids); reports show the log so nothing is lost silently.
-
-Actions
--------
-``dropped``   the row is removed because it cannot be used (a defect)
-``repaired``  one or more values in the row were fixed or blanked; the row is kept
-``excluded``  the row is valid but outside the analysis (dated after the period end)
-``removed``   a whole column was removed (personal data)
+The log of what loading did is :class:`crmkit.load.log.QualityLog`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from crmkit.core.schema import TABLE_NAMES, TABLES
-
-if TYPE_CHECKING:
-    from crmkit.load.unit import CRMData
-
-ACTIONS = ("dropped", "repaired", "excluded", "removed")
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One rule applied to one table: how many rows it touched, and a few of their ids."""
-
-    table: str
-    rule: str
-    action: str
-    rows: int
-    example_ids: tuple[str, ...] = ()
-    detail: str = ""
-
-
-@dataclass
-class QualityLog:
-    """Everything loading did to the data, in the order it did it."""
-
-    entries: list[LogEntry] = field(default_factory=list)
-
-    def add(
-        self,
-        table: str,
-        rule: str,
-        action: str,
-        rows: int,
-        example_ids: list | tuple | pd.Series = (),
-        detail: str = "",
-    ) -> None:
-        """Record a rule that touched ``rows`` rows; nothing is recorded for zero rows."""
-        if action not in ACTIONS:
-            raise ValueError(f"action must be one of {ACTIONS}; got {action!r}")
-        if rows <= 0:
-            return
-        examples = tuple(str(i) for i in list(pd.unique(pd.Series(example_ids)))[:5])
-        self.entries.append(LogEntry(table, rule, action, int(rows), examples, detail))
-
-    def rows(self, action: str) -> int:
-        """Total rows with the given action."""
-        return sum(e.rows for e in self.entries if e.action == action)
-
-    @property
-    def rows_dropped(self) -> int:
-        return self.rows("dropped")
-
-    @property
-    def rows_repaired(self) -> int:
-        return self.rows("repaired")
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per log entry: table, rule, action, rows, example_ids, detail."""
-        columns = ["table", "rule", "action", "rows", "example_ids", "detail"]
-        records = [{**asdict(e), "example_ids": ", ".join(e.example_ids)} for e in self.entries]
-        return pd.DataFrame.from_records(records, columns=columns)
-
-    def issues(self) -> list[dict]:
-        """Defects only (dropped or repaired rows), as JSON-ready ``{table, rule, rows}``."""
-        return [
-            {"table": e.table, "rule": e.rule, "action": e.action, "rows": e.rows}
-            for e in self.entries
-            if e.action in ("dropped", "repaired")
-        ]
+from crmkit.load.unit import CRMData
 
 
 def table_overview(unit: CRMData) -> pd.DataFrame:
