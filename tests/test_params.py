@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from crmkit.core.errors import ParameterError
-from crmkit.run.params import BUILTIN_DEFAULTS, deep_merge, load_params, unit_files
+from crmkit.run.params import deep_merge, load_params, unit_files
+from crmkit.topics.registry import TOPICS
 
 
 def test_deep_merge_merges_nested_and_leaves_inputs_alone():
@@ -23,19 +24,22 @@ def test_unit_file_over_defaults_over_builtins(tmp_path: Path):
     merged = load_params(params / "east.yaml")
     assert merged["currency"] == "EUR"
     assert merged["column_map"] == {"Kunde": "customer_id", "Datum": "order_date"}
-    assert merged["funnel_stages"] == BUILTIN_DEFAULTS["funnel_stages"]
+    funnel_stages = next(p for p in TOPICS["funnel"].parameters if p.name == "funnel_stages")
+    assert (
+        merged["funnel_stages"] == funnel_stages.default == ["lead", "intent", "negotiation", "won"]
+    )
     assert merged["data_source"] == str(tmp_path / "data")
 
 
 def test_works_without_defaults_file(tmp_path: Path):
     (tmp_path / "p").mkdir()
-    (tmp_path / "p" / "u.yaml").write_text("business_unit: 7\n")
+    (tmp_path / "p" / "u.yaml").write_text("business_unit: 7\ncurrency: EUR\ndata_source: d\n")
     assert load_params(tmp_path / "p" / "u.yaml")["business_unit"] == "7"
     assert [f.name for f in unit_files(tmp_path / "p")] == ["u.yaml"]
 
 
 def test_unit_file_must_name_its_unit(tmp_path: Path):
-    (tmp_path / "u.yaml").write_text("display_name: x\n")
+    (tmp_path / "u.yaml").write_text("display_name: x\ncurrency: EUR\n")
     with pytest.raises(ParameterError, match="must name its unit"):
         load_params(tmp_path / "u.yaml")
 
@@ -50,3 +54,21 @@ def test_folder_without_units(tmp_path: Path):
     (tmp_path / "defaults.yaml").write_text("currency: CNY\n")
     with pytest.raises(ParameterError, match="holds no unit YAML"):
         unit_files(tmp_path)
+
+
+def test_unit_without_currency_is_refused(tmp_path: Path):
+    (tmp_path / "u.yaml").write_text("business_unit: u\ndata_source: d\n")
+    with pytest.raises(ParameterError, match=r"does not set \['currency'\]; add `currency: CNY`"):
+        load_params(tmp_path / "u.yaml")
+
+
+def test_unknown_key_names_the_nearest_known_one(tmp_path: Path):
+    (tmp_path / "u.yaml").write_text("business_unit: u\ncurrency: EUR\ndata_sorce: d\n")
+    with pytest.raises(
+        ParameterError, match="unknown parameter 'data_sorce'. Did you mean 'data_source'"
+    ):
+        load_params(tmp_path / "u.yaml")
+    (tmp_path / "defaults.yaml").write_text("funnel_stage: [a, b]\n")
+    (tmp_path / "v.yaml").write_text("business_unit: v\ncurrency: EUR\ndata_source: d\n")
+    with pytest.raises(ParameterError, match="defaults.yaml: unknown parameter 'funnel_stage'"):
+        load_params(tmp_path / "v.yaml")

@@ -1,4 +1,4 @@
-"""Unit parameters: the package's built-in defaults, ``defaults.yaml``, then ``<unit>.yaml``.
+"""Unit parameters: the registry's defaults, ``defaults.yaml``, then ``<unit>.yaml``.
 
 Later files override earlier ones key by key; nested mappings (``column_map``, ``tables``) are
 merged rather than replaced, unlike papermill's own ``-f`` merging.
@@ -13,26 +13,7 @@ from typing import Any
 import yaml
 
 from crmkit.core.errors import ParameterError
-
-BUILTIN_DEFAULTS: dict[str, Any] = {
-    "display_name": "",  # empty: the business_unit id is shown
-    "data_source": "sample_data",
-    "currency": "CNY",
-    "funnel_stages": ["lead", "intent", "negotiation", "won"],
-    "conversion_window_days": 90,
-    "funnel_breakdowns": ["source", "owner"],
-    "satisfaction_breakdowns": ["region", "segment", "touchpoint"],
-    "churn_inactivity_days": 180,
-    "column_map": {},
-    "tables": {},
-    "pii_columns": [],
-    "as_of": "",  # empty: today
-    "clv_horizon_months": 12,
-    "clv_discount_rate": 0.01,
-    "clv_holdout_weeks": 26,
-    "lifecycle_rules": {},
-    "segment_actions": {},
-}
+from crmkit.topics.registry import check_unit_keys, parameter_defaults, unit_parameters
 
 DEFAULTS_FILE = "defaults.yaml"
 
@@ -82,7 +63,8 @@ def unit_files(params_dir: Path) -> list[Path]:
 
 
 def load_params(unit_file: Path) -> dict[str, Any]:
-    """The merged parameters of one unit: built-in defaults, ``defaults.yaml``, the unit file.
+    """The merged parameters of one unit: the registry's defaults, ``defaults.yaml``, the
+    unit file.
 
     Relative ``data_source`` paths are made absolute against the folder holding the
     parameters folder (the project root), so a run works from any working directory.
@@ -90,17 +72,31 @@ def load_params(unit_file: Path) -> dict[str, Any]:
     Raises
     ------
     ParameterError
-        If a file is not a YAML mapping or the unit file names no ``business_unit``.
+        If a file is not a YAML mapping, holds a key no topic reads, or the unit lacks a
+        required parameter (``business_unit``, ``currency``, ``data_source``).
     """
     unit_file = Path(unit_file).resolve()
-    params = copy.deepcopy(BUILTIN_DEFAULTS)
+    params = parameter_defaults()
     defaults = unit_file.parent / DEFAULTS_FILE
     if defaults.exists():
-        params = deep_merge(params, read_yaml(defaults))
-    params = deep_merge(params, read_yaml(unit_file))
+        shared = read_yaml(defaults)
+        check_unit_keys(shared, where=str(defaults))
+        params = deep_merge(params, shared)
+    own = read_yaml(unit_file)
+    check_unit_keys(own, where=str(unit_file))
+    params = deep_merge(params, own)
     if not params.get("business_unit"):
         raise ParameterError(
             f"Parameter file {unit_file} must name its unit: add `business_unit: <id>`."
+        )
+    required = [name for name, p in unit_parameters().items() if p.required]
+    missing = [name for name in required if params.get(name) in (None, "")]
+    if missing:
+        examples = {"currency": "CNY", "data_source": "data/"}
+        raise ParameterError(
+            f"Parameter file {unit_file} does not set {missing}; add "
+            + ", ".join(f"`{m}: {examples.get(m, '...')}`" for m in missing)
+            + f" to it (or to {DEFAULTS_FILE} beside it)."
         )
     params["business_unit"] = str(params["business_unit"])
     source = str(params["data_source"])

@@ -1,0 +1,435 @@
+"""The topic registry: one declaration per report topic, read by everything that lists topics.
+
+A :class:`Topic` says what a report is called, what data it needs and which optional tables
+and columns switch which sections on, the parameters it reads (each with its default and
+meaning, written here once), the keys of its published results, and the figures the
+portfolio page shows. The CLI (``--notebook`` choices), the runner, the portfolio page,
+``crmkit init``, ``parameters/defaults.yaml``, the notebooks' parameters cells and the
+README's results table all come from, or are tested against, this module.
+
+This module imports nothing heavy: the command line reads it before any analysis starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmkit.core.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One notebook parameter.
+
+    ``default`` is what a notebook opened in JupyterLab runs with (the sample data's north
+    unit). A ``required`` parameter must be set by each unit (in its file or in
+    ``defaults.yaml``); a ``from_run`` one is set by ``crmkit run`` (the period), never in
+    a file.
+    """
+
+    name: str
+    default: Any
+    meaning: str
+    required: bool = False
+    from_run: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a report that runs only when its optional inputs are present.
+
+    ``needs`` names tables (``"costs"``) or columns (``"customers.acquisition_channel"``,
+    ``"surveys.dim_*"``); the section is skipped, and says so, without them.
+    """
+
+    title: str
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """A figure of a topic's results shown on the portfolio page.
+
+    ``unit`` says how to read and format it: ``money`` (the unit's currency), ``share``
+    (a fraction shown as %), ``points`` (NPS, -100..100), ``count``, ``days``, ``text``.
+    """
+
+    key: str
+    label: str
+    unit: str
+    detail: str = ""  # words under the figure, filled from the results: "{horizon_months} months"
+
+
+FIGURE_UNITS = ("money", "share", "points", "count", "days", "text")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One report topic: a notebook ``notebooks/<name>.ipynb`` and what it promises."""
+
+    name: str
+    title: str
+    question: str
+    tables: tuple[str, ...]
+    sections: tuple[Section, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    results: dict[str, str] = field(default_factory=dict)
+    key_figures: tuple[KeyFigure, ...] = ()
+
+    @property
+    def notebook(self) -> str:
+        """The notebook's file name."""
+        return f"{self.name}.ipynb"
+
+    def all_parameters(self) -> tuple[Parameter, ...]:
+        """The parameters cell of the notebook: the shared ones, then the topic's own."""
+        return COMMON_PARAMETERS + self.parameters
+
+
+COMMON_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("business_unit", "north", "unit id, as in the business_unit column", required=True),
+    Parameter("display_name", "", "name shown in the report; empty: the unit id"),
+    Parameter(
+        "data_source",
+        "sample_data",
+        "folder, workbook, DuckDB/SQLite file or database URL",
+        required=True,
+    ),
+    Parameter("currency", "USD", "currency of amounts (ISO code)", required=True),
+    Parameter(
+        "period_start",
+        "2026-07-01",
+        "first day of the reporting period (ISO date)",
+        from_run=True,
+    ),
+    Parameter(
+        "period_end", "2026-09-30", "last day of the reporting period (ISO date)", from_run=True
+    ),
+    Parameter("column_map", {}, "source column names onto the contract: {their_name: ours}"),
+    Parameter("tables", {}, "file, sheet or table name per contract table, where not its name"),
+    Parameter("pii_columns", [], "columns kept out of reports besides name, email and phone"),
+    Parameter("as_of", "", "day the data was read (ISO date); empty: today"),
+)
+
+_LOG = "Data quality"
+
+TOPICS: dict[str, Topic] = {
+    topic.name: topic
+    for topic in (
+        Topic(
+            name="data_quality",
+            title="Data quality",
+            question=(
+                "Can this unit's data be trusted for this period's reports: is every table "
+                "there, up to date and complete, and what was repaired or dropped?"
+            ),
+            tables=("customers", "transactions"),
+            sections=(
+                Section("Tables, coverage and freshness", ()),
+                Section("Records per month", ()),
+                Section("Repairs and drops", ()),
+                Section("Orphan keys", ()),
+                Section("Missing values", ()),
+                Section("Sources", ()),
+            ),
+            results={
+                "tables": "{table: rows to the period end}",
+                "rows_in_period": "{table: rows dated in the period}",
+                "rows_dropped": "rows dropped as unusable while loading",
+                "rows_repaired": "rows kept with a value repaired",
+                "rows_excluded": "rows left out as dated after the period end",
+                "issues": "[{table, rule, action, rows}] of every drop and repair",
+                "missing_tables": "contract tables not provided",
+                "max_days_stale": "days between the stalest table's last record and period end",
+                "customers": "customers on record at the period end",
+                "orders_in_period": "orders in the period",
+            },
+            key_figures=(
+                KeyFigure("customers", "Customers", "count"),
+                KeyFigure("orders_in_period", "Orders in period", "count"),
+                KeyFigure("rows_dropped", "Rows dropped", "count"),
+                KeyFigure("rows_repaired", "Rows repaired", "count"),
+            ),
+        ),
+        Topic(
+            name="segmentation",
+            title="Customer segmentation",
+            question=(
+                "Who are this unit's customers, how do they buy, what are they worth, where "
+                "are they in their lifecycle, and what should we do with each group?"
+            ),
+            tables=("customers", "transactions"),
+            sections=(
+                Section("Geographic", ("customers.region", "customers.city")),
+                Section(
+                    "Demographic",
+                    (
+                        "customers.age",
+                        "customers.gender",
+                        "customers.income_band",
+                        "customers.occupation",
+                        "customers.industry",
+                    ),
+                ),
+                Section("RFM segments", ()),
+                Section("Behavioural clusters", ("interactions",)),
+                Section("Psychographic profile", ("customers.psy_*",)),
+                Section("Value tiers", ()),
+                Section("Lifecycle", ("churn_events",)),
+                Section("Actions", ()),
+            ),
+            parameters=(
+                Parameter(
+                    "lifecycle_rules",
+                    {},
+                    "overrides of new_days, active_days, churn_days, loyal_orders",
+                ),
+                Parameter(
+                    "segment_actions", {}, "suggested action per RFM segment, over the defaults"
+                ),
+            ),
+            results={
+                "n_customers": "customers with an order to the period end",
+                "rfm_segments": "{segment: customers}",
+                "n_clusters": "behavioural clusters chosen by silhouette",
+                "silhouette": "silhouette of the chosen clustering",
+                "cluster_stability_ari": "adjusted Rand index of refits on resamples",
+                "top20_revenue_share": "share of revenue from the top 20% of buyers",
+                "lifecycle": "{stage: customers}",
+            },
+            key_figures=(
+                KeyFigure("top20_revenue_share", "Top 20% revenue share", "share"),
+                KeyFigure("n_clusters", "Behavioural clusters", "count"),
+            ),
+        ),
+        Topic(
+            name="funnel",
+            title="Sales funnel",
+            question=(
+                "Where do this unit's deals die, how long do they take, is it getting worse, "
+                "and which sources and owners do better or worse than the rest?"
+            ),
+            tables=("opportunities", "stage_history"),
+            sections=(
+                Section("The funnel", ()),
+                Section("Which step got worse?", ()),
+                Section("Conversion within the window", ("opportunities.closed_at",)),
+                Section("Time in stage", ()),
+                Section("Sales cycle", ("opportunities.closed_at",)),
+                Section("Win rate and pipeline velocity", ("opportunities.amount",)),
+                Section("Breakdowns", ("opportunities.source", "opportunities.owner")),
+                Section("Source ROI", ("costs", "opportunities.source")),
+            ),
+            parameters=(
+                Parameter(
+                    "funnel_stages",
+                    ["lead", "intent", "negotiation", "won"],
+                    "ordered stages; the last is won",
+                ),
+                Parameter("conversion_window_days", 90, "conversion counted within this many days"),
+                Parameter(
+                    "funnel_breakdowns",
+                    ["source", "owner"],
+                    "opportunity columns to break the funnel down by",
+                ),
+            ),
+            results={
+                "stages": "the stages, in order",
+                "stage_counts": "{stage: opportunities of the period's cohort that reached it}",
+                "stage_conversion": '{"from->to": rate}, the unit\'s stage names',
+                "previous_stage_conversion": "the same for the previous period's cohort",
+                "overall_conversion": "won ÷ all created in the period",
+                "win_rate": "won ÷ (won + lost) in the period's cohort",
+                "median_cycle_days": "median days from creation to won, deals won in the period",
+                "velocity_per_day": "open pipeline × win rate × mean won amount ÷ median cycle",
+                "bottleneck": '"from->to" step that fell most, or null',
+                "bottleneck_p_value": "its p-value, Holm-adjusted over the steps",
+                "bottleneck_significant": "whether that fall is significant (p < 0.05)",
+                "bottleneck_summary": "the portfolio's words for it",
+                "stuck_open": "open opportunities waiting past their stage's 90th percentile",
+                "opportunities_created": "opportunities created in the period",
+                "cycle_lengthened": "whether the sales cycle lengthened significantly",
+                "cycle_p_value": "Mann–Whitney p-value of the cycle change",
+            },
+            key_figures=(
+                KeyFigure("win_rate", "Win rate", "share"),
+                KeyFigure("bottleneck_summary", "Step that fell most", "text"),
+            ),
+        ),
+        Topic(
+            name="clv",
+            title="Customer lifetime value",
+            question=(
+                "What are this unit's customers worth, to date and over the coming months, "
+                "which acquisition channels pay back, and can the forecast be trusted?"
+            ),
+            tables=("customers", "transactions"),
+            sections=(
+                Section("Value to date", ()),
+                Section("Predicted value", ()),
+                Section("Can the forecast be trusted?", ()),
+                Section(
+                    "Acquisition economics",
+                    ("customers.acquisition_channel", "customers.acquisition_cost", "costs"),
+                ),
+            ),
+            parameters=(
+                Parameter("clv_horizon_months", 12, "months of future value counted in CLV"),
+                Parameter("clv_discount_rate", 0.01, "monthly discount rate for future value"),
+                Parameter("clv_holdout_weeks", 26, "weeks held out to test the model"),
+            ),
+            results={
+                "bgnbd": "{r, alpha, a, b} fitted on the history to the period end",
+                "pareto_nbd": "{r, alpha, s, beta}",
+                "gamma_gamma": "{p, q, v}",
+                "model_selected": "the purchase model used: bgnbd or pareto_nbd",
+                "holdout": "{weeks, calibration_end, actual, predicted, mae_per_customer, ...}",
+                "horizon_months": "months of future value counted in CLV",
+                "mean_clv": "mean predicted value per customer over the horizon",
+                "mean_clv_ci": "[lo, hi] of the mean",
+                "total_clv": "predicted value of all customers over the horizon",
+                "frequency_spend_correlation": "Gamma-Gamma's independence check",
+                "ltv_cac": "{channel: value to date ÷ acquisition cost}",
+            },
+            key_figures=(
+                KeyFigure("mean_clv", "Mean CLV", "money", "over {horizon_months} months"),
+            ),
+        ),
+        Topic(
+            name="satisfaction",
+            title="Satisfaction and NPS",
+            question=(
+                "How satisfied are this unit's customers, would they recommend us, has that "
+                "changed, what drives it, what do unhappy customers say, and do satisfied "
+                "customers spend more?"
+            ),
+            tables=("surveys",),
+            sections=(
+                Section("Net Promoter Score", ("surveys.nps",)),
+                Section("CSAT", ("surveys.csat",)),
+                Section("Breakdowns", ("customers.region", "surveys.touchpoint")),
+                Section("What drives satisfaction", ("surveys.dim_*",)),
+                Section("What customers say", ("surveys.comment",)),
+                Section("Loyalty", ("transactions",)),
+            ),
+            parameters=(
+                Parameter(
+                    "satisfaction_breakdowns",
+                    ["region", "segment", "touchpoint"],
+                    "columns to break scores down by",
+                ),
+            ),
+            results={
+                "n_responses": "responses in the period",
+                "nps": "Net Promoter Score, -100..100",
+                "nps_ci": "[lo, hi], adjusted-Wald",
+                "promoters": "share of responses scoring 9–10",
+                "passives": "share scoring 7–8",
+                "detractors": "share scoring 0–6",
+                "csat": "share scoring 4–5 on CSAT",
+                "csat_ci": "[lo, hi], Wilson",
+                "csat_mean": "mean CSAT score",
+                "nps_change": "{delta: this period minus the previous, ci, p_value}",
+                "csat_change": "the same for CSAT, in fractions",
+                "top_driver": "the dim_* column that explains most of NPS",
+                "driver_weights": "{dim_*: share of explained NPS variance}",
+                "driver_r_squared": "variance of NPS the dimensions explain",
+                "detractor_themes": "keywords of detractors' comments",
+                "promoter_themes": "keywords of promoters' comments",
+                "repeat_rate": "share of responding customers who bought again",
+            },
+            key_figures=(
+                KeyFigure("nps", "NPS", "points"),
+                KeyFigure("csat", "CSAT", "share"),
+            ),
+        ),
+    )
+}
+
+
+def topic_names() -> list[str]:
+    """The registered topics, in report order."""
+    return list(TOPICS)
+
+
+def get_topics(names: list[str] | None = None) -> list[Topic]:
+    """The topics named (all when ``names`` is empty), with a clear error for unknown names."""
+    if not names:
+        return list(TOPICS.values())
+    unknown = [n for n in names if n not in TOPICS]
+    if unknown:
+        hints = "".join(
+            f" Did you mean '{close[0]}' for '{n}'?"
+            for n in unknown
+            if (close := difflib.get_close_matches(n, list(TOPICS), n=1))
+        )
+        raise ParameterError(
+            f"Unknown notebook(s) {unknown}; notebooks are {topic_names()}.{hints}"
+        )
+    return [TOPICS[n] for n in names]
+
+
+def unit_parameters() -> dict[str, Parameter]:
+    """Every parameter a unit file may set: the shared ones and each topic's, by name."""
+    found = {p.name: p for p in COMMON_PARAMETERS if not p.from_run}
+    for topic in TOPICS.values():
+        found.update({p.name: p for p in topic.parameters})
+    return found
+
+
+def parameter_defaults() -> dict[str, Any]:
+    """Defaults a unit gets for what it does not set (required parameters have none)."""
+    return {name: p.default for name, p in unit_parameters().items() if not p.required}
+
+
+def _literal(value: Any) -> str:
+    """A default as a literal both Python and YAML read, in the quotes ruff formats to."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parameters_cell(topic: Topic) -> str:
+    """The source of the notebook's ``parameters`` cell: each parameter, its default as a
+    Python literal, and its meaning."""
+    lines = [f"{p.name} = {_literal(p.default)}  # {p.meaning}" for p in topic.all_parameters()]
+    return "\n".join(lines)
+
+
+def defaults_yaml() -> str:
+    """``parameters/defaults.yaml`` as documented: every optional parameter, its default and
+    meaning, and the shared data source of the sample units."""
+    lines = [
+        "# Shared defaults for every unit; a unit's own file overrides any key.",
+        "# Generated from crmkit.topics.registry (tests check it): change meanings there.",
+        "# Required in each unit's file: business_unit, currency (and data_source unless here).",
+        f"data_source: sample_data  # {unit_parameters()['data_source'].meaning}",
+    ]
+    for name, value in parameter_defaults().items():
+        lines.append(f"{name}: {_literal(value)}  # {unit_parameters()[name].meaning}")
+    return "\n".join(lines) + "\n"
+
+
+def results_table() -> str:
+    """The README's table of each notebook's ``results`` keys, in Markdown."""
+    rows = ["| notebook | `results` keys |", "|---|---|"]
+    for topic in TOPICS.values():
+        keys = "; ".join(f"`{key}` {meaning}" for key, meaning in topic.results.items())
+        rows.append(f"| {topic.name} | {keys} |")
+    return "\n".join(rows)
+
+
+def check_unit_keys(params: dict[str, Any], *, where: str) -> None:
+    """Raise :class:`ParameterError` for a key no topic reads, naming the nearest known key."""
+    known = {*unit_parameters(), "tables", "column_map"}
+    for key in params:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ParameterError(
+            f"{where}: unknown parameter '{key}'.{hint} Known parameters: {sorted(known)}."
+        )
