@@ -8,12 +8,16 @@ raise :class:`~crmkit.core.errors.DataError` instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import DataError
-from crmkit.core.schema import Column, TableSpec
+from crmkit.core.periods import day_after
+from crmkit.core.schema import CUSTOMER_KEYED, TABLES, Column, TableSpec
 from crmkit.load.log import QualityLog
 
 NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
@@ -305,3 +309,124 @@ def _convert(
         )
         parsed = parsed.mask(out)
     return parsed, drop
+
+
+# ----------------------------------------------------------------------------- the unit's rows
+
+
+def rename_columns(frame: pd.DataFrame, table: str, column_map: Mapping[str, Any]) -> pd.DataFrame:
+    """Column names onto the contract: the unit's ``column_map`` (flat entries for every
+    table, ``{table: {...}}`` entries for one), else trimmed, lower case, spaces as ``_``."""
+    flat = {k: v for k, v in column_map.items() if not isinstance(v, Mapping)}
+    lookup = {
+        str(k).strip().casefold(): v for k, v in {**flat, **(column_map.get(table) or {})}.items()
+    }
+    renamed = {
+        column: lookup.get(
+            str(column).strip().casefold(), str(column).strip().lower().replace(" ", "_")
+        )
+        for column in frame.columns
+    }
+    return frame.rename(columns=renamed)
+
+
+def remove_personal_data(frame: pd.DataFrame, pii: set[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The frame without its personal-data columns, and the names removed."""
+    removed = [c for c in frame.columns if c in pii]
+    return (frame.drop(columns=removed) if removed else frame), removed
+
+
+def keep_unit_rows(frame: pd.DataFrame, table: str, unit: str, log: QualityLog) -> pd.DataFrame:
+    """In a table with a ``business_unit`` column, the rows of ``unit`` (case-insensitive);
+    rows with a blank unit belong to none and are dropped."""
+    if "business_unit" not in frame.columns:
+        return frame
+    units = as_text(frame["business_unit"]).str.casefold()
+    blank = units.isna()
+    log.add(table, "business_unit blank (row belongs to no unit)", "dropped", int(blank.sum()))
+    return frame.loc[units.eq(unit.casefold()).fillna(False)]
+
+
+def owner_of(frame: pd.DataFrame, key: str) -> dict[str, str]:
+    """Which unit each id belongs to, from a table with a ``business_unit`` column."""
+    if key not in frame.columns or "business_unit" not in frame.columns:
+        return {}
+    units = as_text(frame["business_unit"]).str.casefold()
+    return dict(zip(as_text(frame[key]), units, strict=True))
+
+
+def rows_of_unit(frame: pd.DataFrame, unit: str, owners: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """In a table without a unit column, a row belongs to the unit of its customer (or
+    opportunity). Ids of no unit stay, to be counted as orphans."""
+    if "business_unit" in frame.columns:
+        return frame
+    for key, owner in owners.items():
+        if key in frame.columns and owner:
+            belongs = as_text(frame[key]).map(owner).fillna(unit.casefold())
+            return frame.loc[belongs.eq(unit.casefold()).to_numpy()]
+    return frame
+
+
+def cut_after(
+    tables: Mapping[str, pd.DataFrame], day: date, log: QualityLog, *, as_of: bool
+) -> dict[str, pd.DataFrame]:
+    """The tables without rows dated after ``day``, later secondary dates (closed_at ...)
+    blanked. The input tables are not changed.
+
+    With ``as_of`` the day is "today": later dates are impossible, so rows are *dropped* and
+    secondary dates *repaired*. Otherwise the day is the period end: later rows are valid but
+    not yet known, so they are *excluded*, and an opportunity closed later counts as open.
+    """
+    limit = day_after(day)
+    action, other_action = ("dropped", "repaired") if as_of else ("excluded", "excluded")
+    cut: dict[str, pd.DataFrame] = {}
+    for name, table in tables.items():
+        spec = TABLES[name]
+        after = table[spec.date] >= limit
+        rule = (
+            f"'{spec.date}' after today ({day}): impossible date"
+            if as_of
+            else ("dated after the period end")
+        )
+        log.add(name, rule, action, int(after.sum()), ids_of(table, spec, table.index[after]))
+        table = table.loc[~after].copy()
+        for column in (c.name for c in spec.columns if c.kind == "date"):
+            if column == spec.date or column not in table.columns:
+                continue
+            later = table[column] >= limit
+            rule = (
+                f"'{column}' after today ({day}) (set missing)"
+                if as_of
+                else f"'{column}' after the period end (treated as still open at the period end)"
+            )
+            log.add(
+                name, rule, other_action, int(later.sum()), ids_of(table, spec, table.index[later])
+            )
+            table[column] = table[column].mask(later)
+            if not as_of and name == "opportunities" and column == "closed_at":
+                table.loc[later, "outcome"] = "open"
+        cut[name] = table
+    return cut
+
+
+def drop_orphans(tables: Mapping[str, pd.DataFrame], log: QualityLog) -> dict[str, pd.DataFrame]:
+    """The tables without rows whose customer (or opportunity) is not the unit's; the input
+    tables are not changed."""
+    kept = dict(tables)
+    parents = [(name, "customer_id", "customers") for name in CUSTOMER_KEYED]
+    parents.append(("stage_history", "opportunity_id", "opportunities"))
+    for name, key, parent in parents:
+        if name not in kept:
+            continue
+        table = kept[name]
+        known = set(kept[parent][key]) if parent in kept else set()
+        orphan = ~table[key].isin(known)
+        log.add(
+            name,
+            f"orphan {key} (not among the unit's {parent})",
+            "dropped",
+            int(orphan.sum()),
+            table.loc[orphan, key],
+        )
+        kept[name] = table.loc[~orphan]
+    return kept

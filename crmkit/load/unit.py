@@ -1,25 +1,13 @@
-"""Loading a business unit's data: read the source, apply the contract, record what was done.
+"""A business unit's data for a period: read the source, apply the rules, keep the log.
 
-``load_unit`` is the one entry point; it returns a :class:`CRMData` holding the unit's tables
-from the start of its history to the period end, with a data-quality log.
-
-Sources
--------
-* a folder with one file per table, named after the table: ``customers.csv``,
-  ``transactions.xlsx``, ``surveys.parquet`` (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt``,
-  ``.xlsx``, ``.xls``, ``.parquet``); other names through the ``tables`` parameter;
-* an Excel workbook with one sheet per table;
-* a DuckDB file (``.duckdb``, ``.ddb`` or a ``duckdb:///path`` URL) with one table per table;
-* any SQLAlchemy URL (``sqlite:///crm.db``, ``postgresql://...``) or an SQLite file.
-
-CSV encodings UTF-8, UTF-8 with BOM and GBK/GB18030 (Chinese Excel exports) are detected.
+:func:`load_unit` is the one entry point; it returns a :class:`CRMData` holding the unit's
+tables from the start of its history to the period end, with a data-quality log. Reading is
+:mod:`crmkit.load.sources`, every repair, drop and exclusion :mod:`crmkit.load.rules`, the log
+:mod:`crmkit.load.log`.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io as _io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,235 +18,20 @@ import pandas as pd
 
 from crmkit.core.errors import DataError
 from crmkit.core.periods import Period, parse_period, period_from_dates
-from crmkit.core.schema import CUSTOMER_KEYED, PII_COLUMNS, TABLE_NAMES, TABLES
+from crmkit.core.schema import PII_COLUMNS, TABLE_NAMES, TABLES
 from crmkit.load.log import QualityLog
-from crmkit.load.rules import as_text, clean_table, ids_of
-
-FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".pq")
-ENCODINGS = ("utf-8-sig", "gb18030")
-
-
-@dataclass
-class RawTable:
-    """A table as read from its source, with where it came from."""
-
-    frame: pd.DataFrame
-    where: str
-    line_offset: int = 2
-    encoding: str = ""
-
-
-# ----------------------------------------------------------------------------- readers
-
-
-def read_csv_file(path: Path) -> RawTable:
-    """Read a delimited text file as strings, detecting its encoding and delimiter.
-
-    Raises
-    ------
-    DataError
-        The file is binary, in an encoding other than UTF-8 or GB18030, or not a table.
-    """
-    data = path.read_bytes()
-    if path.name.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except OSError as exc:
-            raise DataError(f"{path}: not a readable gzip file ({exc}).") from None
-    if b"\x00" in data[:8192]:
-        raise DataError(f"{path}: this is a binary file, not a text table (CSV).")
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise DataError(
-            f"{path}: the text encoding is neither UTF-8 nor GBK/GB18030; "
-            "save the file as UTF-8 CSV."
-        )
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = "\t" if path.suffix == ".tsv" else ","
-    try:
-        frame = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path}: not a readable table ({str(exc).strip()}).") from None
-    if encoding == "gb18030":
-        encoding_name = "GBK/GB18030"
-    else:
-        encoding_name = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
-    return RawTable(frame, str(path), 2, encoding_name)
-
-
-def read_table_file(path: Path, *, sheet: str | int = 0) -> RawTable:
-    """Read one table file (CSV family, Excel or Parquet)."""
-    name = path.name.lower()
-    try:
-        if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
-            return read_csv_file(path)
-        if name.endswith((".xlsx", ".xls")):
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=object)
-            return RawTable(frame, f"{path}" + (f" [sheet {sheet}]" if sheet else ""), 2)
-        if name.endswith((".parquet", ".pq")):
-            return RawTable(pd.read_parquet(path), str(path), 1)
-    except DataError:
-        raise
-    except Exception as exc:  # the readers raise many types for a corrupt file
-        raise DataError(
-            f"{path}: cannot be read as a table ({type(exc).__name__}: {exc})."
-        ) from None
-    raise DataError(f"{path}: unknown file type; use one of {FILE_SUFFIXES}.")
-
-
-class FolderSource:
-    """A folder with one file per table."""
-
-    def __init__(self, folder: Path, tables: Mapping[str, str]):
-        self.folder = folder
-        self.tables = dict(tables)
-        self.description = f"folder {folder}"
-
-    def find(self, table: str) -> Path | None:
-        if table in self.tables:
-            path = self.folder / self.tables[table]
-            if not path.exists():
-                raise DataError(f"Parameter tables.{table} names {path}, which does not exist.")
-            return path
-        found = [self.folder / f"{table}{s}" for s in FILE_SUFFIXES]
-        found = [p for p in found if p.exists()]
-        if len(found) > 1:
-            raise DataError(
-                f"{self.folder}: more than one file for table {table}: "
-                f"{[p.name for p in found]}; keep one, or name it under `tables` in the parameters."
-            )
-        return found[0] if found else None
-
-    def read(self, table: str) -> RawTable | None:
-        path = self.find(table)
-        return None if path is None else read_table_file(path)
-
-
-class ExcelSource:
-    """An Excel workbook with one sheet per table."""
-
-    def __init__(self, path: Path, tables: Mapping[str, str]):
-        self.path = path
-        self.tables = dict(tables)
-        self.description = f"workbook {path}"
-        try:
-            self.sheets = pd.ExcelFile(path).sheet_names
-        except Exception as exc:
-            raise DataError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
-
-    def read(self, table: str) -> RawTable | None:
-        sheet = self.tables.get(table, table)
-        if sheet not in self.sheets:
-            return None
-        return read_table_file(self.path, sheet=sheet)
-
-
-class SQLSource:
-    """Any database SQLAlchemy can reach; tables named after the contract (or ``tables``)."""
-
-    def __init__(self, url: str, tables: Mapping[str, str]):
-        import sqlalchemy
-
-        self.url = url
-        self.tables = dict(tables)
-        self.description = f"database {sqlalchemy.engine.make_url(url).render_as_string()}"
-        try:
-            self.engine = sqlalchemy.create_engine(url)
-            self.names = set(sqlalchemy.inspect(self.engine).get_table_names())
-        except Exception as exc:
-            raise DataError(f"Cannot open database {url!r}: {exc}") from None
-
-    def read(self, table: str) -> RawTable | None:
-        name = self.tables.get(table, table)
-        if name not in self.names:
-            return None
-        with self.engine.connect() as connection:
-            frame = pd.read_sql_table(name, connection)
-        return RawTable(frame, f"{self.description}, table {name}", 1)
-
-
-class DuckDBSource:
-    """A DuckDB database file."""
-
-    def __init__(self, path: Path, tables: Mapping[str, str]):
-        import duckdb
-
-        self.path = path
-        self.tables = dict(tables)
-        self.description = f"DuckDB {path}"
-        if not path.exists():
-            raise DataError(f"DuckDB file {path} does not exist.")
-        try:
-            self.connection = duckdb.connect(str(path), read_only=True)
-        except Exception as exc:
-            raise DataError(f"{path}: cannot be opened as a DuckDB database ({exc}).") from None
-        self.names = {row[0] for row in self.connection.execute("SHOW TABLES").fetchall()}
-
-    def read(self, table: str) -> RawTable | None:
-        name = self.tables.get(table, table)
-        if name not in self.names:
-            return None
-        frame = self.connection.execute(f'SELECT * FROM "{name}"').df()
-        return RawTable(frame, f"{self.description}, table {name}", 1)
-
-
-def resolve_path(path: str | Path, *, base_dir: Path | None = None) -> Path:
-    """An existing path for ``path``: as given, under ``base_dir``, or under a parent of the
-    working directory (so a notebook opened in ``notebooks/`` finds ``sample_data``)."""
-    path = Path(path).expanduser()
-    if path.is_absolute():
-        return path
-    candidates = [base_dir / path] if base_dir else []
-    cwd = Path.cwd()
-    candidates += [folder / path for folder in (cwd, *cwd.parents)]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate.resolve()
-    return (cwd / path).resolve()
-
-
-def open_source(
-    data_source: str, *, tables: Mapping[str, str] | None = None, base_dir: Path | None = None
-):
-    """The reader for ``data_source`` (folder, workbook, database file or URL)."""
-    tables = tables or {}
-    text = str(data_source).strip()
-    if text.startswith("duckdb://"):
-        return DuckDBSource(
-            resolve_path(
-                text.removeprefix("duckdb:///").removeprefix("duckdb://"), base_dir=base_dir
-            ),
-            tables,
-        )
-    if "://" in text:
-        return SQLSource(text, tables)
-    path = resolve_path(text, base_dir=base_dir)
-    if path.is_dir():
-        return FolderSource(path, tables)
-    if not path.exists():
-        raise DataError(f"data_source {text!r} does not exist (looked for {path}).")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        return ExcelSource(path, tables)
-    if suffix in (".duckdb", ".ddb"):
-        return DuckDBSource(path, tables)
-    if suffix in (".db", ".sqlite", ".sqlite3"):
-        return SQLSource(f"sqlite:///{path}", tables)
-    raise DataError(
-        f"data_source {path} is a single {suffix or 'extensionless'} file; give a folder of "
-        "table files, an Excel workbook, a DuckDB or SQLite file, or a database URL."
-    )
-
-
-# ----------------------------------------------------------------------------- the unit
+from crmkit.load.rules import (
+    as_text,
+    clean_table,
+    cut_after,
+    drop_orphans,
+    keep_unit_rows,
+    owner_of,
+    remove_personal_data,
+    rename_columns,
+    rows_of_unit,
+)
+from crmkit.load.sources import RawTable, open_source
 
 
 @dataclass
@@ -301,44 +74,8 @@ class CRMData:
 
     def in_period(self, name: str, *, previous: bool = False) -> pd.DataFrame:
         """Rows of ``name`` dated within the period (or the previous period)."""
-        table = self[name]
-        start, end = (
-            (self.period.previous_start, self.period.previous_end)
-            if previous
-            else (self.period.start, self.period.end)
-        )
-        dates = table[TABLES[name].date]
-        return table.loc[(dates >= pd.Timestamp(start)) & (dates < _day_after(end))]
-
-
-def _day_after(day: date) -> pd.Timestamp:
-    return pd.Timestamp(day) + pd.Timedelta(days=1)
-
-
-def _normalise_columns(frame: pd.DataFrame, column_map: Mapping[str, str]) -> pd.DataFrame:
-    lookup = {str(k).strip().casefold(): v for k, v in column_map.items()}
-    renamed = {}
-    for column in frame.columns:
-        key = str(column).strip().casefold()
-        renamed[column] = lookup.get(key, str(column).strip().lower().replace(" ", "_"))
-    return frame.rename(columns=renamed)
-
-
-def _column_map_for(table: str, column_map: Mapping[str, Any]) -> dict[str, str]:
-    """Flat entries apply to every table; ``{table: {...}}`` entries to that table only."""
-    flat = {k: v for k, v in column_map.items() if not isinstance(v, Mapping)}
-    return {**flat, **dict(column_map.get(table) or {})}
-
-
-def _unit_filter(raw: RawTable, table: str, unit: str, log: QualityLog) -> pd.DataFrame:
-    """Keep the rows of ``unit`` in a table that has a ``business_unit`` column."""
-    frame = raw.frame
-    if "business_unit" not in frame.columns:
-        return frame
-    units = as_text(frame["business_unit"]).str.casefold()
-    blank = units.isna()
-    log.add(table, "business_unit blank (row belongs to no unit)", "dropped", int(blank.sum()))
-    return frame.loc[units.eq(unit.casefold()).fillna(False)]
+        period = self.period.previous() if previous else self.period
+        return period.rows(self[name], TABLES[name].date)
 
 
 def load_unit(
@@ -416,7 +153,7 @@ def load_unit(
                     f"named {name}, or a `tables: {{{name}: ...}}` entry in the parameters."
                 )
             continue
-        raw.frame = _normalise_columns(raw.frame, _column_map_for(name, column_map))
+        raw.frame = rename_columns(raw.frame, name, column_map)
         raw_tables[name] = raw
 
     customers_raw = raw_tables["customers"]
@@ -428,7 +165,7 @@ def load_unit(
                 f"present: {present}. Check `business_unit` in the unit's parameters."
             )
     owners = {
-        key: _owner_of(raw_tables[table].frame, key)
+        key: owner_of(raw_tables[table].frame, key)
         for key, table in (("customer_id", "customers"), ("opportunity_id", "opportunities"))
         if table in raw_tables
     }
@@ -437,23 +174,19 @@ def load_unit(
     sources: dict[str, str] = {}
     pii_removed: dict[str, list[str]] = {}
     for name, raw in raw_tables.items():
-        spec = TABLES[name]
-        frame = raw.frame
-        dropped_pii = [c for c in frame.columns if c in pii]
-        if dropped_pii:
-            pii_removed[name] = dropped_pii
-            frame = frame.drop(columns=dropped_pii)
-        raw.frame = frame
-        frame = _unit_filter(raw, name, unit, log)
-        frame = _rows_of_unit(frame, unit, owners)
+        frame, removed = remove_personal_data(raw.frame, pii)
+        if removed:
+            pii_removed[name] = removed
+        frame = keep_unit_rows(frame, name, unit, log)
+        frame = rows_of_unit(frame, unit, owners)
         cleaned[name] = clean_table(
-            frame, spec, log=log, where=raw.where, line_offset=raw.line_offset
+            frame, TABLES[name], log=log, where=raw.where, line_offset=raw.line_offset
         )
         sources[name] = raw.where + (f" ({raw.encoding})" if raw.encoding else "")
 
-    _cut_after(cleaned, today, log, as_of=True)
-    _cut_after(cleaned, the_period.end, log, as_of=False)
-    _drop_orphans(cleaned, log)
+    cleaned = cut_after(cleaned, today, log, as_of=True)
+    cleaned = cut_after(cleaned, the_period.end, log, as_of=False)
+    cleaned = drop_orphans(cleaned, log)
 
     for name in ("customers", "transactions"):
         if cleaned[name].empty:
@@ -480,103 +213,3 @@ def _as_date(value: str | date | None) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def _date_columns(name: str) -> list[str]:
-    return [c.name for c in TABLES[name].columns if c.kind == "date"]
-
-
-def _owner_of(frame: pd.DataFrame, key: str) -> dict[str, str]:
-    """Which unit each id belongs to, from a table with a ``business_unit`` column."""
-    if key not in frame.columns or "business_unit" not in frame.columns:
-        return {}
-    units = as_text(frame["business_unit"]).str.casefold()
-    return dict(zip(as_text(frame[key]), units, strict=True))
-
-
-def _rows_of_unit(
-    frame: pd.DataFrame, unit: str, owners: dict[str, dict[str, str]]
-) -> pd.DataFrame:
-    """In a table without a unit column, a row belongs to the unit of its customer (or
-    opportunity). Ids of no unit stay, to be counted as orphans."""
-    if "business_unit" in frame.columns:
-        return frame
-    for key, owner in owners.items():
-        if key in frame.columns and owner:
-            belongs = as_text(frame[key]).map(owner).fillna(unit.casefold())
-            return frame.loc[belongs.eq(unit.casefold()).to_numpy()]
-    return frame
-
-
-def _cut_after(tables: dict[str, pd.DataFrame], day: date, log: QualityLog, *, as_of: bool) -> None:
-    """Remove rows dated after ``day``; blank later secondary dates (closed_at ...).
-
-    With ``as_of`` the day is "today": later dates are impossible, so rows are *dropped* and
-    secondary dates *repaired*. Otherwise the day is the period end: later rows are valid but
-    not yet known, so they are *excluded*, and an opportunity closed later counts as open.
-    """
-    limit = _day_after(day)
-    action, other_action = ("dropped", "repaired") if as_of else ("excluded", "excluded")
-    for name, table in tables.items():
-        main = TABLES[name].date
-        after = table[main] >= limit
-        rule = (
-            f"'{main}' after today ({day}): impossible date"
-            if as_of
-            else ("dated after the period end")
-        )
-        log.add(
-            name, rule, action, int(after.sum()), ids_of(table, TABLES[name], table.index[after])
-        )
-        table = table.loc[~after]
-        for column in _date_columns(name):
-            if column == main or column not in table.columns:
-                continue
-            later = table[column] >= limit
-            rule = (
-                f"'{column}' after today ({day}) (set missing)"
-                if as_of
-                else f"'{column}' after the period end (treated as still open at the period end)"
-            )
-            log.add(
-                name,
-                rule,
-                other_action,
-                int(later.sum()),
-                ids_of(table, TABLES[name], table.index[later]),
-            )
-            table[column] = table[column].mask(later)
-            if not as_of and name == "opportunities" and column == "closed_at":
-                table.loc[later, "outcome"] = "open"
-        tables[name] = table
-
-
-def _drop_orphans(tables: dict[str, pd.DataFrame], log: QualityLog) -> None:
-    customer_ids = set(tables["customers"]["customer_id"])
-    for name in CUSTOMER_KEYED:
-        if name not in tables:
-            continue
-        table = tables[name]
-        orphan = ~table["customer_id"].isin(customer_ids)
-        log.add(
-            name,
-            "orphan customer_id (not among the unit's customers)",
-            "dropped",
-            int(orphan.sum()),
-            table.loc[orphan, "customer_id"],
-        )
-        tables[name] = table.loc[~orphan]
-    if "stage_history" in tables:
-        history = tables["stage_history"]
-        known = (
-            set(tables["opportunities"]["opportunity_id"]) if "opportunities" in tables else set()
-        )
-        orphan = ~history["opportunity_id"].isin(known)
-        log.add(
-            "stage_history",
-            "orphan opportunity_id (not among the unit's opportunities)",
-            "dropped",
-            int(orphan.sum()),
-            history.loc[orphan, "opportunity_id"],
-        )
-        tables["stage_history"] = history.loc[~orphan]

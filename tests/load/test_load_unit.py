@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -410,3 +411,33 @@ def test_totals_match_the_entries(defective):
     frame = defective.quality.to_frame()
     assert defective.quality.rows_dropped == frame.loc[frame["action"] == "dropped", "rows"].sum()
     assert defective.quality.rows_dropped == 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2
+
+
+def test_rules_leave_their_input_tables_alone():
+    from crmkit.load.log import QualityLog
+    from crmkit.load.rules import cut_after, drop_orphans
+
+    tables = {
+        "customers": pd.DataFrame(
+            {"customer_id": ["A"], "signup_date": pd.to_datetime(["2026-01-01"])}
+        ),
+        "transactions": pd.DataFrame(
+            {
+                "order_id": ["o1", "o2", "o3"],
+                "customer_id": ["A", "A", "Z"],
+                "order_date": pd.to_datetime(["2026-09-30 18:00", "2026-10-01 00:00", "2026-09-01 00:00"]),
+                "amount": [1.0, 2.0, 3.0],
+            }
+        ),
+    }
+    before = {name: frame.copy() for name, frame in tables.items()}
+    log = QualityLog()
+    cut = cut_after(tables, date(2026, 9, 30), log, as_of=False)
+    kept = drop_orphans(cut, log)
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(frame, before[name])
+    assert kept["transactions"]["order_id"].tolist() == ["o1"]  # 18:00 on the last day stays
+    assert [(e.rule, e.action, e.rows) for e in log.entries] == [
+        ("dated after the period end", "excluded", 1),
+        ("orphan customer_id (not among the unit's customers)", "dropped", 1),
+    ]

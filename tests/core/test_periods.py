@@ -1,9 +1,10 @@
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from crmkit.core.errors import ParameterError
-from crmkit.core.periods import parse_period, period_from_dates
+from crmkit.core.periods import day_after, parse_period, period_from_dates, rows_through
 
 
 @pytest.mark.parametrize(
@@ -67,3 +68,32 @@ def test_bad_notebook_dates():
         period_from_dates("July", "2026-09-30")
     with pytest.raises(ParameterError, match="before its start"):
         period_from_dates("2026-09-30", "2026-07-02")
+
+
+def test_a_period_holds_every_time_of_its_last_day_and_nothing_after():
+    period = parse_period("2026-Q3")
+    frame = pd.DataFrame(
+        {
+            "at": pd.to_datetime(
+                [
+                    "2026-06-30 23:59:59",  # previous period
+                    "2026-07-01 00:00:00",
+                    "2026-09-30 00:00:00",
+                    "2026-09-30 23:59:59",
+                    "2026-10-01 00:00:00",  # next period
+                ]
+            )
+        }
+    )
+    assert period.contains(frame["at"]).tolist() == [False, True, True, True, False]
+    assert period.rows(frame, "at").index.tolist() == [1, 2, 3]
+    assert period.rows_to_end(frame, "at").index.tolist() == [0, 1, 2, 3]
+    assert period.previous().rows(frame, "at").index.tolist() == [0]
+
+
+def test_day_after_drops_the_time_of_day_once():
+    assert day_after("2026-09-30 17:45") == pd.Timestamp("2026-10-01")
+    assert day_after(date(2026, 12, 31)) == pd.Timestamp("2027-01-01")
+    frame = pd.DataFrame({"at": pd.to_datetime(["2026-09-30 23:00", "2026-10-01 00:00"])})
+    # a cut-off given with a time still keeps the whole of its day
+    assert rows_through(frame, "at", pd.Timestamp("2026-09-30 08:00")).index.tolist() == [0]
