@@ -22,7 +22,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crmkit import clv
+from crmkit.metrics import clv
+from crmkit.topics.clv import fit_note
 
 
 def synthetic_orders(n_orders: int, n_customers: int, seed: int = 0) -> pd.DataFrame:
@@ -138,7 +139,7 @@ def main() -> None:
     print(
         f"BG/NBD fit on {len(summary):,} customers ({triples:,} distinct triples): "
         f"{seconds:.1f} s, params { ({k: round(v, 3) for k, v in fit.params.items()}) }"
-        + (f"; {fit.note}" if fit.note else "")
+        + (f"; {fit_note(fit)}" if fit_note(fit) else "")
     )
 
 

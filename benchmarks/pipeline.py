@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crmkit.core.periods import parse_period  # noqa: E402
-from crmkit.run.report import NOTEBOOKS, execute, plan_jobs, run_reports  # noqa: E402
+from crmkit.run.execute import execute  # noqa: E402
+from crmkit.run.fleet import run_reports  # noqa: E402
+from crmkit.run.plan import find_notebooks, plan_jobs  # noqa: E402
 
 
 def empty_twin(notebook: Path, folder: Path) -> Path:
@@ -49,7 +51,8 @@ def empty_twin(notebook: Path, folder: Path) -> Path:
     # twin pays the same import bill (pandas, matplotlib, seaborn, the inline backend).
     cells.append(
         nbformat.v4.new_code_cell(
-            "import crmkit.present.notebook, crmkit.core.periods, crmkit.present.plots, crmkit.metrics.quality\n"
+            "import crmkit.present.notebook, crmkit.core.periods\n"
+            "import crmkit.present.plots, crmkit.metrics.quality\n"
             "import matplotlib.pyplot as plt\n"
             "ck.nb.publish_results({})"
         )
@@ -67,15 +70,14 @@ def main() -> None:
     parser.add_argument("--period", default="2026-Q3")
     args = parser.parse_args()
     period = parse_period(args.period)
-    notebooks = args.notebook or [
-        n for n in NOTEBOOKS if (ROOT / "notebooks" / f"{n}.ipynb").exists()
-    ]
+    packaged = find_notebooks(names=args.notebook)
+    notebooks = list(packaged)
     work = Path(tempfile.mkdtemp(prefix="crmkit-bench-"))
     try:
         empty_dir = work / "empty"
         empty_dir.mkdir()
         for name in notebooks:
-            empty_twin(ROOT / "notebooks" / f"{name}.ipynb", empty_dir)
+            empty_twin(packaged[name], empty_dir)
         jobs = plan_jobs(
             period,
             params_dir=ROOT / "parameters",
@@ -109,7 +111,6 @@ def main() -> None:
         result = run_reports(
             period,
             params_dir=ROOT / "parameters",
-            notebooks_dir=ROOT / "notebooks",
             out=work / "reports",
             notebooks=notebooks,
             workers=args.jobs,

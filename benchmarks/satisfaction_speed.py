@@ -1,4 +1,4 @@
-"""Speed of crmkit.metrics.satisfaction on a million survey responses with comments.
+"""Speed of crmkit.metrics.satisfaction and .themes on a million survey responses with comments.
 
     python benchmarks/satisfaction_speed.py [--responses 1000000] [--language zh]
 
@@ -28,7 +28,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crmkit import satisfaction as sat
+from crmkit.metrics import satisfaction as sat
+from crmkit.metrics import themes
 from crmkit.run.sample import COMMENTS
 
 DIMENSIONS = ["product_quality", "service_quality", "price", "delivery_speed", "after_sales"]
@@ -130,7 +131,7 @@ def main() -> None:
     )
     found, t_themes = timed(
         "themes: masking, jieba, TF-IDF, promoters vs detractors (all)",
-        lambda: sat.themes(responses["comment"], sat.nps_group(responses["nps"])),
+        lambda: themes.themes(responses["comment"], sat.nps_group(responses["nps"])),
     )
     print(
         f"scores {t_scores / reference:.1f}×, drivers {t_drivers / reference:.1f}×, "

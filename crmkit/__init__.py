@@ -1,10 +1,11 @@
 """crmkit: CRM metrics for analysts, run per business unit and period, read as offline HTML.
 
-``import crmkit as ck`` gives the notebook-facing API: ``ck.load_unit`` and the modules
-``ck.quality``, ``ck.segmentation``, ``ck.clv``, ``ck.funnel``, ``ck.satisfaction``,
-``ck.stats``, ``ck.plots``, ``ck.periods``, ``ck.schema`` and ``ck.nb`` (presentation
-helpers). The modules load on first use, so the command line and report workers do not pay
-for matplotlib and seaborn.
+``import crmkit as ck`` gives what a notebook's set-up needs: ``ck.open_unit`` (theme and
+unit in one call), ``ck.load_unit``, and the presentation modules ``ck.nb`` (tables,
+findings, published results) and ``ck.plots`` (charts). The statistics are
+``crmkit.metrics.<topic>``, each report's words ``crmkit.topics.<topic>``; the layers are
+described in ``docs/architecture.md``. Modules load on first use, so the command line does not
+pay for matplotlib and seaborn.
 """
 
 from __future__ import annotations
@@ -15,25 +16,12 @@ from typing import Any
 from crmkit.core.errors import CrmkitError, DataError, ParameterError
 from crmkit.load.unit import CRMData, load_unit
 
-
-def open_unit(namespace):
-    """The notebook set-up cell: ``unit = ck.open_unit(globals())``."""
-    from crmkit.present.notebook import open_unit as _open_unit
-
-    return _open_unit(namespace)
-
-
 _MODULES = {
-    "clv": "crmkit.metrics.clv",
-    "funnel": "crmkit.metrics.funnel",
-    "satisfaction": "crmkit.metrics.satisfaction",
-    "segmentation": "crmkit.metrics.segmentation",
-    "stats": "crmkit.metrics.stats",
     "nb": "crmkit.present.notebook",
-    "periods": "crmkit.core.periods",
     "plots": "crmkit.present.plots",
-    "quality": "crmkit.metrics.quality",
+    "periods": "crmkit.core.periods",
     "schema": "crmkit.core.schema",
+    "stats": "crmkit.metrics.stats",
 }
 
 __all__ = [
@@ -46,6 +34,15 @@ __all__ = [
     *_MODULES,
 ]
 __version__ = "0.1.0"
+
+
+def open_unit(namespace: dict[str, Any]) -> CRMData:
+    """A notebook's set-up cell: ``unit = ck.open_unit(globals())`` (the chart theme, and the
+    unit loaded with the parameters cell's values); see :func:`crmkit.present.notebook.open_unit`.
+    """
+    from crmkit.present.notebook import open_unit as _open_unit
+
+    return _open_unit(namespace)
 
 
 def __getattr__(name: str) -> Any:

@@ -12,59 +12,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The JSON `results` keys each notebook promises: the contract outside checks rely on.
-RESULT_KEYS = {
-    "satisfaction": {
-        "n_responses",
-        "nps",
-        "nps_ci",
-        "promoters",
-        "passives",
-        "detractors",
-        "csat",
-        "csat_ci",
-        "nps_change",
-        "csat_change",
-        "top_driver",
-        "driver_weights",
-        "detractor_themes",
-        "repeat_rate",
-    },
-    "funnel": {
-        "stages",
-        "stage_counts",
-        "stage_conversion",
-        "previous_stage_conversion",
-        "overall_conversion",
-        "win_rate",
-        "median_cycle_days",
-        "velocity_per_day",
-        "bottleneck",
-        "bottleneck_p_value",
-        "stuck_open",
-    },
-    "segmentation": {
-        "n_customers",
-        "rfm_segments",
-        "n_clusters",
-        "silhouette",
-        "cluster_stability_ari",
-        "top20_revenue_share",
-        "lifecycle",
-    },
-    "clv": {
-        "bgnbd",
-        "pareto_nbd",
-        "gamma_gamma",
-        "model_selected",
-        "holdout",
-        "mean_clv",
-        "mean_clv_ci",
-        "total_clv",
-        "ltv_cac",
-    },
-}
-
 
 @pytest.fixture(autouse=True)
 def _close_figures():

@@ -1,23 +1,24 @@
 """Customer satisfaction: CSAT, NPS with intervals and change tests, breakdowns, key drivers,
-verbatim themes (Chinese and English) and loyalty.
+comment themes and loyalty.
 
-Definitions (with sources) are in each function's docstring and in ``docs/methods.md``.
+Definitions (with sources) are in each function's docstring and in ``docs/methods.md``. The
+comment themes are found by :mod:`crmkit.metrics.themes`; the words that describe it all are
+in the satisfaction topic (``topics/satisfaction.py``), never here.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from crmkit.core.errors import ParameterError, require_columns
+from crmkit.core.periods import Period, day_after, rows_through
 from crmkit.metrics.stats import holm, two_proportion_test, verdicts, wilson_interval, z_value
-from crmkit.present.format import p_text
+from crmkit.metrics.themes import THEME_COLUMNS, themes
 
 DIMENSION_PREFIX = "dim_"
 
@@ -249,11 +250,6 @@ def dimension_columns(responses: pd.DataFrame) -> list[str]:
     return [c for c in responses.columns if c.startswith(DIMENSION_PREFIX)]
 
 
-def dimension_label(column: str) -> str:
-    """``dim_delivery_speed`` → ``delivery speed``."""
-    return column.removeprefix(DIMENSION_PREFIX).replace("_", " ")
-
-
 def dimension_scores(responses: pd.DataFrame) -> pd.DataFrame:
     """Mean score and share satisfied (4–5) per dimension: ``dimension, responses, mean,
     satisfied``."""
@@ -354,203 +350,6 @@ def importance_performance(weights: DriverWeights, scores: pd.DataFrame) -> pd.D
     return table.rename(columns={"weight": "importance", "mean": "performance"})
 
 
-# --- verbatims --------------------------------------------------------------------------
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{6,}\d(?!\d)")
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-WORD_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z][A-Za-z'-]*")
-
-# Function words and fillers of customer comments; jieba's segmentation keeps them as words.
-_CHINESE_STOP_TEXT = """
-    的 了 和 是 就 都 而 及 与 着 或 一个 没有 我们 你们 他们 她们 它们 我 你 他 她 它 这 那
-    这个 那个 这次 那次 也 还 又 很 太 非常 比较 真的 有点 一下 一直 已经 还是 但是 可是 因为
-    所以 如果 虽然 然后 而且 不过 只是 就是 什么 怎么 这么 那么 这样 那样 还有 觉得 感觉 吧 呢
-    吗 啊 呀 哦 嗯 在 对 把 被 让 给 从 到 向 为 以 于 用 等 之 其 再 才 会 能 要 想 去 来 说
-    有 没 不 上 下 里 中 后 前 时 个 次 天 点 多 少 好 大 小 得 地 之后 之前
-一周 第二天 一次"""
-CHINESE_STOP_WORDS = frozenset(_CHINESE_STOP_TEXT.split())
-
-
-@lru_cache(maxsize=1)
-def _english_stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | {"it's", "i'm", "don't", "didn't", "got", "get"}
-
-
-@lru_cache(maxsize=200_000)
-def _chinese_words(run: str) -> tuple[str, ...]:
-    """jieba's words of one run of Chinese characters, stop words and single characters
-    dropped. Cached: comments repeat phrases ("物流太慢") far more than whole comments."""
-    return tuple(w for w in _jieba().lcut(run) if len(w) > 1 and w not in CHINESE_STOP_WORDS)
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(60)  # its "Building prefix dict" messages would reach the report
-    return jieba
-
-
-def mask_pii(comments: pd.Series) -> pd.Series:
-    """Comments with email addresses replaced by ``[email]`` and phone numbers (7 or more
-    digits, with spaces, dots, dashes, brackets or a leading +) by ``[phone]``."""
-    text = comments.astype("string")
-    text = text.str.replace(EMAIL, "[email]", regex=True)
-    return text.str.replace(PHONE, "[phone]", regex=True)
-
-
-def tokenize(text: str) -> list[str]:
-    """Words of a comment, for theme extraction: Chinese runs segmented by jieba (Sun 2012),
-    Latin words lower-cased; stop words of both languages, single characters, numbers and
-    the ``[email]``/``[phone]`` masks removed."""
-    english = _english_stop_words()
-    words: list[str] = []
-    for match in WORD_RUN.finditer(text):
-        chunk = match.group()
-        if CJK.fullmatch(chunk):
-            words += _chinese_words(chunk)
-        else:
-            word = chunk.lower().strip("'-")
-            if len(word) > 2 and word not in english and word not in {"email", "phone"}:
-                words.append(word)
-    return words
-
-
-THEME_COLUMNS = ["group", "keyword", "keywords", "score", "mentions", "examples"]
-
-
-def themes(
-    comments: pd.Series,
-    groups: pd.Series,
-    *,
-    top: int = 8,
-    min_mentions: int = 3,
-    examples: int = 3,
-    together: float = 0.5,
-) -> pd.DataFrame:
-    """Themes that set each group's comments apart (e.g. promoters vs detractors).
-
-    Each comment is a document: TF-IDF (sklearn's smooth idf, l2-normalised rows) over the
-    words of :func:`tokenize`. A keyword's score in a group is its mean TF-IDF in the group's
-    comments minus its mean in all other comments. Keywords with at least ``min_mentions``
-    mentions in the group are taken best first; one that is mostly said in the same comments
-    as a theme's leading keyword (weighted Jaccard of the group's comments holding each,
-    at least ``together``) joins that theme — "expensive", "compared", "shops" from one
-    complaint are one theme, not three. The first ``top`` themes are kept, each with a few
-    example comments holding its leading keyword, no two nearly the same. Comments are
-    masked by :func:`mask_pii` first; identical comments are tokenised once.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``group, keyword`` (the leading one), ``keywords`` (list, leading first), ``score``
-        (the leading keyword's), ``mentions`` (the group's comments holding any of the
-        keywords), ``examples`` (list of comments).
-    """
-    from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    columns = THEME_COLUMNS
-    text = mask_pii(comments)
-    keep = text.notna() & (text.str.strip() != "") & groups.notna()
-    text, groups = text[keep], groups[keep].astype(str)
-    if text.empty:
-        return pd.DataFrame(columns=columns)
-    codes, unique_text = pd.factorize(text)
-    vectorizer = CountVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None)
-    try:
-        counts = vectorizer.fit_transform(list(unique_text))
-    except ValueError:  # no words at all
-        return pd.DataFrame(columns=columns)
-    terms = vectorizer.get_feature_names_out()
-    n_docs = len(text)
-    # documents per unique comment, overall and per group
-    multiplicity = np.bincount(codes, minlength=len(unique_text))
-    present = (counts > 0).astype(np.float64).tocsc()
-    document_frequency = np.asarray(present.T @ multiplicity).ravel()
-    idf = np.log((1 + n_docs) / (1 + document_frequency)) + 1
-    tfidf = counts.multiply(idf).tocsr()
-    norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1)).ravel())
-    tfidf = sparse.diags(1 / np.where(norms > 0, norms, 1)) @ tfidf
-    rows = []
-    group_values = groups.to_numpy()
-    for group in sorted(pd.unique(group_values)):
-        inside = np.bincount(codes[group_values == group], minlength=len(unique_text))
-        outside = multiplicity - inside
-        n_in, n_out = inside.sum(), outside.sum()
-        mean_in = np.asarray(tfidf.T @ inside).ravel() / max(n_in, 1)
-        mean_out = np.asarray(tfidf.T @ outside).ravel() / max(n_out, 1)
-        mentions = np.asarray(present.T @ inside).ravel()
-        score = mean_in - mean_out
-        order = [k for k in np.argsort(-score) if mentions[k] >= min_mentions and score[k] > 0]
-        order = order[: top * 5]  # a theme's words rank close together; this bounds the work
-        found_themes: list[dict] = []
-        for k in order:
-            comments_k = present.indices[present.indptr[k] : present.indptr[k + 1]]
-            comments_k = comments_k[inside[comments_k] > 0]  # the group's comments holding k
-            weight_k = inside[comments_k].sum()
-            for theme in found_themes:
-                both = inside[comments_k[theme["lead_holds"][comments_k]]].sum()
-                if both >= together * (weight_k + theme["lead_weight"] - both):
-                    theme["keywords"].append(terms[k])
-                    theme["any_holds"][comments_k] = True
-                    break
-            else:
-                if len(found_themes) == top:
-                    continue
-                holds = np.zeros(len(unique_text), dtype=bool)
-                holds[comments_k] = True
-                found_themes.append(
-                    {
-                        "lead": k,
-                        "keywords": [terms[k]],
-                        "lead_comments": comments_k,
-                        "lead_weight": weight_k,
-                        "lead_holds": holds,
-                        "any_holds": holds.copy(),
-                    }
-                )
-        for theme in found_themes:
-            rows.append(
-                {
-                    "group": group,
-                    "keyword": terms[theme["lead"]],
-                    "keywords": theme["keywords"],
-                    "score": float(score[theme["lead"]]),
-                    "mentions": int(inside[theme["any_holds"]].sum()),
-                    "examples": _distinct_examples(unique_text, theme["lead_comments"], examples),
-                }
-            )
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _distinct_examples(unique_text, candidates: np.ndarray, wanted: int) -> list[str]:
-    """Up to ``wanted`` comments from the first few hundred ``candidates``, skipping any
-    whose words mostly repeat an example already chosen (a template with a name or a mask
-    added)."""
-    chosen: list[str] = []
-    chosen_words: list[set[str]] = []
-    for i in candidates[:300]:
-        comment = str(unique_text[i])
-        words = set(tokenize(comment))
-        if any(
-            len(words & other) >= 0.8 * max(1, min(len(words), len(other)))
-            for other in chosen_words
-        ):
-            continue
-        chosen.append(comment)
-        chosen_words.append(words)
-        if len(chosen) == wanted:
-            break
-    return chosen
-
-
-# --- loyalty ----------------------------------------------------------------------------
-
-
 def nps_group(scores: pd.Series) -> pd.Series:
     """``promoter`` (9–10), ``passive`` (7–8), ``detractor`` (0–6), or missing."""
     values = pd.to_numeric(scores, errors="coerce")
@@ -578,9 +377,8 @@ def loyalty(
         ``customer_id, nps_group, csat, nps, orders, repeat, loyalty_score``.
     """
     require_columns(transactions, ["customer_id", "order_date"], "transactions", "loyalty")
-    last = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
     latest = responses.sort_values("responded_at").drop_duplicates("customer_id", keep="last")
-    orders = transactions.loc[transactions["order_date"] < last, "customer_id"].value_counts()
+    orders = rows_through(transactions, "order_date", as_of)["customer_id"].value_counts()
     table = pd.DataFrame({"customer_id": latest["customer_id"].to_numpy()})
     table["nps_group"] = nps_group(latest["nps"]).to_numpy() if "nps" in latest else pd.NA
     for column in ("csat", "nps"):
@@ -607,6 +405,23 @@ def repeat_rate(loyalty_table: pd.DataFrame) -> float:
     return float(loyalty_table["repeat"].mean()) if len(loyalty_table) else float("nan")
 
 
+def loyalty_by_group(loyalty_table: pd.DataFrame) -> pd.DataFrame:
+    """Responding customers, repeat rate and mean loyalty score per NPS group, from
+    :func:`loyalty`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per NPS group present (alphabetical): ``nps_group, customers, repeat_rate,
+        loyalty_score``.
+    """
+    return loyalty_table.groupby("nps_group", as_index=False).agg(
+        customers=("customer_id", "size"),
+        repeat_rate=("repeat", "mean"),
+        loyalty_score=("loyalty_score", "mean"),
+    )
+
+
 def spend_after(
     responses: pd.DataFrame,
     transactions: pd.DataFrame,
@@ -631,7 +446,7 @@ def spend_after(
     first_response = last_response - pd.Timedelta(days=lookback_days)
     window = responses.loc[
         (responses["responded_at"] >= first_response)
-        & (responses["responded_at"] < last_response + pd.Timedelta(days=1))
+        & (responses["responded_at"] < day_after(last_response))
         & responses["nps"].notna()
     ]
     columns = ["nps_group", "responses", "buying_share", "mean_spend", "median_spend"]
@@ -673,13 +488,12 @@ def spend_after(
     return table
 
 
-# --- the report -------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class SatisfactionAnalysis:
-    """Everything the satisfaction report shows, for one unit and period."""
+    """Everything the satisfaction report shows, for one unit and period: numbers and tables
+    only (the satisfaction topic puts them into words)."""
 
+    period: Period
     n_responses: int
     nps: NPS
     previous_nps: NPS
@@ -698,16 +512,15 @@ class SatisfactionAnalysis:
     themes: pd.DataFrame
     loyalty: pd.DataFrame | None
     spend_after: pd.DataFrame | None
-    notes: list[str] = field(default_factory=list)
+    missing_scores: list[str]  # "nps" / "csat" when the surveys carry no such column
+    skipped_breakdowns: list[str]  # breakdown columns found neither on responses nor customers
+    drivers_error: str | None  # why key drivers could not be computed (the ParameterError)
 
 
 def analyse(
     surveys: pd.DataFrame,
     *,
-    period_start: date | str,
-    period_end: date | str,
-    previous_start: date | str,
-    previous_end: date | str,
+    period: Period,
     customers: pd.DataFrame | None = None,
     transactions: pd.DataFrame | None = None,
     breakdown_columns: list[str] | tuple[str, ...] = ("region", "segment", "touchpoint"),
@@ -717,34 +530,50 @@ def analyse(
 
     Breakdown columns are looked up on the responses, then on the customers (``region``,
     ``city``, ...); ``segment`` is the customer's RFM segment at the period end (needs
-    transactions). Columns found nowhere are skipped with a note.
+    transactions). Columns found nowhere are skipped and listed in ``skipped_breakdowns``.
+
+    Parameters
+    ----------
+    surveys
+        The unit's survey responses (``response_id, customer_id, responded_at``; ``nps``,
+        ``csat``, ``dim_*``, ``comment`` where collected).
+    period
+        The reporting period; its ``previous_start``/``previous_end`` give the comparison.
+    customers, transactions
+        For breakdown columns, segments, loyalty and spend after responding; None to skip.
+    breakdown_columns
+        Columns to break NPS and CSAT down by.
+    min_group
+        Smallest group a breakdown tests against the rest.
+
+    Raises
+    ------
+    ParameterError
+        ``period`` is not a Period, or a required column is missing.
     """
+    if not isinstance(period, Period):
+        raise ParameterError(
+            "satisfaction.analyse() needs period as a crmkit.core.periods.Period (unit.period, "
+            f"or parse_period('2026-Q3')); got {type(period).__name__} {period!r}."
+        )
     require_columns(surveys, ["response_id", "customer_id", "responded_at"], "surveys", "analyse")
-    notes: list[str] = []
-    end = pd.Timestamp(period_end).normalize() + pd.Timedelta(days=1)
-    previous_last = pd.Timestamp(previous_end).normalize() + pd.Timedelta(days=1)
-    when = surveys["responded_at"]
-    current = surveys.loc[(when >= pd.Timestamp(period_start)) & (when < end)]
-    previous = surveys.loc[(when >= pd.Timestamp(previous_start)) & (when < previous_last)]
+    current = period.rows(surveys, "responded_at")
+    previous = period.previous().rows(surveys, "responded_at")
     has_nps, has_csat = "nps" in surveys, "csat" in surveys
     empty = pd.Series(dtype=float)
     score_now = nps(current["nps"] if has_nps else empty)
     score_before = nps(previous["nps"] if has_nps else empty)
     share_now = csat(current["csat"] if has_csat else empty)
     share_before = csat(previous["csat"] if has_csat else empty)
-    if not has_nps:
-        notes.append("NPS sections skipped: surveys carry no nps column.")
-    if not has_csat:
-        notes.append("CSAT sections skipped: surveys carry no csat column.")
-    enriched = _with_customer_columns(current, customers, transactions, period_end)
-    breakdowns = {}
+    enriched = _with_customer_columns(current, customers, transactions, period.end)
+    breakdowns, skipped = {}, []
     for column in breakdown_columns:
         if column in enriched.columns and enriched[column].notna().any():
             breakdowns[column] = breakdown(enriched, by=column, min_group=min_group)
         else:
-            notes.append(f"Breakdown by {column} skipped: no {column} for the respondents.")
+            skipped.append(column)
     dimensions = dimension_scores(current)
-    nps_drivers = csat_drivers = quadrants = None
+    nps_drivers = csat_drivers = quadrants = drivers_error = None
     if len(dimensions):
         try:
             if has_nps:
@@ -753,18 +582,17 @@ def analyse(
             if has_csat:
                 csat_drivers = relative_weights(current, outcome="csat")
         except ParameterError as exc:
-            notes.append(f"Key-driver analysis skipped: {exc}")
-    else:
-        notes.append("Dimension scores and key drivers skipped: surveys carry no dim_* columns.")
+            drivers_error = str(exc)
     found_themes = pd.DataFrame(columns=THEME_COLUMNS)
     if "comment" in current and has_nps:
         found_themes = themes(current["comment"], nps_group(current["nps"]))
     loyal = spent = None
     if transactions is not None and not current.empty:
-        loyal = loyalty(current, transactions, as_of=period_end)
+        loyal = loyalty(current, transactions, as_of=period.end)
         if has_nps:
-            spent = spend_after(surveys, transactions, as_of=period_end)
+            spent = spend_after(surveys, transactions, as_of=period.end)
     return SatisfactionAnalysis(
+        period=period,
         n_responses=len(current),
         nps=score_now,
         previous_nps=score_before,
@@ -778,7 +606,7 @@ def analyse(
         csat_distribution=distribution(current["csat"], values=range(1, 6))
         if has_csat
         else pd.DataFrame(),
-        trend=monthly(surveys, as_of=period_end),
+        trend=monthly(surveys, as_of=period.end),
         breakdowns=breakdowns,
         dimensions=dimensions,
         nps_drivers=nps_drivers,
@@ -787,7 +615,9 @@ def analyse(
         themes=found_themes,
         loyalty=loyal,
         spend_after=spent,
-        notes=notes,
+        missing_scores=[name for name, has in (("nps", has_nps), ("csat", has_csat)) if not has],
+        skipped_breakdowns=skipped,
+        drivers_error=drivers_error,
     )
 
 
@@ -795,7 +625,7 @@ def _with_customer_columns(
     responses: pd.DataFrame,
     customers: pd.DataFrame | None,
     transactions: pd.DataFrame | None,
-    period_end: date | str,
+    as_of: date,
 ) -> pd.DataFrame:
     enriched = responses
     if customers is not None:
@@ -804,155 +634,7 @@ def _with_customer_columns(
     if transactions is not None and "segment" not in enriched.columns and len(transactions):
         from crmkit.metrics.segmentation import rfm, rfm_scores
 
-        scores = rfm_scores(rfm(transactions, as_of=period_end))
+        scores = rfm_scores(rfm(transactions, as_of=as_of))
         segments = scores.set_index("customer_id")["segment"]
         enriched = enriched.assign(segment=enriched["customer_id"].map(segments))
     return enriched
-
-
-def change_sentence(name: str, change: Change, *, points: bool) -> str:
-    """``NPS fell 12.0 points (95% interval …; p = …): a significant change`` or ``no
-    significant change``."""
-    if not np.isfinite(change.delta):
-        return f"{name}: no previous period to compare with."
-    scale, unit = (1, " points") if points else (100, " points")
-    verdict = "a significant change" if change.significant else "no significant change"
-    direction = "rose" if change.delta > 0 else "fell" if change.delta < 0 else "held"
-    return (
-        f"{name} {direction} {abs(change.delta) * scale:.1f}{unit} on the previous period "
-        f"(95% interval {change.low * scale:+.1f} to {change.high * scale:+.1f}; "
-        f"{p_text(change.p_value)}): {verdict}."
-    )
-
-
-def key_findings(analysis: SatisfactionAnalysis) -> list[str]:
-    """The sentences at the top of the satisfaction report, each with its number."""
-    from crmkit.present.format import pct
-
-    found = []
-    s = analysis.nps
-    if s.n:
-        found.append(
-            f"NPS {s.score:.0f} (95% interval {s.low:.0f} to {s.high:.0f}) from {s.n:,} "
-            f"responses: {pct(s.share('promoters'))} promoters, {pct(s.share('passives'))} "
-            f"passives, {pct(s.share('detractors'))} detractors."
-        )
-        found.append(change_sentence("NPS", analysis.nps_change, points=True))
-    c = analysis.csat
-    if c.n:
-        found.append(
-            f"CSAT {pct(c.value)} scored 4 or 5 (95% interval {pct(c.low)}–{pct(c.high)}; "
-            f"mean {c.mean:.2f} of 5)."
-        )
-        found.append(change_sentence("CSAT", analysis.csat_change, points=False))
-    if analysis.nps_drivers is not None:
-        top = analysis.nps_drivers.table.iloc[0]
-        found.append(
-            f"The strongest driver of NPS is {dimension_label(top['dimension'])}: "
-            f"{pct(top['weight'])} of the explained variance (relative weights; the dimensions "
-            f"explain R² = {analysis.nps_drivers.r_squared:.2f})."
-        )
-    if analysis.quadrants is not None:
-        fix = analysis.quadrants.loc[analysis.quadrants["quadrant"] == "fix first"]
-        if len(fix):
-            names = ", ".join(dimension_label(d) for d in fix["dimension"])
-            found.append(f"Fix first (important, scoring below the others): {names}.")
-    detractor = analysis.themes.loc[analysis.themes["group"] == "detractor", "keywords"]
-    if len(detractor):
-        labels = "; ".join(theme_label(words) for words in detractor.head(3))
-        found.append(f"What sets detractors' comments apart: {labels}.")
-    if analysis.loyalty is not None:
-        found.append(
-            f"{pct(repeat_rate(analysis.loyalty))} of responding customers have bought more "
-            f"than once; mean loyalty score {analysis.loyalty['loyalty_score'].mean():.0f} of 100."
-        )
-    found += analysis.notes
-    return found
-
-
-def results(analysis: SatisfactionAnalysis) -> dict:
-    """The satisfaction report's key results for ``<notebook>.json`` (keys of issue #5)."""
-    s, c = analysis.nps, analysis.csat
-    drivers = analysis.nps_drivers
-    return {
-        "n_responses": analysis.n_responses,
-        "nps": s.score,
-        "nps_ci": [s.low, s.high],
-        "promoters": s.share("promoters"),
-        "passives": s.share("passives"),
-        "detractors": s.share("detractors"),
-        "csat": c.value,
-        "csat_ci": [c.low, c.high],
-        "csat_mean": c.mean,
-        "nps_change": analysis.nps_change.as_dict(),
-        "csat_change": analysis.csat_change.as_dict(),
-        "top_driver": drivers.top if drivers else None,
-        "driver_weights": (
-            dict(zip(drivers.table["dimension"], drivers.table["weight"], strict=True))
-            if drivers
-            else {}
-        ),
-        "driver_r_squared": drivers.r_squared if drivers else None,
-        "detractor_themes": theme_keywords(analysis.themes, "detractor"),
-        "promoter_themes": theme_keywords(analysis.themes, "promoter"),
-        "repeat_rate": repeat_rate(analysis.loyalty) if analysis.loyalty is not None else None,
-    }
-
-
-def theme_keywords(found: pd.DataFrame, group: str) -> list[str]:
-    """A group's theme keywords as one list: best theme first, its leading keyword first."""
-    return [word for words in found.loc[found["group"] == group, "keywords"] for word in words]
-
-
-def theme_label(keywords: list[str], most: int = 3) -> str:
-    """``['expensive', 'compared', 'shops', 'price']`` → ``'expensive · compared · shops'``."""
-    return " · ".join(keywords[:most])
-
-
-def themes_view(analysis: SatisfactionAnalysis, group: str) -> pd.DataFrame:
-    """One group's themes for reading: its keywords, mentions, two example comments."""
-    rows = analysis.themes.loc[analysis.themes["group"] == group]
-    return pd.DataFrame(
-        {
-            "theme": [theme_label(words, most=4) for words in rows["keywords"]],
-            "mentions": rows["mentions"],
-            "example_comments": [" · ".join(f"“{c}”" for c in e[:2]) for e in rows["examples"]],
-        }
-    ).reset_index(drop=True)
-
-
-def drivers_view(analysis: SatisfactionAnalysis) -> pd.DataFrame:
-    """NPS and CSAT relative weights side by side, with the dimension scores."""
-    table = analysis.dimensions.copy()
-    for name, drivers in (("nps", analysis.nps_drivers), ("csat", analysis.csat_drivers)):
-        if drivers is not None:
-            weights = drivers.table.set_index("dimension")["weight"]
-            table[f"{name}_weight"] = table["dimension"].map(weights)
-    if analysis.quadrants is not None:
-        table["quadrant"] = table["dimension"].map(
-            analysis.quadrants.set_index("dimension")["quadrant"]
-        )
-    table["dimension"] = table["dimension"].map(dimension_label)
-    return table
-
-
-def spend_sentence(analysis: SatisfactionAnalysis, *, currency: str = "") -> str:
-    """Promoters against detractors in what they actually spent afterwards."""
-    from crmkit.present.format import money
-
-    table = analysis.spend_after
-    if table is None or table.empty:
-        return "Spend after responding: not enough history before the period end."
-    by_group = table.set_index("nps_group")
-    if not {"promoter", "detractor"} <= set(by_group.index):
-        return "Spend after responding: promoters or detractors are missing."
-    p, d = by_group.loc["promoter"], by_group.loc["detractor"]
-    verdict = (
-        "a significant difference" if table.attrs["p_value"] < 0.05 else "no significant difference"
-    )
-    return (
-        f"In the 90 days after responding, promoters spent a median of "
-        f"{money(p['median_spend'], currency)} and detractors "
-        f"{money(d['median_spend'], currency)} ({p_text(table.attrs['p_value'])}, "
-        f"Mann–Whitney): {verdict}."
-    )

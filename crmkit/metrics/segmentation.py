@@ -2,17 +2,19 @@
 value tiers and lifecycle stages.
 
 Every function takes tidy frames with the contract's column names and returns a new frame.
+The report's words, views and suggested actions are in ``topics/segmentation.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
+from crmkit.core.periods import Period, rows_through
 
 AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
 AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -32,19 +34,6 @@ RFM_GRID: list[tuple[str, range, range]] = [
 ]
 SEGMENT_ORDER = [name for name, _, _ in RFM_GRID]
 
-DEFAULT_ACTIONS = {
-    "Champions": "Reward; early access and referral asks; personalised service",
-    "Loyal": "Upsell higher-value lines; loyalty programme",
-    "Potential Loyalists": "Membership offers; recommendations to build a habit",
-    "New": "Onboarding; a useful first follow-up",
-    "Promising": "Brand building; free trials",
-    "Need Attention": "Limited-time offers based on past purchases",
-    "About to Sleep": "Reconnect with relevant content and popular products",
-    "At Risk": "Win-back: personal outreach, renewals, better offers",
-    "Can't Lose Them": "Win-back now: call them, fix what went wrong",
-    "Hibernating": "Low-cost reactivation; otherwise let go",
-}
-
 
 def age_band(age: pd.Series) -> pd.Series:
     """Ages in bands: under 25, 25-34, 35-44, 45-54, 55-64, 65+."""
@@ -56,10 +45,9 @@ def profile(
     transactions: pd.DataFrame,
     *,
     by: str,
-    period_start: date | str,
-    period_end: date | str,
+    period: Period,
 ) -> pd.DataFrame:
-    """Customers, period revenue, revenue per customer and active share per group.
+    """Customers, revenue in ``period``, revenue per customer and active share per group.
 
     ``by`` is a customers column (``region``, ``city``, ``gender``, ``income_band`` ...) or
     ``age_band``. Active = at least one order in the period. Customers without a value in
@@ -78,10 +66,7 @@ def profile(
         require_columns(customers, [by], "customers", "profile")
         groups = customers[by].astype("string")
     groups = pd.Series(groups.fillna("unknown").to_numpy(), index=customers["customer_id"])
-    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end) + pd.Timedelta(days=1)
-    orders = transactions.loc[
-        (transactions["order_date"] >= start) & (transactions["order_date"] < end)
-    ]
+    orders = period.rows(transactions, "order_date")
     revenue = orders.groupby("customer_id")["amount"].sum()
     frame = pd.DataFrame(
         {
@@ -110,12 +95,12 @@ def rfm(transactions: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.D
         One row per customer: ``customer_id, recency_days, frequency, monetary``.
     """
     require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
-    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    orders = transactions.loc[transactions["order_date"] < end]
+    orders = rows_through(transactions, "order_date", as_of)
     grouped = orders.groupby("customer_id").agg(
         last=("order_date", "max"), frequency=("amount", "size"), monetary=("amount", "sum")
     )
-    grouped["recency_days"] = (end - pd.Timedelta(days=1) - grouped["last"].dt.normalize()).dt.days
+    today = pd.Timestamp(as_of).normalize()
+    grouped["recency_days"] = (today - grouped["last"].dt.normalize()).dt.days
     return grouped[["recency_days", "frequency", "monetary"]].reset_index()
 
 
@@ -190,18 +175,16 @@ def behaviour_features(
     table = rfm(transactions, as_of=as_of).set_index("customer_id")
     table["average_order_value"] = table["monetary"] / table["frequency"]
     signup = customers.set_index("customer_id")["signup_date"].reindex(table.index)
-    end = pd.Timestamp(as_of).normalize()
-    table["tenure_days"] = (end - signup.dt.normalize()).dt.days.clip(lower=0)
+    today = pd.Timestamp(as_of).normalize()
+    table["tenure_days"] = (today - signup.dt.normalize()).dt.days.clip(lower=0)
     if interactions is not None and len(interactions):
-        touches = interactions.loc[interactions["occurred_at"] < end + pd.Timedelta(days=1)]
+        touches = rows_through(interactions, "occurred_at", as_of)
         table["interactions"] = (
             touches.groupby("customer_id").size().reindex(table.index, fill_value=0)
         )
     if "channel" in transactions.columns:
-        orders = transactions.loc[
-            transactions["customer_id"].isin(table.index)
-            & (transactions["order_date"] < end + pd.Timedelta(days=1))
-        ]
+        orders = rows_through(transactions, "order_date", as_of)
+        orders = orders.loc[orders["customer_id"].isin(table.index)]
         mix = pd.crosstab(
             orders["customer_id"], orders["channel"].fillna("unknown"), normalize="index"
         )
@@ -216,8 +199,9 @@ class Clustering:
 
     ``labels`` (one per customer, 0..k-1 ordered by mean monetary value, highest first),
     ``silhouettes`` ({k: score}), ``stability_ari`` (mean adjusted Rand index between the
-    chosen solution and refits with other seeds), ``profiles`` (median features per
-    cluster) and ``descriptions`` (a phrase per cluster).
+    chosen solution and refits with other seeds) and ``profiles`` (median features per
+    cluster, with ``customers``; the segmentation topic's ``describe_clusters`` puts them in
+    words).
     """
 
     k: int
@@ -226,7 +210,6 @@ class Clustering:
     silhouettes: dict[int, float]
     stability_ari: float
     profiles: pd.DataFrame
-    descriptions: dict[int, str] = field(default_factory=dict)
 
 
 def cluster_customers(
@@ -290,39 +273,7 @@ def cluster_customers(
     labels = pd.Series([relabel[v] for v in labels], index=features.index, name="cluster")
     profiles = features.assign(cluster=labels).groupby("cluster").median()
     profiles.insert(0, "customers", labels.value_counts().sort_index())
-    return Clustering(
-        k, labels, silhouettes[k], silhouettes, ari, profiles, describe_clusters(profiles, features)
-    )
-
-
-def describe_clusters(profiles: pd.DataFrame, features: pd.DataFrame) -> dict[int, str]:
-    """A phrase per cluster from how its medians compare with everyone's."""
-    overall = features.median()
-    words = {
-        "frequency": ("frequent", "rare"),
-        "average_order_value": ("big-basket", "small-basket"),
-        "recency_days": ("lapsed", "recent"),
-        "tenure_days": ("long-standing", "newer"),
-        "interactions": ("high-touch", "low-touch"),
-    }
-    descriptions = {}
-    for cluster, row in profiles.iterrows():
-        parts = []
-        for column, (high, low) in words.items():
-            if column not in row or not overall.get(column):
-                continue
-            ratio = row[column] / overall[column] if overall[column] else 1
-            if ratio >= 1.5:
-                parts.append(high)
-            elif ratio <= 0.67:
-                parts.append(low)
-        channels = [c for c in row.index if c.startswith("channel_")]
-        if channels:
-            top = max(channels, key=lambda c: row[c])
-            if row[top] >= 0.6:
-                parts.append(f"mostly {top.removeprefix('channel_')}")
-        descriptions[int(cluster)] = ", ".join(parts) or "typical"
-    return descriptions
+    return Clustering(k, labels, silhouettes[k], silhouettes, ari, profiles)
 
 
 # ----------------------------------------------------------------------------- value, lifecycle
@@ -378,12 +329,11 @@ def lifecycle_stages(
     first order within ``new_days``. loyal: at least ``loyal_orders`` orders and active.
     active: the rest (an order within ``active_days``).
     """
-    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    people = customers.loc[customers["signup_date"] < end, "customer_id"]
-    orders = transactions.loc[transactions["order_date"] < end]
+    people = rows_through(customers, "signup_date", as_of)["customer_id"]
+    orders = rows_through(transactions, "order_date", as_of)
     grouped = orders.groupby("customer_id")["order_date"].agg(["min", "max", "size"])
     grouped = grouped.reindex(people)
-    today = end - pd.Timedelta(days=1)
+    today = pd.Timestamp(as_of).normalize()
     since_last = (today - grouped["max"].dt.normalize()).dt.days
     since_first = (today - grouped["min"].dt.normalize()).dt.days
     stage = np.select(
@@ -399,7 +349,7 @@ def lifecycle_stages(
     )
     stages = pd.Series(stage, index=people.to_numpy(), name="stage")
     if churn_events is not None and len(churn_events):
-        gone = churn_events.loc[churn_events["churned_at"] < end, "customer_id"]
+        gone = rows_through(churn_events, "churned_at", as_of)["customer_id"]
         stages[stages.index.isin(gone) & (stages != "prospect")] = "churned"
     stages.index.name = "customer_id"
     return stages
@@ -442,7 +392,12 @@ def psychographic_profile(customers: pd.DataFrame, labels: pd.Series) -> pd.Data
 
 @dataclass(frozen=True)
 class SegmentationAnalysis:
-    """Everything the segmentation report shows for one unit and period."""
+    """Everything the segmentation report shows for one unit and period.
+
+    Sections without their data are empty (``geographic``, ``demographic``,
+    ``psychographic``) or ``None`` (``clustering``, with the reason in
+    ``clustering_skipped``: the message of the :class:`ParameterError` it raised).
+    """
 
     n_customers: int
     geographic: dict[str, pd.DataFrame]
@@ -456,68 +411,61 @@ class SegmentationAnalysis:
     top20_share: float
     lifecycle: pd.Series
     transitions: pd.DataFrame
-    notes: list[str]
+    clustering_skipped: str = ""
+
+
+GEOGRAPHIC = ("region", "city")
+DEMOGRAPHIC = ("age_band", "gender", "income_band", "occupation", "industry")
 
 
 def analyse(
     customers: pd.DataFrame,
     transactions: pd.DataFrame,
     *,
-    period_start: date | str,
-    period_end: date | str,
-    previous_end: date | str,
+    period: Period,
     interactions: pd.DataFrame | None = None,
     churn_events: pd.DataFrame | None = None,
     lifecycle_rules: dict | None = None,
     k_range: range = range(2, 8),
 ) -> SegmentationAnalysis:
-    """All segmentation sections for one unit; sections without their data are noted."""
-    notes = []
+    """All segmentation sections for one unit and ``period``.
+
+    Profiles count revenue within the period; RFM scores, clusters and lifecycle stages are
+    taken at the period's last day, and RFM segments and stages again at the previous
+    period's last day for the change. Sections without their data are left empty.
+    """
     rules = lifecycle_rules or {}
-    window = {"period_start": period_start, "period_end": period_end}
     geographic = {
-        by: profile(customers, transactions, by=by, **window)
-        for by in ("region", "city")
+        by: profile(customers, transactions, by=by, period=period)
+        for by in GEOGRAPHIC
         if by in customers.columns
     }
-    demographic = {}
-    if "age" in customers.columns:
-        demographic["age_band"] = profile(customers, transactions, by="age_band", **window)
-    for by in ("gender", "income_band", "occupation", "industry"):
-        if by in customers.columns:
-            demographic[by] = profile(customers, transactions, by=by, **window)
-    if not geographic:
-        notes.append("Geographic section skipped: customers carry no region or city.")
-    if not demographic:
-        notes.append(
-            "Demographic section skipped: customers carry no age, gender, income "
-            "band, occupation or industry."
-        )
-    scored = rfm_scores(rfm(transactions, as_of=period_end))
-    before = transactions.loc[
-        transactions["order_date"] < pd.Timestamp(previous_end) + pd.Timedelta(days=1)
-    ]
-    previous = rfm_scores(rfm(before, as_of=previous_end)) if len(before) else None
+    demographic = {
+        by: profile(customers, transactions, by=by, period=period)
+        for by in DEMOGRAPHIC
+        if ("age" if by == "age_band" else by) in customers.columns
+    }
+    scored = rfm_scores(rfm(transactions, as_of=period.end))
+    before = rows_through(transactions, "order_date", period.previous_end)
+    previous = rfm_scores(rfm(before, as_of=period.previous_end)) if len(before) else None
     segments = segment_summary(scored, previous)
     features = behaviour_features(
-        transactions, customers, as_of=period_end, interactions=interactions
+        transactions, customers, as_of=period.end, interactions=interactions
     )
+    clustering, skipped = None, ""
     try:
         clustering = cluster_customers(features, k_range=k_range)
     except ParameterError as exc:
-        clustering = None
-        notes.append(f"Clustering skipped: {exc}")
+        skipped = str(exc)
     psychographic = pd.DataFrame()
     if clustering is not None:
         psychographic = psychographic_profile(customers, clustering.labels)
-    if psychographic.empty:
-        notes.append("Psychographic section skipped: customers carry no psy_* attributes.")
     monetary = scored.set_index("customer_id")["monetary"]
     stages = lifecycle_stages(
-        customers, transactions, as_of=period_end, churn_events=churn_events, **rules
+        customers, transactions, as_of=period.end, churn_events=churn_events, **rules
     )
     before_stages = lifecycle_stages(
-        customers, transactions, as_of=previous_end, churn_events=churn_events, **rules
+        customers, transactions, as_of=period.previous_end, churn_events=churn_events, **rules
     )
     return SegmentationAnalysis(
         n_customers=len(customers),
@@ -532,162 +480,5 @@ def analyse(
         top20_share=top_share(monetary),
         lifecycle=stages,
         transitions=transition_matrix(before_stages, stages),
-        notes=notes,
-    )
-
-
-def key_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> list[str]:
-    """The sentences at the top of the segmentation report, each with its number."""
-    from crmkit.present.format import pct
-
-    found = [
-        f"{analysis.n_customers:,} customers, {len(analysis.rfm):,} of whom have bought; "
-        f"the top 20% of buyers bring {pct(analysis.top20_share)} of revenue."
-    ]
-    segments = analysis.segments.set_index("segment")
-    champions = segments.loc["Champions"]
-    found.append(
-        f"Champions are {pct(champions['customer_share'])} of buyers and bring "
-        f"{pct(champions['revenue_share'])} of revenue."
-    )
-    if "change" in segments.columns:
-        risky = segments.loc[["At Risk", "Can't Lose Them"], "change"].sum()
-        word = "more" if risky > 0 else "fewer"
-        found.append(
-            f"{abs(int(risky)):,} {word} customers at risk or about to be lost "
-            "(At Risk, Can't Lose Them) than at the previous period end."
-        )
-    if analysis.clustering is not None:
-        c = analysis.clustering
-        found.append(
-            f"Behaviour falls into {c.k} clusters (silhouette {c.silhouette:.2f}; "
-            f"stable across seeds, adjusted Rand {c.stability_ari:.2f})."
-        )
-    if analysis.geographic:
-        by, table = next(iter(analysis.geographic.items()))
-        top = table.iloc[0]
-        found.append(
-            f"Largest {by} by revenue this period: {top[by]} "
-            f"({pct(top['revenue_share'])} of revenue)."
-        )
-    return found + analysis.notes
-
-
-def results(analysis: SegmentationAnalysis) -> dict:
-    """The segmentation report's machine-readable results (``segmentation.json``)."""
-    c = analysis.clustering
-    return {
-        "n_customers": analysis.n_customers,
-        "rfm_segments": dict(
-            zip(
-                analysis.segments["segment"],
-                analysis.segments["customers"].astype(int),
-                strict=True,
-            )
-        ),
-        "n_clusters": c.k if c else None,
-        "silhouette": c.silhouette if c else None,
-        "cluster_stability_ari": c.stability_ari if c else None,
-        "top20_revenue_share": analysis.top20_share,
-        "lifecycle": {s: int((analysis.lifecycle == s).sum()) for s in LIFECYCLE_STAGES},
-    }
-
-
-def cluster_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Cluster profiles (medians) with their description, for display."""
-    c = analysis.clustering
-    if c is None:
-        return pd.DataFrame()
-    table = c.profiles.copy()
-    table.insert(1, "description", [c.descriptions[int(i)] for i in table.index])
-    shares = [col for col in table.columns if col.startswith("channel_")]
-    if shares:
-        mix = c.labels.to_frame().join(analysis.features[shares]).groupby("cluster").mean()
-        table["main channel"] = [
-            f"{mix.loc[i].idxmax().removeprefix('channel_')} {mix.loc[i].max():.0%}"
-            for i in table.index
-        ]
-        table = table.drop(columns=shares)
-    return table.reset_index()
-
-
-def actions_table(segments: pd.DataFrame, actions: dict[str, str] | None = None) -> pd.DataFrame:
-    """Each named segment's size and its suggested treatment (editable in the parameters)."""
-    plan = {**DEFAULT_ACTIONS, **(actions or {})}
-    return pd.DataFrame(
-        {
-            "segment": segments["segment"],
-            "customers": segments["customers"],
-            "suggested action": [plan.get(s, "") for s in segments["segment"]],
-        }
-    )
-
-
-def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
-    """One sentence with its numbers for each section of the segmentation report."""
-    from crmkit.present.format import num, pct
-
-    def spread(tables: dict[str, pd.DataFrame], label: str) -> str:
-        if not tables:
-            return f"Skipped: customers carry no {label} attributes."
-        by, table = next(iter(tables.items()))
-        best = table.loc[table["revenue_per_customer"].idxmax()]
-        worst = table.loc[table["revenue_per_customer"].idxmin()]
-        return (
-            f"By {by.replace('_', ' ')}, revenue per customer this period ranges from "
-            f"{num(worst['revenue_per_customer'])} ({worst[by]}) to "
-            f"{num(best['revenue_per_customer'])} ({best[by]})."
-        )
-
-    segments = analysis.segments.set_index("segment")
-    largest = segments["customers"].idxmax()
-    rfm_text = (
-        f"The largest segment is {largest} ({pct(segments.loc[largest, 'customer_share'])}"
-        f" of buyers); Champions and Loyal customers together bring "
-        f"{pct(segments.loc[['Champions', 'Loyal'], 'revenue_share'].sum())} of revenue."
-    )
-    c = analysis.clustering
-    cluster_text = (
-        "Skipped: too few buying customers to cluster."
-        if c is None
-        else f"{c.k} clusters; the most valuable ({c.profiles.loc[0, 'customers']:,} "
-        f"customers) is {c.descriptions[0]}."
-    )
-    tiers = value_tiers(analysis.monetary)
-    low_revenue = analysis.monetary[tiers == "low"].sum() / analysis.monetary.sum()
-    counts = analysis.lifecycle.value_counts()
-    at_risk = int(counts.get("at risk", 0))
-    moved = analysis.transitions
-    slipped = (
-        int(moved.loc[moved.index.isin(["active", "loyal"]), "at risk"].sum())
-        if "at risk" in moved.columns
-        else 0
-    )
-    return {
-        "geographic": spread(analysis.geographic, "geographic"),
-        "demographic": spread(analysis.demographic, "demographic"),
-        "rfm": rfm_text,
-        "clusters": cluster_text,
-        "value": (
-            f"The top 20% of buyers bring {pct(analysis.top20_share)} of revenue; the "
-            f"low tier, half of all buyers ({(tiers == 'low').sum():,}), brings "
-            f"{pct(low_revenue)}."
-        ),
-        "lifecycle": (
-            f"{at_risk:,} customers are at risk at the period end; {slipped:,} of "
-            "them were active or loyal at the previous period end."
-        ),
-    }
-
-
-def lifecycle_counts(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Customers per lifecycle stage now and at the previous period end."""
-    now = analysis.lifecycle.value_counts().reindex(LIFECYCLE_STAGES, fill_value=0)
-    before = analysis.transitions.sum(axis=1).reindex(LIFECYCLE_STAGES, fill_value=0)
-    return pd.DataFrame(
-        {
-            "stage": LIFECYCLE_STAGES,
-            "customers": now.to_numpy(),
-            "previous period end": before.to_numpy(),
-        }
+        clustering_skipped=skipped,
     )

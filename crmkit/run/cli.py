@@ -1,4 +1,8 @@
-"""The ``crmkit`` command: ``sample``, ``validate`` and ``run``."""
+"""The ``crmkit`` command: ``init``, ``sample``, ``validate`` and ``run``.
+
+Each command imports what it needs when it runs: ``sample`` and ``validate`` start without
+papermill and nbconvert, which only ``run`` (and its worker processes) load.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,18 @@ from datetime import date
 from pathlib import Path
 
 from crmkit.core.errors import CrmkitError, ParameterError
+from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT
+from crmkit.topics.registry import get_topics, topic_names
+
+AS_OF_HELP = "day the data is read as of and relative periods count from (default: today)"
+
+
+def skip_slow_optional_imports() -> None:
+    """jsonschema imports ``rfc3987_syntax`` when it is installed (jupyterlab brings it),
+    which builds a grammar at import and costs ~1.4 s in every process that reads a notebook.
+    nbformat never validates IRIs, so crmkit's own processes (this command and the report
+    workers) mark it as absent."""
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def _as_of(value: str | None) -> date | None:
@@ -62,20 +78,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from crmkit.core.periods import parse_period
-    from crmkit.run.report import run_reports
+    from crmkit.run.fleet import run_reports
 
+    get_topics(args.notebook)  # an unknown name fails before any file is read
     period = parse_period(args.period, as_of=_as_of(args.as_of))
-    params_dir = Path(args.params)
-    notebooks_dir = (
-        Path(args.notebooks) if args.notebooks else params_dir.resolve().parent / "notebooks"
-    )
     result = run_reports(
         period,
-        params_dir=params_dir,
-        notebooks_dir=notebooks_dir,
+        params_dir=Path(args.params),
+        notebooks_dir=Path(args.notebooks) if args.notebooks else None,
         out=Path(args.out),
         units=args.unit,
         notebooks=args.notebook,
+        as_of=args.as_of or "",
         workers=args.jobs,
         cell_timeout=args.cell_timeout,
         run_timeout=args.run_timeout,
@@ -91,11 +105,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from crmkit.run.init import write_project
+
+    folder = Path(args.dir)
+    written = write_project(folder, unit=args.unit, notebooks=args.notebooks)
+    print(f"Wrote a starter project in {folder}/:")
+    for path in written:
+        print(f"  {path}")
+    unit_file = folder / "parameters" / f"{args.unit}.yaml"
+    run = f"crmkit run --params {folder / 'parameters'} --out {folder / 'reports'}"
+    if args.notebooks:
+        run += f" --notebooks {folder / 'notebooks'}"
+    print(
+        f"Next: put your data files in {folder / 'data'}/ (names in its README.md), set "
+        f"business_unit and currency in {unit_file}, then check the data with\n"
+        f"  crmkit validate --params {unit_file}\n"
+        f"and make the reports with\n"
+        f"  {run} --period last-quarter"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crmkit", description="CRM metrics per business unit and period, as offline HTML."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="write a starter project: a unit's parameters, data/")
+    init.add_argument("dir", help="project folder to write (may exist; no file is overwritten)")
+    init.add_argument(
+        "--unit", default="my_unit", help="the unit's id and file name (default: %(default)s)"
+    )
+    init.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="also copy the notebooks into DIR/notebooks, to customise",
+    )
+    init.set_defaults(func=cmd_init)
 
     sample = sub.add_parser("sample", help="write the sample data set")
     sample.add_argument(
@@ -114,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--params", help="one unit's YAML (default: every unit in --params-dir)")
     validate.add_argument("--params-dir", default="parameters", help="default: %(default)s")
     validate.add_argument("--period", default="last-quarter", help="default: %(default)s")
-    validate.add_argument("--as-of", help="day relative periods count from (default: today)")
+    validate.add_argument("--as-of", help=AS_OF_HELP)
     validate.set_defaults(func=cmd_validate)
 
     run = sub.add_parser("run", help="run every notebook for every unit and render reports")
@@ -123,22 +171,34 @@ def build_parser() -> argparse.ArgumentParser:
         default="last-quarter",
         help="2026-Q3, 2026-09, 2026, last-quarter or last-month (default: %(default)s)",
     )
-    run.add_argument("--as-of", help="day relative periods count from (default: today)")
+    run.add_argument("--as-of", help=AS_OF_HELP)
     run.add_argument("--unit", action="append", help="run only this unit (repeatable)")
-    run.add_argument("--notebook", action="append", help="run only this notebook (repeatable)")
+    run.add_argument(
+        "--notebook",
+        action="append",
+        metavar="NAME",
+        help=f"run only this notebook (repeatable): {', '.join(topic_names())}",
+    )
     run.add_argument(
         "--params", default="parameters", help="parameters folder (default: %(default)s)"
     )
-    run.add_argument("--notebooks", help="notebooks folder (default: beside the parameters folder)")
+    run.add_argument(
+        "--notebooks",
+        metavar="DIR",
+        help="customised copies of the notebooks (default: the notebooks installed with crmkit)",
+    )
     run.add_argument("--out", default="reports", help="output folder (default: %(default)s)")
     run.add_argument("--jobs", type=int, default=None, help="parallel runs (default: CPU cores)")
     run.add_argument(
-        "--cell-timeout", type=int, default=600, help="seconds per cell (default: %(default)s)"
+        "--cell-timeout",
+        type=int,
+        default=CELL_TIMEOUT,
+        help="seconds per cell (default: %(default)s)",
     )
     run.add_argument(
         "--run-timeout",
         type=int,
-        default=1800,
+        default=RUN_TIMEOUT,
         help="seconds per notebook run (default: %(default)s)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -147,8 +207,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crmkit.run.worker import skip_slow_optional_imports
-
     skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
     try:

@@ -1,22 +1,19 @@
-"""Set-up for crmkit's own processes (the CLI and the report workers), not for library use."""
+"""The fork server's preload for ``crmkit run``'s worker processes; not for library use.
+
+Imported once in the fork server (:func:`crmkit.run.fleet.run_jobs`): every worker forked from
+it starts with papermill, nbconvert and nbformat loaded instead of paying ~1 s each to import
+them. Only this module and ``crmkit run`` import them: ``crmkit sample`` and ``crmkit validate``
+start without.
+"""
 
 from __future__ import annotations
 
-import sys
-
-
-def skip_slow_optional_imports() -> None:
-    """jsonschema imports ``rfc3987_syntax`` when it is installed (jupyterlab brings it),
-    which builds a grammar at import and costs ~1.4 s in every process that reads a notebook.
-    nbformat never validates IRIs, so our processes mark it as absent."""
-    sys.modules.setdefault("rfc3987_syntax", None)
-
+from crmkit.run.cli import skip_slow_optional_imports
 
 skip_slow_optional_imports()
 
-# Imported once in the fork server; every worker forked from it starts with them loaded.
 import nbconvert.exporters.html  # noqa: E402, F401
 import nbformat  # noqa: E402, F401
 import papermill  # noqa: E402, F401
 
-import crmkit.run.report  # noqa: E402, F401
+import crmkit.run.execute  # noqa: E402, F401

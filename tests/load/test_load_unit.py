@@ -425,7 +425,9 @@ def test_rules_leave_their_input_tables_alone():
             {
                 "order_id": ["o1", "o2", "o3"],
                 "customer_id": ["A", "A", "Z"],
-                "order_date": pd.to_datetime(["2026-09-30 18:00", "2026-10-01 00:00", "2026-09-01 00:00"]),
+                "order_date": pd.to_datetime(
+                    ["2026-09-30 18:00", "2026-10-01 00:00", "2026-09-01 00:00"]
+                ),
                 "amount": [1.0, 2.0, 3.0],
             }
         ),

@@ -65,10 +65,10 @@ def test_unit_without_currency_is_refused(tmp_path: Path):
 def test_unknown_key_names_the_nearest_known_one(tmp_path: Path):
     (tmp_path / "u.yaml").write_text("business_unit: u\ncurrency: EUR\ndata_sorce: d\n")
     with pytest.raises(
-        ParameterError, match="unknown parameter 'data_sorce'. Did you mean 'data_source'"
+        ParameterError, match=r"unknown parameter 'data_sorce'\. Did you mean 'data_source'"
     ):
         load_params(tmp_path / "u.yaml")
     (tmp_path / "defaults.yaml").write_text("funnel_stage: [a, b]\n")
     (tmp_path / "v.yaml").write_text("business_unit: v\ncurrency: EUR\ndata_source: d\n")
-    with pytest.raises(ParameterError, match="defaults.yaml: unknown parameter 'funnel_stage'"):
+    with pytest.raises(ParameterError, match=r"defaults\.yaml: unknown parameter 'funnel_stage'"):
         load_params(tmp_path / "v.yaml")

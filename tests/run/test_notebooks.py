@@ -1,4 +1,4 @@
-"""The committed notebooks: outputs cleared, a literal parameters cell, defaults that run."""
+"""The packaged notebooks: outputs cleared, a literal parameters cell, registered names."""
 
 import ast
 
@@ -6,14 +6,15 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from crmkit.run.report import NOTEBOOKS
+from crmkit.run.plan import packaged_notebooks
+from crmkit.topics.registry import topic_names
 
-PRESENT = [n for n in NOTEBOOKS if (ROOT / "notebooks" / f"{n}.ipynb").exists()]
+PRESENT = [n for n in topic_names() if (packaged_notebooks() / f"{n}.ipynb").exists()]
 
 
 @pytest.mark.parametrize("name", PRESENT)
 def test_committed_clean_with_literal_parameters(name):
-    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    notebook = nbformat.read(packaged_notebooks() / f"{name}.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
@@ -30,3 +31,13 @@ def test_committed_clean_with_literal_parameters(name):
 
 def test_data_quality_is_present():
     assert "data_quality" in PRESENT
+
+
+def test_every_packaged_notebook_is_a_registered_topic():
+    # the runner only runs registered notebooks: an unregistered one would be skipped unseen
+    shipped = sorted(p.stem for p in packaged_notebooks().glob("*.ipynb"))
+    assert shipped == sorted(PRESENT)
+
+
+def test_the_repositorys_notebooks_folder_is_the_packaged_one():
+    assert (ROOT / "notebooks").resolve() == packaged_notebooks().resolve()

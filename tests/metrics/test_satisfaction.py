@@ -1,17 +1,14 @@
-"""Satisfaction metrics by hand, relative weights on cases with a known answer, word-level
-Chinese themes, and the effects the sample generator planted."""
-
-import json
+"""Satisfaction metrics by hand, relative weights on cases with a known answer, and the
+period cut of the whole analysis."""
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 from sklearn.linear_model import LinearRegression
 
-import crmkit as ck
-from crmkit import satisfaction as sat
 from crmkit.core.errors import ParameterError
+from crmkit.core.periods import parse_period
+from crmkit.metrics import satisfaction as sat
 from crmkit.metrics.stats import two_proportion_test, wilson_interval
 
 Z = 1.959963984540054
@@ -113,103 +110,6 @@ def test_importance_performance_quadrants():
     }
 
 
-def test_pii_in_comments_is_masked():
-    comments = pd.Series(
-        [
-            "Call me on +1 (415) 555-0134 or mail jane.doe@example.co.uk please",
-            "请联系我13900000115，谢谢",
-            "Delivered in 2 days, paid 199.",
-            None,
-        ]
-    )
-    masked = sat.mask_pii(comments)
-    assert masked[0] == "Call me on [phone] or mail [email] please"
-    assert masked[1] == "请联系我[phone]，谢谢"
-    assert masked[2] == "Delivered in 2 days, paid 199."
-    assert pd.isna(masked[3])
-
-
-def test_chinese_comments_give_word_level_themes():
-    comments = pd.Series(
-        [
-            "物流太慢了，等了两个星期才到货。",
-            "发货延迟，快递速度太慢。",
-            "物流太慢，客服也不回复。",
-            "快递太慢了，包装还破了。",
-            "产品质量很好，用起来很放心。",
-            "做工精细，质量过硬。",
-            "质量很好，价格实惠。",
-            "客服态度很好，质量也好。",
-        ]
-    )
-    groups = pd.Series(["detractor"] * 4 + ["promoter"] * 4)
-    found = sat.themes(comments, groups, min_mentions=2)
-    detractor = sat.theme_keywords(found, "detractor")
-    promoter = sat.theme_keywords(found, "promoter")
-    # 物流 and 快递 are each said in 2 of the 4 comments saying 太慢 (Jaccard 0.5): one theme
-    first = found.iloc[0]
-    assert first["keyword"] == "太慢" and set(first["keywords"]) == {"太慢", "物流", "快递"}
-    assert first["mentions"] == 4
-    assert promoter[0] == "质量"
-    assert all(len(word) > 1 for word in detractor + promoter)  # words, never characters
-    assert not {"了", "的", "很", "也"} & set(detractor + promoter)
-    assert first["examples"][0] == "物流太慢了，等了两个星期才到货。"
-
-
-def test_words_said_together_make_one_theme_with_distinct_examples():
-    complaint = "Too expensive compared with other shops"
-    comments = pd.Series(
-        [
-            f"{complaint}.",
-            f"{complaint}. Contact me at a@b.com",
-            f"{complaint}, sadly",
-            "Parcel arrived broken",
-            "Parcel arrived broken again",
-            "Parcel broken, expensive too",
-            "Lovely staff",
-            "Lovely staff, great",
-            "Great service",
-        ]
-    )
-    groups = pd.Series(["detractor"] * 6 + ["promoter"] * 3)
-    found = sat.themes(comments, groups, min_mentions=2)
-
-    def theme_with(word: str) -> pd.Series:
-        return found.loc[found["keywords"].map(lambda words: word in words)].iloc[0]
-
-    # expensive: comments 1,2,3,6; compared, shops: 1,2,3 (Jaccard 3/4); parcel: 4,5,6 (1/6)
-    pricey, parcel = theme_with("shops"), theme_with("parcel")
-    assert set(pricey["keywords"]) == {"expensive", "compared", "shops"}
-    assert set(parcel["keywords"]) == {"parcel", "broken", "arrived"}
-    assert (pricey["mentions"], parcel["mentions"]) == (4, 3)
-    assert (found["group"] == "detractor").sum() == 2
-    # the three versions of the same complaint give one example, not three
-    assert sum(example.startswith(complaint) for example in pricey["examples"]) == 1
-    # lovely, staff: comments 7, 8; great: 8, 9 (Jaccard 1/3): two themes
-    assert set(theme_with("lovely")["keywords"]) == {"lovely", "staff"}
-    assert theme_with("great")["keywords"] == ["great"]
-    assert theme_with("lovely")["examples"] == ["Lovely staff"]  # "…, great" repeats it
-
-
-def test_english_themes_drop_stop_words_and_masks():
-    comments = pd.Series(
-        [
-            "Delivery was late again, write to me@example.com",
-            "The delivery was late and the parcel was damaged",
-            "Late delivery, again",
-            "Great quality and it lasts",
-            "Great quality, works perfectly",
-        ]
-    )
-    groups = pd.Series(["detractor"] * 3 + ["promoter"] * 2)
-    found = sat.themes(comments, groups, min_mentions=2)
-    detractor = sat.theme_keywords(found, "detractor")
-    assert set(detractor) == {"late", "delivery"}  # "again" is an English stop word
-    assert len(found.loc[found["group"] == "detractor"]) == 1  # said together: one theme
-    assert not found["examples"].explode().str.contains("@").any()
-    assert set(sat.theme_keywords(found, "promoter")) == {"great", "quality"}
-
-
 def _tiny_surveys() -> tuple[pd.DataFrame, pd.DataFrame]:
     responses = pd.DataFrame(
         {
@@ -275,48 +175,76 @@ def test_breakdown_marks_small_groups():
     assert np.isnan(table.loc["phone", "p_adjusted"])
 
 
-def _sample(name: str):
-    unit = ck.load_unit(
-        name, data_source=ROOT / "sample_data", period="2026-Q3", as_of="2026-10-15"
+def test_loyalty_by_group_by_hand():
+    responses, transactions = _tiny_surveys()
+    table = sat.loyalty(responses, transactions, as_of="2026-03-31")
+    groups = sat.loyalty_by_group(table).set_index("nps_group")
+    # a promoter (repeat), b detractor (one order), c passive (one order)
+    assert list(groups.index) == ["detractor", "passive", "promoter"]
+    assert groups["customers"].tolist() == [1, 1, 1]
+    assert groups["repeat_rate"].tolist() == [0.0, 0.0, 1.0]
+    assert groups.loc["promoter", "loyalty_score"] == pytest.approx(100 * (1 + 0.9 + 1) / 3)
+
+
+def test_loyalty_counts_orders_late_on_the_as_of_day():
+    responses, transactions = _tiny_surveys()
+    late = pd.concat(
+        [
+            transactions,
+            pd.DataFrame(
+                {
+                    "customer_id": ["b"],
+                    "order_date": [pd.Timestamp("2026-03-31 23:10")],
+                    "amount": [3.0],
+                }
+            ),
+        ],
+        ignore_index=True,
     )
-    return sat.analyse(
-        unit["surveys"],
-        period_start=unit.period.start,
-        period_end=unit.period.end,
-        previous_start=unit.period.previous_start,
-        previous_end=unit.period.previous_end,
-        customers=unit["customers"],
-        transactions=unit["transactions"],
+    table = sat.loyalty(responses, late, as_of="2026-03-31").set_index("customer_id")
+    assert table.loc["b", ["orders", "repeat"]].tolist() == [2, True]
+    before = sat.loyalty(responses, late, as_of="2026-03-30 12:00").set_index("customer_id")
+    assert before.loc["b", "orders"] == 1
+
+
+def _quarter_surveys() -> pd.DataFrame:
+    """Q2: 10 responses (NPS 40 - 20 = 20); Q3: 10 responses, the last at 23:30 on its last
+    day (NPS 60 - 10 = 50); one on 1 October, outside both."""
+    nps_q2 = [10] * 4 + [8] * 4 + [3] * 2
+    nps_q3 = [10] * 6 + [7] * 3 + [2]
+    days_q2 = pd.date_range("2026-04-02", periods=10, freq="7D")
+    days_q3 = [*pd.date_range("2026-07-02", periods=9, freq="9D"), pd.Timestamp("2026-09-30 23:30")]
+    return pd.DataFrame(
+        {
+            "response_id": [f"r{k}" for k in range(21)],
+            "customer_id": [f"c{k % 7}" for k in range(21)],
+            "responded_at": [*days_q2, *days_q3, pd.Timestamp("2026-10-01")],
+            "nps": [*nps_q2, *nps_q3, 0],
+            "csat": [5] * 8 + [2] * 2 + [5] * 9 + [1] + [1],
+            "touchpoint": ["web", "store"] * 10 + ["web"],
+        }
     )
 
 
-@pytest.mark.slow
-def test_planted_driver_and_nps_fall_are_found_and_nothing_else():
-    planted = json.loads((ROOT / "sample_data/_truth/planted.json").read_text())["units"]
-    for name, truth in planted.items():
-        results = sat.results(_sample(name))
-        weights = truth["nps_driver_weights"]
-        if max(weights.values()) > 0.5:  # east: one dominant planted driver
-            assert results["top_driver"] == max(weights, key=weights.get) == "dim_delivery_speed"
-        if truth["nps_shift_last_quarter"]:
-            assert results["nps_change"]["delta"] < -30
-            assert results["nps_change"]["p_value"] < 0.05
-            assert results["nps_change"]["ci"][1] < 0
-        else:
-            assert results["nps_change"]["p_value"] >= 0.01, name
-            assert results["csat_change"]["p_value"] >= 0.01, name
-        lo, hi = results["nps_ci"]
-        assert lo < results["nps"] < hi
-        assert results["promoters"] + results["passives"] + results["detractors"] == pytest.approx(
-            1
-        )
-        assert 0 < results["repeat_rate"] < 1
+def test_analyse_cuts_both_periods_from_one_period():
+    analysis = sat.analyse(_quarter_surveys(), period=parse_period("2026-Q3"))
+    assert analysis.period.label == "2026-Q3"
+    assert analysis.n_responses == 10  # the 23:30 response on 30 September is in
+    assert (analysis.nps.score, analysis.previous_nps.score) == (50.0, 20.0)
+    assert analysis.nps_change.delta == 30.0
+    assert (analysis.csat.satisfied, analysis.previous_csat.satisfied) == (9, 8)
+    assert analysis.missing_scores == []
+    assert analysis.skipped_breakdowns == ["region", "segment"]  # no customers, no orders
+    assert list(analysis.breakdowns) == ["touchpoint"]
+    assert analysis.dimensions.empty and analysis.drivers_error is None
+    assert analysis.themes.empty and analysis.loyalty is None
+    with pytest.raises(ParameterError, match=r"needs period as a crmkit\.core\.periods\.Period"):
+        sat.analyse(_quarter_surveys(), period="2026-Q3")
 
 
-@pytest.mark.slow
-def test_east_detractor_themes_are_chinese_words_about_delivery():
-    analysis = _sample("east")
-    themes = sat.results(analysis)["detractor_themes"]
-    assert themes and all(len(word) > 1 for word in themes)
-    assert {"太慢", "物流", "快递", "延迟"} & set(themes[:5])
-    assert analysis.breakdowns["segment"]["group"].isin(ck.segmentation.SEGMENT_ORDER).all()
+def test_analyse_says_why_key_drivers_could_not_run():
+    surveys = _quarter_surveys().drop(columns="csat").assign(dim_speed=3.0, dim_price=4.0)
+    analysis = sat.analyse(surveys, period=parse_period("2026-Q3"))
+    assert analysis.missing_scores == ["csat"] and np.isnan(analysis.csat.value)
+    assert "have no variance" in analysis.drivers_error  # every response scored them alike
+    assert analysis.nps_drivers is None and len(analysis.dimensions) == 2

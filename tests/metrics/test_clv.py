@@ -10,6 +10,8 @@ import pytest
 
 import crmkit.metrics.clv as clv
 from crmkit.core.errors import ParameterError
+from crmkit.core.periods import day_after, parse_period
+from crmkit.metrics.clv_models import _lifetimes_sandbox
 
 
 def cdnow_transactions() -> pd.DataFrame:
@@ -73,7 +75,7 @@ def test_cdnow_published_parameters(cdnow):
     """Fader, Hardie & Lee (2005): BG/NBD r=.243 α=4.414 a=.793 b=2.426; Pareto/NBD
     r=.553 α=10.58 s=.606 β=11.67; Gamma-Gamma p=6.25 q=3.74 γ=15.44."""
     summary = clv.rfm_summary(cdnow, observation_end="1997-09-30")
-    with clv._lifetimes_sandbox() as lifetimes:
+    with _lifetimes_sandbox() as lifetimes:
         bgnbd = lifetimes.BetaGeoFitter().fit(
             summary["frequency"], summary["recency"], summary["T"]
         )
@@ -102,7 +104,7 @@ def test_lifetimes_leaves_global_state_alone():
     import warnings
 
     before = list(warnings.filters)
-    with clv._lifetimes_sandbox() as lifetimes:
+    with _lifetimes_sandbox() as lifetimes:
         lifetimes.BetaGeoFitter()
     assert warnings.filters == before
 
@@ -156,12 +158,30 @@ def test_recovers_planted_parameters_per_segment():
 def test_weighted_fit_matches_and_small_bases_are_refused(cdnow):
     summary = clv.rfm_summary(cdnow, observation_end="1997-09-30")
     fit = clv.fit_purchase_model(summary)
-    assert fit.ok and fit.note == ""
+    assert fit.ok and fit.failures == () and fit.penalizer == 0.0
+    assert (fit.customers, fit.repeat_buyers) == (2357, 946)
     assert fit.params["r"] == pytest.approx(0.243, abs=0.001)
     tiny = clv.fit_purchase_model(summary.head(20))
-    assert not tiny.ok and "Too few customers to fit bgnbd: 20 customers" in tiny.note
+    assert not tiny.ok and tiny.too_small and tiny.customers == 20
     with pytest.raises(ParameterError, match="model must be one of"):
         clv.fit_purchase_model(summary, model="bgbb")
+
+
+def test_a_failed_fit_is_retried_with_a_penalizer(cdnow, monkeypatch):
+    """Only the penalised fit succeeds: its failures list the unpenalised try."""
+    from crmkit.metrics import clv_models
+
+    summary = clv.rfm_summary(cdnow, observation_end="1997-09-30")
+    real = clv_models._plausible
+    monkeypatch.setattr(clv_models, "_plausible", lambda params: False)
+    failed = clv.fit_spend_model(summary, penalizers=(0.0, 0.01))
+    assert not failed.ok and not failed.too_small
+    assert failed.failures == ((0.0, "implausible parameters"), (0.01, "implausible parameters"))
+    calls = iter([False, True])
+    monkeypatch.setattr(clv_models, "_plausible", lambda params: next(calls) and real(params))
+    retried = clv.fit_spend_model(summary, penalizers=(0.0, 0.01))
+    assert retried.ok and retried.penalizer == 0.01
+    assert retried.failures == ((0.0, "implausible parameters"),)
 
 
 def test_cdnow_holdout_check(cdnow):
@@ -173,15 +193,45 @@ def test_cdnow_holdout_check(cdnow):
     assert zero["customers"] == 1411
     assert zero["predicted"] == pytest.approx(zero["actual"], abs=0.03)
     assert abs(check.relative_error) < 0.2
-    assert check.model_selected in ("bgnbd", "pareto_nbd") and "holdout error" in check.reason
+    assert check.model_selected in ("bgnbd", "pareto_nbd")
+    errors = {"bgnbd": check.mae_per_customer, "pareto_nbd": check.pareto_mae_per_customer}
+    assert errors[check.model_selected] == min(errors.values())
     # weekly tracking ends at the holdout end with every repeat purchase counted
     last = check.tracking.iloc[-1]
     assert last["expected"] == pytest.approx(last["actual"], rel=0.05), (
-        check.reason,
+        check.model_selected,
+        errors,
         check.bgnbd.params,
         check.pareto_nbd.params,
-        check.pareto_nbd.note,
+        check.pareto_nbd.failures,
     )
+
+
+def test_holdout_cuts_at_whole_days_whatever_the_time(cdnow):
+    """An order at 15:00 on the calibration end belongs to the calibration (as rfm_summary
+    counts it), not to the holdout; one at 23:30 on the observation end is in the holdout; one
+    at midnight after it is in neither."""
+    days = cdnow.groupby("customer_id")["order_date"].agg(set)
+    calibration_end, end = pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30")
+    free = [c for c, d in days.items() if calibration_end not in d and end not in d][:3]
+    extra = pd.DataFrame(
+        {
+            "customer_id": free,
+            "order_date": [
+                calibration_end + pd.Timedelta(hours=15),
+                end + pd.Timedelta(hours=23, minutes=30),
+                day_after(end),
+            ],
+            "amount": 10.0,
+        }
+    )
+    orders = pd.concat([cdnow, extra], ignore_index=True)
+    check = clv.holdout_check(orders, observation_end=end, calibration_end=calibration_end)
+    assert check.actual == 1882 + 1
+    before = clv.rfm_summary(cdnow, observation_end=calibration_end).set_index("customer_id")
+    after = clv.rfm_summary(orders, observation_end=calibration_end).set_index("customer_id")
+    changed = after["frequency"] - before["frequency"]
+    assert changed[changed != 0].to_dict() == {free[0]: 1}  # the 15:00 order is a repeat
 
 
 def test_clv_by_hand_for_a_customer_with_no_repeats(cdnow):
@@ -199,14 +249,21 @@ def test_clv_by_hand_for_a_customer_with_no_repeats(cdnow):
     assert no_repeat["expected_order_value"] == pytest.approx(p * v / (q - 1), rel=1e-6)
     lo, hi = clv.mean_interval(values["clv"])
     assert lo < values["clv"].mean() < hi
+    with pytest.raises(ParameterError, match=r"horizon_months must be at least 1; got 0"):
+        clv.predict_clv(summary, purchase=purchase, spend=spend, horizon_months=0)
+    unfitted = clv.fit_spend_model(summary.head(5))
+    with pytest.raises(ParameterError, match=r"\['gamma_gamma'\] have no fit"):
+        clv.predict_clv(summary, purchase=purchase, spend=unfitted)
 
 
-def test_analyse_a_unit_too_small_to_model():
+def tiny_unit() -> tuple[pd.DataFrame, pd.DataFrame]:
     orders = pd.DataFrame(
         {
-            "customer_id": ["a", "a", "b", "c"],
-            "order_date": pd.to_datetime(["2026-01-05", "2026-03-01", "2026-02-01", "2026-05-01"]),
-            "amount": [10.0, 20.0, 5.0, 8.0],
+            "customer_id": ["a", "a", "b", "c", "c"],
+            "order_date": pd.to_datetime(
+                ["2026-01-05", "2026-03-01", "2026-02-01", "2026-05-01", "2026-10-01"]
+            ),
+            "amount": [10.0, 20.0, 5.0, 8.0, 99.0],
         }
     )
     people = pd.DataFrame(
@@ -216,13 +273,17 @@ def test_analyse_a_unit_too_small_to_model():
             "acquisition_channel": ["web", "web", "store", "store"],
         }
     )
-    analysis = clv.analyse(orders, people, period_end="2026-09-30", holdout_weeks=4)
+    return orders, people
+
+
+def test_analyse_a_unit_too_small_to_model():
+    orders, people = tiny_unit()
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
     assert analysis.values is None and analysis.ltv_cac is None
-    assert any("Too few customers to fit bgnbd: 3 customers" in n for n in analysis.notes)
-    assert any("Predicted CLV skipped" in n for n in analysis.notes)
+    assert analysis.bgnbd.too_small and analysis.bgnbd.customers == 3
+    assert analysis.holdout is None and analysis.holdout_failure.too_small
     history = analysis.history.set_index("customer_id")
     assert history.loc["a", "revenue"] == 30.0 and history.loc["d", "orders"] == 0
-    results = clv.results(analysis)
-    assert results["bgnbd"] == {} and results["holdout"] is None
-    findings = clv.key_findings(analysis)
-    assert findings and all(isinstance(f, str) for f in findings)
+    # the 1 October order falls after the period: it counts nowhere
+    assert history.loc["c", "revenue"] == 8.0 and analysis.summary["T"].notna().all()
+    assert analysis.model_selected == "bgnbd"

@@ -1,11 +1,12 @@
-"""Segmentation functions on small frames with hand-computed answers."""
+"""Segmentation statistics on small frames with hand-computed answers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from crmkit import segmentation as sg
 from crmkit.core.errors import ParameterError
+from crmkit.core.periods import parse_period, range_period
+from crmkit.metrics import segmentation as sg
 
 
 @pytest.fixture
@@ -82,23 +83,18 @@ def test_grid_covers_every_score_pair_once():
 
 
 def test_profile_by_region(orders, people):
-    table = sg.profile(
-        people, orders, by="region", period_start="2026-07-01", period_end="2026-09-30"
-    ).set_index("region")
+    q3 = parse_period("2026-Q3")
+    table = sg.profile(people, orders, by="region", period=q3).set_index("region")
     # East: a (50 in Q3) and c (50); West: b (none in Q3); unknown: d
     assert table.loc[
         "East", ["customers", "revenue", "revenue_per_customer", "active_share"]
     ].tolist() == [2, 100.0, 50.0, 1.0]
     assert table.loc["West", "active_share"] == 0.0
     assert table.loc["unknown", "customers"] == 1
-    ages = sg.profile(
-        people, orders, by="age_band", period_start="2026-07-01", period_end="2026-09-30"
-    )
+    ages = sg.profile(people, orders, by="age_band", period=q3)
     assert set(ages["age_band"]) == {"under 25", "35-44", "65+"}
     with pytest.raises(ParameterError, match=r"Column\(s\) \['income_band'\] required by profile"):
-        sg.profile(
-            people, orders, by="income_band", period_start="2026-07-01", period_end="2026-09-30"
-        )
+        sg.profile(people, orders, by="income_band", period=q3)
 
 
 def test_behaviour_features_by_hand(orders, people):
@@ -163,7 +159,7 @@ def test_clustering_separates_two_obvious_groups():
     result = sg.cluster_customers(features, k_range=range(2, 5))
     assert result.k == 2 and result.stability_ari > 0.99
     assert (result.labels.iloc[:n] == 0).all() and (result.labels.iloc[n:] == 1).all()
-    assert "frequent" in result.descriptions[0] and "rare" in result.descriptions[1]
+    assert result.profiles["customers"].tolist() == [n, n]
 
 
 @pytest.mark.slow
@@ -196,32 +192,43 @@ def test_finds_the_planted_segments(unit):
 
 
 def test_analyse_small_unit_says_what_it_skipped(orders, people):
-    analysis = sg.analyse(
-        people,
-        orders,
-        period_start="2026-07-01",
-        period_end="2026-09-30",
-        previous_end="2026-06-30",
-    )
+    analysis = sg.analyse(people, orders, period=parse_period("2026-Q3"))
     assert analysis.clustering is None
-    assert any(
-        n.startswith("Clustering skipped: cluster_customers needs at least") for n in analysis.notes
-    )
-    assert any(n.startswith("Psychographic section skipped") for n in analysis.notes)
-    sentences = sg.section_findings(analysis)
-    assert sentences["clusters"] == "Skipped: too few buying customers to cluster."
-    assert sentences["geographic"] == (
-        "By region, revenue per customer this period ranges from 0 (West) to 50 (East)."
-    )
-    counts = sg.lifecycle_counts(analysis).set_index("stage")["customers"]
-    assert counts.to_dict() == {
-        "prospect": 1,
-        "new": 1,
-        "active": 0,
-        "loyal": 1,
-        "at risk": 1,
-        "churned": 0,
+    assert analysis.clustering_skipped.startswith("cluster_customers needs at least")
+    assert analysis.psychographic.empty and analysis.demographic
+    assert list(analysis.geographic) == ["region"]
+    assert list(analysis.demographic) == ["age_band"]
+    assert analysis.n_customers == 4 and len(analysis.rfm) == 3
+    # previous segments are scored at 30 June: a and b had bought by then
+    assert analysis.segments["previous_customers"].sum() == 2
+    assert analysis.lifecycle.to_dict() == {
+        "a": "loyal",
+        "b": "at risk",
+        "c": "new",
+        "d": "prospect",
     }
-    results = sg.results(analysis)
-    assert results["n_clusters"] is None and results["n_customers"] == 4
-    assert sum(results["rfm_segments"].values()) == 3
+
+
+def test_a_whole_day_counts_whatever_its_time(orders, people):
+    """Orders late on the last day are in; at midnight after it, out. Times on ``as_of`` are
+    dropped, so 17:45 on 30 September means the whole of 30 September."""
+    late = pd.DataFrame(
+        {
+            "customer_id": ["b", "b"],
+            "order_date": pd.to_datetime(["2026-09-30 23:59", "2026-10-01 00:00"]),
+            "amount": [1.0, 1000.0],
+            "channel": ["online", "online"],
+        }
+    )
+    both = pd.concat([orders, late], ignore_index=True)
+    for as_of in ("2026-09-30", "2026-09-30 17:45", pd.Timestamp("2026-09-30 08:00")):
+        table = sg.rfm(both, as_of=as_of).set_index("customer_id")
+        assert table.loc["b"].tolist() == [0, 2, 11.0]
+        stages = sg.lifecycle_stages(people, both, as_of=as_of)
+        assert stages["b"] == "active"
+        features = sg.behaviour_features(both, people, as_of=as_of)
+        assert features.loc["a", "tenure_days"] == 303
+    profile = sg.profile(people, both, by="region", period=parse_period("2026-Q3"))
+    assert profile.set_index("region").loc["West", "revenue"] == 1.0
+    days = range_period(pd.Timestamp("2026-09-30").date(), pd.Timestamp("2026-09-30").date())
+    assert sg.profile(people, both, by="region", period=days)["revenue"].sum() == 1.0

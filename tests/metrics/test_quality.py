@@ -1,0 +1,52 @@
+"""Data-quality profiles of a unit: tables, gaps and volume, on a hand-counted unit."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import tiny_tables, write_folder
+
+from crmkit.load.unit import load_unit
+from crmkit.metrics import quality
+
+
+@pytest.fixture
+def unit(tmp_path: Path):
+    tables = tiny_tables()
+    tables["customers"].loc[1, "region"] = ""
+    folder = write_folder(tmp_path / "d", tables)
+    return load_unit("alpha", data_source=str(folder), period="2026-Q3", as_of="2026-10-15")
+
+
+def test_table_overview_by_hand(unit):
+    overview = quality.table_overview(unit).set_index("table")
+    tx = overview.loc["transactions"]
+    assert (tx["rows_to_period_end"], tx["rows_in_period"], tx["rows_previous_period"]) == (4, 3, 0)
+    assert tx["first_date"] == pd.Timestamp("2026-01-05")
+    assert tx["days_stale"] == 29  # 2026-09-01 to 2026-09-30
+    assert overview.loc["customers", "rows_in_period"] == 1  # A3 signed up in August
+    assert overview.loc["customers", "days_stale"] == 60
+    assert not overview.loc["surveys", "provided"]
+
+
+def test_missing_values_by_hand(unit):
+    missing = quality.missing_values(unit)
+    assert missing[["table", "column", "missing"]].values.tolist() == [["customers", "region", 1]]
+    assert missing.loc[0, "share"] == pytest.approx(1 / 3)
+    assert not missing.loc[0, "required"]
+
+
+def test_monthly_volume_fills_empty_months(unit):
+    volume = quality.monthly_volume(unit, months=3)
+    customers = volume.loc[volume["table"] == "customers", "rows"].tolist()
+    orders = volume.loc[volume["table"] == "transactions", "rows"].tolist()
+    assert customers == [0, 1, 0] and orders == [1, 1, 1]
+    assert volume["month"].min() == pd.Timestamp("2026-07-01")
+
+
+def test_log_for_keeps_the_given_tables(unit):
+    unit.quality.add("transactions", "rule", "dropped", 2, ["o9"])
+    unit.quality.add("surveys", "other", "repaired", 1)
+    log = quality.log_for(unit, ["transactions", "customers"])
+    assert log[["table", "rule", "rows"]].values.tolist() == [["transactions", "rule", 2]]
+    assert quality.log_for(unit, []).empty

@@ -1,0 +1,139 @@
+"""Conversion window, sales cycle, velocity and source ROI on the tiny hand-counted pipeline."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmkit.core.errors import ParameterError
+from crmkit.core.periods import parse_period, range_period
+from crmkit.metrics import funnel, sales_cycle
+
+STAGES = ["lead", "intent", "negotiation", "won"]
+Q3 = parse_period("2026-Q3")
+
+
+@pytest.fixture
+def positions() -> pd.DataFrame:
+    """The pipeline of tests/metrics/test_funnel.py, taken on 30 September 2026: p1 won after
+    31 days (1,000), p4 p5 p6 open, p2 p3 p7 lost."""
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
+            "created_at": pd.to_datetime(
+                [
+                    "2026-07-01",
+                    "2026-07-02",
+                    "2026-07-03",
+                    "2026-07-04",
+                    "2026-07-05",
+                    "2026-07-06",
+                    "2026-07-07",
+                ]
+            ),
+            "outcome": ["won", "lost", "lost", "open", "open", "won", "lost"],
+            "closed_at": pd.to_datetime(
+                ["2026-08-01", "2026-07-20", "2026-07-10", None, None, "2026-10-05", "2026-07-08"]
+            ),
+            "source": ["web", "web", "fair", "fair", "web", "web", "fair"],
+            "owner": ["Ann", "Bo", "Ann", "Bo", "Ann", "Bo", "Ann"],
+            "amount": [1000.0, 10.0, 20.0, 30.0, 40.0, 500.0, 60.0],
+        }
+    )
+    history = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"]).astype(
+        {"entered_at": "datetime64[ns]"}
+    )
+    return funnel.furthest_stage(opportunities, history, stages=STAGES, as_of="2026-09-30")
+
+
+def test_conversion_window_by_hand():
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b", "c", "d", "e"],
+            "created_at": pd.to_datetime(
+                ["2026-01-10", "2026-01-20", "2026-01-25", "2026-02-01", "2026-03-15"]
+            ),
+            "outcome": ["won", "won", "lost", "won", "won"],
+            "closed_at": pd.to_datetime(
+                ["2026-02-09", "2026-04-30", "2026-02-01", "2026-02-20", "2026-03-20"]
+            ),
+        }
+    )
+    history = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"]).astype(
+        {"entered_at": "datetime64[ns]"}
+    )
+    positions = funnel.furthest_stage(opportunities, history, stages=STAGES, as_of="2026-04-30")
+    window = sales_cycle.conversion_window(positions, window_days=30, as_of="2026-04-30", months=4)
+    by_month = window.set_index(window["month"].dt.strftime("%Y-%m"))
+    # January: a won in 30 days, b took 100 days, c lost → 1 of 3; February: d in 19 days
+    assert by_month.loc["2026-01", ["created", "won_in_window"]].tolist() == [3, 1]
+    assert by_month.loc["2026-01", "conversion"] == pytest.approx(1 / 3)
+    assert by_month.loc["2026-02", "conversion"] == 1.0
+    # March ends on the 31st: its window closes on 30 April, so it is complete
+    assert by_month["complete"].tolist() == [True, True, True]
+    early = sales_cycle.conversion_window(positions, window_days=31, as_of="2026-04-30", months=4)
+    assert early["complete"].tolist() == [True, True, False]
+    with pytest.raises(ParameterError, match="conversion_window_days"):
+        sales_cycle.conversion_window(positions, window_days=0, as_of="2026-04-30")
+
+
+def test_sales_cycle_by_hand(positions):
+    curve = sales_cycle.cycle_curve(positions, as_of="2026-09-30", min_at_risk=1)
+    # won: p1 after 31 days; open (censored): p4 88, p5 87, p6 86 days; lost ones left out
+    assert curve.n == 4 and curve.events == 1
+    assert curve.table[["days", "at_risk", "survival"]].values.tolist() == [[31, 4, 0.75]]
+    cycles = sales_cycle.won_cycles(positions, period=Q3)
+    assert cycles.to_dict() == {"p1": 31}
+    change = sales_cycle.cycle_change(
+        pd.Series([50, 60, 70, 80, 90]), pd.Series([10, 20, 30, 40, 45])
+    )
+    # every current cycle is longer: U = 25, exact two-sided p = 2 / C(10, 5) = 0.0079
+    assert change.p_value == pytest.approx(2 / 252)
+    assert change.lengthened and not change.shortened and change.median == 70
+
+
+def test_won_cycles_count_a_deal_won_late_on_the_last_day(positions):
+    late = positions.assign(
+        closed_at=positions["closed_at"].where(
+            positions["opportunity_id"] != "p1", pd.Timestamp("2026-09-30 18:30")
+        )
+    )
+    assert sales_cycle.won_cycles(late, period=Q3).to_dict() == {"p1": 91}
+    august = range_period(date(2026, 8, 1), date(2026, 8, 31))
+    assert sales_cycle.won_cycles(positions, period=august).to_dict() == {"p1": 31}
+    assert sales_cycle.won_cycles(late, period=august).empty
+
+
+def test_cycle_trend_by_hand(positions):
+    trend = sales_cycle.cycle_trend(positions, as_of="2026-09-30", months=3)
+    # deals won from July: p1 in August after 31 days
+    assert trend[["won", "median"]].values.tolist() == [[1, 31.0]]
+    assert trend["month"].tolist() == [pd.Timestamp("2026-08-01")]
+
+
+def test_velocity_by_hand(positions):
+    velocity = sales_cycle.velocity(positions, win_rate=0.25, period=Q3)
+    # open p4 p5 p6 = 3; won in the period: p1 (1,000, 31 days)
+    assert (velocity.open_opportunities, velocity.mean_won_amount) == (3, 1000.0)
+    assert velocity.per_day == pytest.approx(3 * 0.25 * 1000 / 31)
+
+
+def test_source_roi_by_hand(positions):
+    costs = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-06-01", "2026-07-01"]),
+            "category": ["acquisition", "acquisition", "acquisition", "retention"],
+            "amount": [300.0, 100.0, 999.0, 50.0],
+            "channel": ["Web ", "web", "web", "web"],
+        }
+    )
+    roi = sales_cycle.source_roi(positions, costs, period=Q3).set_index("source")
+    # web: 4 leads, 1 won in the period (p1, 1,000); spend 300 + 100 (June and retention out)
+    assert roi.loc["web", ["leads", "won", "spend"]].tolist() == [4, 1, 400.0]
+    assert roi.loc["web", "cost_per_lead"] == 100.0
+    assert roi.loc["web", "cost_per_won"] == 400.0
+    assert roi.loc["web", "return_on_spend"] == pytest.approx(2.5)
+    assert np.isnan(roi.loc["fair", "spend"]) and roi.loc["fair", "leads"] == 3
+    with pytest.raises(ParameterError, match="channel"):
+        sales_cycle.source_roi(positions, costs.drop(columns="channel"), period=Q3)

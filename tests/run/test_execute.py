@@ -1,0 +1,125 @@
+"""One run: papermill execution, timeouts, failures, results, atomic outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from crmkit.core.periods import parse_period
+from crmkit.run.execute import atomic_write, execute, extract_results, notebook_parameters
+from crmkit.run.plan import Job, plan_jobs
+
+
+def _job(tmp_path: Path, source: str, params: dict | None = None, **kwargs) -> Job:
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
+            *[nbformat.v4.new_code_cell(s) for s in source.split("\n---\n")],
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = tmp_path / "data_quality.ipynb"
+    nbformat.write(notebook, path)
+    return Job(
+        "data_quality",
+        str(path),
+        params or {"business_unit": "x"},
+        parse_period("2026-Q3"),
+        str(tmp_path / "out"),
+        str(tmp_path),
+        **kwargs,
+    )
+
+
+@pytest.mark.slow
+def test_cell_timeout_is_a_failure(tmp_path: Path):
+    outcome = execute(_job(tmp_path, "import time\ntime.sleep(30)", cell_timeout=2))
+    assert outcome.status == "failed"
+    assert "timed out" in outcome.reason.lower() or "timeout" in outcome.reason.lower()
+    assert outcome.seconds < 25
+
+
+@pytest.mark.slow
+def test_run_timeout_stops_a_long_run(tmp_path: Path):
+    cells = "\n---\n".join(["import time\ntime.sleep(1.5)"] * 6)
+    outcome = execute(_job(tmp_path, cells, run_timeout=3))
+    assert outcome.status == "failed"
+    assert "longer than its limit of 3 s" in outcome.reason
+    record = json.loads((tmp_path / "out" / "data_quality.json").read_text())
+    assert record["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_notebook_that_publishes_nothing_fails(tmp_path: Path):
+    outcome = execute(_job(tmp_path, "1 + 1"))
+    assert outcome.status == "failed" and "without publishing its results" in outcome.reason
+
+
+@pytest.mark.slow
+def test_failed_rerun_replaces_a_good_report_whole(tmp_path: Path):
+    params = {"business_unit": "x", "display_name": "Unit X", "currency": "CNY"}
+    source = "import crmkit as ck\nck.nb.publish_results({'n': 1})"
+    good = execute(_job(tmp_path, source, params))
+    assert good.status == "ok"
+    html_path = tmp_path / "out" / "data_quality.html"
+    assert "could not be produced" not in html_path.read_text()
+    record = json.loads((tmp_path / "out" / "data_quality.json").read_text())
+    assert record["results"] == {"n": 1}
+    assert (record["display_name"], record["currency"]) == ("Unit X", "CNY")
+    bad = execute(_job(tmp_path, "raise ValueError('boom')", params))
+    assert bad.status == "failed" and bad.reason == "ValueError: boom"
+    page = html_path.read_text()
+    assert "could not be produced" in page and "Unit X · Data quality" in page
+    assert json.loads((tmp_path / "out" / "data_quality.json").read_text())["status"] == "failed"
+    # the executed notebook keeps the error for an analyst
+    executed = nbformat.read(tmp_path / "out" / "data_quality.ipynb", as_version=4)
+    assert any(o.output_type == "error" for c in executed.cells for o in c.get("outputs", []))
+
+
+def test_atomic_write_replaces_without_leftovers(tmp_path: Path):
+    target = tmp_path / "a" / "report.html"
+    atomic_write(target, "one")
+    atomic_write(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+def test_extract_results_takes_the_last_published():
+    payload = "application/vnd.crmkit.results+json"
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                outputs=[nbformat.v4.new_output("display_data", data={payload: {"n": k}})]
+            )
+            for k in (1, 2)
+        ]
+    )
+    assert extract_results(notebook) == {"n": 2}
+    assert extract_results(nbformat.v4.new_notebook()) is None
+
+
+def test_notebook_receives_the_period_and_as_of(tmp_path: Path):
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "north.yaml").write_text(
+        "business_unit: north\ncurrency: USD\ndata_source: data\nas_of: '2026-01-01'\n"
+    )
+    (job,) = plan_jobs(
+        parse_period("2026-Q3"),
+        params_dir=params,
+        out=tmp_path / "reports",
+        notebooks=["data_quality"],
+        as_of="2026-10-15",
+    )
+    passed = notebook_parameters(job)
+    assert passed["as_of"] == "2026-10-15"
+    assert (passed["period_start"], passed["period_end"]) == ("2026-07-01", "2026-09-30")
+    assert passed["data_source"] == str((tmp_path / "data").resolve())
+    assert "funnel_stages" not in passed  # only what the notebook declares
