@@ -134,6 +134,8 @@ def main() -> None:
             history,
             stages=STAGES,
             period=parse_period("2026-Q3"),  # against 2026-Q2
+            window_days=90,
+            breakdown_columns=["source", "owner"],
             costs=costs,
         )
         timings.append(time.perf_counter() - began)

@@ -132,7 +132,7 @@ def ltv_cac(
     customers: pd.DataFrame,
     *,
     margin_rate: float = 1.0,
-    horizon_months: int = 12,
+    horizon_months: int,
     costs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Lifetime value against acquisition cost, per acquisition channel.
@@ -210,9 +210,9 @@ def analyse(
     customers: pd.DataFrame,
     *,
     period: Period,
-    horizon_months: int = 12,
-    monthly_discount_rate: float = 0.01,
-    holdout_weeks: int = 26,
+    horizon_months: int,
+    monthly_discount_rate: float,
+    holdout_weeks: int,
     costs: pd.DataFrame | None = None,
 ) -> CLVAnalysis:
     """Historical and predicted CLV for one unit at the end of ``period``, with its holdout

@@ -310,8 +310,8 @@ def predict_clv(
     *,
     purchase: ModelFit,
     spend: ModelFit,
-    horizon_months: int = 12,
-    monthly_discount_rate: float = 0.01,
+    horizon_months: int,
+    monthly_discount_rate: float = 0.0,
 ) -> pd.DataFrame:
     """Expected purchases, P(alive) and discounted CLV per customer over a horizon.
 
@@ -433,7 +433,7 @@ def holdout_check(
     transactions: pd.DataFrame,
     *,
     observation_end: date | str | pd.Timestamp,
-    holdout_weeks: int = 26,
+    holdout_weeks: int | None = None,
     calibration_end: date | str | pd.Timestamp | None = None,
 ) -> HoldoutCheck:
     """Fit BG/NBD and Pareto/NBD on a calibration period, predict the holdout, compare.
@@ -446,9 +446,13 @@ def holdout_check(
 
     Raises
     ------
+    ParameterError
+        Neither ``holdout_weeks`` nor ``calibration_end`` is given.
     CalibrationError
         Neither model could be fitted on the calibration period.
     """
+    if holdout_weeks is None and calibration_end is None:
+        raise ParameterError("holdout_check() needs holdout_weeks or calibration_end; got neither.")
     end = pd.Timestamp(observation_end).normalize()
     cal_end = (
         pd.Timestamp(calibration_end).normalize()

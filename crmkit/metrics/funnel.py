@@ -524,8 +524,8 @@ def analyse(
     *,
     stages: list[str],
     period: Period,
-    window_days: int = 90,
-    breakdown_columns: list[str] | tuple[str, ...] = ("source", "owner"),
+    window_days: int,
+    breakdown_columns: list[str] | tuple[str, ...] = (),
     costs: pd.DataFrame | None = None,
     min_group: int = 30,
 ) -> FunnelAnalysis:

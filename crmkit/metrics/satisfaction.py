@@ -523,7 +523,7 @@ def analyse(
     period: Period,
     customers: pd.DataFrame | None = None,
     transactions: pd.DataFrame | None = None,
-    breakdown_columns: list[str] | tuple[str, ...] = ("region", "segment", "touchpoint"),
+    breakdown_columns: list[str] | tuple[str, ...] = (),
     min_group: int = 30,
 ) -> SatisfactionAnalysis:
     """The whole satisfaction report for one period against the previous one.

@@ -13,6 +13,8 @@ from crmkit.core.errors import ParameterError
 from crmkit.core.periods import day_after, parse_period
 from crmkit.metrics.clv_models import _lifetimes_sandbox
 
+CLV_SETTINGS = {"horizon_months": 12, "monthly_discount_rate": 0.01, "holdout_weeks": 4}
+
 
 def cdnow_transactions() -> pd.DataFrame:
     """The CDNOW sample that lifetimes ships (2,357 customers), read from the file itself."""
@@ -253,7 +255,7 @@ def test_clv_by_hand_for_a_customer_with_no_repeats(cdnow):
         clv.predict_clv(summary, purchase=purchase, spend=spend, horizon_months=0)
     unfitted = clv.fit_spend_model(summary.head(5))
     with pytest.raises(ParameterError, match=r"\['gamma_gamma'\] have no fit"):
-        clv.predict_clv(summary, purchase=purchase, spend=unfitted)
+        clv.predict_clv(summary, purchase=purchase, spend=unfitted, horizon_months=12)
 
 
 def tiny_unit() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -278,7 +280,7 @@ def tiny_unit() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_analyse_a_unit_too_small_to_model():
     orders, people = tiny_unit()
-    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     assert analysis.values is None and analysis.ltv_cac is None
     assert analysis.bgnbd.too_small and analysis.bgnbd.customers == 3
     assert analysis.holdout is None and analysis.holdout_failure.too_small

@@ -229,6 +229,7 @@ def test_analyse_takes_one_period_and_lists_what_it_skipped(opportunities, histo
         history,
         stages=STAGES,
         period=Q3,
+        window_days=90,
         breakdown_columns=["source", "region"],
         costs=pd.DataFrame({"month": [pd.Timestamp("2026-07-01")], "amount": [1.0]}),
     )
@@ -241,7 +242,7 @@ def test_analyse_takes_one_period_and_lists_what_it_skipped(opportunities, histo
     # both cohorts' sales-cycle curves: this one has p1 won after 31 days, the previous none
     assert (analysis.cycle_curve.n, analysis.previous_cycle_curve.n) == (4, 0)
     with pytest.raises(ParameterError, match=r"needs period as a crmkit\.core\.periods\.Period"):
-        funnel.analyse(opportunities, history, stages=STAGES, period="2026-Q3")
+        funnel.analyse(opportunities, history, stages=STAGES, period="2026-Q3", window_days=90)
 
 
 def test_analyse_counts_the_last_day_of_each_period_whatever_the_time(opportunities, history):
@@ -255,7 +256,11 @@ def test_analyse_counts_the_last_day_of_each_period_whatever_the_time(opportunit
         }
     )
     analysis = funnel.analyse(
-        pd.concat([opportunities, late], ignore_index=True), history, stages=STAGES, period=Q3
+        pd.concat([opportunities, late], ignore_index=True),
+        history,
+        stages=STAGES,
+        period=Q3,
+        window_days=90,
     )
     assert set(analysis.cohort["opportunity_id"]) == {f"p{k}" for k in range(1, 9)}
 
@@ -274,6 +279,8 @@ def _sample_analysis(name: str, period: str = "2026-Q3"):
         unit["stage_history"],
         stages=params["funnel_stages"],
         period=unit.period,
+        window_days=params["conversion_window_days"],
+        breakdown_columns=params["funnel_breakdowns"],
         costs=unit.tables.get("costs"),
     )
 

@@ -227,7 +227,11 @@ def _quarter_surveys() -> pd.DataFrame:
 
 
 def test_analyse_cuts_both_periods_from_one_period():
-    analysis = sat.analyse(_quarter_surveys(), period=parse_period("2026-Q3"))
+    analysis = sat.analyse(
+        _quarter_surveys(),
+        period=parse_period("2026-Q3"),
+        breakdown_columns=["region", "segment", "touchpoint"],
+    )
     assert analysis.period.label == "2026-Q3"
     assert analysis.n_responses == 10  # the 23:30 response on 30 September is in
     assert (analysis.nps.score, analysis.previous_nps.score) == (50.0, 20.0)

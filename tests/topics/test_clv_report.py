@@ -14,6 +14,8 @@ import crmkit.topics.clv as report
 from crmkit.core.periods import parse_period
 from crmkit.topics.registry import TOPICS
 
+CLV_SETTINGS = {"horizon_months": 12, "monthly_discount_rate": 0.01, "holdout_weeks": 4}
+
 
 def tiny_unit() -> tuple[pd.DataFrame, pd.DataFrame]:
     orders = pd.DataFrame(
@@ -56,7 +58,7 @@ def holdout(**changes) -> clv.HoldoutCheck:
 
 def test_analyse_a_unit_too_small_to_model():
     orders, people = tiny_unit()
-    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     notes = report.notes(analysis)
     assert any("Too few customers to fit bgnbd: 3 customers" in n for n in notes)
     assert any("Predicted CLV skipped" in n for n in notes)
@@ -124,7 +126,7 @@ def test_holdout_reason_and_summary():
     pareto = holdout(model_selected="pareto_nbd", pareto_mae_per_customer=0.05)
     assert report.holdout_reason(pareto).startswith("Pareto/NBD has the lower holdout error")
     orders, people = tiny_unit()
-    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     with_check = replace(analysis, holdout=check)
     assert report.holdout_summary(with_check) == (
         "Calibrated to 2026-04-01, BG/NBD predicted 1,050 repeat purchases in the following "
@@ -143,7 +145,7 @@ def test_holdout_reason_and_summary():
 
 def test_top_customers_by_salted_pseudonym_only():
     orders, people = tiny_unit()
-    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     values = pd.DataFrame(
         {
             "customer_id": ["a", "b", "c"],
@@ -164,7 +166,7 @@ def test_top_customers_by_salted_pseudonym_only():
 
 def test_parameter_table_uses_published_model_names():
     orders, people = tiny_unit()
-    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     fitted = replace(
         analysis,
         bgnbd=clv.ModelFit("bgnbd", {"r": 0.25, "alpha": 4.4}),
@@ -180,7 +182,7 @@ def test_parameter_table_uses_published_model_names():
 
 def test_key_findings_name_channels_and_the_spend_assumption():
     orders, people = tiny_unit()
-    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), holdout_weeks=4)
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     table = pd.DataFrame(
         {"acquisition_channel": ["web", "store", "ads"], "ltv_cac": [4.04, 0.5, np.nan]}
     )

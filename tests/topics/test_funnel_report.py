@@ -72,7 +72,9 @@ def history() -> pd.DataFrame:
 
 @pytest.fixture
 def analysis(opportunities, history) -> funnel.FunnelAnalysis:
-    return funnel.analyse(opportunities, history, stages=STAGES, period=parse_period("2026-Q3"))
+    return funnel.analyse(
+        opportunities, history, stages=STAGES, period=parse_period("2026-Q3"), window_days=90
+    )
 
 
 def test_results_carry_every_key_and_the_stage_names(analysis):
@@ -95,6 +97,7 @@ def test_notes_say_what_was_skipped_or_ignored(opportunities, history):
         history,
         stages=STAGES,
         period=parse_period("2026-Q3"),
+        window_days=90,
         breakdown_columns=["source", "region"],
         costs=pd.DataFrame({"month": [pd.Timestamp("2026-07-01")], "amount": [1.0]}),
     )
@@ -104,7 +107,9 @@ def test_notes_say_what_was_skipped_or_ignored(opportunities, history):
         "1 stage-history rows name a stage outside this unit's funnel (unknown stage) and were "
         "ignored; set funnel_stages in the unit's parameters if they belong to it.",
     ]
-    empty = funnel.analyse(opportunities, history, stages=STAGES, period=parse_period("2026-Q1"))
+    empty = funnel.analyse(
+        opportunities, history, stages=STAGES, period=parse_period("2026-Q1"), window_days=90
+    )
     assert report.notes(empty)[-1] == "No opportunities were created in this period."
     # the notes close the key findings
     assert report.key_findings(analysis)[-3:] == report.notes(analysis)
@@ -203,6 +208,8 @@ def _sample_analysis(name: str, period: str = "2026-Q3"):
             unit["stage_history"],
             stages=params["funnel_stages"],
             period=unit.period,
+            window_days=params["conversion_window_days"],
+            breakdown_columns=params["funnel_breakdowns"],
             costs=unit.tables.get("costs"),
         ),
     )

@@ -169,6 +169,7 @@ def _sample(name: str):
         period=unit.period,
         customers=unit["customers"],
         transactions=unit["transactions"],
+        breakdown_columns=["region", "segment", "touchpoint"],
     )
 
 
