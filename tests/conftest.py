@@ -61,3 +61,110 @@ def write_folder(
 @pytest.fixture
 def tiny_folder(tmp_path: Path) -> Path:
     return write_folder(tmp_path / "data", tiny_tables())
+
+
+def pipeline_opportunities() -> pd.DataFrame:
+    """Seven opportunities of 2026-Q3 whose funnel is counted by hand in the funnel tests."""
+    return pd.DataFrame(
+        {
+            "opportunity_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
+            "created_at": pd.to_datetime(
+                [
+                    "2026-07-01",
+                    "2026-07-02",
+                    "2026-07-03",
+                    "2026-07-04",
+                    "2026-07-05",
+                    "2026-07-06",
+                    "2026-07-07",
+                ]
+            ),
+            "outcome": ["won", "lost", "lost", "open", "open", "won", "lost"],
+            "closed_at": pd.to_datetime(
+                ["2026-08-01", "2026-07-20", "2026-07-10", None, None, "2026-10-05", "2026-07-08"]
+            ),
+            "source": ["web", "web", "fair", "fair", "web", "web", "fair"],
+            "owner": ["Ann", "Bo", "Ann", "Bo", "Ann", "Bo", "Ann"],
+            "amount": [1000.0, 10.0, 20.0, 30.0, 40.0, 500.0, 60.0],
+        }
+    )
+
+
+def pipeline_history() -> pd.DataFrame:
+    """Their stage history: skipped stages, a mis-cased stage, an unknown one, a late win."""
+    rows = [
+        ("p1", "lead", "2026-07-01"),
+        ("p1", "intent", "2026-07-05"),
+        ("p1", "negotiation", "2026-07-15"),
+        ("p1", "won", "2026-08-01"),
+        ("p2", "lead", "2026-07-02"),
+        ("p2", "Intent", "2026-07-06"),  # lost at intent
+        ("p3", "lead", "2026-07-03"),  # lost at lead
+        ("p4", "lead", "2026-07-04"),
+        ("p4", "negotiation", "2026-07-20"),  # skipped intent, open
+        ("p5", "lead", "2026-07-05"),  # open at lead
+        ("p6", "lead", "2026-07-06"),
+        ("p6", "intent", "2026-07-09"),
+        ("p6", "negotiation", "2026-09-01"),
+        ("p6", "won", "2026-10-05"),  # won after as_of
+        ("p7", "unknown stage", "2026-07-07"),  # only an unknown stage: still a lead
+    ]
+    return pd.DataFrame(rows, columns=["opportunity_id", "stage", "entered_at"]).assign(
+        entered_at=lambda d: pd.to_datetime(d["entered_at"])
+    )
+
+
+def segment_orders() -> pd.DataFrame:
+    """Six orders of three customers, for segmentation counted by hand."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "c", "c"],
+            "order_date": pd.to_datetime(
+                ["2026-01-01", "2026-06-01", "2026-09-20", "2026-03-01", "2026-09-01", "2026-09-29"]
+            ),
+            "amount": [100.0, 50.0, 50.0, 10.0, 20.0, 30.0],
+            "channel": ["store", "store", "online", "online", "online", "online"],
+        }
+    )
+
+
+def segment_people() -> pd.DataFrame:
+    """Four customers: three buyers and one who never bought."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "signup_date": pd.to_datetime(["2025-12-01", "2026-02-01", "2026-08-15", "2026-09-01"]),
+            "region": ["East", "West", "East", None],
+            "age": [23, 40, 67, 35],
+        }
+    )
+
+
+def tiny_unit(folder: Path):
+    """Unit alpha of :func:`tiny_tables`, one region left blank, loaded for 2026-Q3."""
+    from crmkit.load.unit import load_unit
+
+    tables = tiny_tables()
+    tables["customers"].loc[1, "region"] = ""
+    write_folder(folder, tables)
+    return load_unit("alpha", data_source=str(folder), period="2026-Q3", as_of="2026-10-15")
+
+
+def sample_funnel(name: str, period: str = "2026-Q3"):
+    """A sample unit, its funnel stages and its funnel analysis, with the unit's parameters."""
+    from crmkit.load.unit import load_unit
+    from crmkit.metrics import funnel
+    from crmkit.run.params import load_params
+
+    params = load_params(ROOT / "parameters" / f"{name}.yaml")
+    unit = load_unit(name, data_source=ROOT / "sample_data", period=period, as_of="2026-10-15")
+    analysis = funnel.analyse(
+        unit["opportunities"],
+        unit["stage_history"],
+        stages=params["funnel_stages"],
+        period=unit.period,
+        window_days=params["conversion_window_days"],
+        breakdown_columns=params["funnel_breakdowns"],
+        costs=unit.tables.get("costs"),
+    )
+    return unit, params["funnel_stages"], analysis

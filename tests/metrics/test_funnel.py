@@ -6,13 +6,12 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, pipeline_history, pipeline_opportunities, sample_funnel
 
 import crmkit as ck
 from crmkit.core.errors import DataError, ParameterError
 from crmkit.core.periods import parse_period, range_period
 from crmkit.metrics import funnel
-from crmkit.run.params import load_params
 
 STAGES = ["lead", "intent", "negotiation", "won"]
 Q3 = parse_period("2026-Q3")
@@ -20,53 +19,12 @@ Q3 = parse_period("2026-Q3")
 
 @pytest.fixture
 def opportunities() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "opportunity_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
-            "created_at": pd.to_datetime(
-                [
-                    "2026-07-01",
-                    "2026-07-02",
-                    "2026-07-03",
-                    "2026-07-04",
-                    "2026-07-05",
-                    "2026-07-06",
-                    "2026-07-07",
-                ]
-            ),
-            "outcome": ["won", "lost", "lost", "open", "open", "won", "lost"],
-            "closed_at": pd.to_datetime(
-                ["2026-08-01", "2026-07-20", "2026-07-10", None, None, "2026-10-05", "2026-07-08"]
-            ),
-            "source": ["web", "web", "fair", "fair", "web", "web", "fair"],
-            "owner": ["Ann", "Bo", "Ann", "Bo", "Ann", "Bo", "Ann"],
-            "amount": [1000.0, 10.0, 20.0, 30.0, 40.0, 500.0, 60.0],
-        }
-    )
+    return pipeline_opportunities()
 
 
 @pytest.fixture
 def history() -> pd.DataFrame:
-    rows = [
-        ("p1", "lead", "2026-07-01"),
-        ("p1", "intent", "2026-07-05"),
-        ("p1", "negotiation", "2026-07-15"),
-        ("p1", "won", "2026-08-01"),
-        ("p2", "lead", "2026-07-02"),
-        ("p2", "Intent", "2026-07-06"),  # lost at intent
-        ("p3", "lead", "2026-07-03"),  # lost at lead
-        ("p4", "lead", "2026-07-04"),
-        ("p4", "negotiation", "2026-07-20"),  # skipped intent, open
-        ("p5", "lead", "2026-07-05"),  # open at lead
-        ("p6", "lead", "2026-07-06"),
-        ("p6", "intent", "2026-07-09"),
-        ("p6", "negotiation", "2026-09-01"),
-        ("p6", "won", "2026-10-05"),  # won after as_of
-        ("p7", "unknown stage", "2026-07-07"),  # only an unknown stage: still a lead
-    ]
-    return pd.DataFrame(rows, columns=["opportunity_id", "stage", "entered_at"]).assign(
-        entered_at=lambda d: pd.to_datetime(d["entered_at"])
-    )
+    return pipeline_history()
 
 
 def test_furthest_stage_by_hand(opportunities, history):
@@ -272,17 +230,7 @@ def test_a_unit_without_opportunities_gets_a_clear_message(tiny_folder):
 
 
 def _sample_analysis(name: str, period: str = "2026-Q3"):
-    params = load_params(ROOT / "parameters" / f"{name}.yaml")
-    unit = ck.load_unit(name, data_source=ROOT / "sample_data", period=period, as_of="2026-10-15")
-    return funnel.analyse(
-        unit["opportunities"],
-        unit["stage_history"],
-        stages=params["funnel_stages"],
-        period=unit.period,
-        window_days=params["conversion_window_days"],
-        breakdown_columns=params["funnel_breakdowns"],
-        costs=unit.tables.get("costs"),
-    )
+    return sample_funnel(name, period)[2]
 
 
 @pytest.mark.slow

@@ -4,18 +4,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import tiny_tables, write_folder
+from conftest import tiny_unit
 
-from crmkit.load.unit import load_unit
 from crmkit.metrics import quality
 
 
 @pytest.fixture
 def unit(tmp_path: Path):
-    tables = tiny_tables()
-    tables["customers"].loc[1, "region"] = ""
-    folder = write_folder(tmp_path / "d", tables)
-    return load_unit("alpha", data_source=str(folder), period="2026-Q3", as_of="2026-10-15")
+    return tiny_unit(tmp_path / "d")
 
 
 def test_table_overview_by_hand(unit):

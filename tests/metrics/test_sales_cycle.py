@@ -5,6 +5,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import pipeline_opportunities
 
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period, range_period
@@ -18,29 +19,7 @@ Q3 = parse_period("2026-Q3")
 def positions() -> pd.DataFrame:
     """The pipeline of tests/metrics/test_funnel.py, taken on 30 September 2026: p1 won after
     31 days (1,000), p4 p5 p6 open, p2 p3 p7 lost."""
-    opportunities = pd.DataFrame(
-        {
-            "opportunity_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
-            "created_at": pd.to_datetime(
-                [
-                    "2026-07-01",
-                    "2026-07-02",
-                    "2026-07-03",
-                    "2026-07-04",
-                    "2026-07-05",
-                    "2026-07-06",
-                    "2026-07-07",
-                ]
-            ),
-            "outcome": ["won", "lost", "lost", "open", "open", "won", "lost"],
-            "closed_at": pd.to_datetime(
-                ["2026-08-01", "2026-07-20", "2026-07-10", None, None, "2026-10-05", "2026-07-08"]
-            ),
-            "source": ["web", "web", "fair", "fair", "web", "web", "fair"],
-            "owner": ["Ann", "Bo", "Ann", "Bo", "Ann", "Bo", "Ann"],
-            "amount": [1000.0, 10.0, 20.0, 30.0, 40.0, 500.0, 60.0],
-        }
-    )
+    opportunities = pipeline_opportunities()
     history = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"]).astype(
         {"entered_at": "datetime64[ns]"}
     )

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import segment_orders, segment_people
 
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period, range_period
@@ -11,28 +12,12 @@ from crmkit.metrics import segmentation as sg
 
 @pytest.fixture
 def orders() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": ["a", "a", "a", "b", "c", "c"],
-            "order_date": pd.to_datetime(
-                ["2026-01-01", "2026-06-01", "2026-09-20", "2026-03-01", "2026-09-01", "2026-09-29"]
-            ),
-            "amount": [100.0, 50.0, 50.0, 10.0, 20.0, 30.0],
-            "channel": ["store", "store", "online", "online", "online", "online"],
-        }
-    )
+    return segment_orders()
 
 
 @pytest.fixture
 def people() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": ["a", "b", "c", "d"],
-            "signup_date": pd.to_datetime(["2025-12-01", "2026-02-01", "2026-08-15", "2026-09-01"]),
-            "region": ["East", "West", "East", None],
-            "age": [23, 40, 67, 35],
-        }
-    )
+    return segment_people()
 
 
 def test_rfm_by_hand(orders):

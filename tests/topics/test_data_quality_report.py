@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-from conftest import tiny_tables, write_folder
+from conftest import tiny_unit
 
-from crmkit.load.unit import load_unit
 from crmkit.metrics import quality
 from crmkit.topics import data_quality as report
 from crmkit.topics.registry import TOPICS
@@ -13,10 +12,7 @@ from crmkit.topics.registry import TOPICS
 
 @pytest.fixture
 def unit(tmp_path: Path):
-    tables = tiny_tables()
-    tables["customers"].loc[1, "region"] = ""
-    folder = write_folder(tmp_path / "d", tables)
-    return load_unit("alpha", data_source=str(folder), period="2026-Q3", as_of="2026-10-15")
+    return tiny_unit(tmp_path / "d")
 
 
 def test_missing_summary(unit):
