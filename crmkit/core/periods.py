@@ -65,6 +65,17 @@ def day_after(day: date | str | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(day).normalize() + pd.Timedelta(days=1)
 
 
+def require_period(period: object, *, caller: str) -> Period:
+    """``period`` if it is a :class:`Period`, else a :class:`ParameterError` saying how to
+    make one (analyses take the period whole, never loose dates)."""
+    if not isinstance(period, Period):
+        raise ParameterError(
+            f"{caller}() needs period as a crmkit.core.periods.Period (unit.period, or "
+            f"parse_period('2026-Q3')); got {type(period).__name__} {period!r}."
+        )
+    return period
+
+
 def rows_through(frame: pd.DataFrame, column: str, day: date | str | pd.Timestamp) -> pd.DataFrame:
     """The rows of ``frame`` whose ``column`` falls on or before ``day`` (any time that day)."""
     return frame.loc[frame[column] < day_after(day)]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import require_columns
-from crmkit.core.periods import Period
+from crmkit.core.periods import Period, require_period
 from crmkit.metrics.clv_models import (
     MIN_CUSTOMERS,
     MIN_REPEAT_BUYERS,
@@ -230,6 +230,7 @@ def analyse(
     period
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
+    require_period(period, caller="clv.analyse")
     orders = period.rows_to_end(transactions, "order_date")
     summary = rfm_summary(orders, observation_end=period.end)
     history = historical_value(orders, customers)

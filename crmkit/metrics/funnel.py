@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import Period, day_after
+from crmkit.core.periods import Period, day_after, require_period
 from crmkit.metrics.sales_cycle import (
     CycleChange,
     Velocity,
@@ -557,11 +557,7 @@ def analyse(
     ParameterError
         ``period`` is not a Period, fewer than two stages, or a required column missing.
     """
-    if not isinstance(period, Period):
-        raise ParameterError(
-            "funnel.analyse() needs period as a crmkit.core.periods.Period (unit.period, or "
-            f"parse_period('2026-Q3')); got {type(period).__name__} {period!r}."
-        )
+    require_period(period, caller="funnel.analyse")
     stages = list(stages)
     _check_funnel_input(opportunities, stage_history, stages, "analyse")
     previous_period = period.previous()

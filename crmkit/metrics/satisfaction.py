@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import Period, day_after, rows_through
+from crmkit.core.periods import Period, day_after, require_period, rows_through
 from crmkit.metrics.stats import holm, two_proportion_test, verdicts, wilson_interval, z_value
 from crmkit.metrics.themes import THEME_COLUMNS, themes
 
@@ -551,11 +551,7 @@ def analyse(
     ParameterError
         ``period`` is not a Period, or a required column is missing.
     """
-    if not isinstance(period, Period):
-        raise ParameterError(
-            "satisfaction.analyse() needs period as a crmkit.core.periods.Period (unit.period, "
-            f"or parse_period('2026-Q3')); got {type(period).__name__} {period!r}."
-        )
+    require_period(period, caller="satisfaction.analyse")
     require_columns(surveys, ["response_id", "customer_id", "responded_at"], "surveys", "analyse")
     current = period.rows(surveys, "responded_at")
     previous = period.previous().rows(surveys, "responded_at")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import Period, rows_through
+from crmkit.core.periods import Period, require_period, rows_through
 
 AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
 AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -434,6 +434,7 @@ def analyse(
     taken at the period's last day, and RFM segments and stages again at the previous
     period's last day for the change. Sections without their data are left empty.
     """
+    require_period(period, caller="segmentation.analyse")
     rules = lifecycle_rules or {}
     geographic = {
         by: profile(customers, transactions, by=by, period=period)

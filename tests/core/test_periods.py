@@ -4,7 +4,13 @@ import pandas as pd
 import pytest
 
 from crmkit.core.errors import ParameterError
-from crmkit.core.periods import day_after, parse_period, period_from_dates, rows_through
+from crmkit.core.periods import (
+    day_after,
+    parse_period,
+    period_from_dates,
+    require_period,
+    rows_through,
+)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +103,10 @@ def test_day_after_drops_the_time_of_day_once():
     frame = pd.DataFrame({"at": pd.to_datetime(["2026-09-30 23:00", "2026-10-01 00:00"])})
     # a cut-off given with a time still keeps the whole of its day
     assert rows_through(frame, "at", pd.Timestamp("2026-09-30 08:00")).index.tolist() == [0]
+
+
+def test_analyses_take_the_period_whole():
+    period = parse_period("2026-Q3")
+    assert require_period(period, caller="x") is period
+    with pytest.raises(ParameterError, match=r"x\(\) needs period as a crmkit.core.periods.Period"):
+        require_period("2026-Q3", caller="x")
