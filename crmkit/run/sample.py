@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crmkit.core.errors import ParameterError
+
 HISTORY_START = date(2023, 10, 1)
 HISTORY_END = date(2026, 9, 30)
 LAST_QUARTER_START = date(2026, 7, 1)
@@ -100,6 +102,7 @@ BOTTLENECK_RATE = 0.20  # intent->negotiation for north's opportunities created 
 SOURCE_SHARE = [0.35, 0.2, 0.15, 0.2, 0.1]  # opportunities per source (labels["source"] order)
 SOURCE_LIFT = [1.0, 1.15, 0.95, 0.85, 1.0]  # every step's conversion × this, per source
 PROSPECT_SHARE = 0.08  # customers who signed up but never bought
+MIN_CUSTOMERS = 60  # per unit: fewer cannot carry the planted defects (50 rows in west)
 
 LABELS = {
     "en": {
@@ -812,7 +815,18 @@ def plant_defects(
 def generate(
     *, seed: int = 2026, customers: int | None = None
 ) -> tuple[dict[str, pd.DataFrame], dict, pd.DataFrame]:
-    """All units' tables (concatenated per table), the planted truth and segment labels."""
+    """All units' tables (concatenated per table), the planted truth and segment labels.
+
+    Raises
+    ------
+    ParameterError
+        ``customers`` is too small to plant the sample's defects and effects.
+    """
+    if customers is not None and customers < MIN_CUSTOMERS:
+        raise ParameterError(
+            f"--customers must be at least {MIN_CUSTOMERS} (the sample plants defects and "
+            f"effects that need that many customers per unit); got {customers}."
+        )
     all_tables: dict[str, list[pd.DataFrame]] = {}
     truth: dict = {
         "seed": seed,

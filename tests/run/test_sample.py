@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from crmkit.core.errors import ParameterError
 from crmkit.core.schema import TABLE_NAMES
 from crmkit.load.unit import load_unit
 from crmkit.run.params import load_params
-from crmkit.run.sample import write_sample
+from crmkit.run.sample import generate, write_sample
 
 SAMPLE = ROOT / "sample_data"
 
@@ -181,3 +182,8 @@ def test_segment_labels_and_parameters_are_recorded(truth):
     north = truth["units"]["north"]["segments"]["regular"]
     assert north["bgnbd"] == {"r": 1.5, "alpha": 25.0, "a": 0.8, "b": 4.0}
     assert north["gamma_gamma"] == {"p": 12.0, "q": 30.0, "v": 362.5}
+
+
+def test_too_few_customers_is_a_clear_error():
+    with pytest.raises(ParameterError, match=r"--customers must be at least 60.*got 20"):
+        generate(customers=20)
