@@ -9,6 +9,10 @@ Actions
 ``repaired``  one or more values in the row were fixed or blanked; the row is kept
 ``excluded``  the row is valid but outside the analysis (dated after the period end)
 ``removed``   a whole column was removed (personal data)
+``noted``     the row is kept as it is, read by a documented choice the user should know of:
+              dates read day-first, a decimal comma, ids written ``1001.0`` or ``001000``, a
+              customer also listed by another unit. Not a defect: not counted as dropped or
+              repaired, and not among :meth:`QualityLog.issues`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-ACTIONS = ("dropped", "repaired", "excluded", "removed")
+ACTIONS = ("dropped", "repaired", "excluded", "removed", "noted")
 
 
 @dataclass(frozen=True)

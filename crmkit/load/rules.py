@@ -7,23 +7,37 @@ raise :class:`~crmkit.core.errors.DataError` instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import DataError
 from crmkit.core.periods import day_after
 from crmkit.core.schema import CUSTOMER_KEYED, TABLES, Column, TableSpec
 from crmkit.load.log import QualityLog
+from crmkit.load.values import (
+    IdReading,
+    TableReadings,
+    as_text,
+    day_month_rows,
+    decide_table,
+    per_unique,
+    read_ids,
+    separator_rows,
+    to_datetimes,
+    to_numbers,
+)
 
-NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "是", "真"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "否", "假"}
-_MONEY_NOISE = re.compile(r"[\s,¥￥$€£元]|RMB|CNY|USD|EUR", re.IGNORECASE)
+AMOUNT_LIMIT = 1000
+"""An amount above this many times the median is implausible (see :func:`implausible_amounts`)."""
+DURATIONS = {
+    "opportunities": (("closed_at", "created_at"),),
+    "tickets": (("first_response_at", "opened_at"), ("resolved_at", "opened_at")),
+}
+"""Dates that cannot come before another date of the same row: (later, earlier)."""
 
 
 def _examples(values: pd.Series, n: int = 5) -> str:
@@ -46,55 +60,6 @@ def ids_of(table: pd.DataFrame, spec: TableSpec, index: pd.Index | None = None) 
     return pd.Series([f"row {i}" for i in positions])
 
 
-def _per_unique(values: pd.Series, transform) -> pd.Series:
-    """Apply a string transform to the distinct values only, then spread it back."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    done = transform(pd.Series(uniques, dtype=object)).astype("string")
-    out = pd.array(done.to_numpy()[codes], dtype="string")
-    out[codes < 0] = pd.NA
-    return pd.Series(out, index=values.index, name=values.name)
-
-
-def _strip_blank(text: pd.Series) -> pd.Series:
-    text = text.astype("string").str.strip()
-    return text.mask(text.str.lower().isin(NA_STRINGS))
-
-
-def as_text(values: pd.Series) -> pd.Series:
-    """Values as stripped strings, with blanks and NA spellings as missing."""
-    if pd.api.types.is_float_dtype(values):
-        # Ids read as floats (Excel, SQL): 1001.0 is the id "1001".
-        present = values.dropna()
-        if (present == np.floor(present)).all():
-            values = values.map(lambda v: pd.NA if pd.isna(v) else str(int(v)))
-    return _per_unique(values, _strip_blank)
-
-
-def to_datetimes(values: pd.Series) -> pd.Series:
-    """Parse dates and timestamps (ISO first, then other common spellings); tz-naive."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = as_text(values)
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-        retry = parsed.isna() & text.notna()
-        if retry.any():
-            parsed.loc[retry] = pd.to_datetime(
-                text[retry], errors="coerce", format="mixed", utc=True
-            )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.astype("datetime64[ns]")
-
-
-def to_numbers(values: pd.Series) -> pd.Series:
-    """Parse numbers, tolerating thousands separators and currency marks (``¥1,234.50``)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64")
-    text = as_text(values).str.replace(_MONEY_NOISE, "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
-
-
 def fold_categories(values: pd.Series) -> pd.Series:
     """Trim labels and fold case variants (``Email``/``EMAIL``) onto the most common spelling.
 
@@ -109,7 +74,7 @@ def fold_categories(values: pd.Series) -> pd.Series:
     ranked = ranked.sort_values(["key", "n", "text"], ascending=[True, False, True])
     canonical = ranked.drop_duplicates("key").set_index("key")["text"]
     spelling = dict(zip(ranked["text"], ranked["key"].map(canonical), strict=True))
-    return _per_unique(text, lambda u: u.map(spelling))
+    return per_unique(text, lambda u: u.map(spelling))
 
 
 def clean_table(
@@ -119,6 +84,7 @@ def clean_table(
     log: QualityLog,
     where: str,
     line_offset: int = 2,
+    readings: TableReadings | None = None,
 ) -> pd.DataFrame:
     """Apply the contract's rules to one table; return it with canonical dtypes.
 
@@ -135,12 +101,15 @@ def clean_table(
     line_offset
         Added to a row's position to give the line a person sees in the file (2 for a file
         with a header line).
+    readings
+        How to read dates, numbers and ids, decided on the whole file
+        (:func:`crmkit.load.values.decide_table`); decided on ``raw`` when not given.
 
     Raises
     ------
     DataError
-        A required column is missing, or a required date column holds values that are not
-        dates.
+        A required column is missing, a required date column holds values that are not
+        dates, or the dates or numbers of a column cannot be read one way.
     """
     missing = [c for c in spec.required_columns if c not in raw.columns]
     if missing:
@@ -149,7 +118,12 @@ def clean_table(
             f"Expected columns {spec.required_columns}; found {list(raw.columns)}. "
             "Rename them in the file or map them with `column_map` in the unit's parameters."
         )
-    table = raw.reset_index(drop=True)
+    if readings is None:
+        readings = decide_table(raw, spec, where=where)
+    # Rows keep their position in the file (the readers number them from 0), so messages
+    # name the lines of the file, not of the unit's rows.
+    positional = raw.index.is_unique and pd.api.types.is_integer_dtype(raw.index)
+    table = raw if positional else raw.reset_index(drop=True)
     name = spec.name
 
     duplicated = table.duplicated()
@@ -160,7 +134,7 @@ def clean_table(
         duplicated.sum(),
         ids_of(table, spec, table.index[duplicated]),
     )
-    table = table.loc[~duplicated]
+    table = table.loc[~duplicated].copy()
 
     unusable = pd.Series(False, index=table.index)
     for column in table.columns:
@@ -168,7 +142,14 @@ def clean_table(
         if col is None:
             continue
         table[column], drop = _convert(
-            table, column, col, spec, log=log, where=where, line_offset=line_offset
+            table,
+            column,
+            col,
+            spec,
+            log=log,
+            where=where,
+            line_offset=line_offset,
+            readings=readings,
         )
         unusable |= drop
     table = table.loc[~unusable]
@@ -210,6 +191,74 @@ def clean_table(
             table.loc[conflicting, spec.key],
         )
         table = table.loc[~conflicting]
+    table = implausible_amounts(table, spec, log)
+    return negative_durations(table, spec, log)
+
+
+def implausible_amounts(table: pd.DataFrame, spec: TableSpec, log: QualityLog) -> pd.DataFrame:
+    """Without amounts above :data:`AMOUNT_LIMIT` times the table's median (of the unit's
+    rows): an order is dropped, an opportunity's amount set missing. Such a value is a typing
+    or export error far more often than a sale (an id or phone number in the amount column,
+    ``1e12``), and one of them would outweigh every other order in revenue, CLV and value
+    tiers. The input table is not changed."""
+    if spec.name not in ("transactions", "opportunities") or "amount" not in table.columns:
+        return table
+    amounts = table["amount"]
+    median = amounts.median()
+    if not (median > 0):
+        return table
+    high = (amounts > AMOUNT_LIMIT * median).fillna(False)
+    if not high.any():
+        return table
+    detail = f"median {median:,.2f}; e.g. {_examples(amounts[high].drop_duplicates(), 3)}"
+    ids = ids_of(table, spec, table.index[high])
+    if spec.name == "transactions":
+        rule = f"'amount' above {AMOUNT_LIMIT:,}× the unit's median order"
+        log.add(spec.name, rule, "dropped", int(high.sum()), ids, detail)
+        return table.loc[~high]
+    rule = f"'amount' above {AMOUNT_LIMIT:,}× the unit's median opportunity (set missing)"
+    log.add(spec.name, rule, "repaired", int(high.sum()), ids, detail)
+    table = table.copy()
+    table["amount"] = amounts.mask(high)
+    return table
+
+
+def _date_only(values: pd.Series) -> bool:
+    present = values.dropna()
+    return bool((present == present.dt.normalize()).all())
+
+
+def negative_durations(table: pd.DataFrame, spec: TableSpec, log: QualityLog) -> pd.DataFrame:
+    """Dates before the date they follow (:data:`DURATIONS`: closed before created, answered or
+    resolved before opened) set missing; the row and its outcome stay (a won deal stays won,
+    without a close date). Compared by day where either column holds dates without a time.
+    The input table is not changed."""
+    pairs = [
+        (later, earlier)
+        for later, earlier in DURATIONS.get(spec.name, ())
+        if later in table.columns and earlier in table.columns
+    ]
+    if not pairs:
+        return table
+    table = table.copy()
+    for later, earlier in pairs:
+        end, start = table[later], table[earlier]
+        if _date_only(end) or _date_only(start):
+            end, start = end.dt.normalize(), start.dt.normalize()
+        before = (end < start).fillna(False)
+        detail = ""
+        if "outcome" in table.columns and before.any():
+            won = int((table.loc[before, "outcome"] == "won").sum())
+            detail = f"{won} of them won: they stay won, without a close date" if won else ""
+        log.add(
+            spec.name,
+            f"'{later}' before '{earlier}' (set missing)",
+            "repaired",
+            int(before.sum()),
+            ids_of(table, spec, table.index[before]),
+            detail,
+        )
+        table[later] = table[later].mask(before)
     return table
 
 
@@ -222,6 +271,7 @@ def _convert(
     log: QualityLog,
     where: str,
     line_offset: int,
+    readings: TableReadings,
 ) -> tuple[pd.Series, pd.Series]:
     """One column converted to its contract dtype, with its repairs logged.
 
@@ -239,8 +289,28 @@ def _convert(
     def log_rows(rule: str, action: str, mask: pd.Series, detail: str = "") -> None:
         log.add(name, rule, action, mask.sum(), ids_of(table, spec, table.index[mask]), detail)
 
-    if col.kind in ("id", "text"):
+    if col.kind == "text":
         return text, keep_all
+    if col.kind == "id":
+        reading = readings.ids.get(column, IdReading())
+        ids = read_ids(text, reading) if reading.fraction or reading.zeros else text
+        changed = (ids != text).fillna(False)
+        if reading.fraction:
+            log_rows(
+                f"'{column}' written as numbers ('1001.0' read as '1001')",
+                "noted",
+                changed & text.str.contains(".", regex=False).fillna(False),
+                f"e.g. {_examples(text[changed].drop_duplicates(), 3)}",
+            )
+        if reading.zeros:
+            log_rows(
+                f"leading zeros dropped from '{column}' ('001000' read as '1000')",
+                "noted",
+                changed & text.str.match(r"0+\d").fillna(False),
+                "another table writes these ids without leading zeros; every table is read "
+                f"the same way; e.g. {_examples(text[changed].drop_duplicates(), 3)}",
+            )
+        return ids, keep_all
     if col.kind == "category":
         folded = fold_categories(text)
         raw_text = values.astype("string")
@@ -253,17 +323,17 @@ def _convert(
         )
         return folded, keep_all
     if col.kind == "date":
-        parsed = to_datetimes(text)
-        bad = parsed.isna() & text.notna()
-        if bad.any() and col.required:
-            raise DataError(
-                f"{where}: column '{column}' of {name} has {bad.sum()} value(s) that are not "
-                f"dates, on line(s) {_lines(table.index[bad], line_offset)}: "
-                f"{_examples(values[bad])}. Expected dates like 2026-09-30 or "
-                "2026-09-30 14:05:00."
-            )
-        log_rows(f"'{column}' not a date (set missing)", "repaired", bad, _examples(values[bad], 3))
-        return parsed, keep_all
+        return _convert_date(
+            values,
+            text,
+            column=column,
+            col=col,
+            spec=spec,
+            where=where,
+            line_offset=line_offset,
+            reading=readings.dates.get(column),
+            log_rows=log_rows,
+        )
     if col.kind == "bool":
         text = text.str.lower()
         parsed = pd.Series(pd.NA, index=values.index, dtype="boolean")
@@ -276,7 +346,10 @@ def _convert(
         return parsed, keep_all
 
     # number, amount, score
-    parsed = to_numbers(text)
+    reading = readings.numbers.get(column)
+    parsed = to_numbers(text, reading)
+    if reading is not None and not typed:
+        _note_decimal(column, reading, text, log_rows)
     bad = parsed.isna() & text.notna()
     drop = keep_all.copy()
     if col.required:
@@ -311,60 +384,89 @@ def _convert(
     return parsed, drop
 
 
-# ----------------------------------------------------------------------------- the unit's rows
+_DECIDED_BY = {
+    "values": "decided from values like {evidence}",
+    "file": "its values fit both readings; read like '{like}' in the same file",
+    "month": "a column of months: the number that is the same in every value is the day "
+    "(e.g. {evidence})",
+    "delimiter": "its values fit both readings; the file is ';'-separated, as Excel writes "
+    "where the comma is the decimal mark",
+    "parameter": "as set by the {parameter} parameter",
+    "default": "values like {evidence} fit both readings and none in the column tells "
+    "which; set `decimal: ','` if the comma is the decimal mark there",
+}
 
 
-def rename_columns(frame: pd.DataFrame, table: str, column_map: Mapping[str, Any]) -> pd.DataFrame:
-    """Column names onto the contract: the unit's ``column_map`` (flat entries for every
-    table, ``{table: {...}}`` entries for one), else trimmed, lower case, spaces as ``_``."""
-    flat = {k: v for k, v in column_map.items() if not isinstance(v, Mapping)}
-    lookup = {
-        str(k).strip().casefold(): v for k, v in {**flat, **(column_map.get(table) or {})}.items()
-    }
-    renamed = {
-        column: lookup.get(
-            str(column).strip().casefold(), str(column).strip().lower().replace(" ", "_")
+def _decided_by(how: str, *, evidence, like: str, parameter: str) -> str:
+    shown = ", ".join(repr(v) for v in evidence)
+    return _DECIDED_BY[how].format(evidence=shown, like=like, parameter=parameter)
+
+
+def _note_decimal(column: str, reading, text: pd.Series, log_rows) -> None:
+    """Log the decimal mark a column was read with, where it was not the plain reading: the
+    rows with a mark when it is the decimal comma, else those that fit both (``1,234``)."""
+    if reading.decimal == ",":
+        rule = f"'{column}' read with a decimal comma (1.234,50 = 1234.5)"
+    elif reading.how in ("file", "default"):
+        rule = f"'{column}' read with a decimal point (1,234.50 = 1234.5)"
+    else:
+        return
+    detail = _decided_by(
+        reading.how, evidence=reading.evidence, like=reading.like, parameter="decimal"
+    )
+    log_rows(rule, "noted", separator_rows(text, reading), detail)
+
+
+_ORDER_WORDS = {
+    "dayfirst": "day-first (day before month)",
+    "monthfirst": "month-first (month before day)",
+}
+
+
+def _convert_date(
+    values: pd.Series,
+    text: pd.Series,
+    *,
+    column: str,
+    col: Column,
+    spec: TableSpec,
+    where: str,
+    line_offset: int,
+    reading,
+    log_rows,
+) -> tuple[pd.Series, pd.Series]:
+    """A date column parsed by its reading; the reading and the dates that fail logged."""
+    parsed = to_datetimes(text, reading)
+    bad = parsed.isna() & text.notna()
+    read_as = ""
+    if reading is not None and reading.format:
+        read_as = f"read with date_format {reading.format!r}"
+    elif reading is not None and reading.order:
+        read_as = f"read {_ORDER_WORDS[reading.order]}"
+    rule = f"'{column}' {read_as}"
+    if bad.any() and col.required:
+        how = f"; dates written with numbers are {read_as}" if read_as else ""
+        raise DataError(
+            f"{where}: column '{column}' of {spec.name} has {bad.sum()} value(s) that are not "
+            f"dates, on line(s) {_lines(bad.index[bad.to_numpy()], line_offset)}: "
+            f"{_examples(values[bad])}. Expected dates like 2026-09-30, 2026-09-30 14:05:00 "
+            f"or 30.09.2026{how}."
         )
-        for column in frame.columns
-    }
-    return frame.rename(columns=renamed)
+    if read_as and reading.how:
+        if reading.format:
+            iso = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+            rows = parsed.notna() & iso.isna()
+        else:
+            rows = day_month_rows(text) & parsed.notna()
+        detail = _decided_by(
+            reading.how, evidence=reading.evidence, like=reading.like, parameter="date_format"
+        )
+        log_rows(rule, "noted", rows, detail)
+    log_rows(f"'{column}' not a date (set missing)", "repaired", bad, _examples(values[bad], 3))
+    return parsed, pd.Series(False, index=values.index)
 
 
-def remove_personal_data(frame: pd.DataFrame, pii: set[str]) -> tuple[pd.DataFrame, list[str]]:
-    """The frame without its personal-data columns, and the names removed."""
-    removed = [c for c in frame.columns if c in pii]
-    return (frame.drop(columns=removed) if removed else frame), removed
-
-
-def keep_unit_rows(frame: pd.DataFrame, table: str, unit: str, log: QualityLog) -> pd.DataFrame:
-    """In a table with a ``business_unit`` column, the rows of ``unit`` (case-insensitive);
-    rows with a blank unit belong to none and are dropped."""
-    if "business_unit" not in frame.columns:
-        return frame
-    units = as_text(frame["business_unit"]).str.casefold()
-    blank = units.isna()
-    log.add(table, "business_unit blank (row belongs to no unit)", "dropped", int(blank.sum()))
-    return frame.loc[units.eq(unit.casefold()).fillna(False)]
-
-
-def owner_of(frame: pd.DataFrame, key: str) -> dict[str, str]:
-    """Which unit each id belongs to, from a table with a ``business_unit`` column."""
-    if key not in frame.columns or "business_unit" not in frame.columns:
-        return {}
-    units = as_text(frame["business_unit"]).str.casefold()
-    return dict(zip(as_text(frame[key]), units, strict=True))
-
-
-def rows_of_unit(frame: pd.DataFrame, unit: str, owners: dict[str, dict[str, str]]) -> pd.DataFrame:
-    """In a table without a unit column, a row belongs to the unit of its customer (or
-    opportunity). Ids of no unit stay, to be counted as orphans."""
-    if "business_unit" in frame.columns:
-        return frame
-    for key, owner in owners.items():
-        if key in frame.columns and owner:
-            belongs = as_text(frame[key]).map(owner).fillna(unit.casefold())
-            return frame.loc[belongs.eq(unit.casefold()).to_numpy()]
-    return frame
+# ----------------------------------------------------------------------------- the unit's rows
 
 
 def cut_after(

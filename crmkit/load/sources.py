@@ -9,12 +9,16 @@ Sources
 * a DuckDB file (``.duckdb``, ``.ddb`` or a ``duckdb:///path`` URL) with one table per table;
 * any SQLAlchemy URL (``sqlite:///crm.db``, ``postgresql://...``) or an SQLite file.
 
-CSV encodings UTF-8, UTF-8 with BOM and GBK/GB18030 (Chinese Excel exports) are detected.
+CSV encodings are detected (:mod:`crmkit.load.encodings`): UTF-8 (with or without BOM), UTF-16
+with a BOM, GBK/GB18030 (Chinese Excel exports) and Windows-1252 (Latin-1). Column names are
+kept exactly as written, duplicates included, so two columns that land on one contract name
+are caught (:func:`crmkit.load.rules.rename_columns`).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import gzip
 import io
 from collections.abc import Mapping
@@ -23,10 +27,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmkit.core.errors import DataError
+from crmkit.core.errors import DataError, ParameterError
+from crmkit.core.schema import TABLE_NAMES
+from crmkit.load.encodings import decode_text
 
 FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".pq")
-ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 @dataclass
@@ -37,6 +42,7 @@ class RawTable:
     where: str
     line_offset: int = 2
     encoding: str = ""
+    delimiter: str = ""
 
 
 def read_csv_file(path: Path) -> RawTable:
@@ -45,7 +51,7 @@ def read_csv_file(path: Path) -> RawTable:
     Raises
     ------
     DataError
-        The file is binary, in an encoding other than UTF-8 or GB18030, or not a table.
+        The file is binary, in an encoding that cannot be told, or not a table.
     """
     data = path.read_bytes()
     if path.name.endswith(".gz"):
@@ -53,19 +59,7 @@ def read_csv_file(path: Path) -> RawTable:
             data = gzip.decompress(data)
         except OSError as exc:
             raise DataError(f"{path}: not a readable gzip file ({exc}).") from None
-    if b"\x00" in data[:8192]:
-        raise DataError(f"{path}: this is a binary file, not a text table (CSV).")
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise DataError(
-            f"{path}: the text encoding is neither UTF-8 nor GBK/GB18030; "
-            "save the file as UTF-8 CSV."
-        )
+    text, encoding = decode_text(data, where=str(path))
     sample = "\n".join(text.splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -75,11 +69,23 @@ def read_csv_file(path: Path) -> RawTable:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: not a readable table ({str(exc).strip()}).") from None
-    if encoding == "gb18030":
-        encoding_name = "GBK/GB18030"
-    else:
-        encoding_name = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
-    return RawTable(frame, str(path), 2, encoding_name)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    if len(header) == len(frame.columns):
+        frame.columns = header  # as written: pandas would rename a repeated 'amount' 'amount.1'
+    return RawTable(frame, str(path), 2, encoding, delimiter)
+
+
+def _read_sheet(path: Path, sheet: str | int) -> pd.DataFrame:
+    """A sheet with its first row as the header, names kept as written (repeats included)."""
+    cells = pd.read_excel(path, sheet_name=sheet, dtype=object, header=None)
+    if cells.empty:
+        return pd.DataFrame()
+    header = [
+        f"Unnamed: {i}" if pd.isna(name) else str(name) for i, name in enumerate(cells.iloc[0])
+    ]
+    frame = cells.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    return frame
 
 
 def read_table_file(path: Path, *, sheet: str | int = 0) -> RawTable:
@@ -89,10 +95,13 @@ def read_table_file(path: Path, *, sheet: str | int = 0) -> RawTable:
         if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
             return read_csv_file(path)
         if name.endswith((".xlsx", ".xls")):
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=object)
+            frame = _read_sheet(path, sheet)
             return RawTable(frame, f"{path}" + (f" [sheet {sheet}]" if sheet else ""), 2)
         if name.endswith((".parquet", ".pq")):
-            return RawTable(pd.read_parquet(path), str(path), 1)
+            frame = pd.read_parquet(path)
+            # a named index written with the frame (customer_id ...) is a column of the table
+            frame = frame.reset_index(drop=not any(frame.index.names))
+            return RawTable(frame, str(path), 1)
     except DataError:
         raise
     except Exception as exc:  # the readers raise many types for a corrupt file
@@ -100,6 +109,22 @@ def read_table_file(path: Path, *, sheet: str | int = 0) -> RawTable:
             f"{path}: cannot be read as a table ({type(exc).__name__}: {exc})."
         ) from None
     raise DataError(f"{path}: unknown file type; use one of {FILE_SUFFIXES}.")
+
+
+def _named(
+    table: str, tables: Mapping[str, str], names, *, kind: str, description: str
+) -> str | None:
+    """The name ``table`` has in a source holding ``names``: its ``tables`` entry, which must
+    name something there, else its own name if present."""
+    if table in tables:
+        name = str(tables[table])
+        if name not in names:
+            raise DataError(
+                f"Parameter tables.{table} names {kind} {name!r}, which is not in "
+                f"{description}; {kind}s there: {sorted(map(str, names))}."
+            )
+        return name
+    return table if table in names else None
 
 
 class FolderSource:
@@ -114,7 +139,10 @@ class FolderSource:
         if table in self.tables:
             path = self.folder / self.tables[table]
             if not path.exists():
-                raise DataError(f"Parameter tables.{table} names {path}, which does not exist.")
+                raise DataError(
+                    f"Parameter tables.{table} names {path}, which does not exist; files there: "
+                    f"{sorted(p.name for p in self.folder.iterdir() if p.is_file())}."
+                )
             return path
         found = [self.folder / f"{table}{s}" for s in FILE_SUFFIXES]
         found = [p for p in found if p.exists()]
@@ -143,10 +171,8 @@ class ExcelSource:
             raise DataError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
 
     def read(self, table: str) -> RawTable | None:
-        sheet = self.tables.get(table, table)
-        if sheet not in self.sheets:
-            return None
-        return read_table_file(self.path, sheet=sheet)
+        sheet = _named(table, self.tables, self.sheets, kind="sheet", description=self.description)
+        return None if sheet is None else read_table_file(self.path, sheet=sheet)
 
 
 class SQLSource:
@@ -165,8 +191,8 @@ class SQLSource:
             raise DataError(f"Cannot open database {url!r}: {exc}") from None
 
     def read(self, table: str) -> RawTable | None:
-        name = self.tables.get(table, table)
-        if name not in self.names:
+        name = _named(table, self.tables, self.names, kind="table", description=self.description)
+        if name is None:
             return None
         with self.engine.connect() as connection:
             frame = pd.read_sql_table(name, connection)
@@ -191,8 +217,8 @@ class DuckDBSource:
         self.names = {row[0] for row in self.connection.execute("SHOW TABLES").fetchall()}
 
     def read(self, table: str) -> RawTable | None:
-        name = self.tables.get(table, table)
-        if name not in self.names:
+        name = _named(table, self.tables, self.names, kind="table", description=self.description)
+        if name is None:
             return None
         frame = self.connection.execute(f'SELECT * FROM "{name}"').df()
         return RawTable(frame, f"{self.description}, table {name}", 1)
@@ -213,11 +239,87 @@ def resolve_path(path: str | Path, *, base_dir: Path | None = None) -> Path:
     return (cwd / path).resolve()
 
 
+def absolute_data_source(data_source: str, *, root: Path) -> str:
+    """``data_source`` with a relative path made absolute against ``root`` (the project root):
+    a folder or file, or the file of a ``sqlite:///`` or ``duckdb:///`` URL. Other URLs are
+    returned as given. Nothing is checked or created here.
+
+    Examples
+    --------
+    >>> absolute_data_source("sqlite:///crm.db", root=Path("/srv/crm"))
+    'sqlite:////srv/crm/crm.db'
+    """
+    text = str(data_source).strip()
+    for prefix in ("sqlite:///", "duckdb:///"):
+        if text.startswith(prefix):
+            path, _, query = text.removeprefix(prefix).partition("?")
+            if path and path != ":memory:" and not Path(path).expanduser().is_absolute():
+                path = str((Path(root) / path).resolve())
+            return prefix + path + (f"?{query}" if query else "")
+    if "://" in text or Path(text).expanduser().is_absolute():
+        return text
+    return str((Path(root) / text).resolve())
+
+
+def _check_tables(tables: Mapping[str, str]) -> dict[str, str]:
+    """The ``tables`` parameter, each key a contract table and each value a name."""
+    if not isinstance(tables, Mapping):
+        raise ParameterError(
+            f"Parameter tables must map contract tables to file, sheet or table names "
+            f"({{transactions: orders_2026.csv}}); got {tables!r}."
+        )
+    for key, value in tables.items():
+        if key not in TABLE_NAMES:
+            close = difflib.get_close_matches(str(key), TABLE_NAMES, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ParameterError(
+                f"Parameter tables has an entry for {key!r}, which is not a contract table."
+                f"{hint} Tables are {list(TABLE_NAMES)}."
+            )
+        if isinstance(value, (Mapping, list, bool)) or value is None or not str(value).strip():
+            raise ParameterError(
+                f"Parameter tables.{key} must be a file, sheet or table name; got {value!r}."
+            )
+    return {key: str(value).strip() for key, value in tables.items()}
+
+
+def _database_url(text: str, *, base_dir: Path | None) -> str:
+    """``text`` with a relative SQLite path resolved like any other path; a missing SQLite
+    file is an error (SQLite would create an empty database)."""
+    import sqlalchemy
+
+    try:
+        url = sqlalchemy.engine.make_url(text)
+    except Exception as exc:
+        raise DataError(f"data_source {text!r} is not a database URL ({exc}).") from None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return text
+    path = resolve_path(url.database, base_dir=base_dir)
+    if not path.is_file():
+        raise DataError(
+            f"data_source {text!r}: the SQLite database {path} does not exist. A relative path "
+            "is relative to the project root (the folder holding parameters/), or in a "
+            "notebook to the working folder or one above it."
+        )
+    return url.set(database=str(path)).render_as_string(hide_password=False)
+
+
 def open_source(
     data_source: str, *, tables: Mapping[str, str] | None = None, base_dir: Path | None = None
 ):
-    """The reader for ``data_source`` (folder, workbook, database file or URL)."""
-    tables = tables or {}
+    """The reader for ``data_source`` (folder, workbook, database file or URL).
+
+    Relative paths, including those in ``sqlite:///`` and ``duckdb:///`` URLs, are found
+    under ``base_dir``, else the working directory or a folder above it.
+
+    Raises
+    ------
+    DataError
+        The source does not exist or cannot be opened.
+    ParameterError
+        A ``tables`` entry is not a contract table or not a name.
+    """
+    tables = _check_tables(tables or {})
     text = str(data_source).strip()
     if text.startswith("duckdb://"):
         return DuckDBSource(
@@ -227,7 +329,7 @@ def open_source(
             tables,
         )
     if "://" in text:
-        return SQLSource(text, tables)
+        return SQLSource(_database_url(text, base_dir=base_dir), tables)
     path = resolve_path(text, base_dir=base_dir)
     if path.is_dir():
         return FolderSource(path, tables)

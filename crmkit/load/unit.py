@@ -20,11 +20,8 @@ from crmkit.core.errors import DataError
 from crmkit.core.periods import Period, parse_period, period_from_dates
 from crmkit.core.schema import PII_COLUMNS, TABLE_NAMES, TABLES
 from crmkit.load.log import QualityLog
-from crmkit.load.rules import (
-    as_text,
-    clean_table,
-    cut_after,
-    drop_orphans,
+from crmkit.load.rules import clean_table, cut_after, drop_orphans
+from crmkit.load.scope import (
     keep_unit_rows,
     owner_of,
     remove_personal_data,
@@ -32,6 +29,14 @@ from crmkit.load.rules import (
     rows_of_unit,
 )
 from crmkit.load.sources import RawTable, open_source
+from crmkit.load.values import (
+    IdReading,
+    TableReadings,
+    as_text,
+    check_setting,
+    decide_table,
+    leading_zero_keys,
+)
 
 
 @dataclass
@@ -86,11 +91,13 @@ def load_unit(
     period_start: str | date | None = None,
     period_end: str | date | None = None,
     display_name: str = "",
-    currency: str = "CNY",
+    currency: str = "",
     column_map: Mapping[str, Any] | None = None,
     tables: Mapping[str, str] | None = None,
     pii_columns: Iterable[str] = (),
     as_of: str | date | None = None,
+    date_format: str | Mapping[str, Any] = "",
+    decimal: str | Mapping[str, Any] = "",
     base_dir: Path | None = None,
     **settings: Any,
 ) -> CRMData:
@@ -114,6 +121,19 @@ def load_unit(
         Columns to remove besides ``name``, ``email`` and ``phone``.
     as_of
         The day the data is read ("today" by default); records dated after it are defects.
+    date_format
+        How dates written with numbers read where the values do not tell (``30.09.2026`` tells
+        day-first, ``01.09.2026`` does not): ``"dayfirst"``, ``"monthfirst"`` or a format such
+        as ``"%d.%m.%Y"``; for every column, or per table (``{"transactions": "dayfirst"}``)
+        or column (``{"transactions": {"order_date": "%m/%d/%Y"}}``). Empty: decided from
+        the values (see ``docs/data_contract.md``).
+    decimal
+        The decimal mark, ``"."`` or ``","``, where the values do not tell (``1,234``); for
+        every column or per table or column, like ``date_format``. Empty: decided from the
+        values.
+    base_dir
+        The folder relative paths in ``data_source`` start from (the project root); else the
+        working directory or a folder above it.
     **settings
         Other unit parameters (``funnel_stages`` ...), kept on the result for analyses.
 
@@ -125,7 +145,10 @@ def load_unit(
     ------
     DataError
         A table cannot be used: a required table or column is missing, a required date column
-        holds non-dates, the file is not a table, or the unit has no customers.
+        holds non-dates, dates or numbers cannot be read one way, the file is not a table, the
+        unit has no customers, or the period starts after the unit's latest order.
+    ParameterError
+        ``date_format``, ``decimal`` or ``tables`` is not valid.
     """
     if isinstance(period, Period):
         the_period = period
@@ -137,6 +160,8 @@ def load_unit(
         raise DataError("load_unit needs a period: `period` or `period_start` and `period_end`.")
     today = _as_date(as_of) or date.today()
     column_map = column_map or {}
+    check_setting(date_format, name="date_format")
+    check_setting(decimal, name="decimal")
     log = QualityLog()
     source = open_source(str(data_source), tables=tables, base_dir=base_dir)
     unit = str(business_unit)
@@ -153,7 +178,7 @@ def load_unit(
                     f"named {name}, or a `tables: {{{name}: ...}}` entry in the parameters."
                 )
             continue
-        raw.frame = rename_columns(raw.frame, name, column_map)
+        raw.frame = rename_columns(raw.frame, name, column_map, where=raw.where)
         raw_tables[name] = raw
 
     customers_raw = raw_tables["customers"]
@@ -164,10 +189,17 @@ def load_unit(
                 f"{customers_raw.where}: business_unit '{unit}' has no customers; units "
                 f"present: {present}. Check `business_unit` in the unit's parameters."
             )
+    readings = _readings(raw_tables, date_format=date_format, decimal=decimal)
     owners = {
-        key: owner_of(raw_tables[table].frame, key)
+        key: owner
         for key, table in (("customer_id", "customers"), ("opportunity_id", "opportunities"))
         if table in raw_tables
+        and (
+            owner := owner_of(
+                raw_tables[table].frame, key, table=table, reading=readings[table].ids.get(key)
+            )
+        )
+        is not None
     }
 
     cleaned: dict[str, pd.DataFrame] = {}
@@ -178,13 +210,19 @@ def load_unit(
         if removed:
             pii_removed[name] = removed
         frame = keep_unit_rows(frame, name, unit, log)
-        frame = rows_of_unit(frame, unit, owners)
+        frame = rows_of_unit(frame, name, unit, owners, log, readings[name])
         cleaned[name] = clean_table(
-            frame, TABLES[name], log=log, where=raw.where, line_offset=raw.line_offset
+            frame,
+            TABLES[name],
+            log=log,
+            where=raw.where,
+            line_offset=raw.line_offset,
+            readings=readings[name],
         )
         sources[name] = raw.where + (f" ({raw.encoding})" if raw.encoding else "")
 
     cleaned = cut_after(cleaned, today, log, as_of=True)
+    _check_period_has_orders(cleaned["transactions"], the_period, raw_tables["transactions"].where)
     cleaned = cut_after(cleaned, the_period.end, log, as_of=False)
     cleaned = drop_orphans(cleaned, log)
 
@@ -205,6 +243,45 @@ def load_unit(
         pii_removed=pii_removed,
         settings=dict(settings),
     )
+
+
+def _readings(
+    raw_tables: Mapping[str, RawTable], *, date_format: Any, decimal: Any
+) -> dict[str, TableReadings]:
+    """How to read each table's dates, numbers and ids, decided on the whole file (every
+    unit's rows); ids of a key lose leading zeros in every table where one table needs it."""
+    readings = {
+        name: decide_table(
+            raw.frame,
+            TABLES[name],
+            where=raw.where,
+            date_format=date_format,
+            decimal=decimal,
+            delimiter=raw.delimiter,
+        )
+        for name, raw in raw_tables.items()
+    }
+    frames = {name: raw.frame for name, raw in raw_tables.items()}
+    keys = leading_zero_keys(
+        frames, readings, where={name: raw.where for name, raw in raw_tables.items()}
+    )
+    for name, frame in frames.items():
+        for key in keys & set(frame.columns):
+            fraction = readings[name].ids.get(key, IdReading()).fraction
+            readings[name].ids[key] = IdReading(fraction=fraction, zeros=True)
+    return readings
+
+
+def _check_period_has_orders(transactions: pd.DataFrame, period: Period, where: str) -> None:
+    """Refuse a period that starts after the unit's latest order: its report would show
+    nothing as if nothing had happened."""
+    latest = transactions["order_date"].max()
+    if pd.notna(latest) and period.start > latest.date():
+        raise DataError(
+            f"period {period.label} starts {period.start}, after the unit's latest order on "
+            f"{latest.date()} ({where}); choose a period with orders, or check that "
+            "data_source holds the latest data."
+        )
 
 
 def _as_date(value: str | date | None) -> date | None:

@@ -37,6 +37,7 @@ from crmkit.metrics.clv_models import (
 __all__ = [
     "MIN_CUSTOMERS",
     "MIN_REPEAT_BUYERS",
+    "OPTIONAL_INPUTS",
     "PENALIZERS",
     "PURCHASE_MODELS",
     "TIME_UNITS",
@@ -54,6 +55,7 @@ __all__ = [
     "holdout_check",
     "ltv_cac",
     "mean_interval",
+    "missing_inputs",
     "predict_clv",
     "rfm_summary",
     "value_by",
@@ -180,7 +182,11 @@ class CLVAnalysis:
 
     ``holdout_failure`` is the calibration BG/NBD fit when the holdout check could not run
     (``holdout`` is then ``None``); ``values`` is ``None`` when the purchase or spend model
-    could not be fitted (their ``ModelFit`` says why).
+    could not be fitted (their ``ModelFit`` says why). ``by_channel`` is :func:`value_by`
+    acquisition channel (``None`` when customers carry none); ``ltv_cac`` is ``None`` without
+    a channel, without predicted values, or when no channel's acquisition cost is known.
+    ``missing`` names the optional inputs the analysis uses that were absent, as the registry
+    spells them (:data:`OPTIONAL_INPUTS`).
     """
 
     summary: pd.DataFrame
@@ -199,10 +205,42 @@ class CLVAnalysis:
     ltv_cac: pd.DataFrame | None
     horizon_months: int
     holdout_failure: ModelFit | None = None
+    by_channel: pd.DataFrame | None = None
+    missing: tuple[str, ...] = ()
+    holdout_weeks: int = 0
 
     @property
     def model_selected(self) -> str:
         return self.holdout.model_selected if self.holdout else "bgnbd"
+
+
+OPTIONAL_INPUTS = (
+    "customers.acquisition_channel",
+    "customers.acquisition_cost",
+    "costs",
+    "costs.channel",
+    "transactions.margin",
+)
+"""What the CLV analysis uses when present: channels and acquisition cost (per customer, or
+acquisition spend per channel in ``costs``) for LTV:CAC, margins for LTV as profit."""
+
+
+def missing_inputs(
+    transactions: pd.DataFrame, customers: pd.DataFrame, costs: pd.DataFrame | None
+) -> tuple[str, ...]:
+    """The :data:`OPTIONAL_INPUTS` absent here: a column not in its table, ``costs`` absent or
+    without rows (then ``costs.channel`` is not named), a customer column without any value."""
+    found = []
+    for column in ("acquisition_channel", "acquisition_cost"):
+        if column not in customers.columns or customers[column].isna().all():
+            found.append(f"customers.{column}")
+    if costs is None or costs.empty:
+        found.append("costs")
+    elif "channel" not in costs.columns:
+        found.append("costs.channel")
+    if "margin" not in transactions.columns:
+        found.append("transactions.margin")
+    return tuple(found)
 
 
 def analyse(
@@ -231,6 +269,7 @@ def analyse(
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
     require_period(period, caller="clv.analyse")
+    missing = missing_inputs(transactions, customers, costs)
     orders = period.rows_to_end(transactions, "order_date")
     summary = rfm_summary(orders, observation_end=period.end)
     history = historical_value(orders, customers)
@@ -258,7 +297,7 @@ def analyse(
         total = float(values["clv"].sum())
         mean_ci = mean_interval(values["clv"])
         total_ci = (mean_ci[0] * len(values), mean_ci[1] * len(values))
-        if "acquisition_channel" in customers.columns:
+        if "customers.acquisition_channel" not in missing:
             margin_rate = 1.0
             if "margin" in orders.columns and orders["amount"].sum() > 0:
                 margin_rate = float(orders["margin"].sum() / orders["amount"].sum())
@@ -269,6 +308,11 @@ def analyse(
                 horizon_months=horizon_months,
                 costs=costs,
             )
+            if table["cac"].isna().all():
+                table = None  # no channel's acquisition cost is known
+    by_channel = None
+    if "customers.acquisition_channel" not in missing:
+        by_channel = _value_by(history, values, customers, by="acquisition_channel")
     return CLVAnalysis(
         summary,
         history,
@@ -286,6 +330,9 @@ def analyse(
         table,
         horizon_months,
         failure,
+        by_channel,
+        missing,
+        holdout_weeks,
     )
 
 
@@ -298,10 +345,22 @@ def value_by(analysis: CLVAnalysis, customers: pd.DataFrame, *, by: str) -> pd.D
     pandas.DataFrame
         One row per value of ``by``, highest predicted CLV first: ``<by>, customers,
         revenue_to_date, predicted_clv`` (NaN without predicted values).
+
+    Raises
+    ------
+    ParameterError
+        ``customers`` has no column ``by`` (or no ``customer_id``).
     """
-    frame = analysis.history.merge(customers[["customer_id", by]], on="customer_id")
-    if analysis.values is not None:
-        frame = frame.merge(analysis.values[["customer_id", "clv"]], on="customer_id", how="left")
+    return _value_by(analysis.history, analysis.values, customers, by=by)
+
+
+def _value_by(
+    history: pd.DataFrame, values: pd.DataFrame | None, customers: pd.DataFrame, *, by: str
+) -> pd.DataFrame:
+    require_columns(customers, ["customer_id", by], "customers", "value_by")
+    frame = history.merge(customers[["customer_id", by]], on="customer_id")
+    if values is not None:
+        frame = frame.merge(values[["customer_id", "clv"]], on="customer_id", how="left")
     else:
         frame["clv"] = np.nan
     return (

@@ -13,14 +13,14 @@ all are in the funnel topic (``topics/funnel.py``), never here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import Period, day_after, require_period
+from crmkit.core.periods import Period, day_after, require_period, rows_through
 from crmkit.metrics.sales_cycle import (
     CycleChange,
     Velocity,
@@ -28,6 +28,7 @@ from crmkit.metrics.sales_cycle import (
     cycle_change,
     cycle_curve,
     cycle_trend,
+    missing_inputs,
     source_roi,
     velocity,
     won_cycles,
@@ -198,19 +199,8 @@ def funnel_table(positions: pd.DataFrame, *, stages: list[str]) -> pd.DataFrame:
                 cumulative_conversion=cumulative,
             )
         rows.append(row)
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "stage",
-            "reached",
-            "open_here",
-            "step_conversion",
-            "low",
-            "high",
-            "drop_off",
-            "cumulative_conversion",
-        ],
-    )
+    columns = ["stage", "reached", "open_here", "step_conversion", "low", "high", "drop_off"]
+    return pd.DataFrame(rows, columns=[*columns, "cumulative_conversion"])
 
 
 def step_name(stages: list[str], k: int) -> str:
@@ -299,16 +289,8 @@ def _time_in_stage(
     keep = (history.row >= 0) & (history.position >= 0) & (history.entered < end)
     columns = ["opportunity_id", "stage", "entered_at", "days", "moved_on"]
     if not keep.any():  # typed, so the quantiles of no movers are blank, not an error
-        return pd.DataFrame(
-            {
-                "opportunity_id": pd.Series(dtype=object),
-                "stage": pd.Series(dtype=object),
-                "entered_at": pd.Series(dtype="datetime64[ns]"),
-                "days": pd.Series(dtype=np.int64),
-                "moved_on": pd.Series(dtype=bool),
-            },
-            columns=columns,
-        )
+        types = [object, object, "datetime64[ns]", np.int64, bool]
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, types, strict=True)})
     width = len(stages)
     key = history.row[keep].astype(np.int64) * width + history.position[keep]
     order = np.argsort(key, kind="stable")
@@ -373,7 +355,8 @@ def stuck_open(
     current = durations.loc[
         ~durations["moved_on"] & durations["opportunity_id"].isin(is_open.index)
     ]
-    current = current.assign(p90=current["stage"].map(limits))
+    # float whatever the stages' dtype: with nothing open, map() keeps the text dtype
+    current = current.assign(p90=current["stage"].map(limits).astype(float))
     stuck = current.loc[
         current["days"] > current["p90"], ["opportunity_id", "stage", "days", "p90"]
     ]
@@ -516,6 +499,9 @@ class FunnelAnalysis:
     unknown_stages: pd.DataFrame
     skipped_breakdowns: list[str]  # breakdown columns the opportunities do not carry
     costs_without_channel: bool  # costs were given, but without the channel ROI needs
+    unrecorded_stages: list[str] = field(default_factory=list)  # left out: no row names them
+    one_group: dict[str, str] = field(default_factory=dict)  # breakdown column: its one value
+    missing: list[str] = field(default_factory=list)  # optional inputs absent, as "table.column"
 
 
 def analyse(
@@ -533,7 +519,11 @@ def analyse(
 
     Each cohort is taken at its own period end, so both had the same time to move.
     Breakdown columns that the opportunities do not carry are skipped and listed in
-    ``skipped_breakdowns``.
+    ``skipped_breakdowns``, those with one value in the cohort in ``one_group``. A middle
+    stage no stage-history row names by the period end is not recorded in the data: it is
+    left out of ``stages`` and listed in ``unrecorded_stages`` (no step into or out of it is
+    reported as 0% or 100%). ``missing``: see :func:`~crmkit.metrics.sales_cycle.missing_inputs`;
+    without ``closed_at`` the window, the cycle and the previous cohort are empty, never 0.
 
     Parameters
     ----------
@@ -558,9 +548,16 @@ def analyse(
         ``period`` is not a Period, fewer than two stages, or a required column missing.
     """
     require_period(period, caller="funnel.analyse")
+    if isinstance(stages, str):
+        raise ParameterError(f"funnel stages must be a list of stage names; got {stages!r}.")
     stages = list(stages)
     _check_funnel_input(opportunities, stage_history, stages, "analyse")
     previous_period = period.previous()
+    unrecorded = _unrecorded_stages(stage_history, stages=stages, as_of=period.end)
+    configured, stages = stages, [s for s in stages if s not in unrecorded]
+    missing = missing_inputs(opportunities, costs)
+    if "opportunities.closed_at" in missing:  # a won deal's close date, unknown: not a cycle
+        opportunities = opportunities.assign(closed_at=pd.NaT)
     history = _index_history(opportunities, stage_history, stages)
     positions = _furthest(opportunities, history, stages=stages, as_of=period.end)
     previous_cohort = _furthest(
@@ -570,6 +567,8 @@ def analyse(
         as_of=previous_period.end,
         created_from=previous_period.start,
     )
+    if "opportunities.closed_at" in missing:  # outcomes at the previous end unknown: no cohort
+        previous_cohort = previous_cohort.iloc[:0]
     this_cohort = cohort(positions, period=period)
     current = funnel_table(this_cohort, stages=stages)
     previous = funnel_table(previous_cohort, stages=stages)
@@ -578,9 +577,12 @@ def analyse(
     ids = opportunities["opportunity_id"].to_numpy(dtype=object)
     timings = _time_in_stage(history, ids, stages=stages, as_of=period.end)
     rate = win_rate(this_cohort)
-    breakdowns, skipped = {}, []
+    breakdowns, skipped, one_group = {}, [], {}
     for column in breakdown_columns:
-        if column in positions.columns and this_cohort[column].notna().any():
+        values = this_cohort[column].dropna().unique() if column in positions.columns else []
+        if len(values) == 1:
+            one_group[column] = str(values[0])
+        elif len(values):
             breakdowns[column] = breakdown(
                 this_cohort, by=column, stages=stages, min_group=min_group
             )
@@ -605,7 +607,11 @@ def analyse(
         previous_win_rate=win_rate(previous_cohort),
         overall_conversion=overall_conversion(this_cohort),
         previous_overall_conversion=overall_conversion(previous_cohort),
-        window=conversion_window(positions, window_days=window_days, as_of=period.end),
+        window=conversion_window(
+            positions.iloc[:0] if "opportunities.closed_at" in missing else positions,
+            window_days=window_days,
+            as_of=period.end,
+        ),
         window_days=window_days,
         durations=stage_durations(timings, stages=stages),
         stuck=stuck_open(timings, positions, stages=stages),
@@ -618,7 +624,20 @@ def analyse(
         velocity=velocity(positions, win_rate=rate, period=period),
         breakdowns=breakdowns,
         roi=roi,
-        unknown_stages=unknown_stages(stage_history, stages=stages),
+        unknown_stages=unknown_stages(stage_history, stages=configured),
         skipped_breakdowns=skipped,
         costs_without_channel=costs_without_channel,
+        unrecorded_stages=unrecorded,
+        one_group=one_group,
+        missing=missing,
     )
+
+
+def _unrecorded_stages(
+    stage_history: pd.DataFrame, *, stages: list[str], as_of: date | str | pd.Timestamp
+) -> list[str]:
+    """The middle stages (neither the first, where every opportunity starts, nor won) that
+    no stage-history row names by ``as_of``."""
+    history = rows_through(stage_history, "entered_at", as_of)
+    named = set(_stage_positions(history["stage"], stages))
+    return [name for k, name in enumerate(stages[1:-1], start=1) if k not in named]

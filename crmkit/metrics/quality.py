@@ -18,13 +18,14 @@ def table_overview(unit: CRMData) -> pd.DataFrame:
     """One row per contract table: rows this period and before, date coverage and freshness.
 
     ``days_stale`` is the number of days between the latest record and the period end: a
-    table that stopped being updated shows a large number here.
+    table that stopped being updated shows a large number here. A table provided without
+    rows for the unit (a header only) is ``provided`` with 0 rows and no dates.
     """
     period = unit.period
     records = []
     for name in TABLE_NAMES:
         spec = TABLES[name]
-        if not unit.has(name):
+        if name not in unit.tables:
             records.append({"table": name, "provided": False})
             continue
         table = unit[name]

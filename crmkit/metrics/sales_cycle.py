@@ -21,13 +21,40 @@ from crmkit.core.periods import Period, day_after
 from crmkit.metrics.stats import wilson_interval
 from crmkit.metrics.survival import SurvivalCurve, kaplan_meier
 
+MONTHS_SHOWN = 18  # months to the period end that the window and the cycle trend show
+
+
+def missing_inputs(opportunities: pd.DataFrame, costs: pd.DataFrame | None) -> list[str]:
+    """The optional inputs of this module's measures that are absent or hold no value.
+
+    ``opportunities.closed_at`` (window, cycle: absent, or blank on every won or lost
+    opportunity, or no opportunity at all), ``opportunities.amount`` (velocity),
+    ``opportunities.source``, ``costs`` (absent or without rows) and ``costs.channel`` (source
+    ROI), in that order.
+    """
+    closed = opportunities["outcome"].astype("string").str.lower().isin(["won", "lost"])
+    missing = [
+        f"opportunities.{column}"
+        for column in ("closed_at", "amount", "source")
+        if column not in opportunities.columns
+        or (
+            opportunities[column].isna().all()
+            and (column != "closed_at" or closed.any() or opportunities.empty)
+        )
+    ]
+    if costs is None or costs.empty:
+        missing.append("costs")
+    elif "channel" not in costs.columns:
+        missing.append("costs.channel")
+    return missing
+
 
 def conversion_window(
     positions: pd.DataFrame,
     *,
     window_days: int,
     as_of: date | str | pd.Timestamp,
-    months: int = 18,
+    months: int = MONTHS_SHOWN,
 ) -> pd.DataFrame:
     """Share of each creation month's opportunities won within ``window_days`` of creation.
 
@@ -66,16 +93,18 @@ def conversion_window(
                 "complete": bool(complete),
             }
         )
-    columns = ["month", "created", "won_in_window", "conversion", "low", "high", "complete"]
-    return pd.DataFrame(rows, columns=columns)
+    types = {"month": "datetime64[ns]", "created": int, "won_in_window": int, "conversion": float}
+    types.update(low=float, high=float, complete=bool)  # typed even without a month
+    return pd.DataFrame(rows, columns=list(types)).astype(types)
 
 
 def cycle_curve(
     positions: pd.DataFrame, *, as_of: date | str | pd.Timestamp, min_at_risk: int = 10
 ) -> SurvivalCurve:
     """Kaplan–Meier curve of days from creation to won, open opportunities censored at their
-    age on ``as_of``; lost ones never finish a cycle to won and are left out. The curve stops
-    where fewer than ``min_at_risk`` deals remain at risk.
+    age on ``as_of``; lost ones never finish a cycle to won and are left out, as are won ones
+    without a ``closed_at`` (their cycle is unknown). The curve stops where fewer than
+    ``min_at_risk`` deals remain at risk.
 
     Returns
     -------
@@ -83,7 +112,8 @@ def cycle_curve(
         See :func:`crmkit.metrics.survival.kaplan_meier`.
     """
     day = pd.Timestamp(as_of).normalize()
-    alive = positions.loc[positions["outcome"].isin(["won", "open"])]
+    won = positions["outcome"] == "won"
+    alive = positions.loc[(won & positions["closed_at"].notna()) | (positions["outcome"] == "open")]
     until = alive["closed_at"].where(alive["outcome"] == "won", day)
     days = (until - alive["created_at"]).dt.days.clip(lower=0)
     return kaplan_meier(
@@ -149,7 +179,7 @@ def cycle_change(current: pd.Series, previous: pd.Series) -> CycleChange:
 
 
 def cycle_trend(
-    positions: pd.DataFrame, *, as_of: date | str | pd.Timestamp, months: int = 18
+    positions: pd.DataFrame, *, as_of: date | str | pd.Timestamp, months: int = MONTHS_SHOWN
 ) -> pd.DataFrame:
     """Median, 25th and 75th percentile days to won, by the month deals were won.
 
@@ -220,7 +250,9 @@ def source_roi(positions: pd.DataFrame, costs: pd.DataFrame, *, period: Period) 
     Leads: opportunities created in ``period`` by ``source``; won: opportunities of the source
     won in the period, whenever created (a period's deals are mostly won later, so the
     period's own leads would undercount). Spend: ``costs`` rows of category *acquisition* in
-    the period's months whose ``channel`` names the source (case and spaces ignored).
+    the period's months whose ``channel`` names the source (case and spaces ignored). When no
+    won opportunity has a ``closed_at``, won deals cannot be placed in the period: ``won`` and
+    what depends on it are blank, not 0; so are won amounts without an ``amount`` column.
 
     Returns
     -------
@@ -274,6 +306,13 @@ def source_roi(positions: pd.DataFrame, costs: pd.DataFrame, *, period: Period) 
         table["cost_per_lead"] = table["spend"] / table["leads"].where(table["leads"] > 0)
         table["cost_per_won"] = table["spend"] / table["won"].where(table["won"] > 0)
         table["return_on_spend"] = table["won_amount"] / table["spend"].where(table["spend"] > 0)
+    unknown = []  # blank, not 0: no won deal can be placed in time, or no amount recorded
+    if (positions["outcome"] == "won").any() and positions["closed_at"].isna().all():
+        unknown += ["won", "cost_per_won"]
+    if "won" in unknown or "amount" not in positions.columns or positions["amount"].isna().all():
+        unknown += ["won_amount", "return_on_spend"]
+    if unknown:
+        table[unknown] = np.nan
     columns = ["source", "leads", "won", "won_amount", "spend", "cost_per_lead", "cost_per_won"]
     return (
         table[[*columns, "return_on_spend"]]

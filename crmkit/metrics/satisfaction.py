@@ -8,7 +8,7 @@ in the satisfaction topic (``topics/satisfaction.py``), never here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -169,24 +169,15 @@ def monthly(responses: pd.DataFrame, *, months: int = 18, as_of: date | str) -> 
     last = pd.Timestamp(as_of).normalize()
     first = (last.to_period("M") - (months - 1)).start_time
     recent = responses.loc[responses["responded_at"] >= first]
-    rows = []
+    rows, none = [], pd.Series(dtype=float)
     for month, group in recent.groupby(recent["responded_at"].dt.to_period("M")):
-        score = nps(group["nps"]) if "nps" in group else None
-        share = csat(group["csat"]) if "csat" in group else None
-        rows.append(
-            {
-                "month": month.start_time,
-                "responses": len(group),
-                "nps": score.score if score else np.nan,
-                "nps_low": score.low if score else np.nan,
-                "nps_high": score.high if score else np.nan,
-                "csat": share.value if share else np.nan,
-                "csat_low": share.low if share else np.nan,
-                "csat_high": share.high if share else np.nan,
-            }
-        )
-    columns = ["month", "responses", "nps", "nps_low", "nps_high", "csat", "csat_low"]
-    return pd.DataFrame(rows, columns=[*columns, "csat_high"])
+        score = nps(group.get("nps", none))  # blank without the column
+        share = csat(group.get("csat", none))
+        rows.append([month.start_time, len(group), score.score, score.low, score.high])
+        rows[-1] += [share.value, share.low, share.high]
+    types = {"month": "datetime64[ns]", "responses": int, "nps": float, "nps_low": float}
+    types.update(nps_high=float, csat=float, csat_low=float, csat_high=float)
+    return pd.DataFrame(rows, columns=list(types)).astype(types)  # typed even without a month
 
 
 def breakdown(responses: pd.DataFrame, *, by: str, min_group: int = 30) -> pd.DataFrame:
@@ -515,6 +506,10 @@ class SatisfactionAnalysis:
     missing_scores: list[str]  # "nps" / "csat" when the surveys carry no such column
     skipped_breakdowns: list[str]  # breakdown columns found neither on responses nor customers
     drivers_error: str | None  # why key drivers could not be computed (the ParameterError)
+    one_group: dict[str, str] = field(default_factory=dict)  # breakdown column: its one value
+    comments: int | None = None  # responses of the period with a comment; None: no column
+    previous_responses: int = 0
+    respondents_with_orders: int | None = None  # None: no transactions given, or no response
 
 
 def analyse(
@@ -530,7 +525,9 @@ def analyse(
 
     Breakdown columns are looked up on the responses, then on the customers (``region``,
     ``city``, ...); ``segment`` is the customer's RFM segment at the period end (needs
-    transactions). Columns found nowhere are skipped and listed in ``skipped_breakdowns``.
+    transactions). Columns found nowhere are skipped and listed in ``skipped_breakdowns``,
+    those with one value in ``one_group``. Loyalty and spend after responding are None
+    (unknown, not 0) when no respondent of the period has an order by its end.
 
     Parameters
     ----------
@@ -562,9 +559,12 @@ def analyse(
     share_now = csat(current["csat"] if has_csat else empty)
     share_before = csat(previous["csat"] if has_csat else empty)
     enriched = _with_customer_columns(current, customers, transactions, period.end)
-    breakdowns, skipped = {}, []
-    for column in breakdown_columns:
-        if column in enriched.columns and enriched[column].notna().any():
+    breakdowns, skipped, one_group = {}, [], {}
+    for column in breakdown_columns if has_nps or has_csat else ():  # else no score to split
+        values = enriched[column].dropna().unique() if column in enriched.columns else []
+        if len(values) == 1:
+            one_group[column] = str(values[0])
+        elif len(values):
             breakdowns[column] = breakdown(enriched, by=column, min_group=min_group)
         else:
             skipped.append(column)
@@ -582,11 +582,14 @@ def analyse(
     found_themes = pd.DataFrame(columns=THEME_COLUMNS)
     if "comment" in current and has_nps:
         found_themes = themes(current["comment"], nps_group(current["nps"]))
-    loyal = spent = None
+    loyal = spent = buyers = None
     if transactions is not None and not current.empty:
         loyal = loyalty(current, transactions, as_of=period.end)
-        if has_nps:
+        buyers = int((loyal["orders"] > 0).sum())
+        if has_nps and buyers:
             spent = spend_after(surveys, transactions, as_of=period.end)
+        loyal = loyal if buyers else None  # nobody's orders found: unknown, not 0% repeat
+    blank = pd.DataFrame()
     return SatisfactionAnalysis(
         period=period,
         n_responses=len(current),
@@ -596,12 +599,8 @@ def analyse(
         csat=share_now,
         previous_csat=share_before,
         csat_change=csat_change(share_now, share_before),
-        nps_distribution=distribution(current["nps"], values=range(11))
-        if has_nps
-        else pd.DataFrame(),
-        csat_distribution=distribution(current["csat"], values=range(1, 6))
-        if has_csat
-        else pd.DataFrame(),
+        nps_distribution=distribution(current["nps"], values=range(11)) if has_nps else blank,
+        csat_distribution=distribution(current["csat"], values=range(1, 6)) if has_csat else blank,
         trend=monthly(surveys, as_of=period.end),
         breakdowns=breakdowns,
         dimensions=dimensions,
@@ -614,7 +613,17 @@ def analyse(
         missing_scores=[name for name, has in (("nps", has_nps), ("csat", has_csat)) if not has],
         skipped_breakdowns=skipped,
         drivers_error=drivers_error,
+        one_group=one_group,
+        comments=_comments(current),
+        previous_responses=len(previous),
+        respondents_with_orders=buyers,
     )
+
+
+def _comments(responses: pd.DataFrame) -> int | None:
+    if "comment" not in responses:
+        return None
+    return int(responses["comment"].astype("string").str.strip().fillna("").ne("").sum())
 
 
 def _with_customer_columns(

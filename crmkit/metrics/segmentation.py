@@ -7,7 +7,7 @@ The report's words, views and suggested actions are in ``topics/segmentation.py`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -193,6 +193,12 @@ def behaviour_features(
     return table
 
 
+def min_customers_to_cluster(k_range: range) -> int:
+    """Buying customers :func:`cluster_customers` needs for ``k_range``: five per cluster of
+    the largest k tried."""
+    return max(k_range) * 5
+
+
 @dataclass(frozen=True)
 class Clustering:
     """k-means on log-transformed, standardised behavioural features.
@@ -224,17 +230,32 @@ def cluster_customers(
 
     Counts and money are log1p-transformed, channel shares kept (less the commonest and the
     rare ones), all standardised. Silhouettes are
-    computed on a sample of ``sample_size`` customers for speed.
+    computed on a sample of ``sample_size`` customers for speed. k stays below the number of
+    distinct feature rows (customers who behave identically are one point).
+
+    Raises
+    ------
+    ParameterError
+        Fewer than ``5 × max(k_range)`` customers (:func:`min_customers_to_cluster`), or
+        fewer than three distinct feature rows.
     """
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score, silhouette_score
     from sklearn.preprocessing import StandardScaler
 
-    if len(features) < max(k_range) * 5:
+    if len(features) < min_customers_to_cluster(k_range):
         raise ParameterError(
-            f"cluster_customers needs at least {max(k_range) * 5} customers; got {len(features)}."
+            f"cluster_customers needs at least {min_customers_to_cluster(k_range)} customers; "
+            f"got {len(features)}."
         )
     matrix = features.astype(float).copy()
+    distinct = len(matrix.drop_duplicates())
+    k_range = range(k_range.start, min(k_range.stop, distinct))  # k below the distinct points
+    if not len(k_range):
+        raise ParameterError(
+            f"cluster_customers needs customers whose behaviour differs; got {distinct} "
+            f"distinct feature row(s) among {len(features)} customers."
+        )
     shares = [c for c in matrix.columns if c.startswith("channel_")]
     if shares:
         # Shares sum to one: keeping all would weigh the channel mix twice, so the commonest
@@ -395,8 +416,13 @@ class SegmentationAnalysis:
     """Everything the segmentation report shows for one unit and period.
 
     Sections without their data are empty (``geographic``, ``demographic``,
-    ``psychographic``) or ``None`` (``clustering``, with the reason in
-    ``clustering_skipped``: the message of the :class:`ParameterError` it raised).
+    ``psychographic``) or ``None`` (``clustering``). ``clustering_skipped`` says why there
+    are no clusters: ``"too_few_buyers"`` (fewer than ``min_cluster_customers`` customers
+    have bought) or ``"too_alike"`` (their behaviour does not differ); empty when clustered.
+    ``missing`` names the optional inputs absent, as the registry spells them
+    (:data:`OPTIONAL_INPUTS`); ``lifecycle_rules`` are the stage rules used, defaults
+    included; ``churn_observed`` whether churn came from churn events (else inactivity);
+    ``orders_in_period`` the orders the profiles' revenue comes from.
     """
 
     n_customers: int
@@ -412,10 +438,59 @@ class SegmentationAnalysis:
     lifecycle: pd.Series
     transitions: pd.DataFrame
     clustering_skipped: str = ""
+    min_cluster_customers: int = 0
+    missing: tuple[str, ...] = ()
+    lifecycle_rules: dict[str, int] = field(default_factory=dict)
+    churn_observed: bool = False
+    orders_in_period: int = 0
 
 
 GEOGRAPHIC = ("region", "city")
 DEMOGRAPHIC = ("age_band", "gender", "income_band", "occupation", "industry")
+LIFECYCLE_RULES = {"new_days": 90, "active_days": 180, "churn_days": 365, "loyal_orders": 3}
+"""The lifecycle stage rules and their defaults (see :func:`lifecycle_stages`)."""
+OPTIONAL_INPUTS = (
+    *(f"customers.{c}" for c in ("region", "city", "age", *DEMOGRAPHIC[1:])),
+    "customers.psy_*",
+    "interactions",
+    "churn_events",
+)
+"""What the segmentation uses when present: profile attributes, psychographic attributes,
+contacts (clusters) and churn events (lifecycle)."""
+
+
+def missing_inputs(
+    customers: pd.DataFrame,
+    *,
+    interactions: pd.DataFrame | None = None,
+    churn_events: pd.DataFrame | None = None,
+) -> tuple[str, ...]:
+    """The :data:`OPTIONAL_INPUTS` absent: a customer column absent or without any value,
+    a ``psy_*`` family with no column, a table absent or without rows."""
+    found = []
+    for need in OPTIONAL_INPUTS:
+        table, _, column = need.partition(".")
+        if table == "customers" and column.endswith("*"):
+            present = any(c.startswith(column[:-1]) for c in customers.columns)
+        elif table == "customers":
+            present = column in customers.columns and customers[column].notna().any()
+        else:
+            frame = interactions if table == "interactions" else churn_events
+            present = frame is not None and not frame.empty
+        if not present:
+            found.append(need)
+    return tuple(found)
+
+
+def lifecycle_rules_with_defaults(rules: dict | None) -> dict[str, int]:
+    """:data:`LIFECYCLE_RULES` overridden by ``rules``; an unknown rule is an error."""
+    rules = dict(rules or {})
+    unknown = sorted(set(rules) - set(LIFECYCLE_RULES))
+    if unknown:
+        raise ParameterError(
+            f"lifecycle_rules: unknown rule(s) {unknown}; the rules are {list(LIFECYCLE_RULES)}."
+        )
+    return {**LIFECYCLE_RULES, **rules}
 
 
 def analyse(
@@ -435,16 +510,17 @@ def analyse(
     period's last day for the change. Sections without their data are left empty.
     """
     require_period(period, caller="segmentation.analyse")
-    rules = lifecycle_rules or {}
+    rules = lifecycle_rules_with_defaults(lifecycle_rules)
+    missing = missing_inputs(customers, interactions=interactions, churn_events=churn_events)
     geographic = {
         by: profile(customers, transactions, by=by, period=period)
         for by in GEOGRAPHIC
-        if by in customers.columns
+        if f"customers.{by}" not in missing
     }
     demographic = {
         by: profile(customers, transactions, by=by, period=period)
         for by in DEMOGRAPHIC
-        if ("age" if by == "age_band" else by) in customers.columns
+        if f"customers.{'age' if by == 'age_band' else by}" not in missing
     }
     scored = rfm_scores(rfm(transactions, as_of=period.end))
     before = rows_through(transactions, "order_date", period.previous_end)
@@ -454,10 +530,14 @@ def analyse(
         transactions, customers, as_of=period.end, interactions=interactions
     )
     clustering, skipped = None, ""
-    try:
-        clustering = cluster_customers(features, k_range=k_range)
-    except ParameterError as exc:
-        skipped = str(exc)
+    needed = min_customers_to_cluster(k_range)
+    if len(features) < needed:
+        skipped = "too_few_buyers"
+    else:
+        try:
+            clustering = cluster_customers(features, k_range=k_range)
+        except ParameterError:
+            skipped = "too_alike"
     psychographic = pd.DataFrame()
     if clustering is not None:
         psychographic = psychographic_profile(customers, clustering.labels)
@@ -482,4 +562,9 @@ def analyse(
         lifecycle=stages,
         transitions=transition_matrix(before_stages, stages),
         clustering_skipped=skipped,
+        min_cluster_customers=needed,
+        missing=missing,
+        lifecycle_rules=rules,
+        churn_observed="churn_events" not in missing,
+        orders_in_period=len(period.rows(transactions, "order_date")),
     )

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
-from crmkit.core.errors import CrmkitError, ParameterError
-from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT
+from crmkit.core.errors import CrmkitError
+from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, check_period_started, iso_day
 from crmkit.topics.registry import get_topics, topic_names
 
 AS_OF_HELP = "day the data is read as of and relative periods count from (default: today)"
@@ -24,15 +23,6 @@ def skip_slow_optional_imports() -> None:
     nbformat never validates IRIs, so crmkit's own processes (this command and the report
     workers) mark it as absent."""
     sys.modules.setdefault("rfc3987_syntax", None)
-
-
-def _as_of(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError(f"--as-of must be an ISO date (YYYY-MM-DD); got {value!r}.") from None
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -48,8 +38,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from crmkit.load.unit import load_unit
     from crmkit.run.params import load_params, unit_files
 
+    as_of = iso_day(args.as_of, what="--as-of")
+    period = parse_period(args.period, as_of=as_of)
+    check_period_started(period, as_of=as_of, source="--as-of" if as_of else "")
     files = [Path(args.params)] if args.params else unit_files(Path(args.params_dir))
-    period = parse_period(args.period, as_of=_as_of(args.as_of))
     status = 0
     for path in files:
         params = load_params(path)
@@ -78,23 +70,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from crmkit.core.periods import parse_period
-    from crmkit.run.fleet import run_reports
+    from crmkit.run.fleet import run_reports, stop_on_signals
 
     get_topics(args.notebook)  # an unknown name fails before any file is read
-    period = parse_period(args.period, as_of=_as_of(args.as_of))
-    result = run_reports(
-        period,
-        params_dir=Path(args.params),
-        notebooks_dir=Path(args.notebooks) if args.notebooks else None,
-        out=Path(args.out),
-        units=args.unit,
-        notebooks=args.notebook,
-        as_of=args.as_of or "",
-        workers=args.jobs,
-        cell_timeout=args.cell_timeout,
-        run_timeout=args.run_timeout,
-        progress=not args.no_progress,
-    )
+    period = parse_period(args.period, as_of=iso_day(args.as_of, what="--as-of"))
+    with stop_on_signals():  # SIGINT, SIGTERM, SIGHUP: workers stopped, no partial files left
+        result = run_reports(
+            period,
+            params_dir=Path(args.params),
+            notebooks_dir=Path(args.notebooks) if args.notebooks else None,
+            out=Path(args.out),
+            units=args.unit,
+            notebooks=args.notebook,
+            as_of=args.as_of or "",
+            workers=args.jobs,
+            cell_timeout=args.cell_timeout,
+            run_timeout=args.run_timeout,
+            progress=not args.no_progress,
+        )
     ok = len(result.outcomes) - len(result.failed)
     print(
         f"{ok} of {len(result.outcomes)} runs succeeded in {result.seconds:.1f} s; "
@@ -214,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except CrmkitError as exc:
         print(f"crmkit: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C; crmkit run's Interrupted says more
+        print(f"crmkit: {str(exc) or 'interrupted.'}", file=sys.stderr)
+        return getattr(exc, "exit_status", 130)
 
 
 if __name__ == "__main__":

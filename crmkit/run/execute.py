@@ -9,15 +9,25 @@
 Every output file is written to a temporary name and renamed into place, so a crash never
 leaves a half-written file where a good one was. papermill is imported where it is used: this
 module runs in the worker processes, which preload it (:mod:`crmkit.run.worker`).
+
+A run's kernel lives in a folder of its own under the temporary folder (``crmkit-kernel-*``:
+its connection file, Unix sockets and a log of its stdout and stderr, which never reach the
+terminal); the folder is removed when the run ends. A worker of ``crmkit run`` that is stopped
+(SIGTERM, SIGINT, SIGHUP) or outlives the ``crmkit run`` process kills its kernel, deletes its
+run's partial files and kernel folder, and exits (:func:`start_worker`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +43,21 @@ __all__ = [
     "CELL_TIMEOUT",
     "RUN_TIMEOUT",
     "Outcome",
-    "RunTimeout",
+    "WorkerSetup",
+    "abandon_run",
     "atomic_write",
     "execute",
     "extract_results",
     "ipc_kernel_manager",
+    "leftovers",
     "notebook_parameters",
+    "start_worker",
 ]
+
+KERNEL_LOG = "kernel.log"
+"""The kernel's stdout and stderr, in the run's kernel folder."""
+_KERNEL_PREFIX = "crmkit-kernel-"
+"""Kernel folders' names; short in a worker, whose temporary folder is the run's own."""
 
 
 @dataclass(frozen=True)
@@ -53,19 +71,60 @@ class Outcome:
     seconds: float = 0.0
 
 
-class RunTimeout(Exception):
-    """The whole run took longer than its limit."""
-
-
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8")
-    else:
-        tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:  # an error, or an interruption: no half-written file stays behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def leftovers(out_dir: Path, pid: int) -> list[Path]:
+    """The partial and temporary files process ``pid`` has in ``out_dir`` while it writes a
+    run's outputs (``.<notebook>.<pid>.partial.ipynb``, ``.<name>.<pid>.tmp``)."""
+    out_dir = Path(out_dir)
+    return [*out_dir.glob(f".*.{pid}.partial.ipynb"), *out_dir.glob(f".*.{pid}.tmp")]
+
+
+@dataclass
+class _RunInProgress:
+    """What this process's current run has on disk and running, to remove if it is stopped."""
+
+    out_dir: Path | None = None
+    kernel_dir: Path | None = None
+    kernel: Any = None  # the kernel's subprocess.Popen
+    timed_out: bool = False  # over its run timeout: a kernel that starts is killed at once
+
+
+_IN_PROGRESS = _RunInProgress()
+
+
+def _kill_kernel() -> None:
+    """Kill the current run's kernel, and anything it started, if it is still running (the
+    kernel leads a process group of its own)."""
+    kernel = _IN_PROGRESS.kernel
+    if kernel is not None and kernel.poll() is None:
+        with contextlib.suppress(OSError):
+            os.killpg(kernel.pid, signal.SIGKILL)
+
+
+def abandon_run() -> None:
+    """Stop this process's run in progress now: kill its kernel (and anything the kernel
+    started), delete its partial files and its kernel folder. For a worker about to exit."""
+    run = _IN_PROGRESS
+    _kill_kernel()
+    if run.kernel_dir is not None:
+        shutil.rmtree(run.kernel_dir, ignore_errors=True)
+    if run.out_dir is not None:
+        for path in leftovers(run.out_dir, os.getpid()):
+            path.unlink(missing_ok=True)
 
 
 def notebook_parameters(job: Job) -> dict[str, Any]:
@@ -90,6 +149,11 @@ def ipc_kernel_manager(folder: Path) -> type:
     The default TCP transport picks free ports per process; kernels started at the same moment
     by parallel workers can pick the same port and a client can end up talking to another
     run's kernel (seen here as hung runs). Sockets in a folder of the run's own cannot collide.
+
+    The connection file is in the folder too, and the kernel's stdout and stderr go to
+    ``kernel.log`` there: jupyter_client's shutdown interrupts the kernel, and its log lines
+    ("KeyboardInterrupt caught in kernel", a ZMQError after a cell timeout) would otherwise
+    be printed into the terminal and the progress bar.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -97,7 +161,17 @@ def ipc_kernel_manager(folder: Path) -> type:
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
-            self.ip = str(folder / "kernel")
+            self.ip = str(folder / "k")  # sockets k-<n>: a Unix socket path is 107 bytes at most
+            self.connection_file = str(folder / "kernel.json")
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(folder / KERNEL_LOG, "ab") as log:
+                await super()._async_launch_kernel(
+                    kernel_cmd, **{**kw, "stdout": log, "stderr": log}
+                )
+            _IN_PROGRESS.kernel = getattr(self.provisioner, "process", None)
+            if _IN_PROGRESS.timed_out:
+                _kill_kernel()
 
     return IPCKernelManager
 
@@ -114,20 +188,25 @@ def extract_results(executed: nbformat.NotebookNode) -> dict | None:
 
 
 def _on_alarm(signum, frame):  # pragma: no cover - exercised through execute()
-    raise RunTimeout()
+    """The run is over its time limit: kill its kernel. papermill then fails the run as a dead
+    kernel, through its own clean-up; raising here instead would leave papermill's tasks
+    half-run in its event loop, to print tracebacks when they are collected."""
+    _IN_PROGRESS.timed_out = True
+    _kill_kernel()
 
 
 def _run_notebook(job: Job, partial: Path) -> str:
     """Execute the notebook into ``partial``; the failure reason, or '' on success.
 
     Timeouts: ``job.cell_timeout`` goes to papermill (per cell); ``job.run_timeout`` is a
-    SIGALRM in this process, which stops the run and shuts its kernel down.
+    SIGALRM in this process, which kills the run's kernel: papermill stops on the dead kernel.
     """
     import papermill
 
+    sockets = Path(tempfile.mkdtemp(prefix=_KERNEL_PREFIX))
+    _IN_PROGRESS.kernel_dir, _IN_PROGRESS.timed_out = sockets, False
     previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(job.run_timeout)
-    sockets = Path(tempfile.mkdtemp(prefix="crmkit-kernel-"))
     try:
         papermill.execute_notebook(
             job.notebook_path,
@@ -140,17 +219,52 @@ def _run_notebook(job: Job, partial: Path) -> str:
             log_output=False,
             kernel_manager_class=ipc_kernel_manager(sockets),
         )
-    except RunTimeout:
-        return f"The run took longer than its limit of {job.run_timeout} s and was stopped."
     except papermill.PapermillExecutionError as exc:
-        return f"{exc.ename}: {exc.evalue}" if exc.evalue else exc.ename
+        reason = f"{exc.ename}: {exc.evalue}" if exc.evalue else exc.ename
     except Exception as exc:  # a kernel that dies, a cell timeout, a bad notebook file
-        return f"{type(exc).__name__}: {exc}".strip()
+        reason = failure_reason(exc, job=job, kernel_log=sockets / KERNEL_LOG)
+    else:
+        reason = ""
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous_handler)
+        _kill_kernel()  # papermill shut it down; this is for the paths where it could not
+        _IN_PROGRESS.kernel = _IN_PROGRESS.kernel_dir = None
         shutil.rmtree(sockets, ignore_errors=True)
-    return ""
+    if _IN_PROGRESS.timed_out and reason:
+        return f"The run took longer than its limit of {job.run_timeout} s and was stopped."
+    return reason
+
+
+def failure_reason(exc: Exception, *, job: Job, kernel_log: Path) -> str:
+    """One paragraph saying why papermill stopped, for the record and the failure page.
+
+    A cell timeout names the limit and the cell (nbclient's message spans a dozen lines); a
+    kernel that died adds the last line it wrote, where a crash says why.
+    """
+    name = type(exc).__name__
+    if name == "CellTimeoutError":
+        preview = re.search(r"-{5,}\n(.*?)\n-{5,}", str(exc), flags=re.S)
+        cell = " / ".join(
+            line.strip() for line in (preview.group(1) if preview else "").splitlines()
+        )
+        cell = f": {cell[:80]}{'…' if len(cell) > 80 else ''}" if cell else ""
+        return f"A cell timed out after {job.cell_timeout} s (--cell-timeout) and was stopped{cell}"
+    reason = f"{name}: {exc}".strip()
+    if "File name too long" in reason and "ipc://" in reason:
+        reason += (
+            " The kernel's socket path is longer than Unix allows (107 bytes): set TMPDIR to a "
+            "shorter folder."
+        )
+    if name == "DeadKernelError":
+        try:
+            lines = kernel_log.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        if last:
+            reason += f" (the kernel's last words: {last[:200]})"
+    return reason
 
 
 def run_record(job: Job, *, status: str, reason: str, seconds: float, results: dict) -> dict:
@@ -177,6 +291,7 @@ def execute(job: Job) -> Outcome:
     out_dir = Path(job.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = out_dir / f".{job.notebook}.{os.getpid()}.partial.ipynb"
+    _IN_PROGRESS.out_dir = out_dir
     reason = _run_notebook(job, partial)
     seconds = time.monotonic() - started
     try:
@@ -202,4 +317,91 @@ def execute(job: Job) -> Outcome:
         status, reason = "failed", f"Writing the report failed: {type(exc).__name__}: {exc}"
     finally:
         partial.unlink(missing_ok=True)
+        _IN_PROGRESS.out_dir = None
     return Outcome(job.notebook, job.params["business_unit"], status, reason, round(seconds, 2))
+
+
+# ----------------------------------------------------------------------------- workers
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What ``crmkit run`` hands each worker process (:func:`start_worker`).
+
+    ``parent_alive`` is the read end of a pipe whose write end only ``crmkit run`` holds: it
+    reaches end-of-file when that process is gone, however it died. ``parent_pid`` and
+    ``parent_temp`` (multiprocessing's folder of the fork server's socket) let the last
+    workers remove what a killed ``crmkit run`` cannot.
+    """
+
+    temp_dir: str
+    parent_alive: Any
+    parent_pid: int
+    parent_temp: str = ""
+
+
+def start_worker(setup: WorkerSetup) -> None:
+    """Set up a worker process of ``crmkit run`` (the pool's initializer).
+
+    - Temporary files (kernel folders, anything a notebook writes to its temporary folder) go
+      to ``setup.temp_dir``, the run's own folder, which ``crmkit run`` removes at the end.
+    - SIGTERM, SIGINT (Ctrl-C reaches every process of the terminal's job) and SIGHUP stop
+      the worker at once: its kernel is killed and its run's partial files deleted, so
+      ``crmkit run`` is never left waiting for a run it is abandoning.
+    - A thread waits for ``crmkit run`` to go away (the ``parent_alive`` pipe closing). If it
+      does, even by SIGKILL, the worker stops the same way and removes the run's temporary
+      folder, which nobody else is left to remove. (Watching the parent process id would not
+      do: a worker's parent is the fork server, which waits for its workers.)
+    - papermill's log lines (a cell timeout's "Timeout waiting for execute reply") are not
+      printed: each run's outcome says what went wrong.
+    """
+    global _KERNEL_PREFIX
+    tempfile.tempdir = setup.temp_dir
+    os.environ["TMPDIR"] = setup.temp_dir  # the kernels' temporary folder too
+    _KERNEL_PREFIX = "k"  # <temp>/crmkit-run-*/k*/k-<n>: socket paths stay short
+    papermill_log = logging.getLogger("papermill")
+    papermill_log.addHandler(logging.NullHandler())
+    papermill_log.propagate = False
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _on_stop_signal)
+    threading.Thread(target=_watch_parent, args=(setup,), name="crmkit-watch", daemon=True).start()
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _on_stop_signal(signum, frame):  # pragma: no cover - runs in worker processes
+    abandon_run()
+    os._exit(128 + signum)
+
+
+def _watch_parent(setup: WorkerSetup) -> None:  # pragma: no cover - runs in worker processes
+    from multiprocessing.connection import wait
+
+    wait([setup.parent_alive])  # returns at end-of-file: crmkit run has gone
+    abandon_run()
+    shutil.rmtree(setup.temp_dir, ignore_errors=True)
+    # A dying process closes its files before it is marked as ended: wait a moment for that.
+    deadline = time.monotonic() + 2.0
+    while not _process_gone(setup.parent_pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if setup.parent_temp and _process_gone(setup.parent_pid):
+        shutil.rmtree(setup.parent_temp, ignore_errors=True)
+    os._exit(1)
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie, dead but not yet reaped, counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    try:  # Linux: state "Z" in /proc/<pid>/stat
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")

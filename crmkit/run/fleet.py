@@ -1,21 +1,147 @@
-"""Running many jobs: a pool of worker processes, a progress bar, then the index pages."""
+"""Running many jobs: a pool of worker processes, a progress bar, then the index pages.
+
+Stopping. ``crmkit run`` turns SIGINT, SIGTERM and SIGHUP into :class:`Interrupted`
+(:func:`stop_on_signals`). :func:`run_jobs` then stops its workers (SIGTERM: each kills its
+kernel and deletes its partial files, see :func:`crmkit.run.execute.start_worker`; SIGKILL
+after a few seconds), sweeps what a killed worker left in the report folders, removes the
+run's temporary folder and re-raises. Reports of finished runs stay; the previous good report
+of an abandoned run stays in place. If ``crmkit run`` itself is killed, its workers notice
+within a second and clean up after themselves.
+"""
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
+import shutil
+import signal
+import tempfile
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 from crmkit.core.periods import Period
-from crmkit.run.execute import Outcome, execute
+from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, start_worker
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job, plan_jobs
 from crmkit.run.portfolio import write_period_index, write_root_index
 
 WORKER_PRELOAD = "crmkit.run.worker"
+STOP_GRACE = 5.0
+"""Seconds stopped workers get to clean up before they are killed."""
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """``crmkit run`` was stopped by a signal; the runs in progress were abandoned."""
+
+    def __init__(self, signum: int, finished: int | None = None, total: int | None = None):
+        super().__init__(signum)
+        self.signum = signum
+        self.finished = finished
+        self.total = total
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal's number, as a shell reports a process the signal ended."""
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        name = signal.Signals(self.signum).name
+        if self.total is None:
+            return f"stopped by {name}."
+        return (
+            f"stopped by {name} after {self.finished} of {self.total} runs; the runs in "
+            "progress were abandoned and left no files; finished reports are kept."
+        )
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (in the
+    main thread; elsewhere this does nothing). The previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _raise_interrupted) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def _signals_held(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """Ignore ``signals`` while the block runs (a second Ctrl-C must not cut the clean-up
+    short). The previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signals}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _start_helpers() -> None:
+    """Start multiprocessing's resource tracker and fork server with SIGHUP ignored, which
+    they keep. A hang-up sent to the whole process group (a closed terminal) would otherwise
+    kill them while ``crmkit run`` stops its workers, and the tracker, started again, prints
+    tracebacks. Both end when ``crmkit run`` and its workers have ended."""
+    from multiprocessing import forkserver, resource_tracker
+
+    hangup = (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()
+    with _signals_held(hangup):
+        resource_tracker.ensure_running()
+        forkserver.ensure_running()
+
+
+def _stop_pool(pool: ProcessPoolExecutor, *, grace: float = STOP_GRACE) -> list[int]:
+    """Stop every worker of ``pool`` now; the process ids it had.
+
+    SIGTERM first (a worker kills its kernel and deletes its partial files), SIGKILL for any
+    still there after ``grace`` seconds.
+    """
+    # The pool keeps its processes in a private attribute, the one way to reach them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+    pool.shutdown(wait=True)
+    return [process.pid for process in processes if process.pid]
+
+
+def _sweep(jobs: list[Job], pids: list[int]) -> None:
+    """Delete what killed workers left in the report folders: partial and temporary files,
+    and unit folders left empty."""
+    for out_dir in sorted({Path(job.out_dir) for job in jobs}):
+        for pid in pids:
+            for path in leftovers(out_dir, pid):
+                path.unlink(missing_ok=True)
+        for folder in (out_dir, out_dir.parent):
+            with suppress(OSError):
+                folder.rmdir()  # only if empty
 
 
 @dataclass
@@ -40,6 +166,12 @@ def run_jobs(
     """Execute jobs in a pool of worker processes; a failure in one does not stop the others.
 
     Returns the outcomes in the order of ``jobs``.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        :class:`Interrupted` under :func:`stop_on_signals`: the workers were stopped and their
+        runs in progress left no files; the reports of finished runs are in place.
     """
     from tqdm.auto import tqdm
 
@@ -50,12 +182,24 @@ def run_jobs(
     # each importing them afresh (spawn) or inheriting the parent's threads (fork).
     context = get_context("forkserver")
     context.set_forkserver_preload([WORKER_PRELOAD])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    _start_helpers()
+    temp_dir = tempfile.mkdtemp(prefix="crmkit-run-")
+    parent_alive, alive = context.Pipe(duplex=False)  # only this process holds `alive`
+    pool = None
+    finished = 0  # runs that ended in their worker, well or not
+    try:
+        setup = WorkerSetup(
+            temp_dir, parent_alive, os.getpid(), multiprocessing.util.get_temp_dir()
+        )
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=start_worker, initargs=(setup,)
+        )
         futures = {pool.submit(execute, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             try:
                 outcome = future.result()
+                finished += 1
             except Exception as exc:  # the worker process itself died
                 outcome = Outcome(
                     job.notebook,
@@ -66,7 +210,20 @@ def run_jobs(
             outcomes.append(outcome)
             bar.update(1)
             bar.set_postfix_str(f"{outcome.business_unit}/{outcome.notebook} {outcome.status}")
-    bar.close()
+        pool.shutdown(wait=True)
+    except BaseException as exc:  # Interrupted, Ctrl-C, or a bug here: stop the workers too
+        bar.close()
+        if pool is not None:
+            with _signals_held():
+                _sweep(jobs, _stop_pool(pool))
+        if isinstance(exc, Interrupted):
+            exc.finished, exc.total = finished, len(jobs)
+        raise
+    finally:
+        bar.close()
+        alive.close()  # the workers are gone; closing earlier would stop them
+        parent_alive.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)
     order = {(j.params["business_unit"], j.notebook): k for k, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[(o.business_unit, o.notebook)])
 

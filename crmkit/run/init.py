@@ -24,6 +24,7 @@ import yaml
 from crmkit.core.errors import ParameterError
 from crmkit.core.schema import TABLES
 from crmkit.load.sources import FILE_SUFFIXES
+from crmkit.run.params import unit_id_problem
 from crmkit.run.plan import find_notebooks
 from crmkit.topics.registry import COMMON_PARAMETERS, TOPICS, Parameter, unit_parameters
 
@@ -55,7 +56,8 @@ def unit_yaml(unit: str) -> str:
         "",
         _line(known["business_unit"], unit, commented=False),
         _line(known["display_name"], unit, commented=False),
-        _line(known["currency"], known["currency"].default, commented=False),
+        "# currency is required and has no default: the ISO code of the unit's amounts.",
+        _line(known["currency"], "", commented=False),
         _line(known["data_source"], DATA_FOLDER, commented=False),
     ]
     written = {"business_unit", "display_name", "currency", "data_source"}
@@ -107,10 +109,11 @@ def write_project(folder: Path, *, unit: str = "my_unit", notebooks: bool = Fals
         written then, and nothing is ever overwritten.
     """
     folder = Path(folder)
-    if not _UNIT_NAME.match(unit):
+    if not _UNIT_NAME.match(unit) or unit_id_problem(unit):
+        problem = unit_id_problem(unit)
         raise ParameterError(
             f"--unit must be a unit id usable as a file name (letters, digits, _ . -); "
-            f"got {unit!r}."
+            f"got {unit!r}" + (f": {problem}." if problem else ".")
         )
     files: dict[Path, str | Path] = {
         folder / "parameters" / f"{unit}.yaml": unit_yaml(unit),

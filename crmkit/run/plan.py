@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,40 @@ def packaged_notebooks() -> Path:
     return Path(str(resources.files("crmkit") / "notebooks"))
 
 
+def check_period_started(period: Period, *, as_of: date | None = None, source: str = "") -> None:
+    """Refuse a period that starts after the day the data was read: no data can exist for it.
+
+    ``as_of`` is that day (``--as-of``; ``None``: today); ``source`` says where it came from,
+    for the message.
+
+    Raises
+    ------
+    ParameterError
+        "Period 2027-Q2 starts on 2027-04-01, after today (2026-12-01): no data can exist
+        for it yet."
+    """
+    day = as_of or date.today()
+    if period.start > day:
+        what = source or ("today" if as_of is None else "the as-of date")
+        raise ParameterError(
+            f"Period {period.label} starts on {period.start.isoformat()}, after {what} "
+            f"({day.isoformat()}): no data can exist for it yet."
+        )
+
+
+def iso_day(value: Any, *, what: str) -> date | None:
+    """``value`` (an ISO date text, a date, or empty) as a date; a ParameterError naming
+    ``what`` otherwise."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ParameterError(f"{what} must be an ISO date (YYYY-MM-DD); got {value!r}.") from None
+
+
 def find_notebooks(
     notebooks_dir: Path | None = None, names: Iterable[str] | None = None
 ) -> dict[str, Path]:
@@ -76,6 +111,29 @@ def find_notebooks(
         expected = ", ".join(t.notebook for t in topics)
         raise ParameterError(f"No notebooks found in {folder}: expected any of {expected}.")
     return present
+
+
+def check_distinct_units(planned: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Refuse two unit files naming one unit: their runs would overwrite each other's reports.
+    Ids differing only in case count as one (one reports folder on Windows and macOS)."""
+    seen: dict[str, tuple[Path, str]] = {}
+    for file, params in planned:
+        unit = params["business_unit"]
+        other_file, other = seen.setdefault(unit.casefold(), (file, unit))
+        if other_file == file:
+            continue
+        same = (
+            f"the same unit {unit!r}"
+            if other == unit
+            else (
+                f"units {other!r} and {unit!r}, which differ only in case (one folder on Windows "
+                "and macOS)"
+            )
+        )
+        raise ParameterError(
+            f"Parameter files {other_file} and {file} name {same}: their reports would "
+            "overwrite each other. Give each unit its own business_unit."
+        )
 
 
 def plan_jobs(
@@ -127,24 +185,36 @@ def plan_jobs(
     ------
     ParameterError
         For an unknown unit or notebook name, a folder without unit files or without
-        notebooks: planning zero runs is an error.
+        notebooks (planning zero runs is an error), two unit files naming the same unit, an
+        ``as_of`` that is not a date, or a period that starts after ``as_of`` (or today).
+        (A unit's own ``as_of`` before the period is the unit's problem: its data ends before
+        the period, which loading refuses for that unit alone.)
     """
     params_dir = Path(params_dir)
-    unit_params = [load_params(f) for f in unit_files(params_dir)]
+    run_day = iso_day(as_of, what="--as-of")
+    check_period_started(period, as_of=run_day, source="--as-of" if run_day else "")
+    files = unit_files(params_dir)
+    planned = [(f, load_params(f)) for f in files]
+    check_distinct_units(planned)
     if units:
         wanted = list(units)
-        known = [p["business_unit"] for p in unit_params]
+        known = [p["business_unit"] for _, p in planned]
         unknown = [u for u in wanted if u not in known]
         if unknown:
             raise ParameterError(
                 f"Unit(s) {unknown} have no parameter file in {params_dir}; units: {known}."
             )
-        unit_params = [p for p in unit_params if p["business_unit"] in wanted]
+        planned = [(f, p) for f, p in planned if p["business_unit"] in wanted]
     found = find_notebooks(notebooks_dir, notebooks)
-    period_dir = Path(out) / period.label
+    period_dir = (Path(out) / period.label).resolve()
     cwd = str(params_dir.resolve().parent)
     jobs = []
-    for params in unit_params:
+    for file, params in planned:
+        iso_day(params.get("as_of"), what=f"as_of in {file}")  # a clear error before any run
+        out_dir = period_dir / params["business_unit"]
+        if out_dir.parent != period_dir or out_dir.name != params["business_unit"]:
+            # load_params refuses such ids already; this keeps any other caller inside --out
+            raise ParameterError(f"Unit {params['business_unit']!r} would write outside {out}.")
         unit_params_as_of = {**params, "as_of": as_of or params.get("as_of") or ""}
         for name, path in found.items():
             jobs.append(
@@ -153,7 +223,7 @@ def plan_jobs(
                     notebook_path=str(path.resolve()),
                     params=unit_params_as_of,
                     period=period,
-                    out_dir=str((period_dir / params["business_unit"]).resolve()),
+                    out_dir=str(out_dir),
                     cwd=cwd,
                     cell_timeout=cell_timeout,
                     run_timeout=run_timeout,

@@ -8,9 +8,12 @@ start without.
 
 from __future__ import annotations
 
-from crmkit.run.cli import skip_slow_optional_imports
+import sys
 
-skip_slow_optional_imports()
+# As crmkit.run.cli.skip_slow_optional_imports, without importing the command-line module:
+# a worker of `python -m crmkit.run.cli run` re-imports it as its __main__, and would warn
+# that it found it imported already.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbconvert.exporters.html  # noqa: E402, F401
 import nbformat  # noqa: E402, F401

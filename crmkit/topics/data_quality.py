@@ -44,13 +44,26 @@ def key_findings(unit: CRMData, overview: pd.DataFrame | None = None) -> list[st
             "before the period end."
         )
     else:
-        sentences.append("Every table has records within a month of the period end.")
+        tables = "Every table with rows" if empty_tables(unit) else "Every table"
+        sentences.append(f"{tables} has records within a month of the period end.")
     if unit.missing_tables:
         sentences.append(
             f"Not provided: {', '.join(unit.missing_tables)}; report sections that need them "
             "are skipped."
         )
+    empty = empty_tables(unit)
+    if empty:
+        sentences.append(
+            f"Provided without any rows for this unit: {', '.join(empty)}; report sections "
+            "that need them are skipped."
+        )
     return sentences
+
+
+def empty_tables(unit: CRMData) -> list[str]:
+    """Tables provided with no rows for the unit up to the period end (a header only, or
+    every row another unit's or dated later)."""
+    return [name for name, table in unit.tables.items() if table.empty]
 
 
 def results(unit: CRMData, overview: pd.DataFrame | None = None) -> dict:
@@ -76,7 +89,9 @@ def log_summary(unit: CRMData) -> str:
     log = unit.quality
     if not log.entries:
         return "Nothing was repaired, dropped or excluded while loading."
-    parts = [f"{log.rows(a):,} {a}" for a in ("dropped", "repaired", "excluded") if log.rows(a)]
+    parts = [
+        f"{log.rows(a):,} {a}" for a in ("dropped", "repaired", "excluded", "noted") if log.rows(a)
+    ]
     return f"Rows touched while loading: {', '.join(parts)}."
 
 
@@ -115,14 +130,16 @@ def sources_table(unit: CRMData) -> pd.DataFrame:
 
 
 def log_for_summary(unit: CRMData, tables: Iterable[str]) -> str:
-    """One sentence on what loading did to the tables a report uses."""
-    tables = list(tables)
+    """One sentence on what loading did to the tables a report uses (those provided)."""
+    tables = [t for t in tables if t in unit.tables]
     log = log_for(unit, tables)
     names = ", ".join(tables)
     if log.empty:
         return f"Nothing was repaired, dropped or excluded in {names} while loading."
     counts = log.groupby("action")["rows"].sum()
-    parts = [f"{counts[a]:,} {a}" for a in ("dropped", "repaired", "excluded") if a in counts]
+    parts = [
+        f"{counts[a]:,} {a}" for a in ("dropped", "repaired", "excluded", "noted") if a in counts
+    ]
     return (
         f"Rows of {names} touched while loading: {', '.join(parts)}. Each rule is listed "
         "below; the data-quality report has the whole log."

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.metrics.funnel import FunnelAnalysis, step_name
+from crmkit.metrics.sales_cycle import MONTHS_SHOWN
 from crmkit.metrics.survival import SurvivalCurve
 from crmkit.present.format import change, money, p_text, pct, pseudonym
 
@@ -26,20 +27,124 @@ def _step_text(step: str) -> str:
     return step.replace("->", " → ")
 
 
+def _names(names: list[str], *, code: bool = True) -> str:
+    """``["source", "owner"]`` → ```source` or `owner```."""
+    quoted = [f"`{n}`" if code else str(n) for n in names]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+
+def skipped(analysis: FunnelAnalysis) -> dict[str, str]:
+    """One sentence for each section of the funnel report that cannot run, naming what is
+    missing: keys ``funnel``, ``comparison`` (with the previous period), ``window``,
+    ``durations`` (with stalled deals), ``cycle``, ``cycle_curve``, ``cycle_trend``,
+    ``velocity``, ``breakdowns``, ``roi``; a section that runs has no key."""
+    missing = set(analysis.missing)
+    text: dict[str, str] = {}
+    no_cohort = analysis.cohort.empty
+    if no_cohort and not int(analysis.previous["reached"].iloc[0]):
+        text["funnel"] = (
+            "Skipped: no opportunities were created in this period or the previous one, so "
+            "there is no funnel to draw."
+        )
+    if "opportunities.closed_at" in missing:
+        for key, what in [
+            ("comparison", "the previous period's cohort cannot be taken at its own end"),
+            ("window", "conversion within the window cannot be measured"),
+            ("cycle", "the sales cycle cannot be measured"),
+        ]:
+            text[key] = f"Skipped: no `closed_at` dates on opportunities, so {what}."
+        if analysis.positions.empty:
+            text["comparison"] = "Skipped: no opportunities were created by the period end."
+    else:
+        if analysis.window.empty:
+            text["window"] = (
+                f"Skipped: no opportunities were created in the {MONTHS_SHOWN} months to the "
+                "period end."
+            )
+        if all(curve.table.empty for curve in cycle_curves(analysis).values()):
+            text["cycle_curve"] = (
+                "Skipped: too few deals of this period's or the previous period's cohort have "
+                "been won to draw the curve."
+            )
+        if analysis.cycle_trend.empty:
+            text["cycle_trend"] = (
+                f"Skipped: no deal was won in the {MONTHS_SHOWN} months to the period end."
+            )
+    if not analysis.durations["moved_on"].sum():
+        text["durations"] = (
+            "Skipped: no opportunity had moved on from a stage of this funnel by the period end, "
+            "so time in stage, and which deals have stalled, cannot be measured."
+        )
+    if "opportunities.amount" in missing:
+        text["velocity"] = (
+            "Pipeline velocity skipped: no `amount` values on opportunities, so the value of "
+            "won deals is unknown."
+        )
+    elif "opportunities.closed_at" in missing:
+        text["velocity"] = (
+            "Pipeline velocity skipped: no `closed_at` dates on opportunities, so the sales "
+            "cycle is unknown."
+        )
+    breakdowns = []
+    if no_cohort and (analysis.skipped_breakdowns or analysis.one_group):
+        columns = [*analysis.skipped_breakdowns, *analysis.one_group]
+        breakdowns.append(
+            "Skipped: no opportunities were created in this period, so there is nothing to "
+            f"break down by {_names(columns, code=False)}."
+        )
+    elif analysis.skipped_breakdowns:
+        breakdowns.append(
+            f"Skipped: this period's opportunities carry no {_names(analysis.skipped_breakdowns)}."
+        )
+    for column, value in analysis.one_group.items():
+        breakdowns.append(
+            f"Breakdown by {column} skipped: every opportunity of this period has the same "
+            f"{column} ({value}), so there is nothing to compare."
+        )
+    if not breakdowns and not analysis.breakdowns:
+        breakdowns.append("Skipped: no breakdown columns were asked for (`funnel_breakdowns`).")
+    if breakdowns:
+        text["breakdowns"] = " ".join(breakdowns)
+    reasons = {
+        "costs": "no `costs` rows with acquisition spend by channel",
+        "costs.channel": "no `channel` on the `costs` table",
+        "opportunities.source": "no `source` values on opportunities",
+    }
+    lacking = [words for need, words in reasons.items() if need in missing]
+    if lacking:
+        text["roi"] = (
+            f"Skipped: {' and '.join(lacking)}, so spend cannot be matched to the leads and "
+            "deals of each source."
+        )
+    return text
+
+
 def notes(analysis: FunnelAnalysis) -> list[str]:
     """What the analysis had to leave out or ignore, one sentence each."""
     found = [
         f"Breakdown by {column} skipped: opportunities carry no {column}."
         for column in analysis.skipped_breakdowns
+        if not analysis.cohort.empty  # else the last note says why
     ]
     if analysis.costs_without_channel:
         found.append("Source ROI skipped: the costs table has no channel column.")
+    for column, sections in [
+        ("closed_at", "Previous-period comparison, sales cycle and conversion in the window"),
+        ("amount", "Pipeline velocity"),
+    ]:
+        if f"opportunities.{column}" in analysis.missing and len(analysis.positions):
+            found.append(f"{sections} skipped: opportunities carry no {column}.")
     unknown = analysis.unknown_stages
     if len(unknown):
         found.append(
             f"{int(unknown['rows'].sum()):,} stage-history rows name a stage outside this unit's "
             f"funnel ({', '.join(map(str, unknown['stage'].head(5)))}) and were ignored; set "
             "funnel_stages in the unit's parameters if they belong to it."
+        )
+    if analysis.unrecorded_stages:
+        found.append(
+            f"No stage-history row names {_names(analysis.unrecorded_stages, code=False)} by "
+            f"the period end, so the funnel runs {' → '.join(analysis.stages)}."
         )
     if analysis.cohort.empty:
         found.append("No opportunities were created in this period.")
@@ -50,6 +155,8 @@ def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
     """The headline: the step that fell most, with its numbers and whether the fall is real."""
     b = analysis.bottleneck
     if b is None:
+        if "opportunities.closed_at" in analysis.missing:
+            return skipped(analysis)["comparison"]
         if analysis.comparison["delta"].isna().all():
             return "No step can be compared with the previous period (no decided opportunities)."
         return "No step's conversion fell against the previous period."
@@ -58,10 +165,11 @@ def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
         if b.significant
         else "not a significant fall: no step changed significantly"
     )
+    steps = len(analysis.comparison)
+    holm = f" after Holm's correction over {steps} steps" if steps > 1 else ""
     return (
         f"Bottleneck: {_step_text(b.step)} conversion fell from {pct(b.before)} to {pct(b.now)} "
-        f"({(b.delta) * 100:+.1f} points, {p_text(b.p_adjusted)} after Holm's correction over "
-        f"{len(analysis.comparison)} steps) — {verdict}."
+        f"({(b.delta) * 100:+.1f} points, {p_text(b.p_adjusted)}{holm}) — {verdict}."
     )
 
 
@@ -98,20 +206,36 @@ def breakdown_sentences(analysis: FunnelAnalysis) -> list[str]:
     return found
 
 
+def _rates(analysis: FunnelAnalysis) -> str:
+    """Win rate and overall conversion against the previous period, leaving out what cannot
+    be known: ``"Win rate 15.3% (previous period 13.8%), overall conversion 10.3% (previous
+    9.9%)."``."""
+    if not np.isfinite(analysis.overall_conversion):
+        return "There is no conversion to measure."
+    if np.isfinite(analysis.win_rate):
+        win = f"Win rate {pct(analysis.win_rate)}"
+        if np.isfinite(analysis.previous_win_rate):
+            win += f" (previous period {pct(analysis.previous_win_rate)})"
+    else:
+        win = "No win rate yet (no deal of the period is won or lost)"
+    overall = f"overall conversion {pct(analysis.overall_conversion)}"
+    if np.isfinite(analysis.previous_overall_conversion):
+        return f"{win}, {overall} (previous {pct(analysis.previous_overall_conversion)})."
+    return f"{win}, {overall}; the previous period has no opportunities to compare with."
+
+
 def key_findings(analysis: FunnelAnalysis, *, currency: str = "") -> list[str]:
     """The sentences at the top of the funnel report, each with its number."""
     created = len(analysis.cohort)
     previous_created = int(analysis.previous["reached"].iloc[0])
     is_open = int((analysis.cohort["outcome"] == "open").sum())
-    found = [bottleneck_sentence(analysis)]
+    found = [] if "comparison" in skipped(analysis) else [bottleneck_sentence(analysis)]
     found.append(
         f"{created:,} opportunities were created in the period "
-        f"({change(created, previous_created)}); {is_open:,} are still open. Win rate "
-        f"{pct(analysis.win_rate)} (previous period {pct(analysis.previous_win_rate)}), "
-        f"overall conversion {pct(analysis.overall_conversion)} "
-        f"(previous {pct(analysis.previous_overall_conversion)})."
+        f"({change(created, previous_created)}); {is_open:,} are still open. " + _rates(analysis)
     )
-    found.append(cycle_sentence(analysis))
+    if "opportunities.closed_at" not in analysis.missing:  # else a note says so
+        found.append(cycle_sentence(analysis))
     v = analysis.velocity
     if np.isfinite(v.per_day):
         found.append(
@@ -144,6 +268,11 @@ def section_findings(analysis: FunnelAnalysis, *, currency: str = "") -> dict[st
             "The weakest step is "
             f"{_step_text(step_name(analysis.stages, k))}: {pct(worst['step_conversion'])} of "
             f"the opportunities decided at {analysis.stages[k - 1]} moved on."
+        )
+    elif analysis.cohort.empty:
+        text["funnel"] = (
+            "No opportunities were created in this period; the bars show the previous "
+            "period's cohort."
         )
     else:
         text["funnel"] = "No opportunity of this period has been decided yet."
@@ -189,7 +318,16 @@ def section_findings(analysis: FunnelAnalysis, *, currency: str = "") -> dict[st
     )
     if analysis.roi is not None:
         priced = analysis.roi.dropna(subset=["cost_per_won"])
-        if len(priced):
+        per_lead = analysis.roi.dropna(subset=["cost_per_lead"])
+        if "opportunities.closed_at" in analysis.missing and len(per_lead):
+            best = per_lead.loc[per_lead["cost_per_lead"].idxmin()]
+            text["roi"] = (
+                "Without `closed_at` dates on opportunities the deals won in the period cannot be "
+                f"counted, so only cost per lead is shown: the cheapest leads came from "
+                f"{best['source']} ({money(best['cost_per_lead'], currency)} of acquisition "
+                "spend per lead)."
+            )
+        elif len(priced):
             best = priced.loc[priced["cost_per_won"].idxmin()]
             worst = priced.loc[priced["cost_per_won"].idxmax()]
             text["roi"] = (
@@ -206,9 +344,17 @@ def section_findings(analysis: FunnelAnalysis, *, currency: str = "") -> dict[st
 
 
 def results(analysis: FunnelAnalysis) -> dict:
-    """The funnel's key results for ``<notebook>.json`` (keys as in issue #4)."""
+    """The funnel's key results for ``<notebook>.json`` (keys as in issue #4).
+
+    Where a figure cannot be known it is null, never 0 or false: the bottleneck's
+    significance when no step can be compared, the cycle's lengthening without two periods'
+    won deals, and the stalled count while no stage has past movers to compare with.
+    """
     stages = analysis.stages
     b = analysis.bottleneck
+    comparable = bool(analysis.comparison["delta"].notna().any())
+    is_open = int((analysis.positions["outcome"] == "open").sum())
+    stuck_known = analysis.durations["p90"].notna().any() or not is_open
 
     def rates(table: pd.DataFrame) -> dict[str, float]:
         return {
@@ -226,16 +372,20 @@ def results(analysis: FunnelAnalysis) -> dict:
         "velocity_per_day": analysis.velocity.per_day,
         "bottleneck": b.step if b else None,
         "bottleneck_p_value": b.p_adjusted if b else None,
-        "bottleneck_significant": b.significant if b else False,
+        "bottleneck_significant": b.significant if b else (False if comparable else None),
         "bottleneck_summary": (
             f"{_step_text(b.step)} {b.delta * 100:+.1f} pts, "
             f"{'significant' if b.significant else 'not significant'}"
             if b
             else "no step fell"
+            if comparable
+            else "no comparison"
         ),
-        "stuck_open": len(analysis.stuck),
+        "stuck_open": len(analysis.stuck) if stuck_known else None,
         "opportunities_created": len(analysis.cohort),
-        "cycle_lengthened": analysis.cycle.lengthened,
+        "cycle_lengthened": (
+            analysis.cycle.lengthened if np.isfinite(analysis.cycle.p_value) else None
+        ),
         "cycle_p_value": analysis.cycle.p_value,
     }
 
@@ -294,6 +444,10 @@ def funnel_view(analysis: FunnelAnalysis) -> pd.DataFrame:
             "previous_reached": before["reached"],
             "previous_step_conversion": before["step_conversion"],
         }
+    ).drop(
+        columns=["previous_reached", "previous_step_conversion"]
+        if "comparison" in skipped(analysis)
+        else []
     )
 
 

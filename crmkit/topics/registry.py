@@ -112,6 +112,16 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("tables", {}, "file, sheet or table name per contract table, where not its name"),
     Parameter("pii_columns", [], "columns kept out of reports besides name, email and phone"),
     Parameter("as_of", "", "day the data was read (ISO date); empty: today"),
+    Parameter(
+        "date_format",
+        "",
+        "read 01.09.2026 as: dayfirst, monthfirst or '%d.%m.%Y'; empty: from the values",
+    ),
+    Parameter(
+        "decimal",
+        "",
+        "decimal mark where values like 1,234 do not tell: '.' or ','; empty: from values",
+    ),
 )
 
 _LOG = "Data quality"

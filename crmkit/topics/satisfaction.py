@@ -24,6 +24,108 @@ def dimension_label(column: str) -> str:
     return column.removeprefix(DIMENSION_PREFIX).replace("_", " ")
 
 
+def _names(names: list[str]) -> str:
+    """``["region", "segment"]`` → ```region` or `segment```."""
+    quoted = [f"`{n}`" for n in names]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+
+def skipped(analysis: SatisfactionAnalysis) -> dict[str, str]:
+    """One sentence for each section of the satisfaction report that cannot run, naming what
+    is missing: keys ``nps``, ``csat`` (and ``nps_trend``, ``csat_trend`` for their monthly
+    charts), ``breakdowns``, ``drivers`` (the importance–performance chart), ``dimensions``
+    (the dimension table), ``themes``, ``spend`` and ``loyalty``; a section that runs has no
+    key."""
+    n = analysis.n_responses
+    by = _names([*analysis.skipped_breakdowns, *analysis.one_group] or ["group"])
+    none = {
+        key: f"Skipped: no survey responses in this period ({analysis.previous_responses:,} in "
+        f"the previous period), so {tail}."
+        for key, tail in [
+            ("nps", "there is no Net Promoter Score (`nps`)"),
+            ("csat", "there is no CSAT (`csat`)"),
+            ("breakdowns", f"there is nothing to break down by {by}"),
+            ("drivers", "there are no `dim_*` scores to analyse"),
+            ("dimensions", "there are no `dim_*` scores to analyse"),
+            ("themes", "there are no comments to read"),
+            ("spend", "there are no respondents to follow in `transactions`"),
+            ("loyalty", "there are no respondents to follow in `transactions`"),
+        ]
+    }
+    text: dict[str, str] = {}
+    for name, score, label in [
+        ("nps", analysis.nps, "Net Promoter Score"),
+        ("csat", analysis.csat, "CSAT"),
+    ]:
+        if name in analysis.missing_scores:
+            text[name] = f"Skipped: surveys have no `{name}` column, so there is no {label}."
+        elif not n:
+            text[name] = none[name]
+        elif not score.n:
+            text[name] = f"Skipped: none of this period's {n:,} responses has a score in `{name}`."
+        if analysis.trend[name].isna().all():  # the chart only: the section's sentence says why
+            text[f"{name}_trend"] = text.get(name, f"Skipped: no `{name}` scores in the trend.")
+    if not n:
+        return {**none, **text}
+    breakdowns = []
+    if len(analysis.missing_scores) == 2:
+        breakdowns.append(
+            "Skipped: surveys have neither `nps` nor `csat`, so there is no score to break down."
+        )
+    elif analysis.skipped_breakdowns:
+        breakdowns.append(
+            f"Skipped: no {_names(analysis.skipped_breakdowns)} for this period's respondents."
+        )
+    for column, value in analysis.one_group.items():
+        breakdowns.append(
+            f"Breakdown by {column} skipped: every response of this period has the same "
+            f"{column} ({value}), so there is nothing to compare."
+        )
+    if not breakdowns and not analysis.breakdowns:
+        breakdowns.append(
+            "Skipped: no breakdown columns were asked for (`satisfaction_breakdowns`)."
+        )
+    if breakdowns:
+        text["breakdowns"] = " ".join(breakdowns)
+    if analysis.dimensions.empty:
+        text["dimensions"] = text["drivers"] = (
+            "Skipped: surveys have no `dim_*` columns, so dimension scores and key drivers "
+            "cannot be measured."
+        )
+    elif analysis.drivers_error:
+        text["drivers"] = f"Key drivers skipped: {analysis.drivers_error}"
+    elif analysis.quadrants is None:
+        text["drivers"] = (
+            "Key drivers of NPS skipped: surveys have no `nps` column for the dimensions to "
+            "explain."
+        )
+    if analysis.comments is None:
+        text["themes"] = "Skipped: surveys have no `comment` column, so there is nothing to read."
+    elif not analysis.comments:
+        text["themes"] = f"Skipped: none of this period's {n:,} responses has a comment."
+    elif "nps" in analysis.missing_scores:
+        text["themes"] = (
+            "Skipped: surveys have no `nps` column, so comments cannot be split into promoters' "
+            "and detractors'."
+        )
+    if analysis.respondents_with_orders is None:
+        text["loyalty"] = text["spend"] = (
+            "Skipped: no `transactions`, so repeat purchasing and spend after responding "
+            "cannot be measured."
+        )
+    elif not analysis.respondents_with_orders:
+        text["loyalty"] = text["spend"] = (
+            f"Skipped: none of this period's {n:,} respondents has an order in `transactions` by "
+            "the period end, so repeat purchasing and spend after responding cannot be measured."
+        )
+    elif "nps" in analysis.missing_scores:
+        text["spend"] = (
+            "Spend after responding skipped: surveys have no `nps` column, so spend cannot be "
+            "compared by NPS group."
+        )
+    return text
+
+
 def notes(analysis: SatisfactionAnalysis) -> list[str]:
     """What the analysis had to leave out, one sentence each."""
     found = [
@@ -33,10 +135,11 @@ def notes(analysis: SatisfactionAnalysis) -> list[str]:
     found += [
         f"Breakdown by {column} skipped: no {column} for the respondents."
         for column in analysis.skipped_breakdowns
+        if analysis.n_responses  # else the first finding says why
     ]
     if analysis.dimensions.empty:
         found.append("Dimension scores and key drivers skipped: surveys carry no dim_* columns.")
-    elif analysis.drivers_error:
+    elif analysis.drivers_error and analysis.n_responses:
         found.append(f"Key-driver analysis skipped: {analysis.drivers_error}")
     return found
 
@@ -70,6 +173,11 @@ def theme_label(keywords: list[str], most: int = 3) -> str:
 def key_findings(analysis: SatisfactionAnalysis) -> list[str]:
     """The sentences at the top of the satisfaction report, each with its number."""
     found = []
+    if not analysis.n_responses:
+        found.append(
+            f"No survey responses in this period ({analysis.previous_responses:,} in the "
+            "previous period)."
+        )
     s = analysis.nps
     if s.n:
         found.append(

@@ -30,20 +30,104 @@ DEFAULT_ACTIONS = {
 }
 
 
+def _named(columns: list[str]) -> str:
+    """``a``, ``b`` or ``c``: column names in backticks, the last joined with "or"."""
+    names = [f"`{c}`" for c in columns]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _absent(analysis: SegmentationAnalysis, table: str = "customers") -> list[str]:
+    """The optional columns of ``table`` absent in this analysis, by name."""
+    prefix = f"{table}."
+    return [m.removeprefix(prefix) for m in analysis.missing if m.startswith(prefix)]
+
+
+GEOGRAPHIC_COLUMNS = ["region", "city"]
+DEMOGRAPHIC_COLUMNS = ["age", "gender", "income_band", "occupation", "industry"]
+
+
+def skipped_profile(analysis: SegmentationAnalysis, columns: list[str]) -> str:
+    """What a profile section lacks: every one of ``columns`` (the section is skipped), some
+    (no breakdown by those), or none (empty)."""
+    absent = [c for c in columns if c in _absent(analysis)]
+    if not absent:
+        return ""
+    if len(absent) == len(columns):
+        return f"Skipped: no {_named(absent)} on customers."
+    return f"No {_named(absent)} on customers, so there is no breakdown by {_named(absent)}."
+
+
+def clusters_note(analysis: SegmentationAnalysis) -> str:
+    """Why there are no behavioural clusters; empty when there are."""
+    if analysis.clustering_skipped == "too_few_buyers":
+        return (
+            f"Skipped: {len(analysis.features):,} customers have bought, and clustering "
+            f"needs at least {analysis.min_cluster_customers:,}."
+        )
+    if analysis.clustering_skipped == "too_alike":
+        return (
+            f"Skipped: the {len(analysis.features):,} buying customers behave too much alike "
+            "to split into groups."
+        )
+    return ""
+
+
+def contacts_note(analysis: SegmentationAnalysis) -> str:
+    """Contacts left out of the clusters for lack of interactions; empty otherwise."""
+    if analysis.clustering is None or "interactions" not in analysis.missing:
+        return ""
+    return "Contacts are not among the clustered features: no `interactions` table."
+
+
+def psychographic_note(analysis: SegmentationAnalysis) -> str:
+    """Why there is no psychographic profile; empty when there is."""
+    if "customers.psy_*" in analysis.missing:
+        return "Skipped: no `psy_*` attribute columns on customers."
+    if analysis.clustering is None:
+        return (
+            "Skipped: the `psy_*` attributes are profiled per behavioural cluster, and there "
+            "are no clusters."
+        )
+    return ""
+
+
+def churn_note(analysis: SegmentationAnalysis) -> str:
+    """How churn was decided when no churn events were given; empty otherwise."""
+    if analysis.churn_observed:
+        return ""
+    days = analysis.lifecycle_rules.get("churn_days")
+    return (
+        f"No `churn_events` table: a customer counts as churned after {num(days)} days "
+        "without an order."
+    )
+
+
+def _customers(n: int) -> str:
+    """The count with its verb: "1 customer is", "3 customers are"."""
+    return f"{n:,} customer is" if n == 1 else f"{n:,} customers are"
+
+
+def _as_note(section: str, sentence: str) -> str:
+    """A section's "Skipped: why." as a key-findings note: "<Section> skipped: why."."""
+    return f"{section} skipped: {sentence.removeprefix('Skipped: ')}"
+
+
 def notes(analysis: SegmentationAnalysis) -> list[str]:
-    """One sentence per section skipped for lack of data."""
+    """One sentence per section skipped for lack of data, and on churn inferred from
+    inactivity."""
     found = []
     if not analysis.geographic:
-        found.append("Geographic section skipped: customers carry no region or city.")
+        found.append(_as_note("Geographic section", skipped_profile(analysis, GEOGRAPHIC_COLUMNS)))
     if not analysis.demographic:
         found.append(
-            "Demographic section skipped: customers carry no age, gender, income "
-            "band, occupation or industry."
+            _as_note("Demographic section", skipped_profile(analysis, DEMOGRAPHIC_COLUMNS))
         )
     if analysis.clustering is None:
-        found.append(f"Clustering skipped: {analysis.clustering_skipped}")
-    if analysis.psychographic.empty:
-        found.append("Psychographic section skipped: customers carry no psy_* attributes.")
+        found.append(_as_note("Clustering", clusters_note(analysis)))
+    if psychographic_note(analysis):
+        found.append(_as_note("Psychographic section", psychographic_note(analysis)))
+    if churn_note(analysis):
+        found.append(churn_note(analysis))
     return found
 
 
@@ -101,19 +185,31 @@ def key_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> list[
         f"{pct(champions['revenue_share'])} of revenue."
     )
     if "change" in segments.columns:
-        risky = segments.loc[["At Risk", "Can't Lose Them"], "change"].sum()
-        word = "more" if risky > 0 else "fewer"
-        found.append(
-            f"{abs(int(risky)):,} {word} customers at risk or about to be lost "
-            "(At Risk, Can't Lose Them) than at the previous period end."
-        )
+        risky = int(segments.loc[["At Risk", "Can't Lose Them"], "change"].sum())
+        if risky == 0:
+            found.append(
+                "As many customers at risk or about to be lost (At Risk, Can't Lose Them) as "
+                "at the previous period end."
+            )
+        else:
+            word = "more" if risky > 0 else "fewer"
+            people = "customer" if abs(risky) == 1 else "customers"
+            found.append(
+                f"{abs(risky):,} {word} {people} at risk or about to be lost "
+                "(At Risk, Can't Lose Them) than at the previous period end."
+            )
     if analysis.clustering is not None:
         c = analysis.clustering
         found.append(
             f"Behaviour falls into {c.k} clusters (silhouette {c.silhouette:.2f}; "
             f"stable across seeds, adjusted Rand {c.stability_ari:.2f})."
         )
-    if analysis.geographic:
+    if not analysis.orders_in_period:
+        found.append(
+            "No orders this period, so the profiles show no revenue; segments, clusters and "
+            "lifecycle stages use the history to the period end."
+        )
+    elif analysis.geographic:
         by, table = next(iter(analysis.geographic.items()))
         top = table.iloc[0]
         found.append(
@@ -177,17 +273,26 @@ def actions_table(segments: pd.DataFrame, actions: dict[str, str] | None = None)
 def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
     """One sentence with its numbers for each section of the segmentation report."""
 
-    def spread(tables: dict[str, pd.DataFrame], label: str) -> str:
+    def spread(tables: dict[str, pd.DataFrame], columns: list[str]) -> str:
+        note = skipped_profile(analysis, columns)
         if not tables:
-            return f"Skipped: customers carry no {label} attributes."
+            return note
         by, table = next(iter(tables.items()))
+        if not analysis.orders_in_period:
+            return f"No orders this period, so no revenue by {by.replace('_', ' ')}. {note}".strip()
         best = table.loc[table["revenue_per_customer"].idxmax()]
         worst = table.loc[table["revenue_per_customer"].idxmin()]
-        return (
+        sentence = (
             f"By {by.replace('_', ' ')}, revenue per customer this period ranges from "
             f"{num(worst['revenue_per_customer'])} ({worst[by]}) to "
             f"{num(best['revenue_per_customer'])} ({best[by]})."
         )
+        if len(table) == 1:
+            sentence = (
+                f"Every customer has the same {by.replace('_', ' ')} ({best[by]}): "
+                f"{num(best['revenue_per_customer'])} revenue per customer this period."
+            )
+        return f"{sentence} {note}".strip()
 
     segments = analysis.segments.set_index("segment")
     largest = segments["customers"].idxmax()
@@ -198,10 +303,15 @@ def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
     )
     c = analysis.clustering
     cluster_text = (
-        "Skipped: too few buying customers to cluster."
+        clusters_note(analysis)
         if c is None
         else f"{c.k} clusters; the most valuable ({c.profiles.loc[0, 'customers']:,} "
-        f"customers) is {describe_clusters(c.profiles, analysis.features)[0]}."
+        f"customers) is {describe_clusters(c.profiles, analysis.features)[0]}. "
+        f"{contacts_note(analysis)}".strip()
+    )
+    psychographic = psychographic_note(analysis) or (
+        f"{analysis.psychographic.shape[1] - 1} attribute(s) per behavioural cluster: the "
+        "mean of scores, the most common answer of categories."
     )
     tiers = value_tiers(analysis.monetary)
     low_revenue = analysis.monetary[tiers == "low"].sum() / analysis.monetary.sum()
@@ -214,19 +324,21 @@ def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
         else 0
     )
     return {
-        "geographic": spread(analysis.geographic, "geographic"),
-        "demographic": spread(analysis.demographic, "demographic"),
+        "geographic": spread(analysis.geographic, GEOGRAPHIC_COLUMNS),
+        "demographic": spread(analysis.demographic, DEMOGRAPHIC_COLUMNS),
         "rfm": rfm_text,
         "clusters": cluster_text,
+        "psychographic": psychographic,
         "value": (
             f"The top 20% of buyers bring {pct(analysis.top20_share)} of revenue; the "
             f"low tier, half of all buyers ({(tiers == 'low').sum():,}), brings "
             f"{pct(low_revenue)}."
         ),
         "lifecycle": (
-            f"{at_risk:,} customers are at risk at the period end; {slipped:,} of "
-            "them were active or loyal at the previous period end."
-        ),
+            f"{_customers(at_risk)} at risk at the period end; {slipped:,} of "
+            f"them {'was' if slipped == 1 else 'were'} active or loyal at the previous period "
+            f"end. {churn_note(analysis)}"
+        ).strip(),
     }
 
 

@@ -289,3 +289,111 @@ def test_analyse_a_unit_too_small_to_model():
     # the 1 October order falls after the period: it counts nowhere
     assert history.loc["c", "revenue"] == 8.0 and analysis.summary["T"].notna().all()
     assert analysis.model_selected == "bgnbd"
+
+
+def test_analyse_without_acquisition_channel():
+    """Issue 11: a unit with only the required columns failed the CLV report with
+    ``KeyError: "['acquisition_channel'] not in index"``. Value by channel and LTV:CAC are
+    left out and the analysis names what is missing."""
+    orders, people = tiny_unit()
+    bare = people.drop(columns="acquisition_channel")
+    analysis = clv.analyse(orders, bare, period=parse_period("2026-Q3"), **CLV_SETTINGS)
+    assert analysis.by_channel is None and analysis.ltv_cac is None
+    assert analysis.missing == (
+        "customers.acquisition_channel",
+        "customers.acquisition_cost",
+        "costs",
+        "transactions.margin",
+    )
+    assert analysis.holdout_weeks == 4
+    with pytest.raises(
+        ParameterError,
+        match=r"\['acquisition_channel'\] required by value_by\(\) are missing from customers",
+    ):
+        clv.value_by(analysis, bare, by="acquisition_channel")
+
+
+def test_value_by_channel_by_hand():
+    orders, people = tiny_unit()
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
+    # to 30 September: a 10 + 20, b 5, c 8 (its October order is later), d nothing
+    table = analysis.by_channel.set_index("acquisition_channel")
+    assert table["customers"].to_dict() == {"store": 2, "web": 2}
+    assert table["revenue_to_date"].to_dict() == {"store": 4.0, "web": 17.5}
+    assert table["predicted_clv"].isna().all()  # too small to model
+    assert "customers.acquisition_channel" not in analysis.missing
+
+
+def test_missing_inputs_counts_empty_tables_and_blank_columns():
+    orders, people = tiny_unit()
+    people = people.assign(acquisition_cost=np.nan)
+    costs = pd.DataFrame(columns=["business_unit", "month", "category", "amount", "channel"])
+    found = clv.missing_inputs(orders.assign(margin=1.0), people, costs)
+    assert found == ("customers.acquisition_cost", "costs")  # header only: no rows
+    no_channel = pd.DataFrame({"category": ["acquisition"], "amount": [5.0]})
+    assert clv.missing_inputs(orders, people, no_channel) == (
+        "customers.acquisition_cost",
+        "costs.channel",
+        "transactions.margin",
+    )
+
+
+def test_ltv_cac_by_hand():
+    values = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "clv": [120.0, 60.0, 30.0, 0.0]})
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "acquisition_channel": ["web", "web", "store", "ads"],
+            "acquisition_cost": [10.0, 30.0, np.nan, np.nan],
+        }
+    )
+    costs = pd.DataFrame(
+        {
+            "category": ["acquisition", "acquisition", "retention"],
+            "amount": [50.0, 999.0, 7.0],
+            "channel": ["store", "tv", "store"],
+        }
+    )
+    table = clv.ltv_cac(values, customers, horizon_months=12, costs=costs)
+    table = table.set_index("acquisition_channel")
+    # web: LTV (120 + 60) / 2 = 90, CAC (10 + 30) / 2 = 20, payback 20 / (90 / 12) months
+    assert table.loc["web", ["ltv", "cac", "ltv_cac"]].tolist() == [90.0, 20.0, 4.5]
+    assert table.loc["web", "payback_months"] == pytest.approx(20 / 7.5)
+    # store: no cost on its customer; acquisition spend 50 for its 1 new customer
+    assert table.loc["store", ["ltv", "cac", "ltv_cac"]].tolist() == [30.0, 50.0, 0.6]
+    # ads: no cost anywhere; nothing expected, so never paid back
+    assert np.isnan(table.loc["ads", "cac"]) and table.loc["ads", "payback_months"] == np.inf
+    without = clv.ltv_cac(values, customers, horizon_months=12).set_index("acquisition_channel")
+    assert np.isnan(without.loc["store", "cac"]) and without.loc["web", "cac"] == 20.0
+    halved = clv.ltv_cac(values, customers, horizon_months=12, margin_rate=0.5)
+    assert halved.set_index("acquisition_channel").loc["web", "ltv_cac"] == 2.25
+
+
+@pytest.fixture(scope="module")
+def cdnow_people(cdnow) -> pd.DataFrame:
+    """CDNOW's customers, signed up at their first order, every other one from the web."""
+    first = cdnow.groupby("customer_id")["order_date"].min().sort_index()
+    return pd.DataFrame(
+        {
+            "customer_id": first.index,
+            "signup_date": first.to_numpy(),
+            "acquisition_channel": np.where(np.arange(len(first)) % 2, "web", "store"),
+        }
+    )
+
+
+def test_ltv_cac_is_left_out_when_no_cost_is_known(cdnow, cdnow_people):
+    period = parse_period("1998-Q2")
+    settings = {**CLV_SETTINGS, "holdout_weeks": 26}
+    analysis = clv.analyse(cdnow, cdnow_people, period=period, **settings)
+    assert analysis.values is not None and analysis.by_channel is not None
+    assert analysis.ltv_cac is None  # no acquisition_cost, no costs: no CAC for any channel
+    assert {"customers.acquisition_cost", "costs"} <= set(analysis.missing)
+    costs = pd.DataFrame(
+        {"category": ["acquisition"], "amount": [2357.0], "channel": ["web"], "month": [None]}
+    )
+    priced = clv.analyse(cdnow, cdnow_people, period=period, costs=costs, **settings)
+    table = priced.ltv_cac.set_index("acquisition_channel")
+    web = (cdnow_people["acquisition_channel"] == "web").sum()
+    assert table.loc["web", "cac"] == pytest.approx(2357.0 / web)
+    assert np.isnan(table.loc["store", "cac"])

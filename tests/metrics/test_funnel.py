@@ -4,6 +4,7 @@ the sample generator planted."""
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, pipeline_history, pipeline_opportunities, sample_funnel
@@ -253,3 +254,110 @@ def test_planted_source_effects_are_found_over_a_year():
         assert win.loc[better, "conversion"] > win.loc[better, "rest"]
         referral_found += better in set(flagged["group"])
     assert referral_found >= 3  # ×1.15 on every step: a 1.5× win rate, seen in most units
+
+
+# ----------------------------------------------------------------------------- degenerate shapes
+
+
+def _all_closed(opportunities: pd.DataFrame) -> pd.DataFrame:
+    """The pipeline with p4 and p5 (open) lost on 1 September: nothing open on 30 September
+    (p6 closes in October, so it is open then; it is dropped)."""
+    closed = opportunities.loc[opportunities["opportunity_id"] != "p6"].copy()
+    is_open = closed["outcome"] == "open"
+    closed.loc[is_open, "outcome"] = "lost"
+    closed.loc[is_open, "closed_at"] = pd.Timestamp("2026-09-01")
+    return closed
+
+
+def test_no_open_opportunity_means_nothing_stuck(opportunities, history):
+    # was: TypeError "Invalid comparison between dtype=str and ndarray" in stuck_open
+    analysis = funnel.analyse(
+        _all_closed(opportunities), history, stages=STAGES, period=Q3, window_days=90
+    )
+    assert analysis.stuck.empty
+    assert list(analysis.stuck.columns[:4]) == ["opportunity_id", "stage", "days", "p90"]
+    # won p1 of decided p1 p2 p3 p4 p5 p7
+    assert analysis.win_rate == pytest.approx(1 / 6)
+
+
+def test_a_middle_stage_no_row_names_is_left_out_of_the_funnel(opportunities, history):
+    bare = history.loc[history["stage"].str.lower().isin(["lead", "won", "unknown stage"])]
+    analysis = funnel.analyse(opportunities, bare, stages=STAGES, period=Q3, window_days=90)
+    assert analysis.unrecorded_stages == ["intent", "negotiation"]
+    assert analysis.stages == ["lead", "won"]
+    # 7 created; p1 won; p4 p5 p6 open at lead (p6 wins in October) → lead→won 1 of 7 - 3
+    assert analysis.current["reached"].tolist() == [7, 1]
+    assert analysis.current["step_conversion"].iloc[1] == pytest.approx(1 / 4)
+    assert analysis.comparison["step"].tolist() == ["lead->won"]
+
+
+def test_stages_that_match_nothing_keep_first_and_last(opportunities, history):
+    analysis = funnel.analyse(
+        opportunities, history, stages=["prospect", "proposal", "signed"], period=Q3, window_days=90
+    )
+    assert analysis.stages == ["prospect", "signed"]
+    assert analysis.unrecorded_stages == ["proposal"]
+    assert analysis.current["reached"].tolist() == [7, 1]  # only p1 is won by 30 September
+    assert analysis.unknown_stages["rows"].sum() == len(history)
+    assert analysis.durations["moved_on"].sum() == 0  # nobody entered a stage of this funnel
+
+
+def test_stages_given_as_text_are_refused(opportunities, history):
+    with pytest.raises(ParameterError, match="must be a list of stage names; got 'lead'"):
+        funnel.analyse(opportunities, history, stages="lead", period=Q3, window_days=90)
+
+
+def test_without_closed_at_the_window_cycle_and_comparison_are_empty_not_zero(
+    opportunities, history
+):
+    # was: ValueError "durations must be non-negative numbers without gaps" (Kaplan–Meier)
+    costs = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-07-01"]),
+            "category": ["acquisition"],
+            "amount": [100.0],
+            "channel": ["web"],
+        }
+    )
+    analysis = funnel.analyse(
+        opportunities.drop(columns="closed_at"),
+        history,
+        stages=STAGES,
+        period=Q3,
+        window_days=90,
+        costs=costs,
+    )
+    assert analysis.missing == ["opportunities.closed_at"]
+    assert analysis.window.empty
+    assert analysis.cycle.n == 0 and np.isnan(analysis.cycle.median)
+    assert analysis.cycle_curve.events == 0  # won deals without a date are not cycles
+    assert analysis.previous["reached"].sum() == 0 and analysis.bottleneck is None
+    # p6's win (October) can no longer be placed after the period: won p1 p6, lost p2 p3 p7
+    assert analysis.win_rate == pytest.approx(2 / 5)
+    web = analysis.roi.set_index("source").loc["web"]
+    assert web["leads"] == 4 and web["cost_per_lead"] == 25.0  # 100 spent on 4 web leads
+    assert np.isnan(web["won"]) and np.isnan(web["cost_per_won"])  # unknown, not 0
+
+
+def test_one_value_breakdown_is_listed_not_tested(opportunities, history):
+    analysis = funnel.analyse(
+        opportunities.assign(owner="Ann"),
+        history,
+        stages=STAGES,
+        period=Q3,
+        window_days=90,
+        breakdown_columns=["owner", "source"],
+    )
+    assert analysis.one_group == {"owner": "Ann"}
+    assert list(analysis.breakdowns) == ["source"] and analysis.skipped_breakdowns == []
+
+
+def test_header_only_tables_give_an_empty_funnel(opportunities, history):
+    analysis = funnel.analyse(
+        opportunities.iloc[:0], history.iloc[:0], stages=STAGES, period=Q3, window_days=90
+    )
+    assert analysis.cohort.empty and analysis.current["reached"].sum() == 0
+    assert analysis.stages == ["lead", "won"]
+    assert np.isnan(analysis.win_rate) and np.isnan(analysis.overall_conversion)
+    assert analysis.window.empty and analysis.window["conversion"].dtype == float
+    assert {"opportunities.closed_at", "opportunities.amount", "costs"} <= set(analysis.missing)

@@ -46,3 +46,19 @@ def test_log_for_keeps_the_given_tables(unit):
     log = quality.log_for(unit, ["transactions", "customers"])
     assert log[["table", "rule", "rows"]].values.tolist() == [["transactions", "rule", 2]]
     assert quality.log_for(unit, []).empty
+
+
+def test_a_header_only_table_is_provided_with_no_rows(tmp_path: Path):
+    from conftest import tiny_tables, write_folder
+
+    from crmkit.load.unit import load_unit
+
+    tables = tiny_tables()
+    tables["costs"] = pd.DataFrame(columns=["business_unit", "month", "category", "amount"])
+    write_folder(tmp_path / "d", tables)
+    unit = load_unit("alpha", data_source=str(tmp_path / "d"), period="2026-Q3", as_of="2026-10-15")
+    overview = quality.table_overview(unit).set_index("table")
+    costs = overview.loc["costs"]
+    assert costs["provided"] and costs["rows_to_period_end"] == 0 and costs["rows_in_period"] == 0
+    assert pd.isna(costs["days_stale"]) and pd.isna(costs["last_date"])
+    assert not overview.loc["surveys", "provided"]

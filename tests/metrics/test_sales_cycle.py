@@ -116,3 +116,70 @@ def test_source_roi_by_hand(positions):
     assert np.isnan(roi.loc["fair", "spend"]) and roi.loc["fair", "leads"] == 3
     with pytest.raises(ParameterError, match="channel"):
         sales_cycle.source_roi(positions, costs.drop(columns="channel"), period=Q3)
+
+
+def test_missing_inputs_name_what_is_absent_or_blank():
+    opportunities = pipeline_opportunities()
+    assert sales_cycle.missing_inputs(opportunities, None) == ["costs"]
+    costs = pd.DataFrame({"month": [], "category": [], "amount": []})
+    assert sales_cycle.missing_inputs(opportunities.drop(columns="amount"), costs) == [
+        "opportunities.amount",
+        "costs",  # no rows
+    ]
+    costs = pd.DataFrame({"month": ["2026-07-01"], "category": ["acquisition"], "amount": [1.0]})
+    assert sales_cycle.missing_inputs(opportunities, costs) == ["costs.channel"]
+    # all open: no close date is expected, so closed_at is not missing
+    all_open = opportunities.assign(outcome="open", closed_at=pd.NaT, source=None)
+    assert sales_cycle.missing_inputs(all_open, None) == ["opportunities.source", "costs"]
+    # won and lost without a single close date: missing
+    assert "opportunities.closed_at" in sales_cycle.missing_inputs(
+        opportunities.assign(closed_at=pd.NaT), None
+    )
+    # no opportunity at all: nothing is known
+    assert sales_cycle.missing_inputs(opportunities.iloc[:0], None)[:3] == [
+        "opportunities.closed_at",
+        "opportunities.amount",
+        "opportunities.source",
+    ]
+
+
+def test_cycle_curve_leaves_out_won_deals_without_a_close_date(positions):
+    # was: ValueError "durations must be non-negative numbers without gaps"
+    undated = positions.assign(closed_at=pd.NaT)
+    curve = sales_cycle.cycle_curve(undated, as_of="2026-09-30", min_at_risk=1)
+    # p1 (won, no date) is left out; p4 p5 p6 open are censored: no event
+    assert (curve.n, curve.events) == (3, 0) and curve.table.empty
+
+
+def test_empty_conversion_window_is_typed(positions):
+    # was: object columns, and matplotlib's "ufunc 'isfinite' not supported" when drawn
+    window = sales_cycle.conversion_window(positions.iloc[:0], window_days=90, as_of="2026-09-30")
+    assert window.empty
+    assert window.dtypes.astype(str).to_dict() == {
+        "month": "datetime64[ns]",
+        "created": "int64",
+        "won_in_window": "int64",
+        "conversion": "float64",
+        "low": "float64",
+        "high": "float64",
+        "complete": "bool",
+    }
+
+
+def test_source_roi_without_amounts_or_close_dates_is_blank_not_zero(positions):
+    costs = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-07-01"]),
+            "category": ["acquisition"],
+            "amount": [400.0],
+            "channel": ["web"],
+        }
+    )
+    no_amount = sales_cycle.source_roi(positions.drop(columns="amount"), costs, period=Q3)
+    web = no_amount.set_index("source").loc["web"]
+    assert (web["won"], web["cost_per_won"]) == (1, 400.0)  # p1 is still counted as won
+    assert np.isnan(web["won_amount"]) and np.isnan(web["return_on_spend"])
+    undated = sales_cycle.source_roi(positions.assign(closed_at=pd.NaT), costs, period=Q3)
+    web = undated.set_index("source").loc["web"]
+    assert web["leads"] == 4 and web["cost_per_lead"] == 100.0
+    assert undated[["won", "won_amount", "cost_per_won", "return_on_spend"]].isna().all().all()

@@ -252,3 +252,80 @@ def test_analyse_says_why_key_drivers_could_not_run():
     assert analysis.missing_scores == ["csat"] and np.isnan(analysis.csat.value)
     assert "have no variance" in analysis.drivers_error  # every response scored them alike
     assert analysis.nps_drivers is None and len(analysis.dimensions) == 2
+
+
+# ----------------------------------------------------------------------------- degenerate shapes
+
+Q3 = parse_period("2026-Q3")
+
+
+def test_monthly_trend_is_typed_even_without_a_month():
+    # was: object columns, and matplotlib's "ufunc 'isfinite' not supported" when drawn
+    trend = sat.monthly(_quarter_surveys().iloc[:0], as_of="2026-09-30")
+    assert trend.empty
+    assert (trend.dtypes.drop(["month", "responses"]) == "float64").all()
+    # without an nps column the months are there, their NPS blank
+    trend = sat.monthly(_quarter_surveys().iloc[:20].drop(columns="nps"), as_of="2026-09-30")
+    assert trend["nps"].isna().all() and trend["csat"].notna().all()
+    assert trend["responses"].sum() == 20  # Q2 and Q3
+
+
+def test_analyse_a_header_only_survey_table():
+    analysis = sat.analyse(_quarter_surveys().iloc[:0], period=Q3, breakdown_columns=["touchpoint"])
+    assert (analysis.n_responses, analysis.previous_responses) == (0, 0)
+    assert np.isnan(analysis.nps.score) and np.isnan(analysis.csat.value)
+    assert analysis.trend.empty and analysis.breakdowns == {}
+    assert analysis.skipped_breakdowns == ["touchpoint"] and analysis.comments is None
+
+
+def test_analyse_without_nps_or_csat():
+    # was: KeyError 'score' when the notebook drew the missing score's distribution
+    no_nps = sat.analyse(
+        _quarter_surveys().drop(columns="nps"), period=Q3, breakdown_columns=["touchpoint"]
+    )
+    assert no_nps.missing_scores == ["nps"] and no_nps.nps_distribution.empty
+    assert no_nps.csat.satisfied == 9 and list(no_nps.breakdowns) == ["touchpoint"]
+    assert no_nps.spend_after is None and no_nps.themes.empty
+    neither = sat.analyse(
+        _quarter_surveys().drop(columns=["nps", "csat"]),
+        period=Q3,
+        breakdown_columns=["touchpoint"],
+    )
+    assert neither.missing_scores == ["nps", "csat"]
+    assert neither.breakdowns == {} and neither.skipped_breakdowns == []  # no score to split
+
+
+def test_analyse_counts_comments_and_single_groups():
+    surveys = _quarter_surveys().assign(touchpoint="web")
+    surveys["comment"] = [None] * 11 + ["", "  ", "Great", None, "ok"] + [None] * 5
+    analysis = sat.analyse(surveys, period=Q3, breakdown_columns=["touchpoint"])
+    assert analysis.comments == 2  # "Great" and "ok"; blank and whitespace are no comment
+    assert analysis.one_group == {"touchpoint": "web"} and analysis.breakdowns == {}
+    assert sat.analyse(_quarter_surveys(), period=Q3).comments is None  # no comment column
+
+
+def test_no_orders_of_any_respondent_is_unknown_loyalty_not_zero():
+    surveys = _quarter_surveys()
+    strangers = pd.DataFrame(
+        {
+            "customer_id": ["x9"],
+            "order_date": pd.to_datetime(["2026-08-01"]),
+            "amount": [5.0],
+        }
+    )
+    analysis = sat.analyse(surveys, period=Q3, transactions=strangers)
+    assert analysis.respondents_with_orders == 0
+    assert analysis.loyalty is None and analysis.spend_after is None
+    c1 = strangers.assign(customer_id="c1")  # r8 and r15 in Q3 are c1's
+    analysis = sat.analyse(surveys, period=Q3, transactions=c1)
+    assert analysis.respondents_with_orders == 1
+    assert sat.repeat_rate(analysis.loyalty) == 0  # c1 bought once; 6 other respondents none
+    assert sat.analyse(surveys, period=Q3).respondents_with_orders is None  # no transactions
+
+
+def test_a_period_without_responses_keeps_the_previous_count():
+    surveys = _quarter_surveys()
+    analysis = sat.analyse(surveys.loc[surveys["responded_at"] < "2026-07-01"], period=Q3)
+    assert (analysis.n_responses, analysis.previous_responses) == (0, 10)
+    assert np.isnan(analysis.nps_change.delta)
+    assert analysis.trend["responses"].sum() == 10  # the history is still drawn

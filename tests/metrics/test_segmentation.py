@@ -179,7 +179,11 @@ def test_finds_the_planted_segments(unit):
 def test_analyse_small_unit_says_what_it_skipped(orders, people):
     analysis = sg.analyse(people, orders, period=parse_period("2026-Q3"))
     assert analysis.clustering is None
-    assert analysis.clustering_skipped.startswith("cluster_customers needs at least")
+    assert analysis.clustering_skipped == "too_few_buyers"
+    assert analysis.min_cluster_customers == 35 and len(analysis.features) == 3
+    assert "customers.psy_*" in analysis.missing and "interactions" in analysis.missing
+    assert not analysis.churn_observed
+    assert analysis.lifecycle_rules == sg.LIFECYCLE_RULES
     assert analysis.psychographic.empty and analysis.demographic
     assert list(analysis.geographic) == ["region"]
     assert list(analysis.demographic) == ["age_band"]
@@ -217,3 +221,60 @@ def test_a_whole_day_counts_whatever_its_time(orders, people):
     assert profile.set_index("region").loc["West", "revenue"] == 1.0
     days = range_period(pd.Timestamp("2026-09-30").date(), pd.Timestamp("2026-09-30").date())
     assert sg.profile(people, both, by="region", period=days)["revenue"].sum() == 1.0
+
+
+def alike(n: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n`` customers who signed up and bought on the same days for the same amount."""
+    ids = [f"c{i}" for i in range(n)]
+    people = pd.DataFrame({"customer_id": ids, "signup_date": pd.Timestamp("2026-01-01")})
+    orders = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "order_date": pd.Timestamp("2026-09-01"),
+            "amount": 10.0,
+        }
+    )
+    return people, orders
+
+
+def test_customers_who_behave_alike_are_not_clustered():
+    people, orders = alike()
+    features = sg.behaviour_features(orders, people, as_of="2026-09-30")
+    with pytest.raises(ParameterError, match=r"whose behaviour differs; got 1 distinct"):
+        sg.cluster_customers(features)
+    analysis = sg.analyse(people, orders, period=parse_period("2026-Q3"))
+    assert analysis.clustering is None and analysis.clustering_skipped == "too_alike"
+
+
+def test_lifecycle_rules_are_checked():
+    people, orders = alike(3)
+    with pytest.raises(ParameterError, match=r"unknown rule\(s\) \['churn_day'\]; the rules are"):
+        sg.analyse(
+            people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"churn_day": 90}
+        )
+    analysis = sg.analyse(
+        people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"churn_days": 200}
+    )
+    assert analysis.lifecycle_rules == {**sg.LIFECYCLE_RULES, "churn_days": 200}
+
+
+def test_lifecycle_rule_defaults_are_the_functions():
+    import inspect
+
+    defaults = inspect.signature(sg.lifecycle_stages).parameters
+    assert {name: defaults[name].default for name in sg.LIFECYCLE_RULES} == sg.LIFECYCLE_RULES
+
+
+def test_missing_inputs_by_hand(people):
+    customers = people.assign(city=None, psy_price=[1, 2, 3, 4])
+    touches = pd.DataFrame(columns=["interaction_id", "customer_id", "occurred_at", "channel"])
+    missing = sg.missing_inputs(customers, interactions=touches, churn_events=None)
+    assert missing == (
+        "customers.city",  # a column with no value is as good as absent
+        "customers.gender",
+        "customers.income_band",
+        "customers.occupation",
+        "customers.industry",
+        "interactions",  # a header only
+        "churn_events",
+    )

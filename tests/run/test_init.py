@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from crmkit.core.errors import ParameterError
 from crmkit.core.schema import TABLES
 from crmkit.run.cli import main
 from crmkit.run.params import load_params
@@ -32,8 +33,12 @@ def test_init_writes_a_unit_file_and_the_data_readme(tmp_path: Path, capsys):
     assert str(unit_file) in out and str(readme) in out
     assert f"crmkit validate --params {unit_file}" in out
     assert f"crmkit run --params {project / 'parameters'} --out {project / 'reports'}" in out
+    # the currency is the user's to state: until then the unit is refused, saying so
+    with pytest.raises(ParameterError, match=r"does not set \['currency'\]"):
+        load_params(unit_file)
+    unit_file.write_text(unit_file.read_text().replace('currency: ""', "currency: EUR"))
     params = load_params(unit_file)
-    assert (params["business_unit"], params["currency"]) == ("north", "USD")
+    assert (params["business_unit"], params["currency"]) == ("north", "EUR")
     assert params["data_source"] == str((project / "data").resolve())
 
 
@@ -87,6 +92,8 @@ def test_init_never_overwrites(tmp_path: Path, capsys):
 def test_init_refuses_a_unit_that_is_not_a_file_name(tmp_path: Path, capsys):
     assert main(["init", str(tmp_path), "--unit", "../x"]) == 2
     assert "--unit must be a unit id usable as a file name" in capsys.readouterr().err
+    assert main(["init", str(tmp_path), "--unit", "aux"]) == 2
+    assert "'aux' is a device name on Windows" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -58,7 +58,7 @@ def test_folder_without_units(tmp_path: Path):
 
 def test_unit_without_currency_is_refused(tmp_path: Path):
     (tmp_path / "u.yaml").write_text("business_unit: u\ndata_source: d\n")
-    with pytest.raises(ParameterError, match=r"does not set \['currency'\]; add `currency: CNY`"):
+    with pytest.raises(ParameterError, match=r"does not set \['currency'\]; add `currency: <ISO"):
         load_params(tmp_path / "u.yaml")
 
 
@@ -72,3 +72,12 @@ def test_unknown_key_names_the_nearest_known_one(tmp_path: Path):
     (tmp_path / "v.yaml").write_text("business_unit: v\ncurrency: EUR\ndata_source: d\n")
     with pytest.raises(ParameterError, match=r"defaults\.yaml: unknown parameter 'funnel_stage'"):
         load_params(tmp_path / "v.yaml")
+
+
+def test_relative_database_paths_resolve_against_the_project_root(tmp_path: Path):
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "u.yaml").write_text(
+        "business_unit: u\ncurrency: EUR\ndata_source: sqlite:///data/crm.db\n"
+    )
+    assert load_params(params / "u.yaml")["data_source"] == f"sqlite:///{tmp_path}/data/crm.db"

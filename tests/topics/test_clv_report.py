@@ -60,17 +60,15 @@ def test_analyse_a_unit_too_small_to_model():
     orders, people = tiny_unit()
     analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
     notes = report.notes(analysis)
-    assert any("Too few customers to fit bgnbd: 3 customers" in n for n in notes)
-    assert any("Predicted CLV skipped" in n for n in notes)
     assert notes == [
-        "Too few customers to fit bgnbd: 3 customers, 1 with repeat purchases (needs 30 and 10).",
-        "Too few customers to fit pareto_nbd: 3 customers, 1 with repeat purchases "
-        "(needs 30 and 10).",
-        "Too few repeat buyers to fit Gamma-Gamma: 1.",
-        "Holdout check skipped: Neither purchase model could be fitted on the calibration "
-        "period: Too few customers to fit bgnbd: 3 customers, 1 with repeat purchases "
-        "(needs 30 and 10).",
-        "Predicted CLV skipped: the models could not be fitted on this unit.",
+        "Too few customers to fit BG/NBD or Pareto/NBD: 3 customers, 1 of them repeat buyers; "
+        "they need at least 30 customers and 10 repeat buyers.",
+        "Too few repeat buyers to fit Gamma-Gamma: 1; it needs at least 10.",
+        "Holdout check skipped: with the last 4 weeks held out, neither purchase model could "
+        "be fitted on the history before them (3 customers, 1 of them repeat buyers, where "
+        "the models need at least 30 and 10).",
+        "Predicted CLV skipped: neither a purchase model (BG/NBD, Pareto/NBD) nor the spend "
+        "model (Gamma-Gamma) could be fitted on this unit.",
     ]
     results = report.results(analysis)
     assert set(results) == set(TOPICS["clv"].results)  # exactly the registry's keys
@@ -79,7 +77,11 @@ def test_analyse_a_unit_too_small_to_model():
     findings = report.key_findings(analysis)
     assert findings and all(isinstance(f, str) for f in findings)
     assert findings == notes  # nothing to report but what was skipped
-    assert report.holdout_summary(analysis) == "The holdout check was skipped: " + "; ".join(notes)
+    assert report.holdout_summary(analysis) == notes[2]  # only why the holdout did not run
+    assert report.prediction_note(analysis) == notes[3]
+    assert report.acquisition_note(analysis) == (
+        "LTV:CAC skipped: it needs predicted CLV, which could not be computed."
+    )
     assert report.top_customers(analysis).empty
     assert report.parameter_table(analysis).empty
 
@@ -94,7 +96,10 @@ def test_fit_notes_say_what_went_wrong():
         }
     )
     tiny = clv.fit_purchase_model(summary)
-    assert "Too few customers to fit bgnbd: 20 customers" in report.fit_note(tiny)
+    assert report.fit_note(tiny) == (
+        "Too few customers to fit BG/NBD: 20 customers, 5 of them repeat buyers; it needs at "
+        "least 30 customers and 10 repeat buyers."
+    )
     clean = clv.ModelFit("bgnbd", {"r": 0.2}, 0.0, fitter=object())
     assert report.fit_note(clean) == ""
     retried = clv.ModelFit(
@@ -105,13 +110,13 @@ def test_fit_notes_say_what_went_wrong():
         fitter=object(),
     )
     assert report.fit_note(retried) == (
-        "The unpenalised fit failed (penalizer 0: ConvergenceError; penalizer 0.001: "
-        "implausible parameters); refitted with a penalizer of 0.01, which shrinks the "
-        "parameters slightly."
+        "The unpenalised Gamma-Gamma fit failed (penalizer 0: ConvergenceError; "
+        "penalizer 0.001: implausible parameters); refitted with a penalizer of 0.01, which "
+        "shrinks the parameters slightly."
     )
     failed = clv.ModelFit("pareto_nbd", {}, float("nan"), failures=((0.0, "ValueError"),))
     assert report.fit_note(failed) == (
-        "The pareto_nbd model could not be fitted (penalizer 0: ValueError)."
+        "The Pareto/NBD model could not be fitted (penalizer 0: ValueError)."
     )
 
 
@@ -196,6 +201,7 @@ def test_key_findings_name_channels_and_the_spend_assumption():
             mean_clv_ci=(800.0, 1200.5),
             total_clv=2000.0,
             frequency_spend_correlation=0.45,
+            gamma_gamma=clv.ModelFit("gamma_gamma", {"p": 6.25}, fitter=object()),
         ),
         currency="CNY",
     )
@@ -208,3 +214,101 @@ def test_key_findings_name_channels_and_the_spend_assumption():
     ]
     results = report.results(replace(analysis, ltv_cac=table))
     assert results["ltv_cac"]["web"] == pytest.approx(4.04)
+
+
+def valued(**changes) -> clv.CLVAnalysis:
+    """The tiny unit's analysis with predicted values, as if the models had been fitted."""
+    orders, people = tiny_unit()
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
+    values = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [30.0, 10.0, 2.0]})
+    return replace(analysis, values=values, **changes)
+
+
+def ltv_table(cac: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "acquisition_channel": ["web", "store"],
+            "customers": [2, 1],
+            "ltv": [20.0, 2.0],
+            "cac": cac,
+            "ltv_cac": [20.0 / c for c in cac],
+            "payback_months": [c / (20.0 / 12) for c in cac],
+        }
+    )
+
+
+def test_acquisition_sentences_name_what_is_missing():
+    no_channel = valued(missing=("customers.acquisition_channel",), ltv_cac=None, by_channel=None)
+    skipped = (
+        "Skipped: no `acquisition_channel` on customers, so value by channel and LTV:CAC "
+        "cannot be computed."
+    )
+    assert report.acquisition_note(no_channel) == skipped
+    assert report.channel_note(no_channel) == (
+        "Value by channel skipped: no `acquisition_channel` on customers."
+    )
+    assert report.notes(no_channel)[-1] == (
+        "Acquisition economics skipped: no `acquisition_channel` on customers, so value by "
+        "channel and LTV:CAC cannot be computed."
+    )
+    no_cost = valued(missing=("customers.acquisition_cost", "costs"), ltv_cac=None)
+    assert report.acquisition_note(no_cost) == (
+        "LTV:CAC skipped: no acquisition cost is known: customers carry no `acquisition_cost`, "
+        "and there is no `costs` table."
+    )
+    assert report.notes(no_cost)[-1] == report.acquisition_note(no_cost)
+    no_spend_channel = valued(missing=("customers.acquisition_cost", "costs.channel"), ltv_cac=None)
+    assert report.acquisition_note(no_spend_channel).endswith(
+        "and `costs` has no `channel` column."
+    )
+    own = valued(missing=("costs",), ltv_cac=ltv_table([10.0, 1.0]))
+    assert report.acquisition_note(own) == (
+        "CAC is the mean `acquisition_cost` of each channel's customers (there is no `costs` "
+        "table to fill gaps)."
+    )
+    assert report.notes(own) == report.notes(valued(ltv_cac=ltv_table([10.0, 1.0])))
+    both = valued(missing=(), ltv_cac=ltv_table([10.0, float("nan")]))
+    assert report.acquisition_note(both) == (
+        "CAC is the mean `acquisition_cost` of each channel's customers; where they carry "
+        "none, the channel's acquisition spend in `costs` divided by its new customers. No "
+        "acquisition cost is known for store."
+    )
+    spend = valued(missing=("customers.acquisition_cost",), ltv_cac=ltv_table([10.0, 1.0]))
+    assert report.acquisition_note(spend) == (
+        "CAC is each channel's acquisition spend in `costs` divided by its new customers "
+        "(customers carry no `acquisition_cost`)."
+    )
+    assert report.channel_note(valued()) == ""
+
+
+def test_prediction_note_names_the_model_that_failed():
+    fitted = clv.ModelFit("bgnbd", {"r": 0.2}, fitter=object())
+    orders, people = tiny_unit()
+    analysis = clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
+    assert report.prediction_note(replace(analysis, bgnbd=fitted)) == (
+        "Predicted CLV skipped: the spend model (Gamma-Gamma) could not be fitted on this unit."
+    )
+    spend = clv.ModelFit("gamma_gamma", {"p": 1.0}, fitter=object())
+    assert report.prediction_note(replace(analysis, gamma_gamma=spend)) == (
+        "Predicted CLV skipped: no purchase model (BG/NBD or Pareto/NBD) could be fitted on "
+        "this unit."
+    )
+    assert report.prediction_note(valued()) == ""
+
+
+def test_ltv_cac_view_leaves_a_payback_never_reached_blank():
+    table = ltv_table([10.0, 1.0]).assign(
+        ltv=[20.0, 0.0], ltv_cac=[2.0, 0.0], payback_months=[6.0, np.inf]
+    )
+    view = report.ltv_cac_view(valued(ltv_cac=table))
+    assert view["payback_months"].tolist()[0] == 6.0 and np.isnan(view["payback_months"][1])
+    assert np.isinf(table["payback_months"][1])  # the analysis itself is left alone
+    assert report.ltv_cac_view(valued(ltv_cac=None)).empty
+
+
+def test_key_findings_one_channel_and_an_unfitted_spend_model():
+    table = ltv_table([10.0, float("nan")])
+    found = report.key_findings(valued(ltv_cac=table, frequency_spend_correlation=0.9))
+    assert "The one acquisition channel with a known cost: web (LTV:CAC 2.0)." in found
+    # Gamma-Gamma was not fitted here: its assumption is not worth a sentence
+    assert not any("Gamma-Gamma assumes" in f for f in found)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import tiny_unit
 
@@ -71,3 +72,27 @@ def test_sources_table_names_where_and_what_was_removed(unit):
     assert table.loc["customers", "source"].endswith("customers.csv (UTF-8)")
     assert table.loc["customers", "personal data removed"] == "name, email"
     assert table.loc["transactions", "personal data removed"] == "–"
+
+
+def test_tables_without_rows_and_not_provided_are_named(tmp_path: Path):
+    from conftest import tiny_tables, write_folder
+
+    from crmkit.load.unit import load_unit
+
+    tables = tiny_tables()
+    tables["costs"] = pd.DataFrame(columns=["business_unit", "month", "category", "amount"])
+    write_folder(tmp_path / "d", tables)
+    unit = load_unit("alpha", data_source=str(tmp_path / "d"), period="2026-Q3", as_of="2026-10-15")
+    sentences = report.key_findings(unit)
+    assert sentences[-1] == (
+        "Provided without any rows for this unit: costs; report sections that need them are "
+        "skipped."
+    )
+    assert "costs" not in sentences[-2] and sentences[-2].startswith("Not provided: opportun")
+    assert report.empty_tables(unit) == ["costs"]
+    results = report.results(unit)
+    assert results["tables"]["costs"] == 0 and "costs" not in results["missing_tables"]
+    # a report's log sentence names the tables it used that were provided, not the others
+    assert report.log_for_summary(unit, ["customers", "interactions", "costs"]) == (
+        "Nothing was repaired, dropped or excluded in customers, costs while loading."
+    )

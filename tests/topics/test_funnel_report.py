@@ -79,7 +79,8 @@ def test_key_findings_and_sections_quote_the_numbers(analysis):
     )
     assert found[1] == (
         "7 opportunities were created in the period (no comparable previous period); 3 are "
-        "still open. Win rate 25.0% (previous period –), overall conversion 14.3% (previous –)."
+        "still open. Win rate 25.0%, overall conversion 14.3%; the previous period has no "
+        "opportunities to compare with."
     )
     assert found[2] == (
         "Deals won in this period took a median of 31 days from creation (1 deals); no deal was "

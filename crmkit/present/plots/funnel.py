@@ -19,44 +19,43 @@ from crmkit.present.plots.theme import (
 )
 
 
-def plot_funnel(current: pd.DataFrame, previous: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_funnel(
+    current: pd.DataFrame, previous: pd.DataFrame | None, *, ax: Axes | None = None
+) -> Axes:
     """Opportunities reaching each stage, this period beside the previous one, with the step
-    conversion written on each bar (tables from :func:`crmkit.metrics.funnel.funnel_table`)."""
+    conversion written on each bar (tables from :func:`crmkit.metrics.funnel.funnel_table`).
+    ``previous`` None: no comparable previous cohort, this period's bars alone."""
     stages = list(current["stage"])
     ax = ax or plt.subplots(figsize=(9, 0.75 * len(stages) + 1.4))[1]
     rows = range(len(stages))
-    height = 0.38
+    height = 0.38 if previous is not None else 0.6
+    shift = height / 2 if previous is not None else 0.0
     ax.barh(
-        [r - height / 2 for r in rows],
-        current["reached"],
-        height,
-        color=PALETTE[0],
-        label="this period",
+        [r - shift for r in rows], current["reached"], height, color=PALETTE[0], label="this period"
     )
-    ax.barh(
-        [r + height / 2 for r in rows],
-        previous["reached"],
-        height,
-        color="#A9BFD4",
-        label="previous period",
-    )
-    widest = max(current["reached"].max(), previous["reached"].max(), 1)
+    widest = max(current["reached"].max(), 1 if previous is None else previous["reached"].max(), 1)
     for r, (reached, rate) in enumerate(
         zip(current["reached"], current["step_conversion"], strict=True)
     ):
         step = "" if pd.isna(rate) else f"  ({rate:.0%} of those decided at the stage before)"
-        ax.text(
-            reached + widest * 0.01, r - height / 2, f"{reached:,}{step}", va="center", fontsize=9.5
+        ax.text(reached + widest * 0.01, r - shift, f"{reached:,}{step}", va="center", fontsize=9.5)
+    if previous is not None:
+        ax.barh(
+            [r + shift for r in rows],
+            previous["reached"],
+            height,
+            color="#A9BFD4",
+            label="previous period",
         )
-    for r, reached in enumerate(previous["reached"]):
-        ax.text(
-            reached + widest * 0.01,
-            r + height / 2,
-            f"{reached:,}",
-            va="center",
-            fontsize=9,
-            color="#555",
-        )
+        for r, reached in enumerate(previous["reached"]):
+            ax.text(
+                reached + widest * 0.01,
+                r + shift,
+                f"{reached:,}",
+                va="center",
+                fontsize=9,
+                color="#555",
+            )
     ax.set_yticks(list(rows), stages)
     ax.invert_yaxis()
     ax.set_xlim(0, widest * 1.55)
@@ -164,7 +163,8 @@ def plot_cycle_curves(curves: dict, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("days since the opportunity was created")
     ax.set_ylabel("share won (Kaplan–Meier)")
     ax.set_title("Sales cycle: share of won-or-open deals won by each day (open deals censored)")
-    ax.legend(loc="upper left")
+    if ax.get_legend_handles_labels()[0]:  # no curve to draw: no legend either
+        ax.legend(loc="upper left")
     return ax
 
 
