@@ -168,3 +168,22 @@ def sample_funnel(name: str, period: str = "2026-Q3"):
         costs=unit.tables.get("costs"),
     )
     return unit, params["funnel_stages"], analysis
+
+
+def write_notebook(path: Path, *cells: str) -> None:
+    """A notebook of the given code cells after a parameters cell, for the runner's tests."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
+            *[nbformat.v4.new_code_cell(source) for source in cells],
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)

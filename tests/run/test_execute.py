@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import write_notebook
 
 from crmkit.core.periods import parse_period
 from crmkit.run.execute import atomic_write, execute, extract_results, notebook_parameters
@@ -14,19 +15,8 @@ from crmkit.run.plan import Job, plan_jobs
 
 
 def _job(tmp_path: Path, source: str, params: dict | None = None, **kwargs) -> Job:
-    notebook = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
-            *[nbformat.v4.new_code_cell(s) for s in source.split("\n---\n")],
-        ]
-    )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
     path = tmp_path / "data_quality.ipynb"
-    nbformat.write(notebook, path)
+    write_notebook(path, *source.split("\n---\n"))
     return Job(
         "data_quality",
         str(path),

@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
-from conftest import ROOT
+from conftest import ROOT, write_notebook
 
 from crmkit.run.cli import main
 from crmkit.run.execute import _process_gone, atomic_write, leftovers
@@ -26,22 +25,6 @@ PREVIOUS = "<html>the previous good report</html>"
 RESULTS = "application/vnd.crmkit.results+json"
 CRMKIT = str(Path(sys.executable).with_name("crmkit"))  # the command a scheduler runs
 GROUP_SIGNALS = {"Ctrl-C": signal.SIGINT, "hang-up": signal.SIGHUP}
-
-
-def write_notebook(path: Path, *cells: str) -> None:
-    notebook = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell('business_unit = "x"', metadata={"tags": ["parameters"]}),
-            *[nbformat.v4.new_code_cell(source) for source in cells],
-        ]
-    )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
 
 
 def project(tmp_path: Path) -> dict[str, Path]:
