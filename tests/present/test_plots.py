@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from crmkit import plots
+from crmkit.core.periods import parse_period
 from crmkit.present.fonts import font_face_css, wide_characters
 
 
@@ -42,7 +43,7 @@ def test_monthly_volume_panels():
             "rows": [1, 2, 3, 10, 20, 30],
         }
     )
-    fig = plots.plot_monthly_volume(volume, period_start="2026-07-01", period_end="2026-09-30")
+    fig = plots.plot_monthly_volume(volume, period=parse_period("2026-Q3"))
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == ["customers", "transactions"]
     assert visible[1].lines[0].get_ydata().tolist() == [10, 20, 30]

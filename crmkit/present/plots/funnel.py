@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
+from crmkit.core.periods import Period
 from crmkit.present.plots.theme import (
     PALETTE,
     legend_beside,
@@ -171,13 +170,12 @@ def plot_cycle_curves(curves: dict, *, ax: Axes | None = None) -> Axes:
 def plot_cycle_trend(
     trend: pd.DataFrame,
     *,
-    period_start: date | str,
-    period_end: date | str,
+    period: Period,
     ax: Axes | None = None,
 ) -> Axes:
     """Median days to won by the month deals were won, the middle half shaded."""
     ax = ax or plt.subplots(figsize=(9, 4))[1]
-    shade_period(ax, period_start, period_end)
+    shade_period(ax, period)
     ax.fill_between(
         trend["month"],
         trend["p25"],

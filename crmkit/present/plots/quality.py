@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -11,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from crmkit.core.periods import Period
 from crmkit.present.plots.theme import (
     PALETTE,
     PERIOD_COLOUR,
@@ -21,8 +20,7 @@ from crmkit.present.plots.theme import (
 def plot_monthly_volume(
     volume: pd.DataFrame,
     *,
-    period_start: date | str,
-    period_end: date | str,
+    period: Period,
     columns: int = 3,
 ) -> Figure:
     """Small multiples of rows per month, one panel per table, the period shaded.
@@ -31,7 +29,7 @@ def plot_monthly_volume(
     ----------
     volume
         Output of :func:`crmkit.metrics.quality.monthly_volume`: table, month, rows.
-    period_start, period_end
+    period
         The reporting period, shaded in every panel.
     """
     tables = list(dict.fromkeys(volume["table"]))
@@ -40,8 +38,8 @@ def plot_monthly_volume(
     # cost most of the drawing time on a grid of small panels.
     position = pd.Series(range(len(months)), index=months)
     ticks = [k for k, m in enumerate(months) if m.month in (1, 7)]
-    first = position.get(pd.Timestamp(period_start).replace(day=1), 0)
-    last = position.get(pd.Timestamp(period_end).replace(day=1), len(months) - 1)
+    first = position.get(pd.Timestamp(period.start).replace(day=1), 0)
+    last = position.get(pd.Timestamp(period.end).replace(day=1), len(months) - 1)
     rows = max(1, -(-len(tables) // columns))
     fig, axes = plt.subplots(
         rows,

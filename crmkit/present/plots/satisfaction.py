@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
+from crmkit.core.periods import Period
 from crmkit.present.plots.theme import (
     PALETTE,
     label_points,
@@ -57,13 +56,12 @@ def plot_score_trend(
     trend: pd.DataFrame,
     *,
     metric: str,
-    period_start: date | str,
-    period_end: date | str,
+    period: Period,
     ax: Axes | None = None,
 ) -> Axes:
     """Monthly NPS or CSAT with its 95% band, the period shaded."""
     ax = ax or plt.subplots(figsize=(9, 3.8))[1]
-    shade_period(ax, period_start, period_end)
+    shade_period(ax, period)
     ax.fill_between(
         trend["month"],
         trend[f"{metric}_low"],

@@ -7,8 +7,6 @@ nothing is saved or shown from here.
 
 from __future__ import annotations
 
-from datetime import date
-
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -17,6 +15,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
+from crmkit.core.periods import Period
 from crmkit.present.fonts import cjk_font_path
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -63,11 +62,11 @@ def use_theme() -> None:
     sns.set_theme(style="whitegrid", palette=PALETTE, rc=theme_rc())
 
 
-def shade_period(ax: Axes, start: date | str, end: date | str, *, label: str = "period") -> Axes:
+def shade_period(ax: Axes, period: Period, *, label: str = "period") -> Axes:
     """Shade the reporting period on a time axis."""
     ax.axvspan(
-        pd.Timestamp(start),
-        pd.Timestamp(end),
+        pd.Timestamp(period.start),
+        pd.Timestamp(period.end),
         color=PERIOD_COLOUR,
         alpha=0.5,
         label=label,
