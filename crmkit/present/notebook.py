@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from crmkit.load.unit import CRMData, load_unit
-from crmkit.present.format import money, num, p_value, pct
+from crmkit.present.format import day, money, num, p_value, pct
+from crmkit.present.language import is_term, set_language, term, words
 
 RESULTS_MIMETYPE = "application/vnd.crmkit.results+json"
 
@@ -25,10 +26,12 @@ def open_unit(namespace: Mapping[str, Any]) -> CRMData:
     parameters found in ``namespace`` (pass ``globals()`` after the parameters cell).
 
     Topic parameters (``funnel_stages`` ...) stay notebook variables; only the names
-    :func:`~crmkit.load.unit.load_unit` takes are read here.
+    :func:`~crmkit.load.unit.load_unit` takes are read here, and ``language``, which sets
+    the report language (:func:`crmkit.present.language.set_language`).
     """
     from crmkit.present.plots import use_theme
 
+    set_language(namespace.get("language") or "en")
     use_theme()
     accepted = [
         name
@@ -48,22 +51,29 @@ def table(
     p_values: Iterable[str] = (),
     decimals: Mapping[str, int] | None = None,
     caption: str = "",
+    labels: Mapping[str, str] | None = None,
+    currency: str = "",
 ):
-    """A pandas Styler for reading: % for shares, thousands separators, dates without time,
-    p-values to three decimals (``<0.001`` below), yes/no for booleans, headers without
-    underscores, no index, missing shown as '–'; words left-aligned, numbers right."""
+    """A pandas Styler for reading: % for shares, thousands separators, money in
+    ``currency``, dates, p-values to three decimals (``<0.001`` below), yes/no for booleans,
+    no index, missing shown as '–'; words left-aligned, numbers right; all by the report's
+    language.
+
+    Headers are the glossary names of the columns (:func:`crmkit.present.language.term`);
+    a column named by the data (a breakdown column such as ``region``) takes its header
+    from ``labels``; any other column keeps its name, underscores as spaces.
+    """
+    yes, no = words("common.yes"), words("common.no")
     formats: dict[str, Any] = {
-        c: (lambda v: "–" if pd.isna(v) else ("yes" if v else "no"))
+        c: (lambda v: "–" if pd.isna(v) else (yes if v else no))
         for c in frame.columns
         if pd.api.types.is_bool_dtype(frame[c])
     }
     formats.update({c: (lambda v: pct(v)) for c in percent})
-    formats.update({c: (lambda v: money(v, digits=0)) for c in money_columns})
+    formats.update({c: (lambda v: money(v, currency, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})
     formats.update({c: p_value for c in p_values})
-    formats.update(
-        {c: (lambda v: "–" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}") for c in dates}
-    )
+    formats.update({c: day for c in dates})
     for column, digits in (decimals or {}).items():
         formats[column] = lambda v, d=digits: num(v, d)
     for column in frame.columns:  # any other real number: two decimals, thousands separated
@@ -71,7 +81,7 @@ def table(
             formats[column] = lambda v: num(v, 2)
     styler = (
         frame.style.format(formats, na_rep="–")
-        .format_index(lambda c: str(c).replace("_", " "), axis=1)
+        .format_index(lambda c: header(c, labels), axis=1)
         .hide(axis="index")
     )
     words = [i for i, column in enumerate(frame.columns) if _is_words(frame[column])]
@@ -86,6 +96,31 @@ def table(
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+def header(column: object, labels: Mapping[str, str] | None = None) -> str:
+    """A table header: ``labels[column]``, else the column's glossary name, else the column
+    name with underscores as spaces."""
+    if labels and column in labels:
+        return labels[column]
+    if is_term(str(column)):
+        return term(str(column))
+    return str(column).replace("_", " ")
+
+
+def heading(key: str, *, level: int = 2) -> None:
+    """Display a section heading from the catalogue (``<key>``) and, when the catalogue has
+    one, its introduction (``<key>_intro``) under it."""
+    from IPython.display import Markdown, display
+
+    from crmkit.present.language import UnknownWords
+
+    text = f"{'#' * level} {words(key)}"
+    try:
+        text += "\n\n" + words(f"{key}_intro")
+    except UnknownWords:
+        pass
+    display(Markdown(text))
 
 
 def _is_words(column: pd.Series) -> bool:
@@ -112,9 +147,9 @@ def show(drawn) -> None:
     plt.close(figure)
 
 
-def findings(items: Iterable[str], title: str = "Key findings") -> str:
+def findings(items: Iterable[str], title: str = "") -> str:
     """Markdown for the key-findings block at the top of a report."""
-    lines = [f"## {title}", ""] + [f"- {item}" for item in items]
+    lines = [f"## {title or words('common.findings_title')}", ""] + [f"- {i}" for i in items]
     return "\n".join(lines)
 
 
@@ -139,15 +174,17 @@ def to_json_ready(value: Any) -> Any:
     return value
 
 
-def publish_results(results: Mapping[str, Any]) -> None:
-    """Display a notebook's key results where ``crmkit run`` (or any reader of the executed
-    notebook) finds them: an output of type ``application/vnd.crmkit.results+json``.
+def publish_results(results: Mapping[str, Any], flags: Iterable[Any] = ()) -> None:
+    """Display a notebook's key results, and the flags it raised, where ``crmkit run`` (or
+    any reader of the executed notebook) finds them: an output of type
+    ``application/vnd.crmkit.results+json`` holding ``{"results": ..., "flags": [...]}``.
 
     The report template does not render this output type, so it never shows in the HTML.
     """
     from IPython.display import display
 
-    payload = to_json_ready(dict(results))
+    records = [f.to_record() if hasattr(f, "to_record") else f for f in flags if f is not None]
+    payload = to_json_ready({"results": dict(results), "flags": records})
     json.dumps(payload)  # fail here, in the notebook, if anything is not JSON-ready
     display({RESULTS_MIMETYPE: payload}, raw=True)
 

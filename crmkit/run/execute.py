@@ -177,7 +177,8 @@ def ipc_kernel_manager(folder: Path) -> type:
 
 
 def extract_results(executed: nbformat.NotebookNode) -> dict | None:
-    """The last results a notebook published (``ck.nb.publish_results``), or ``None``."""
+    """The last ``{"results": ..., "flags": [...]}`` a notebook published
+    (``ck.nb.publish_results``), or ``None``."""
     found = None
     for cell in executed.cells:
         for output in cell.get("outputs", []):
@@ -267,14 +268,18 @@ def failure_reason(exc: Exception, *, job: Job, kernel_log: Path) -> str:
     return reason
 
 
-def run_record(job: Job, *, status: str, reason: str, seconds: float, results: dict) -> dict:
-    """The ``<notebook>.json`` record of a run (the keys of the Outputs contract and more)."""
+def run_record(
+    job: Job, *, status: str, reason: str, seconds: float, results: dict, flags: list | None = None
+) -> dict:
+    """The ``<notebook>.json`` record of a run (the keys of the Outputs contract and more):
+    ``flags`` are the ranked "what changed" flags the report raised."""
     unit = job.params["business_unit"]
     return {
         "notebook": job.notebook,
         "business_unit": unit,
         "display_name": job.params.get("display_name") or unit,
         "currency": job.params.get("currency") or "",
+        "language": job.params.get("language") or "en",
         "period": job.period.label,
         "period_start": job.period.start.isoformat(),
         "period_end": job.period.end.isoformat(),
@@ -282,6 +287,7 @@ def run_record(job: Job, *, status: str, reason: str, seconds: float, results: d
         "reason": reason,
         "seconds": round(seconds, 2),
         "results": results,
+        "flags": flags or [],
     }
 
 
@@ -296,16 +302,22 @@ def execute(job: Job) -> Outcome:
     seconds = time.monotonic() - started
     try:
         executed = nbformat.read(partial, as_version=4) if partial.exists() else None
-        results = extract_results(executed) if executed is not None and not reason else {}
-        if not reason and results is None:
+        published = extract_results(executed) if executed is not None and not reason else {}
+        if not reason and published is None:
             reason = "The notebook finished without publishing its results (ck.nb.publish_results)."
         status = "failed" if reason else "ok"
         if executed is not None:
             executed.metadata["crmkit"] = report_metadata(job)
         page = render_html(executed) if status == "ok" else render_failure(job, reason)
         atomic_write(out_dir / f"{job.notebook}.html", page)
+        published = published or {}
         record = run_record(
-            job, status=status, reason=reason, seconds=seconds, results=results or {}
+            job,
+            status=status,
+            reason=reason,
+            seconds=seconds,
+            results=published.get("results", {}),
+            flags=published.get("flags", []),
         )
         atomic_write(
             out_dir / f"{job.notebook}.json",

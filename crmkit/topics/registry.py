@@ -58,9 +58,10 @@ class KeyFigure:
     """
 
     key: str
-    label: str
+    label: str  # a glossary key: the figure's name in the page's language
     unit: str
-    detail: str = ""  # words under the figure, filled from the results: "{horizon_months} months"
+    detail: str = ""  # a catalogue text key for words under the figure, filled from results
+    change: str = ""  # results key of its change on the previous period: {delta, p_value}
 
 
 FIGURE_UNITS = ("money", "share", "points", "count", "days", "text")
@@ -78,6 +79,7 @@ class Topic:
     parameters: tuple[Parameter, ...] = ()
     results: dict[str, str] = field(default_factory=dict)
     key_figures: tuple[KeyFigure, ...] = ()
+    flags: dict[str, str] = field(default_factory=dict)  # flag key: when it is raised
 
     @property
     def notebook(self) -> str:
@@ -99,6 +101,7 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         required=True,
     ),
     Parameter("currency", "USD", "currency of amounts (ISO code)", required=True),
+    Parameter("language", "en", "report language: zh or en"),
     Parameter(
         "period_start",
         "2026-07-01",
