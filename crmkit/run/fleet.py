@@ -27,6 +27,7 @@ from pathlib import Path
 
 from crmkit.core.periods import Period
 from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, start_worker
+from crmkit.run.params import portfolio_language
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job, plan_jobs
 from crmkit.run.portfolio import write_period_index, write_root_index
 
@@ -263,6 +264,7 @@ def run_reports(
     outcomes = run_jobs(jobs, workers=workers, progress=progress)
     period_dir = Path(out) / period.label
     period_dir.mkdir(parents=True, exist_ok=True)
-    index = write_period_index(period_dir, period)
-    write_root_index(Path(out))
+    code = portfolio_language(Path(params_dir))
+    index = write_period_index(period_dir, period, code=code)
+    write_root_index(Path(out), code=code)
     return FleetResult(outcomes, round(time.monotonic() - started, 2), index)

@@ -23,6 +23,7 @@ import yaml
 
 from crmkit.core.errors import ParameterError
 from crmkit.load.sources import absolute_data_source
+from crmkit.present.language import LANGUAGES
 from crmkit.topics.registry import check_unit_keys, parameter_defaults, unit_parameters
 
 DEFAULTS_FILE = "defaults.yaml"
@@ -260,6 +261,20 @@ def unit_files(params_dir: Path) -> list[Path]:
     return files
 
 
+def portfolio_language(params_dir: Path) -> str:
+    """The portfolio page's language: ``language`` in ``defaults.yaml``, else English."""
+    defaults = Path(params_dir) / DEFAULTS_FILE
+    language = read_unit_file(defaults).get("language") if defaults.exists() else None
+    if language in (None, ""):
+        return "en"
+    if language not in LANGUAGES:
+        raise ParameterError(
+            f"Parameter file {defaults}: 'language' must be one of {sorted(LANGUAGES)}; "
+            f"got {language!r}."
+        )
+    return language
+
+
 def load_params(unit_file: Path) -> dict[str, Any]:
     """The merged parameters of one unit: the registry's defaults, ``defaults.yaml``, the
     unit file.
@@ -298,6 +313,11 @@ def load_params(unit_file: Path) -> dict[str, Any]:
             )
         )
     params["business_unit"] = check_unit_id(str(params["business_unit"]), where=unit_file)
+    if params.get("language") not in LANGUAGES:
+        raise ParameterError(
+            f"Parameter file {unit_file}: 'language' must be one of {sorted(LANGUAGES)} "
+            f"(the report language); got {params.get('language')!r}."
+        )
     params["data_source"] = absolute_data_source(
         str(params["data_source"]), root=unit_file.parent.parent
     )

@@ -20,21 +20,34 @@ from typing import Any
 from urllib.parse import quote
 
 from crmkit.core.periods import Period
-from crmkit.present.format import money, num, pct
+from crmkit.present.format import day, money, num, pct, signed
+from crmkit.present.language import HTML_LANG, language, term, words
 from crmkit.run.execute import atomic_write
 from crmkit.run.html import render_page
+from crmkit.topics.flags import SIGNIFICANT, anchor, rank_flags
 from crmkit.topics.registry import TOPICS, KeyFigure, topic_names
 
 MISSING = "–"
 
 
 @dataclass(frozen=True)
+class ChangeCell:
+    """A figure's change on the previous period: arrow and size, and how to colour it
+    (``good``/``bad`` when significant, ``flat`` when it may be noise)."""
+
+    text: str
+    tone: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class FigureCell:
-    """One key figure of one unit as the portfolio shows it: the value and, in small type
-    under it, its detail ("over 12 months")."""
+    """One key figure of one unit as the portfolio shows it: the value, in small type under
+    it its detail ("over 12 months"), and its change on the previous period."""
 
     value: str
     detail: str = ""
+    change: ChangeCell | None = None
 
 
 def _is_number(value: Any) -> bool:
@@ -42,9 +55,9 @@ def _is_number(value: Any) -> bool:
 
 
 def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
-    """A key figure for reading, by its :class:`KeyFigure` unit.
+    """A key figure for reading, by its :class:`KeyFigure` unit, in the active language.
 
-    ``money`` → ``'1,235 CNY'`` (the unit's currency), ``share`` → ``'12.3%'``, ``points``
+    ``money`` → ``'CN¥1,235'`` (the unit's currency), ``share`` → ``'12.3%'``, ``points``
     → ``'+32'`` (signed, NPS), ``count`` → ``'12,345'``, ``days`` → ``'42 days'``, ``text``
     as is (the page escapes it). Missing values, and numbers that are not finite, → ``'–'``;
     a value of the wrong kind for its unit is shown as text rather than hidden.
@@ -58,22 +71,44 @@ def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
     if unit == "share":
         return pct(value)
     if unit == "points":
-        points = round(value)
-        return f"{points:+d}" if points else "0"
+        return signed(value)
     if unit == "count":
         return num(value)
     if unit == "days":
-        return f"{num(value)} days"
+        return words("portfolio.days", n=num(value))
     return num(value, 2)
 
 
-def fill_detail(template: str, results: dict[str, Any]) -> str:
-    """A figure's detail with its ``{key}`` placeholders filled from the run's results; empty
-    when the template is empty or names a result the run does not have."""
-    if not template:
+def format_change(change: Any, figure: KeyFigure, value: Any) -> ChangeCell | None:
+    """The change on the previous period, ``{delta, ci, p_value}`` as the topic published it:
+    shares in percentage points, NPS in points, money and counts relative to the previous
+    value; ``None`` when there is no change to show."""
+    if not isinstance(change, dict) or not _is_number(change.get("delta")):
+        return None
+    delta = float(change["delta"])
+    if figure.unit == "share":
+        size = words("portfolio.share_points", size=num(abs(delta) * 100, 1))
+    elif figure.unit == "points":
+        size = words("portfolio.score_points", size=num(abs(delta)))
+    elif _is_number(value) and float(value) - delta != 0:
+        size = pct(abs(delta) / abs(float(value) - delta))
+    else:
+        return None
+    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+    p = change.get("p_value")
+    if not _is_number(p) or p >= SIGNIFICANT or delta == 0:
+        return ChangeCell(f"{arrow} {size}", "flat", words("portfolio.not_significant"))
+    good = (delta > 0) == (figure.good_when == "up")
+    return ChangeCell(f"{arrow} {size}", "good" if good else "bad", f"p = {num(p, 3)}")
+
+
+def fill_detail(key: str, results: dict[str, Any]) -> str:
+    """A figure's detail: catalogue text ``key`` with its ``{placeholders}`` filled from the
+    run's results; empty when there is no key or the run lacks a value it names."""
+    if not key:
         return ""
     try:
-        return template.format_map(results)
+        return words(key).format_map(results)
     except (KeyError, IndexError, ValueError, AttributeError):
         return ""
 
@@ -83,11 +118,12 @@ def figure_cell(record: dict | None, figure: KeyFigure) -> FigureCell:
     if not record or record.get("status") != "ok":
         return FigureCell(MISSING)
     results = record.get("results") or {}
-    value = format_figure(
-        results.get(figure.key), figure.unit, currency=str(record.get("currency") or "")
-    )
-    detail = fill_detail(figure.detail, results) if value != MISSING else ""
-    return FigureCell(value, detail)
+    value = results.get(figure.key)
+    shown = format_figure(value, figure.unit, currency=str(record.get("currency") or ""))
+    if shown == MISSING:
+        return FigureCell(MISSING)
+    change = format_change(results.get(figure.change), figure, value) if figure.change else None
+    return FigureCell(shown, fill_detail(figure.detail, results), change)
 
 
 def read_records(period_dir: Path) -> dict[str, dict[str, dict]]:
@@ -102,54 +138,115 @@ def read_records(period_dir: Path) -> dict[str, dict[str, dict]]:
     return records
 
 
-def write_period_index(period_dir: Path, period: Period) -> Path:
-    """The portfolio page: one row per unit, its key figures, each report's status and link."""
+def unit_flags(unit: str, by_notebook: dict[str, dict], code: str) -> list[dict[str, Any]]:
+    """A unit's ranked flags from all its reports (:func:`crmkit.topics.flags.rank_flags`),
+    in language ``code``, each with a link to the section of the report that shows it."""
+    flags = []
+    for notebook, record in by_notebook.items():
+        if record.get("status") != "ok":
+            continue
+        for flag in record.get("flags") or []:
+            flags.append({**flag, "notebook": notebook, "unit_language": record.get("language")})
+    shown = []
+    for flag in rank_flags(flags):
+        section = flag["section"].get(flag["unit_language"] or "en") or ""
+        shown.append(
+            {
+                "bad": flag["bad"],
+                "message": flag["message"].get(code) or next(iter(flag["message"].values())),
+                "action": flag["action"].get(code) or next(iter(flag["action"].values())),
+                "href": quote(f"{unit}/{flag['notebook']}.html") + "#" + anchor(section),
+            }
+        )
+    return shown
+
+
+def write_period_index(period_dir: Path, period: Period, *, code: str = "en") -> Path:
+    """The portfolio page, in language ``code``: per unit, what changed and what to do (its
+    ranked flags), then one row per unit with its key figures, their change on the previous
+    period, and its reports."""
     records = read_records(period_dir)
     topics = [TOPICS[n] for n in topic_names() if any(n in r for r in records.values())]
     figures = [(t.name, figure) for t in topics for figure in t.key_figures]
     rows = []
     failures = 0
-    for unit, by_notebook in sorted(records.items()):
-        runs = []
-        for topic in topics:
-            record = by_notebook.get(topic.name)
-            if record is None:
-                runs.append(None)
-                continue
-            failed = record.get("status") != "ok"
-            failures += failed
-            runs.append(
+    with language(code):
+        for unit, by_notebook in sorted(records.items()):
+            runs = []
+            for topic in topics:
+                record = by_notebook.get(topic.name)
+                if record is None:
+                    continue
+                failed = record.get("status") != "ok"
+                failures += failed
+                runs.append(
+                    {
+                        "title": words(f"portfolio.topic_{topic.name}"),
+                        "status": "failed" if failed else "ok",
+                        "href": quote(f"{unit}/{topic.name}.html"),
+                        "reason": str(record.get("reason", ""))[:300],
+                    }
+                )
+            first = next(iter(by_notebook.values()))
+            rows.append(
                 {
-                    "status": "failed" if failed else "ok",
-                    "href": quote(f"{unit}/{topic.name}.html"),
-                    "reason": str(record.get("reason", ""))[:300],
+                    "unit": unit,
+                    "name": first.get("display_name") or unit,
+                    "figures": [figure_cell(by_notebook.get(n), f) for n, f in figures],
+                    "runs": runs,
+                    "flags": unit_flags(unit, by_notebook, code),
+                    "incomplete": any(r["status"] == "failed" for r in runs),
                 }
             )
-        first = next(iter(by_notebook.values()))
-        rows.append(
-            {
-                "unit": unit,
-                "name": first.get("display_name") or unit,
-                "figures": [figure_cell(by_notebook.get(n), f) for n, f in figures],
-                "runs": runs,
-            }
+        page = render_page(
+            "portfolio.html.j2",
+            html_lang=HTML_LANG[code],
+            text=_page_words(period, len(rows), failures),
+            figures=[term(figure.label) for _, figure in figures],
+            rows=rows,
         )
-    page = render_page(
-        "portfolio.html.j2",
-        period=period,
-        topics=topics,
-        figures=[figure for _, figure in figures],
-        rows=rows,
-        failures=failures,
-        generated=f"{datetime.now():%Y-%m-%d %H:%M}",
-    )
     path = period_dir / "index.html"
     atomic_write(path, page)
     return path
 
 
-def write_root_index(out: Path) -> Path:
-    """The list of periods with reports, newest first."""
+def _page_words(period: Period, units: int, failures: int) -> dict[str, str]:
+    """The portfolio's own words, in the active language."""
+    names = [
+        "flags_heading",
+        "flags_none",
+        "flags_failed",
+        "figures_heading",
+        "unit",
+        "reports",
+        "failed",
+        "open_report",
+        "change_legend",
+        "all_periods",
+    ]
+    return {
+        **{name: words(f"portfolio.{name}") for name in names},
+        "title": words("portfolio.title", period=period.label),
+        "period_line": words(
+            "portfolio.period_line",
+            start=day(period.start),
+            end=day(period.end),
+            previous_start=day(period.previous_start),
+            previous_end=day(period.previous_end),
+        ),
+        "units": words("portfolio.units", n=num(units)),
+        "status": (
+            words("portfolio.failed_runs", n=num(failures))
+            if failures
+            else words("portfolio.all_ok")
+        ),
+        "failures": str(failures),
+        "generated": words("portfolio.generated", when=f"{datetime.now():%Y-%m-%d %H:%M}"),
+    }
+
+
+def write_root_index(out: Path, *, code: str = "en") -> Path:
+    """The list of periods with reports, newest first, in language ``code``."""
     periods = []
     for period_dir in sorted(
         (p for p in out.iterdir() if (p / "index.html").exists()),
@@ -166,6 +263,22 @@ def write_root_index(out: Path) -> Path:
                 "failed": sum(r.get("status") != "ok" for r in runs),
             }
         )
+    with language(code):
+        for period in periods:
+            period["line"] = words(
+                "portfolio.periods_line", units=num(period["units"]), reports=num(period["reports"])
+            )
+            period["failed_text"] = (
+                words("portfolio.periods_failed", n=num(period["failed"]))
+                if period["failed"]
+                else ""
+            )
+        page = render_page(
+            "periods.html.j2",
+            html_lang=HTML_LANG[code],
+            title=words("portfolio.periods_title"),
+            periods=periods,
+        )
     path = out / "index.html"
-    atomic_write(path, render_page("periods.html.j2", periods=periods))
+    atomic_write(path, page)
     return path

@@ -147,8 +147,11 @@ def rank_flags(flags: Iterable[Flag | Mapping[str, Any] | None], most: int = MOS
 
 
 def anchor(heading: str) -> str:
-    """The id nbconvert gives a Markdown heading: its text with spaces as hyphens."""
-    return heading.strip().replace(" ", "-")
+    """The id nbconvert gives a Markdown heading (``nbconvert.filters.strings``): its text
+    with spaces as hyphens, URL-encoded (``净推荐值`` → ``%E5%87%80...``)."""
+    from urllib.parse import quote
+
+    return quote(heading.strip().replace(" ", "-"), safe="?/:@!$&'()*+,;=")
 
 
 def flags_markdown(flags: Iterable[Flag], code: str | None = None) -> str:

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from crmkit.core.periods import parse_period
-from crmkit.run.portfolio import fill_detail, format_figure, write_period_index, write_root_index
+from crmkit.present.language import language
+from crmkit.run.portfolio import (
+    fill_detail,
+    format_change,
+    format_figure,
+    write_period_index,
+    write_root_index,
+)
+from crmkit.topics.registry import KeyFigure
+from tests.language_check import english_words, visible_text
 
 PERIOD = parse_period("2026-Q3")
 
@@ -24,7 +33,9 @@ def record(notebook: str, unit: str, results: dict, **extra) -> dict:
         "period_end": "2026-09-30",
         "status": extra.pop("status", "ok"),
         "reason": extra.pop("reason", ""),
+        "language": extra.pop("language", "en"),
         "results": results,
+        "flags": extra.pop("flags", []),
     }
 
 
@@ -38,44 +49,102 @@ def write_records(out: Path, *records: dict) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("value", "unit", "shown"),
+    ("value", "unit", "en", "zh"),
     [
-        (1234.5, "money", "1,234 CNY"),
-        (0.81234, "share", "81.2%"),
-        (32.4, "points", "+32"),
-        (-5.6, "points", "-6"),
-        (0.2, "points", "0"),
-        (12345, "count", "12,345"),
-        (41.6, "days", "42 days"),
-        ("lead->intent", "text", "lead->intent"),
-        (None, "money", "–"),
-        (float("nan"), "share", "–"),
-        ("n/a", "share", "n/a"),
+        (1234.5, "money", "CN¥1,234", "¥1,234"),
+        (0.81234, "share", "81.2%", "81.2%"),
+        (32.4, "points", "+32", "+32"),
+        (-5.6, "points", "−6", "−6"),
+        (0.2, "points", "0", "0"),
+        (12345, "count", "12,345", "12,345"),
+        (41.6, "days", "42 days", "42 天"),
+        ("lead->intent", "text", "lead->intent", "lead->intent"),
+        (None, "money", "–", "–"),
+        (float("nan"), "share", "–", "–"),
+        ("n/a", "share", "n/a", "n/a"),
     ],
 )
-def test_figures_read_by_their_unit(value, unit, shown):
-    assert format_figure(value, unit, currency="CNY") == shown
+def test_figures_read_by_their_unit_in_each_language(value, unit, en, zh):
+    for code, shown in (("en", en), ("zh", zh)):
+        with language(code):
+            assert format_figure(value, unit, currency="CNY") == shown
 
 
 def test_detail_is_filled_from_the_results():
-    assert fill_detail("over {horizon_months} months", {"horizon_months": 12}) == "over 12 months"
-    assert fill_detail("over {horizon_months} months", {}) == ""
-    assert fill_detail("", {"horizon_months": 12}) == ""
+    with language("en"):
+        assert fill_detail("clv.over_months", {"horizon_months": 12}) == "over 12 months"
+        assert fill_detail("clv.over_months", {}) == ""
+        assert fill_detail("", {"horizon_months": 12}) == ""
 
 
-def test_portfolio_formats_each_figure_by_unit_with_currency_and_detail(tmp_path: Path):
+WIN_RATE = KeyFigure("win_rate", "win_rate", "share", change="win_rate_change")
+REVENUE = KeyFigure("period_revenue", "period_revenue", "money", change="period_revenue_change")
+
+
+@pytest.mark.parametrize(
+    ("figure", "value", "change", "text", "tone"),
+    [
+        # a share falls 8 percentage points, significantly: bad news, in points
+        (WIN_RATE, 0.006, {"delta": -0.08, "ci": None, "p_value": 0.0001}, "▼ 8.0 pts", "bad"),
+        # the same fall, not significant: grey
+        (WIN_RATE, 0.006, {"delta": -0.08, "ci": None, "p_value": 0.2}, "▼ 8.0 pts", "flat"),
+        # money: relative to the previous value (110 now, 100 before: +10%)
+        (REVENUE, 110.0, {"delta": 10.0, "ci": None, "p_value": 0.01}, "▲ 10.0%", "good"),
+        # no p-value: shown, never coloured as certain
+        (REVENUE, 90.0, {"delta": -10.0, "ci": None, "p_value": None}, "▼ 10.0%", "flat"),
+    ],
+)
+def test_change_is_sized_by_unit_and_coloured_only_when_significant(
+    figure, value, change, text, tone
+):
+    with language("en"):
+        cell = format_change(change, figure, value)
+    assert (cell.text, cell.tone) == (text, tone)
+
+
+def test_falling_figure_where_down_is_good_is_good_news():
+    churn = KeyFigure("churn_rate", "win_rate", "share", change="c", good_when="down")
+    with language("en"):
+        cell = format_change({"delta": -0.05, "p_value": 0.001}, churn, 0.1)
+    assert cell.tone == "good"
+    assert format_change(None, churn, 0.1) is None
+    assert format_change({"delta": None}, churn, 0.1) is None
+
+
+def flag(topic: str, key: str, *, bad: bool, kind: str, strength: float) -> dict:
+    return {
+        "topic": topic,
+        "key": key,
+        "kind": kind,
+        "bad": bad,
+        "strength": strength,
+        "message": {"en": f"{key} message", "zh": f"{key} 提示"},
+        "action": {"en": f"{key} action", "zh": f"{key} 建议"},
+        "section": {"en": "Net Promoter Score", "zh": "净推荐值"},
+        "p_value": 0.001 if kind == "change" else None,
+        "values": {},
+    }
+
+
+def test_portfolio_shows_flags_figures_changes_and_reports(tmp_path: Path):
     out = tmp_path / "reports"
+    east_flags = [
+        flag("satisfaction", "csat_change", bad=False, kind="change", strength=9.0),
+        flag("satisfaction", "nps_change", bad=True, kind="change", strength=4.0),
+        flag("satisfaction", "fix_first", bad=True, kind="alert", strength=20.0),
+    ]
     period_dir = write_records(
         out,
-        *(
-            record(notebook, "east", results, currency="CNY", display_name="华东事业部")
-            for notebook, results in [
-                ("clv", {"mean_clv": 1234.5, "horizon_months": 12}),
-                ("satisfaction", {"nps": 32.4, "csat": 0.8123}),
-                ("funnel", {"win_rate": 0.25, "bottleneck_summary": "<b>intent</b> fell"}),
-                ("data_quality", {"customers": 12345, "rows_dropped": 7}),
-            ]
+        record(
+            "satisfaction",
+            "east",
+            {"nps": 32.4, "csat": 0.8123, "nps_change": {"delta": -20.0, "p_value": 0.001}},
+            currency="CNY",
+            display_name="华东事业部",
+            language="zh",
+            flags=east_flags,
         ),
+        record("clv", "east", {"mean_clv": 1234.5, "horizon_months": 12}, currency="CNY"),
         record("clv", "west", {"mean_clv": 99.0}),  # no horizon: no detail
         record(
             "satisfaction",
@@ -86,22 +155,46 @@ def test_portfolio_formats_each_figure_by_unit_with_currency_and_detail(tmp_path
         ),
     )
     page = write_period_index(period_dir, PERIOD).read_text(encoding="utf-8")
-    assert '1,234 CNY<span class="detail">over 12 months</span>' in page
-    assert '<td class="num">99 USD</td>' in page and "{horizon_months}" not in page
-    assert "+32" in page and "81.2%" in page and "25.0%" in page
-    assert "12,345" in page and '<td class="num">7</td>' in page
-    assert "&lt;b&gt;intent&lt;/b&gt; fell" in page and "<b>intent</b>" not in page
-    # west's failed survey run: its figures are missing, its reason shown escaped
-    assert page.count('<td class="num">–</td>') >= 2
+    assert '<html lang="en">' in page
+    # flags ranked: the significant bad change, then the bad alert, then the good change;
+    # each links to the section of its report, in the report's language
+    first, second, third = (
+        page.index(f"{k} message") for k in ("nps_change", "fix_first", "csat_change")
+    )
+    assert first < second < third
+    assert 'href="east/satisfaction.html#%E5%87%80%E6%8E%A8%E8%8D%90%E5%80%BC"' in page
+    assert "nps_change action" in page and "提示" not in page
+    # figures: money with its currency, the change coloured, the detail under it
+    assert 'CN¥1,234<span class="detail">over 12 months</span>' in page
+    assert "$99<" in page and "{horizon_months}" not in page
+    assert '<span class="change bad" title="p = 0.001">▼ 20 pts</span>' in page
+    assert "+32" in page and "81.2%" in page
+    # west's failed run: its figures missing, the failure and its reason shown escaped
     assert "DataError: column &#39;nps&#39; &lt;missing&gt;" in page
-    assert '<a class="failed" href="west/satisfaction.html">failed</a>' in page
-    assert '<a class="ok" href="east/clv.html">ok · report</a>' in page
-    assert "1 run(s) failed" in page and "2 unit(s)" in page
-    # columns in the registry's order, titles from the registry
-    assert page.index("Customer lifetime value") < page.index("Satisfaction and NPS")
+    assert '<a class="failed" href="west/satisfaction.html">Satisfaction · failed</a>' in page
+    assert '<a class="ok" href="east/clv.html">Lifetime value</a>' in page
+    assert "1 report(s) failed" in page and "2 units" in page
+    # no technical columns, titles in the registry's order
+    assert "Rows dropped" not in page and "Behavioural clusters" not in page
+    assert page.index("Predicted CLV") < page.index("NPS")
     assert "华东事业部" in page and "@font-face" in page
-    # a unit without a notebook's run shows a dash in its column
-    assert page.count("<td>–</td>") == 2  # west has no funnel, no data_quality
+
+
+def test_portfolio_in_chinese(tmp_path: Path):
+    period_dir = write_records(
+        tmp_path / "reports",
+        record(
+            "satisfaction",
+            "east",
+            {"nps": 32.4, "csat": 0.8123},
+            currency="CNY",
+            flags=[flag("satisfaction", "nps_change", bad=True, kind="change", strength=4.0)],
+        ),
+    )
+    page = write_period_index(period_dir, PERIOD, code="zh").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    assert "nps_change 提示" in page and "nps_change 建议" in page
+    assert english_words(visible_text(page), {"east", "nps_change", "Q3"}) == []
 
 
 def test_period_list_counts_runs_newest_first(tmp_path: Path):
@@ -112,5 +205,5 @@ def test_period_list_counts_runs_newest_first(tmp_path: Path):
     (out / "2026-Q2" / "index.html").write_text("old")
     page = write_root_index(out).read_text(encoding="utf-8")
     assert page.index("2026-Q3/index.html") < page.index("2026-Q2/index.html")
-    assert "1 unit(s), 1 report(s), " in page and '<span class="failed">1 failed</span>' in page
-    assert "0 unit(s), 0 report(s)</span>" in page
+    assert "1 units, 1 reports" in page and '<span class="failed">1 failed</span>' in page
+    assert "0 units, 0 reports</span>" in page
