@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 PROPER_NAMES = {
     # currencies and units
@@ -78,5 +79,5 @@ def chinese_words(texts: list[str], allowed: set[str] = frozenset()) -> list[str
 
 if __name__ == "__main__":  # pragma: no cover - a hand check
     path, code = sys.argv[1], sys.argv[2]
-    page = visible_text(open(path, encoding="utf-8").read())
+    page = visible_text(Path(path).read_text(encoding="utf-8"))
     print((english_words if code == "zh" else chinese_words)(page))

@@ -5,6 +5,7 @@ These format and display; they compute nothing that needs testing beyond formatt
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
@@ -84,12 +85,12 @@ def table(
         .format_index(lambda c: header(c, labels), axis=1)
         .hide(axis="index")
     )
-    words = [i for i, column in enumerate(frame.columns) if _is_words(frame[column])]
-    if words:
+    word_columns = [i for i, column in enumerate(frame.columns) if _is_words(frame[column])]
+    if word_columns:
         styler = styler.set_table_styles(
             [
                 {"selector": f"th.col_heading.col{i}, td.col{i}", "props": "text-align: left;"}
-                for i in words
+                for i in word_columns
             ],
             overwrite=False,
         )
@@ -116,10 +117,8 @@ def heading(key: str, *, level: int = 2) -> None:
     from crmkit.present.language import UnknownWords
 
     text = f"{'#' * level} {words(key)}"
-    try:
+    with contextlib.suppress(UnknownWords):
         text += "\n\n" + words(f"{key}_intro")
-    except UnknownWords:
-        pass
     display(Markdown(text))
 
 

@@ -1,0 +1,139 @@
+"""The sample's reports as their readers get them: every unit, every topic, through
+`crmkit run` with the repository's parameters (east in Chinese, the others in English)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from crmkit.present.language import glossary, language
+from crmkit.run.cli import main
+from crmkit.run.portfolio import format_figure, unit_flags
+from crmkit.topics.registry import TOPICS
+from tests.language_check import chinese_words, english_words, visible_text
+
+pytestmark = pytest.mark.slow
+UNITS = {"east": "zh", "north": "en", "south": "en", "west": "en"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "reports"
+    argv = ["run", "--period", "2026-Q3", "--params", str(ROOT / "parameters")]
+    status = main([*argv, "--out", str(out), "--jobs", "2", "--no-progress"])
+    assert status == 0
+    return out / "2026-Q3"
+
+
+def records(sample: Path, unit: str) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text("utf-8")) for p in (sample / unit).glob("*.json")}
+
+
+def report(sample: Path, unit: str, topic: str) -> str:
+    return (sample / unit / f"{topic}.html").read_text("utf-8")
+
+
+@pytest.fixture(scope="module")
+def data_values() -> dict[str, set[str]]:
+    """Every text value of each unit's sample data, and its parameters' words: what a
+    report may show in the data's own language."""
+    found: dict[str, set[str]] = {unit: set() for unit in UNITS}
+    for path in (ROOT / "sample_data").glob("*.csv"):
+        table = pd.read_csv(path, dtype=str)
+        if "business_unit" not in table:
+            continue
+        for unit, rows in table.groupby("business_unit"):
+            for column in rows.columns:
+                values = rows[column].dropna().astype(str)
+                found.setdefault(unit, set()).update(values.unique())
+    for unit in UNITS:
+        text = (ROOT / "parameters" / f"{unit}.yaml").read_text("utf-8")
+        found[unit].update(re.findall(r"[\w\u3400-\u9fff]+", text))
+    return {unit: {w for v in values for w in re.split(r"[\s,.;:()]+", v) if w} | values
+            for unit, values in found.items()}  # fmt: skip
+
+
+def test_the_samples_known_stories_are_the_top_flags_of_their_units(sample):
+    south = unit_flags("south", records(sample, "south"), "en")
+    north = unit_flags("north", records(sample, "north"), "en")
+    assert south and south[0]["bad"] and "satisfaction.html#" in south[0]["href"]
+    assert "NPS" in south[0]["message"]
+    assert north and north[0]["bad"] and "funnel.html#" in north[0]["href"]
+    assert "win rate" in north[0]["message"].lower()
+    page = (sample / "index.html").read_text("utf-8")
+    for flags in (south, north):
+        assert flags[0]["message"] in page.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS))
+def test_the_portfolios_figures_are_the_reports_figures(sample, unit):
+    by_topic = records(sample, unit)
+    for name, topic in TOPICS.items():
+        record = by_topic.get(name)
+        if record is None:
+            continue
+        assert record["status"] == "ok", record["reason"]
+        text = " ".join(visible_text(report(sample, unit, name)))
+        for figure in topic.key_figures:
+            with language(UNITS[unit]):
+                shown = format_figure(
+                    record["results"].get(figure.key), figure.unit, currency=record["currency"]
+                )
+            assert shown.lstrip("+") in text, (unit, name, figure.key, shown)
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS))
+def test_every_report_is_in_its_units_language(sample, unit, data_values):
+    code = UNITS[unit]
+    for name in TOPICS:
+        page = report(sample, unit, name)
+        assert f'<html lang="{"zh-CN" if code == "zh" else "en"}"' in page
+        text = visible_text(page)
+        if code == "zh":
+            assert english_words(text, data_values[unit]) == [], name
+        else:
+            assert chinese_words(text, data_values[unit]) == [], name
+
+
+def test_every_table_header_is_a_glossary_name(sample, data_values):
+    names = {t.names["en"].casefold() for t in glossary().values()}
+    for unit in ("north", "south", "west"):
+        for name in TOPICS:
+            page = report(sample, unit, name)
+            headers = re.findall(r'<th class="col_heading[^"]*"[^>]*>(.*?)</th>', page, re.S)
+            for header in headers:
+                header = re.sub(r"<[^>]+>", "", header).strip()
+                assert header.casefold() in names or header in data_values[unit], (
+                    unit, name, header,
+                )  # fmt: skip
+
+
+def test_reports_and_portfolio_are_light_and_offline(sample):
+    portfolio = (sample / "index.html").read_text("utf-8")
+    assert len(portfolio.encode()) < 50_000
+    for unit in UNITS:
+        for name in TOPICS:
+            page = report(sample, unit, name)
+            without_images = re.sub(r'src="data:image/[^"]+"', 'src=""', page)
+            assert len(without_images.encode()) < 150_000, (unit, name)
+            assert not re.search(r'(src|href)="(https?:)?//', page), (unit, name)
+
+
+def test_each_report_opens_with_its_flags_and_keeps_analyst_notes_for_last(sample):
+    for unit, code in UNITS.items():
+        for name in TOPICS:
+            page = report(sample, unit, name)
+            body = page[page.index("</header>") :]
+            first_heading = re.search(r"<h2[^>]*>(.*?)<", body, re.S).group(1)
+            assert first_heading == (
+                "本期变化与建议" if code == "zh" else "What changed and what to do"
+            )
+            assert page.count('<details class="crmkit-analyst"') == 1, (unit, name)
+            manager = page[: page.index('<details class="crmkit-analyst"')]
+            for analyst_word in ("dim_", "psy_", "silhouette", "p adjusted", "Holm", "R²"):
+                assert analyst_word not in manager, (unit, name, analyst_word)
