@@ -68,6 +68,7 @@ class NotebookRun:
     notebook: str
     outputs: list[Output] = field(default_factory=list)
     results: dict[str, Any] | None = None
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def texts(self, kind: str | None = None) -> list[str]:
         """The text of every output (of one kind)."""
@@ -146,7 +147,8 @@ class _Collector:
 
         if raw and isinstance(obj, dict):
             if RESULTS_MIMETYPE in obj:
-                self.run.results = obj[RESULTS_MIMETYPE]
+                self.run.results = obj[RESULTS_MIMETYPE]["results"]
+                self.run.flags = obj[RESULTS_MIMETYPE]["flags"]
             for mime, data in obj.items():
                 if mime != RESULTS_MIMETYPE:
                     self.add("text", str(data))
