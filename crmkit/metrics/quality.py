@@ -105,7 +105,57 @@ def monthly_volume(unit: CRMData, *, months: int = 24) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def loading_counts(unit: CRMData) -> pd.DataFrame:
+    """One row per provided table: the rows loading kept, dropped, repaired and excluded, and
+    the shares dropped and repaired of the rows read for the unit.
+
+    ``rows_read`` is the rows kept to the period end plus those dropped or excluded, so
+    ``dropped_share = rows_dropped / rows_read``. ``rows_repaired`` counts one row per rule
+    that repaired it (a row two rules repaired counts twice), and so may exceed ``rows_read``.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for entry in unit.quality.entries:
+        counts[entry.table, entry.action] = counts.get((entry.table, entry.action), 0) + entry.rows
+    records = []
+    for name, table in unit.tables.items():
+        dropped, repaired, excluded = (
+            counts.get((name, action), 0) for action in ("dropped", "repaired", "excluded")
+        )
+        read = len(table) + dropped + excluded
+        records.append(
+            {
+                "table": name,
+                "rows_read": read,
+                "rows_kept": len(table),
+                "rows_dropped": dropped,
+                "rows_repaired": repaired,
+                "rows_excluded": excluded,
+                "dropped_share": dropped / read if read else float("nan"),
+                "repaired_share": repaired / read if read else float("nan"),
+            }
+        )
+    columns = [
+        "table",
+        "rows_read",
+        "rows_kept",
+        "rows_dropped",
+        "rows_repaired",
+        "rows_excluded",
+        "dropped_share",
+        "repaired_share",
+    ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
 def log_for(unit: CRMData, tables: Iterable[str]) -> pd.DataFrame:
-    """The data-quality log entries of the given tables (what a topic report relied on)."""
-    log = unit.quality.to_frame()
-    return log.loc[log["table"].isin(list(tables))].reset_index(drop=True)
+    """The data-quality log entries of the given tables (what a topic report relied on), as
+    a report's data-quality section shows them: tables, rules, actions and details in the
+    report's language, columns named by glossary keys (``data_table``, ``quality_rule``,
+    ``quality_action``, ``rows``, ``example_ids``, ``rule_detail``).
+
+    The log's data, in the words loading wrote it, is ``unit.quality.to_frame()``; this is
+    :func:`crmkit.topics.data_quality.log_table`, kept here for the reports that call it.
+    """
+    from crmkit.topics.data_quality import log_table
+
+    return log_table(unit, tables)

@@ -41,11 +41,34 @@ def test_monthly_volume_fills_empty_months(unit):
 
 
 def test_log_for_keeps_the_given_tables(unit):
+    from crmkit.present.language import language
+
     unit.quality.add("transactions", "rule", "dropped", 2, ["o9"])
     unit.quality.add("surveys", "other", "repaired", 1)
-    log = quality.log_for(unit, ["transactions", "customers"])
-    assert log[["table", "rule", "rows"]].values.tolist() == [["transactions", "rule", 2]]
+    with language("en"):
+        log = quality.log_for(unit, ["transactions", "customers"])
+    assert log[["data_table", "quality_rule", "rows"]].values.tolist() == [
+        ["transactions", "rule", 2]
+    ]
     assert quality.log_for(unit, []).empty
+
+
+def test_loading_counts_by_hand(unit):
+    unit.quality.add("transactions", "a", "dropped", 2)
+    unit.quality.add("transactions", "b", "dropped", 1)
+    unit.quality.add("transactions", "c", "repaired", 3)
+    unit.quality.add("transactions", "d", "excluded", 1)
+    unit.quality.add("transactions", "e", "noted", 9)
+    unit.quality.add("surveys", "f", "dropped", 5)  # not provided: no row
+    counts = quality.loading_counts(unit).set_index("table")
+    assert counts.index.tolist() == ["customers", "transactions"]
+    tx = counts.loc["transactions"]
+    # 4 kept + 3 dropped + 1 excluded = 8 read; noted rows are kept rows
+    assert (tx["rows_read"], tx["rows_dropped"], tx["rows_repaired"]) == (8, 3, 3)
+    assert tx["dropped_share"] == pytest.approx(3 / 8)
+    assert tx["repaired_share"] == pytest.approx(3 / 8)
+    assert counts.loc["customers", "rows_read"] == 3
+    assert counts.loc["customers", "dropped_share"] == 0
 
 
 def test_a_header_only_table_is_provided_with_no_rows(tmp_path: Path):

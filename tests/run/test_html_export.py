@@ -66,6 +66,6 @@ def test_failure_page_escapes_the_reason_and_links_the_notebook(tmp_path: Path):
     assert "This report could not be produced." in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page and "<script>" not in page
     assert '<a href="funnel.ipynb">funnel.ipynb</a>' in page
-    assert "Period 2026-Q3 (2026-07-01 – 2026-09-30)" in page
+    assert "Period 2026-Q3 (Jul 1, 2026 – Sep 30, 2026)" in page
     assert "@font-face" in page  # the Chinese glyphs travel with the page
     assert 'font-family: "crmkit CJK"' in page  # the font stack is CSS, not escaped text

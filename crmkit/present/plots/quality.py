@@ -1,4 +1,5 @@
-"""Charts of the data-quality report."""
+"""Charts of the data-quality report; every word from the catalogue (``data_quality.*``), in
+the report's language."""
 
 from __future__ import annotations
 
@@ -7,14 +8,30 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
 from crmkit.core.periods import Period
+from crmkit.present.format import month, pct
+from crmkit.present.language import UnknownWords, is_term, term, words
 from crmkit.present.plots.theme import (
     PALETTE,
     PERIOD_COLOUR,
     thousands,
 )
+
+
+def table_name(table: str) -> str:
+    """A contract table as the report names it ("transactions" / "订单")."""
+    try:
+        return words(f"data_quality.table_{table}")
+    except UnknownWords:
+        return table.replace("_", " ")
+
+
+def column_name(column: str) -> str:
+    """A column as a chart names it: its glossary name where it has one (``region`` /
+    "地区"), else its contract name."""
+    return term(column) if is_term(column) else column
 
 
 def plot_monthly_volume(
@@ -23,7 +40,8 @@ def plot_monthly_volume(
     period: Period,
     columns: int = 3,
 ) -> Figure:
-    """Small multiples of rows per month, one panel per table, the period shaded.
+    """Small multiples of rows per month, one panel per table (named in the report's
+    language), this period shaded.
 
     Parameters
     ----------
@@ -37,7 +55,10 @@ def plot_monthly_volume(
     # Months are drawn at integer positions with fixed labels: matplotlib's date locators
     # cost most of the drawing time on a grid of small panels.
     position = pd.Series(range(len(months)), index=months)
-    ticks = [k for k, m in enumerate(months) if m.month in (1, 7)]
+    # A labelled tick each January (the first month when none is shown), a bare one each
+    # other quarter: month names such as "2026年7月" are too wide for more on a small panel.
+    ticks = [k for k, m in enumerate(months) if m.month == 1] or [0]
+    quarters = [k for k, m in enumerate(months) if m.month in (4, 7, 10)]
     first = position.get(pd.Timestamp(period.start).replace(day=1), 0)
     last = position.get(pd.Timestamp(period.end).replace(day=1), len(months) - 1)
     rows = max(1, -(-len(tables) // columns))
@@ -58,22 +79,23 @@ def plot_monthly_volume(
             color=PALETTE[0],
             linewidth=1.6,
         )
-        ax.set_title(table, fontsize=11)
+        ax.set_title(table_name(table), fontsize=11)
         ax.set_ylim(bottom=0)
-        ax.set_xticks(ticks, [f"{months[k]:%Y-%m}" for k in ticks])
+        ax.set_xticks(ticks, [month(months[k]) for k in ticks])
+        ax.set_xticks(quarters, minor=True)
+        ax.grid(True, which="minor", axis="x", color="#EEEEEE", linewidth=0.8)
         thousands(ax)
     for ax in axes[:, 0]:
-        ax.set_ylabel("rows per month")
+        ax.set_ylabel(words("data_quality.volume_axis"))
     for ax in list(axes.flat)[len(tables) :]:
         ax.set_visible(False)
-    fig.suptitle(
-        "Records per month, by table (reporting period shaded)", x=0.01, ha="left", fontsize=13
-    )
+    fig.suptitle(words("data_quality.volume_title"), x=0.01, ha="left", fontsize=13)
     return fig
 
 
 def plot_missing_share(missing: pd.DataFrame, *, top: int = 15, ax: Axes | None = None) -> Axes:
-    """Horizontal bars: share of missing values for the columns with the most gaps.
+    """Horizontal bars: share of missing values for the columns with the most gaps, each
+    named by its table and column.
 
     Parameters
     ----------
@@ -81,10 +103,15 @@ def plot_missing_share(missing: pd.DataFrame, *, top: int = 15, ax: Axes | None 
         Output of :func:`crmkit.metrics.quality.missing_values`.
     """
     ax = ax or plt.subplots(figsize=(8, 0.35 * min(top, len(missing)) + 1.2))[1]
-    data = missing.head(top).assign(label=lambda d: d["table"] + "." + d["column"])
+    data = missing.head(top).assign(
+        label=lambda d: [
+            words("data_quality.missing_label", table=table_name(t), column=column_name(c))
+            for t, c in zip(d["table"], d["column"], strict=True)
+        ]
+    )
     sns.barplot(data=data, y="label", x="share", color=PALETTE[0], ax=ax)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("share of rows missing a value")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: pct(v, 0)))
+    ax.set_xlabel(term("missing_share"))
     ax.set_ylabel("")
-    ax.set_title("Columns with missing values")
+    ax.set_title(words("data_quality.missing_title"))
     return ax

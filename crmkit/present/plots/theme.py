@@ -3,6 +3,10 @@
 Call :func:`use_theme` once at the top of a notebook. Chart functions follow seaborn's shape:
 data first, keyword-only options, an ``ax`` to draw on, and they return what they drew on;
 nothing is saved or shown from here.
+
+Every word these helpers draw comes from the catalogue in the report's language
+(``common.this_period``, ``common.previous_period``, ``common.verdict_*``), and every number
+and month from :mod:`crmkit.present.format`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from matplotlib.ticker import FuncFormatter
 
 from crmkit.core.periods import Period
 from crmkit.present.fonts import cjk_font_path
+from crmkit.present.format import month, num
+from crmkit.present.language import all_languages, words
 
 CJK_FONT = "Noto Sans CJK SC"
 
@@ -62,8 +68,16 @@ def use_theme() -> None:
     sns.set_theme(style="whitegrid", palette=PALETTE, rc=theme_rc())
 
 
-def shade_period(ax: Axes, period: Period, *, label: str = "period") -> Axes:
-    """Shade the reporting period on a time axis."""
+def period_label(*, previous: bool = False) -> str:
+    """The legend entry of the reporting period ("this period" / "本期"), or of the previous
+    one, in the report's language: one name for it on every chart."""
+    return words("common.previous_period" if previous else "common.this_period")
+
+
+def shade_period(ax: Axes, period: Period, *, label: str | None = None) -> Axes:
+    """Shade the reporting period on a time axis; its legend entry is :func:`period_label`
+    unless ``label`` says otherwise."""
+    label = period_label() if label is None else label
     ax.axvspan(
         pd.Timestamp(period.start),
         pd.Timestamp(period.end),
@@ -128,10 +142,60 @@ def label_points(ax: Axes, xs, ys, labels, *, fontsize: float = 10) -> Axes:
 
 
 def thousands(ax: Axes, axis: str = "y") -> Axes:
-    """Format an axis with thousands separators."""
-    formatter = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    """Format an axis with thousands separators, in the report's locale."""
+    formatter = FuncFormatter(lambda v, _: num(v))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
     return ax
+
+
+def month_axis(ax: Axes, axis: str = "x", *, most: int = 8) -> Axes:
+    """Ticks on the first of a month, at most ``most`` of them (every month, or every 2nd,
+    3rd, 4th or 6th counted from January, or each January), written by
+    :func:`crmkit.present.format.month` in the report's language (``Sep 2026`` /
+    ``2026年9月``) on a date axis. Call it after drawing the data."""
+    import matplotlib.dates as mdates
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    months = max(1, round((high - low) / 30.44))
+    step = next((s for s in (1, 2, 3, 4, 6, 12, 24, 60) if months / s <= most), 120)
+    locator = (
+        mdates.MonthLocator(bymonth=range(1, 13, step), bymonthday=1)
+        if step < 12
+        else mdates.YearLocator(step // 12)
+    )
+    target.set_major_locator(locator)
+    target.set_major_formatter(FuncFormatter(lambda v, _: month(mdates.num2date(v))))
+    return ax
+
+
+VERDICTS = ("too_few", "above", "below", "no_difference")
+"""The verdicts of :func:`crmkit.metrics.stats.verdicts`, by code (``common.verdict_<code>``)."""
+
+
+def verdict_kind(verdict: str) -> str:
+    """Which of :data:`VERDICTS` a group's verdict is: the code itself (``"above"``), the
+    words of :func:`crmkit.metrics.stats.verdicts` ("NPS above the rest"), or the verdict
+    already in a report language; ``""`` for anything else."""
+    text = str(verdict)
+    if text in VERDICTS:
+        return text
+    english = {
+        "too_few": text == "too few to judge",
+        "above": text.endswith("above the rest"),
+        "below": text.endswith("below the rest"),
+        "no_difference": text == "no clear difference",
+    }
+    for kind in VERDICTS:
+        if english[kind] or text in all_languages(f"common.verdict_{kind}").values():
+            return kind
+    return ""
+
+
+def verdict_words(verdict: str) -> str:
+    """A group's verdict in the report's language (as given when it is no known verdict)."""
+    kind = verdict_kind(verdict)
+    return words(f"common.verdict_{kind}") if kind else str(verdict)
 
 
 def plot_group_intervals(
@@ -144,19 +208,12 @@ def plot_group_intervals(
     ax: Axes | None,
 ) -> Axes:
     """One row per group: the value as a point, its interval as a bar, a note on the right;
-    coloured by the group's verdict (:func:`crmkit.metrics.stats.verdicts`)."""
+    coloured by the group's verdict (:func:`crmkit.metrics.stats.verdicts`), which is
+    written in the report's language (:func:`verdict_words`)."""
     ax = ax or plt.subplots(figsize=(9, 0.45 * len(data) + 1.5))[1]
+    colours = {"too_few": "#999", "above": PALETTE[2], "below": PALETTE[3]}
     for r, (row, note) in enumerate(zip(data.itertuples(), notes, strict=True)):
-        verdict = row.verdict
-        colour = (
-            "#999"
-            if verdict == "too few to judge"
-            else PALETTE[2]
-            if verdict.endswith("above the rest")
-            else PALETTE[3]
-            if verdict.endswith("below the rest")
-            else PALETTE[0]
-        )
+        colour = colours.get(verdict_kind(row.verdict), PALETTE[0])
         ax.plot(
             [getattr(row, low), getattr(row, high)], [r, r], color=colour, linewidth=2.5, alpha=0.6
         )
@@ -164,7 +221,7 @@ def plot_group_intervals(
         ax.text(
             1.01,
             r,
-            f"{note} · {verdict}",
+            f"{note} · {verdict_words(row.verdict)}",
             va="center",
             fontsize=9,
             color=colour,
