@@ -5,10 +5,11 @@ An opportunity counts at the furthest stage it reached by the day the funnel is 
 reached the last stage. Opportunities still open are not yet finished: they are left out of
 the conversion of the step they are sitting at, never counted as lost.
 
-Also here: time in stage and stalled deals, breakdowns by source or owner, and
-:func:`analyse`, the whole funnel of one period. Conversion within a window, the sales cycle,
-velocity and source ROI are in :mod:`crmkit.metrics.sales_cycle`; the words that describe it
-all are in the funnel topic (``topics/funnel.py``), never here.
+Also here: time in stage and stalled deals, and :func:`analyse`, the whole funnel of one
+period. Comparisons (each step and the win rate against the previous period, breakdowns by
+source or owner) are in :mod:`crmkit.metrics.funnel_compare`; conversion within a window,
+the sales cycle, velocity and source ROI in :mod:`crmkit.metrics.sales_cycle`; the words
+that describe it all are in the funnel topic (``topics/funnel.py``), never here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, day_after, require_period, rows_through
+from crmkit.metrics.funnel_compare import (
+    Bottleneck,
+    RateChange,
+    breakdown,
+    compare_steps,
+    find_bottleneck,
+    win_rate_change,
+)
 from crmkit.metrics.sales_cycle import (
     CycleChange,
     Velocity,
@@ -33,7 +42,7 @@ from crmkit.metrics.sales_cycle import (
     velocity,
     won_cycles,
 )
-from crmkit.metrics.stats import holm, two_proportion_test, verdicts, wilson_interval
+from crmkit.metrics.stats import holm, wilson_interval
 from crmkit.metrics.survival import SurvivalCurve
 
 
@@ -162,7 +171,8 @@ def funnel_table(positions: pd.DataFrame, *, stages: list[str]) -> pd.DataFrame:
 
     ``reached``: opportunities that got to the stage. ``open_here``: still open at it.
     ``step_conversion`` (stage k): reached k ÷ (reached k-1 − open at k-1), with its Wilson
-    95% interval; ``cumulative_conversion``: the product of step conversions to k;
+    95% interval; ``cumulative_conversion``: reached k ÷ created (at the last stage, the
+    overall conversion: won ÷ created; open opportunities count as not reached yet);
     ``drop_off``: finished at k-1 without reaching k.
 
     Returns
@@ -173,7 +183,7 @@ def funnel_table(positions: pd.DataFrame, *, stages: list[str]) -> pd.DataFrame:
     k = positions["stage_index"].to_numpy()
     is_open = (positions["outcome"] == "open").to_numpy()
     rows = []
-    cumulative = 1.0
+    created = len(positions)
     for i, name in enumerate(stages):
         reached = int((k >= i).sum())
         open_here = int(((k == i) & is_open).sum())
@@ -184,57 +194,22 @@ def funnel_table(positions: pd.DataFrame, *, stages: list[str]) -> pd.DataFrame:
                 low=np.nan,
                 high=np.nan,
                 drop_off=0,
-                cumulative_conversion=1.0 if reached else np.nan,
+                cumulative_conversion=1.0 if created else np.nan,
             )
         else:
             previous = rows[-1]
             decided = previous["reached"] - previous["open_here"]
             share = wilson_interval(reached, decided)
-            cumulative = cumulative * share.value if decided else np.nan
             row.update(
                 step_conversion=share.value,
                 low=share.low,
                 high=share.high,
                 drop_off=decided - reached,
-                cumulative_conversion=cumulative,
+                cumulative_conversion=reached / created if created else np.nan,
             )
         rows.append(row)
     columns = ["stage", "reached", "open_here", "step_conversion", "low", "high", "drop_off"]
     return pd.DataFrame(rows, columns=[*columns, "cumulative_conversion"])
-
-
-def step_name(stages: list[str], k: int) -> str:
-    """``"lead->intent"`` for the step into stage ``k``."""
-    return f"{stages[k - 1]}->{stages[k]}"
-
-
-def compare_steps(
-    current: pd.DataFrame, previous: pd.DataFrame, *, stages: list[str]
-) -> pd.DataFrame:
-    """Step conversion now against the previous cohort: difference, interval, p-value.
-
-    One row per step: ``step, now, before, delta, low, high, p_value``.
-    """
-    rows = []
-    for k in range(1, len(stages)):
-        now, before = current.iloc[k], previous.iloc[k]
-        n_now = current.iloc[k - 1]["reached"] - current.iloc[k - 1]["open_here"]
-        n_before = previous.iloc[k - 1]["reached"] - previous.iloc[k - 1]["open_here"]
-        test = two_proportion_test(
-            int(now["reached"]), int(n_now), int(before["reached"]), int(n_before)
-        )
-        rows.append(
-            {
-                "step": step_name(stages, k),
-                "now": now["step_conversion"],
-                "before": before["step_conversion"],
-                "delta": test.delta,
-                "low": test.low,
-                "high": test.high,
-                "p_value": test.p_value,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def win_rate(positions: pd.DataFrame) -> float:
@@ -366,108 +341,6 @@ def stuck_open(
     return stuck.sort_values("days", ascending=False, ignore_index=True)
 
 
-def breakdown(
-    positions: pd.DataFrame, *, by: str, stages: list[str], min_group: int = 30
-) -> pd.DataFrame:
-    """Step conversion and win rate per group of ``by``, each tested against the rest.
-
-    Each group's conversion (Wilson 95% interval) is compared with all other opportunities
-    by a two-proportion z test; p-values are Holm-adjusted over every test in the table.
-    Groups with fewer than ``min_group`` opportunities are shown but not tested
-    (``verdict`` "too few to judge"). Opportunities without a value are grouped as "(none)".
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (group, metric): ``group, metric`` ("lead->intent", ..., "win rate"),
-        ``opportunities, trials, successes, conversion, low, high, rest, p_value, p_adjusted,
-        verdict``.
-
-    Raises
-    ------
-    ColumnMissing
-        ``by`` is not a column of ``positions``.
-    """
-    require_columns(positions, [by], "opportunities", "breakdown")
-    groups = positions[by].astype("string").fillna("(none)")
-    k = positions["stage_index"].to_numpy()
-    is_open = (positions["outcome"] == "open").to_numpy()
-    outcome = positions["outcome"].to_numpy()
-    metrics = {}
-    for step in range(1, len(stages)):
-        # decided at step-1: reached it and not still open there
-        trials = (k >= step - 1) & ~((k == step - 1) & is_open)
-        metrics[step_name(stages, step)] = (trials, k >= step)
-    metrics["win rate"] = (np.isin(outcome, ["won", "lost"]), outcome == "won")
-    rows = []
-    for group in sorted(groups.unique(), key=str):
-        member = (groups == group).to_numpy()
-        for metric, (trials, success) in metrics.items():
-            n, x = int((trials & member).sum()), int((success & trials & member).sum())
-            n_rest = int((trials & ~member).sum())
-            x_rest = int((success & trials & ~member).sum())
-            share = wilson_interval(x, n)
-            test = two_proportion_test(x, n, x_rest, n_rest)
-            rows.append(
-                {
-                    "group": group,
-                    "metric": metric,
-                    "opportunities": int(member.sum()),
-                    "trials": n,
-                    "successes": x,
-                    "conversion": share.value,
-                    "low": share.low,
-                    "high": share.high,
-                    "rest": x_rest / n_rest if n_rest else float("nan"),
-                    "p_value": test.p_value if member.sum() >= min_group else float("nan"),
-                }
-            )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table["p_adjusted"] = holm(table["p_value"].to_numpy())
-    table["verdict"] = verdicts(
-        table["opportunities"],
-        table["conversion"],
-        table["rest"],
-        table["p_adjusted"],
-        min_group=min_group,
-    )
-    return table
-
-
-@dataclass(frozen=True)
-class Bottleneck:
-    """The step whose conversion fell most against the previous period.
-
-    ``p_adjusted`` is Holm-adjusted over all steps, because the step was picked after
-    looking at every step; ``significant`` uses it.
-    """
-
-    step: str
-    now: float
-    before: float
-    delta: float
-    p_value: float
-    p_adjusted: float
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_adjusted < 0.05)
-
-
-def find_bottleneck(comparison: pd.DataFrame) -> Bottleneck | None:
-    """The step that fell most (:func:`compare_steps` output); None when no step fell."""
-    adjusted = holm(comparison["p_value"].to_numpy())
-    fell = comparison.assign(p_adjusted=adjusted).loc[comparison["delta"] < 0]
-    if fell.empty:
-        return None
-    row = fell.loc[fell["delta"].idxmin()]
-    return Bottleneck(
-        row["step"], row["now"], row["before"], row["delta"], row["p_value"], row["p_adjusted"]
-    )
-
-
 @dataclass(frozen=True)
 class FunnelAnalysis:
     """Everything the funnel report shows, for one unit and period: numbers and tables only
@@ -483,6 +356,7 @@ class FunnelAnalysis:
     bottleneck: Bottleneck | None
     win_rate: float
     previous_win_rate: float
+    win_rate_change: RateChange  # this cohort's win rate against the previous cohort's
     overall_conversion: float
     previous_overall_conversion: float
     window: pd.DataFrame
@@ -605,6 +479,7 @@ def analyse(
         bottleneck=find_bottleneck(comparison),
         win_rate=rate,
         previous_win_rate=win_rate(previous_cohort),
+        win_rate_change=win_rate_change(this_cohort, previous_cohort),
         overall_conversion=overall_conversion(this_cohort),
         previous_overall_conversion=overall_conversion(previous_cohort),
         window=conversion_window(

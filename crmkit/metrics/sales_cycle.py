@@ -147,13 +147,21 @@ def won_cycles(positions: pd.DataFrame, *, period: Period) -> pd.Series:
 @dataclass(frozen=True)
 class CycleChange:
     """Median days to won for deals won this period and the previous one, and a two-sided
-    Mann–Whitney test of the difference; ``lengthened`` when longer with p < 0.05."""
+    Mann–Whitney test of the difference; ``lengthened`` when longer with p < 0.05.
+
+    ``shift`` is the Hodges–Lehmann estimate of how many days longer this period's cycles
+    are (the median of all pairwise differences), ``low``–``high`` its 95% interval (Moses'
+    distribution-free interval, the one that goes with the Mann–Whitney test).
+    """
 
     median: float
     previous_median: float
     n: int
     previous_n: int
     p_value: float
+    shift: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
 
     @property
     def lengthened(self) -> bool:
@@ -164,8 +172,34 @@ class CycleChange:
         return bool(self.p_value < 0.05 and self.median < self.previous_median)
 
 
+def shift_interval(
+    current: pd.Series | np.ndarray, previous: pd.Series | np.ndarray, *, level: float = 0.95
+) -> tuple[float, float, float]:
+    """The Hodges–Lehmann shift (current − previous) and its distribution-free interval
+    (Hollander, Wolfe & Chicken 2014, section 4.3; normal approximation for the ranks):
+    NaN where either sample is empty or too small for the interval.
+
+    Examples
+    --------
+    >>> shift_interval([5, 6, 7, 8, 9, 10, 11, 12], [1, 2, 3, 4, 5, 6, 7, 8])
+    (4.0, 1.0, 7.0)
+    """
+    x, y = np.asarray(current, dtype=float), np.asarray(previous, dtype=float)
+    if not len(x) or not len(y):
+        return float("nan"), float("nan"), float("nan")
+    differences = np.sort(np.subtract.outer(x, y).ravel())
+    shift = float(np.median(differences))
+    pairs = len(differences)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    count = int(np.floor(pairs / 2 - z * np.sqrt(pairs * (len(x) + len(y) + 1) / 12)))
+    if count < 1:
+        return shift, float("nan"), float("nan")
+    return shift, float(differences[count - 1]), float(differences[pairs - count])
+
+
 def cycle_change(current: pd.Series, previous: pd.Series) -> CycleChange:
-    """Compare the cycle lengths of deals won in two periods (Mann & Whitney 1947)."""
+    """Compare the cycle lengths of deals won in two periods (Mann & Whitney 1947), with the
+    Hodges–Lehmann shift and its interval (:func:`shift_interval`)."""
     p_value = float("nan")
     if len(current) and len(previous):
         p_value = float(stats.mannwhitneyu(current, previous, alternative="two-sided").pvalue)
@@ -175,6 +209,7 @@ def cycle_change(current: pd.Series, previous: pd.Series) -> CycleChange:
         len(current),
         len(previous),
         p_value,
+        *shift_interval(current, previous),
     )
 
 

@@ -1,7 +1,9 @@
 """The funnel report in words and reading tables: key findings, one sentence per section,
-the tables a stakeholder reads, and the published results.
+the tables a stakeholder reads, the flags it raises, and the published results.
 
 Numbers come from :func:`crmkit.metrics.funnel.analyse`; nothing here computes a statistic.
+Every word is in the report's language, from ``present/words/funnel.yaml``; every table
+column is named by its glossary key, so its header is the figure's one name.
 """
 
 from __future__ import annotations
@@ -9,28 +11,77 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmkit.metrics.funnel import FunnelAnalysis, step_name
+from crmkit.metrics.funnel import FunnelAnalysis
+from crmkit.metrics.funnel_compare import (
+    ABOVE,
+    BELOW,
+    NO_DIFFERENCE,
+    TOO_FEW,
+    WIN_RATE,
+    step_name,
+)
 from crmkit.metrics.sales_cycle import MONTHS_SHOWN
 from crmkit.metrics.survival import SurvivalCurve
-from crmkit.present.format import change, money, p_text, pct, pseudonym
+from crmkit.present.format import change, money, month, num, p_text, pct, signed
+from crmkit.present.language import definition, is_term, term, words
+from crmkit.topics.flags import Flag, alert_flag, change_flag
 
-# The breakdown verdicts (crmkit.metrics.stats.verdicts) that name a real difference.
-DIFFERS = ("above the rest", "below the rest")
+TOPIC = "funnel"
+
+STUCK_ALERT_SHARE = 0.2
+"""Alert level for stalled deals: more than a fifth of the open pipeline has waited in its
+stage longer than nine in ten past deals did (the stage's 90th percentile). Were waiting
+times as in the past, about one open deal in ten would be past it."""
+
+VERDICTS = {
+    ABOVE: "funnel.verdict_above",
+    BELOW: "funnel.verdict_below",
+    NO_DIFFERENCE: "funnel.verdict_no_difference",
+    TOO_FEW: "funnel.verdict_too_few",
+}
+"""The catalogue's words for each breakdown verdict code."""
+
+DEFINED = ["step_conversion", "cumulative_conversion", "overall_conversion", "win_rate"]
+"""The conversion figures the report defines under the funnel chart, in that order."""
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
+def _w(key: str, **values) -> str:
+    return words(f"funnel.{key}", **values)
 
 
-def _step_text(step: str) -> str:
-    """``"lead->intent"`` → ``"lead → intent"``."""
+def step_text(step: str) -> str:
+    """``"lead->intent"`` → ``"lead → intent"`` (the unit's own stage names)."""
     return step.replace("->", " → ")
 
 
-def _names(names: list[str], *, code: bool = True) -> str:
-    """``["source", "owner"]`` → ```source` or `owner```."""
-    quoted = [f"`{n}`" if code else str(n) for n in names]
-    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+def metric_text(metric: str) -> str:
+    """A breakdown metric's name: "win rate", or "step conversion lead → intent"."""
+    if metric == WIN_RATE:
+        return term("win_rate")
+    return _w("step_conversion_of", step=step_text(metric))
+
+
+def points_text(delta: float) -> str:
+    """A change of a rate in percentage points: ``-0.419`` → ``"−41.9 points"``."""
+    return _w("points", points=signed(delta * 100, 1))
+
+
+def _column(column: str) -> str:
+    """A breakdown column by its glossary name where it has one (``source`` → lead source)."""
+    return term(column) if is_term(column) else column
+
+
+def _or_list(names: list[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b or c"`` in the report's language."""
+    names = [str(n) for n in names]
+    if len(names) == 1:
+        return names[0]
+    return _w("or", first=_w("list_sep").join(names[:-1]), last=names[-1])
+
+
+def _either(columns: list[str]) -> str:
+    """Breakdown columns by their glossary names, ``"lead source or owner"``."""
+    return _or_list([_column(c) for c in columns])
 
 
 def skipped(analysis: FunnelAnalysis) -> dict[str, str]:
@@ -42,134 +93,99 @@ def skipped(analysis: FunnelAnalysis) -> dict[str, str]:
     text: dict[str, str] = {}
     no_cohort = analysis.cohort.empty
     if no_cohort and not int(analysis.previous["reached"].iloc[0]):
-        text["funnel"] = (
-            "Skipped: no opportunities were created in this period or the previous one, so "
-            "there is no funnel to draw."
-        )
+        text["funnel"] = _w("skip_funnel")
     if "opportunities.closed_at" in missing:
-        for key, what in [
-            ("comparison", "the previous period's cohort cannot be taken at its own end"),
-            ("window", "conversion within the window cannot be measured"),
-            ("cycle", "the sales cycle cannot be measured"),
-        ]:
-            text[key] = f"Skipped: no `closed_at` dates on opportunities, so {what}."
+        for key in ("comparison", "window", "cycle"):
+            text[key] = _w(f"skip_{key}_no_closed")
         if analysis.positions.empty:
-            text["comparison"] = "Skipped: no opportunities were created by the period end."
+            text["comparison"] = _w("skip_comparison_nothing_created")
     else:
         if analysis.window.empty:
-            text["window"] = (
-                f"Skipped: no opportunities were created in the {MONTHS_SHOWN} months to the "
-                "period end."
-            )
+            text["window"] = _w("skip_window_no_months", months=num(MONTHS_SHOWN))
         if all(curve.table.empty for curve in cycle_curves(analysis).values()):
-            text["cycle_curve"] = (
-                "Skipped: too few deals of this period's or the previous period's cohort have "
-                "been won to draw the curve."
-            )
+            text["cycle_curve"] = _w("skip_cycle_curve")
         if analysis.cycle_trend.empty:
-            text["cycle_trend"] = (
-                f"Skipped: no deal was won in the {MONTHS_SHOWN} months to the period end."
-            )
+            text["cycle_trend"] = _w("skip_cycle_trend", months=num(MONTHS_SHOWN))
     if not analysis.durations["moved_on"].sum():
-        text["durations"] = (
-            "Skipped: no opportunity had moved on from a stage of this funnel by the period end, "
-            "so time in stage, and which deals have stalled, cannot be measured."
-        )
+        text["durations"] = _w("skip_durations")
     if "opportunities.amount" in missing:
-        text["velocity"] = (
-            "Pipeline velocity skipped: no `amount` values on opportunities, so the value of "
-            "won deals is unknown."
-        )
+        text["velocity"] = _w("skip_velocity_no_amount")
     elif "opportunities.closed_at" in missing:
-        text["velocity"] = (
-            "Pipeline velocity skipped: no `closed_at` dates on opportunities, so the sales "
-            "cycle is unknown."
-        )
+        text["velocity"] = _w("skip_velocity_no_closed")
     breakdowns = []
     if no_cohort and (analysis.skipped_breakdowns or analysis.one_group):
         columns = [*analysis.skipped_breakdowns, *analysis.one_group]
-        breakdowns.append(
-            "Skipped: no opportunities were created in this period, so there is nothing to "
-            f"break down by {_names(columns, code=False)}."
-        )
+        breakdowns.append(_w("skip_breakdowns_no_cohort", columns=_either(columns)))
     elif analysis.skipped_breakdowns:
         breakdowns.append(
-            f"Skipped: this period's opportunities carry no {_names(analysis.skipped_breakdowns)}."
+            _w("skip_breakdowns_missing", columns=_either(analysis.skipped_breakdowns))
         )
     for column, value in analysis.one_group.items():
-        breakdowns.append(
-            f"Breakdown by {column} skipped: every opportunity of this period has the same "
-            f"{column} ({value}), so there is nothing to compare."
-        )
+        breakdowns.append(_w("skip_breakdown_one_group", column=_column(column), value=value))
     if not breakdowns and not analysis.breakdowns:
-        breakdowns.append("Skipped: no breakdown columns were asked for (`funnel_breakdowns`).")
+        breakdowns.append(_w("skip_breakdowns_none_asked"))
     if breakdowns:
-        text["breakdowns"] = " ".join(breakdowns)
-    reasons = {
-        "costs": "no `costs` rows with acquisition spend by channel",
-        "costs.channel": "no `channel` on the `costs` table",
-        "opportunities.source": "no `source` values on opportunities",
-    }
-    lacking = [words for need, words in reasons.items() if need in missing]
+        text["breakdowns"] = _w("sentence_sep").join(breakdowns)
+    reasons = ["costs", "costs.channel", "opportunities.source"]
+    lacking = [_w(f"roi_lacks_{need.replace('.', '_')}") for need in reasons if need in missing]
     if lacking:
-        text["roi"] = (
-            f"Skipped: {' and '.join(lacking)}, so spend cannot be matched to the leads and "
-            "deals of each source."
-        )
+        text["roi"] = _w("skip_roi", reasons=_w("and_sep").join(lacking))
     return text
 
 
 def notes(analysis: FunnelAnalysis) -> list[str]:
     """What the analysis had to leave out or ignore, one sentence each."""
     found = [
-        f"Breakdown by {column} skipped: opportunities carry no {column}."
+        _w("note_breakdown_missing", column=_column(column))
         for column in analysis.skipped_breakdowns
         if not analysis.cohort.empty  # else the last note says why
     ]
     if analysis.costs_without_channel:
-        found.append("Source ROI skipped: the costs table has no channel column.")
-    for column, sections in [
-        ("closed_at", "Previous-period comparison, sales cycle and conversion in the window"),
-        ("amount", "Pipeline velocity"),
-    ]:
+        found.append(_w("note_roi_no_channel"))
+    for column in ("closed_at", "amount"):
         if f"opportunities.{column}" in analysis.missing and len(analysis.positions):
-            found.append(f"{sections} skipped: opportunities carry no {column}.")
+            found.append(_w(f"note_no_{column}"))
     unknown = analysis.unknown_stages
     if len(unknown):
         found.append(
-            f"{int(unknown['rows'].sum()):,} stage-history rows name a stage outside this unit's "
-            f"funnel ({', '.join(map(str, unknown['stage'].head(5)))}) and were ignored; set "
-            "funnel_stages in the unit's parameters if they belong to it."
+            _w(
+                "note_unknown_stages",
+                rows=num(int(unknown["rows"].sum())),
+                stages=_w("list_sep").join(map(str, unknown["stage"].head(5))),
+            )
         )
     if analysis.unrecorded_stages:
         found.append(
-            f"No stage-history row names {_names(analysis.unrecorded_stages, code=False)} by "
-            f"the period end, so the funnel runs {' → '.join(analysis.stages)}."
+            _w(
+                "note_unrecorded_stages",
+                stages=_or_list(analysis.unrecorded_stages),
+                funnel=" → ".join(analysis.stages),
+            )
         )
     if analysis.cohort.empty:
-        found.append("No opportunities were created in this period.")
+        found.append(_w("note_no_cohort"))
     return found
 
 
 def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
-    """The headline: the step that fell most, with its numbers and whether the fall is real."""
+    """The headline: the step whose step conversion fell most, with its numbers and whether
+    the fall is real (its p-value allows for all the steps compared)."""
     b = analysis.bottleneck
     if b is None:
         if "opportunities.closed_at" in analysis.missing:
             return skipped(analysis)["comparison"]
         if analysis.comparison["delta"].isna().all():
-            return "No step can be compared with the previous period (no decided opportunities)."
-        return "No step's conversion fell against the previous period."
-    verdict = (
-        "a significant fall"
-        if b.significant
-        else "not a significant fall: no step changed significantly"
-    )
+            return _w("bottleneck_none_comparable")
+        return _w("bottleneck_none_fell")
     steps = len(analysis.comparison)
-    holm = f" after Holm's correction over {steps} steps" if steps > 1 else ""
-    return (
-        f"Bottleneck: {_step_text(b.step)} conversion fell from {pct(b.before)} to {pct(b.now)} "
-        f"({(b.delta) * 100:+.1f} points, {p_text(b.p_adjusted)}{holm}) — {verdict}."
+    return _w(
+        "bottleneck_significant" if b.significant else "bottleneck_not_significant",
+        step=step_text(b.step),
+        before=pct(b.before),
+        now=pct(b.now),
+        points=points_text(b.delta),
+        p=p_text(b.p_adjusted),
+        adjusted=_w("steps_adjusted", n=num(steps)) if steps > 1 else "",
     )
 
 
@@ -177,174 +193,320 @@ def cycle_sentence(analysis: FunnelAnalysis) -> str:
     """The sales cycle in words, with the early warning when it lengthened significantly."""
     c = analysis.cycle
     if not c.n:
-        return "No deal was won in this period, so there is no sales cycle to report."
-    text = (
-        f"Deals won in this period took a median of {c.median:.0f} days from creation "
-        f"({c.n:,} deals)"
-    )
+        return _w("cycle_none")
+    values = {"days": num(c.median), "n": num(c.n)}
     if not c.previous_n:
-        return text + "; no deal was won in the previous period to compare with."
-    text += f", against {c.previous_median:.0f} days in the previous period ({p_text(c.p_value)})"
+        return _w("cycle_no_previous", **values)
+    values.update(before=num(c.previous_median), p=p_text(c.p_value))
     if c.lengthened:
-        return text + ": the cycle has lengthened significantly — an early warning for revenue."
+        return _w("cycle_lengthened", **values)
     if c.shortened:
-        return text + ": the cycle has shortened significantly."
-    return text + ": no significant change."
+        return _w("cycle_shortened", **values)
+    return _w("cycle_unchanged", **values)
+
+
+def win_rate_sentence(analysis: FunnelAnalysis) -> str:
+    """The win rate (won ÷ (won + lost)) against the previous period, with the size and
+    significance of the change."""
+    w = analysis.win_rate_change
+    if not np.isfinite(w.now):
+        return _w("win_rate_unknown")
+    values = {"now": pct(w.now), "won": num(w.won), "decided": num(w.decided)}
+    if not np.isfinite(w.before):
+        return _w("win_rate_no_previous", **values)
+    values.update(before=pct(w.before), points=points_text(w.delta), p=p_text(w.p_value))
+    if not w.significant:
+        return _w("win_rate_unchanged", **values)
+    return _w("win_rate_fell" if w.delta < 0 else "win_rate_rose", **values)
+
+
+def overall_sentence(analysis: FunnelAnalysis) -> str:
+    """Overall conversion (won ÷ created), and why it sits under the win rate."""
+    if not np.isfinite(analysis.overall_conversion):
+        return _w("overall_none")
+    values = {
+        "now": pct(analysis.overall_conversion),
+        "open": num(int((analysis.cohort["outcome"] == "open").sum())),
+    }
+    if not np.isfinite(analysis.previous_overall_conversion):
+        return _w("overall_no_previous", **values)
+    return _w("overall", before=pct(analysis.previous_overall_conversion), **values)
 
 
 def breakdown_sentences(analysis: FunnelAnalysis) -> list[str]:
-    """One sentence per group that differs from the rest after Holm's correction."""
+    """One sentence per group that differs from the rest (p-values allow for every test of
+    the table)."""
     found = []
     for column, table in analysis.breakdowns.items():
-        flagged = table.loc[table["verdict"].isin(DIFFERS)]
+        flagged = table.loc[table["verdict"].isin([ABOVE, BELOW])]
         for row in flagged.itertuples():
             found.append(
-                f"{column.capitalize()} {row.group}: {_step_text(row.metric)} "
-                f"{pct(row.conversion)} against {pct(row.rest)} for the rest — "
-                f"{row.verdict} ({p_text(row.p_adjusted)}, Holm)."
+                _w(
+                    "breakdown_differs",
+                    column=_column(column),
+                    group=row.group,
+                    metric=metric_text(row.metric),
+                    value=pct(row.conversion),
+                    rest=pct(row.rest),
+                    verdict=words(VERDICTS[row.verdict]),
+                    p=p_text(row.p_adjusted),
+                )
             )
     return found
-
-
-def _rates(analysis: FunnelAnalysis) -> str:
-    """Win rate and overall conversion against the previous period, leaving out what cannot
-    be known: ``"Win rate 15.3% (previous period 13.8%), overall conversion 10.3% (previous
-    9.9%)."``."""
-    if not np.isfinite(analysis.overall_conversion):
-        return "There is no conversion to measure."
-    if np.isfinite(analysis.win_rate):
-        win = f"Win rate {pct(analysis.win_rate)}"
-        if np.isfinite(analysis.previous_win_rate):
-            win += f" (previous period {pct(analysis.previous_win_rate)})"
-    else:
-        win = "No win rate yet (no deal of the period is won or lost)"
-    overall = f"overall conversion {pct(analysis.overall_conversion)}"
-    if np.isfinite(analysis.previous_overall_conversion):
-        return f"{win}, {overall} (previous {pct(analysis.previous_overall_conversion)})."
-    return f"{win}, {overall}; the previous period has no opportunities to compare with."
 
 
 def key_findings(analysis: FunnelAnalysis, *, currency: str = "") -> list[str]:
     """The sentences at the top of the funnel report, each with its number."""
     created = len(analysis.cohort)
     previous_created = int(analysis.previous["reached"].iloc[0])
-    is_open = int((analysis.cohort["outcome"] == "open").sum())
     found = [] if "comparison" in skipped(analysis) else [bottleneck_sentence(analysis)]
     found.append(
-        f"{created:,} opportunities were created in the period "
-        f"({change(created, previous_created)}); {is_open:,} are still open. " + _rates(analysis)
+        _w(
+            "created",
+            created=num(created),
+            change=change(created, previous_created),
+            open=num(int((analysis.cohort["outcome"] == "open").sum())),
+        )
     )
+    found += [win_rate_sentence(analysis), overall_sentence(analysis)]
     if "opportunities.closed_at" not in analysis.missing:  # else a note says so
         found.append(cycle_sentence(analysis))
     v = analysis.velocity
     if np.isfinite(v.per_day):
         found.append(
-            f"Pipeline velocity: {money(v.per_day, currency)} a day ({v.open_opportunities:,} "
-            f"open × {pct(v.win_rate)} win rate × {money(v.mean_won_amount, currency)} mean won "
-            f"deal ÷ {v.median_cycle_days:.0f} days)."
+            _w(
+                "velocity",
+                per_day=money(v.per_day, currency),
+                open=num(v.open_opportunities),
+                win_rate=pct(v.win_rate),
+                amount=money(v.mean_won_amount, currency),
+                days=num(v.median_cycle_days),
+            )
         )
     if len(analysis.stuck):
-        found.append(
-            f"{len(analysis.stuck):,} open opportunities have sat in their stage longer than "
-            "90% of past deals did (listed under Time in stage)."
-        )
+        found.append(_w("stuck_finding", n=num(len(analysis.stuck))))
     found += breakdown_sentences(analysis)
     found += notes(analysis)
     return found
 
 
+def _funnel_text(analysis: FunnelAnalysis) -> str:
+    current = analysis.current
+    drops = current.iloc[1:].dropna(subset=["step_conversion"])
+    if not len(drops):
+        return _w("funnel_no_cohort" if analysis.cohort.empty else "funnel_undecided")
+    worst = drops.loc[drops["step_conversion"].idxmin()]
+    k = int(worst.name)
+    return _w(
+        "funnel_text",
+        created=num(int(current["reached"].iloc[0])),
+        won=num(int(current["reached"].iloc[-1])),
+        cumulative=pct(current["cumulative_conversion"].iloc[-1]),
+        step=step_text(step_name(analysis.stages, k)),
+        rate=pct(worst["step_conversion"]),
+        stage=analysis.stages[k - 1],
+    )
+
+
+def _roi_text(analysis: FunnelAnalysis, currency: str) -> str:
+    priced = analysis.roi.dropna(subset=["cost_per_won"])
+    per_lead = analysis.roi.dropna(subset=["cost_per_lead"])
+    if "opportunities.closed_at" in analysis.missing and len(per_lead):
+        best = per_lead.loc[per_lead["cost_per_lead"].idxmin()]
+        return _w(
+            "roi_per_lead", source=best["source"], cost=money(best["cost_per_lead"], currency)
+        )
+    if not len(priced):
+        return _w("roi_none")
+    best = priced.loc[priced["cost_per_won"].idxmin()]
+    worst = priced.loc[priced["cost_per_won"].idxmax()]
+    if len(priced) == 1:
+        return _w("roi_one", source=best["source"], cost=money(best["cost_per_won"], currency))
+    return _w(
+        "roi_many",
+        best=best["source"],
+        best_cost=money(best["cost_per_won"], currency),
+        worst=worst["source"],
+        worst_cost=money(worst["cost_per_won"], currency),
+    )
+
+
 def section_findings(analysis: FunnelAnalysis, *, currency: str = "") -> dict[str, str]:
     """One sentence with its number for each section of the funnel report: ``funnel``,
     ``window``, ``durations``, ``stuck``, ``cycle_curve`` and, with costs, ``roi``."""
-    text: dict[str, str] = {}
-    current = analysis.current
-    drops = current.iloc[1:].dropna(subset=["step_conversion"])
-    if len(drops):
-        worst = drops.loc[drops["step_conversion"].idxmin()]
-        k = int(worst.name)
-        text["funnel"] = (
-            f"Of the {int(current['reached'].iloc[0]):,} opportunities created in the period, "
-            f"{_count(int(current['reached'].iloc[-1]), 'has', 'have')} been won so far. "
-            "The weakest step is "
-            f"{_step_text(step_name(analysis.stages, k))}: {pct(worst['step_conversion'])} of "
-            f"the opportunities decided at {analysis.stages[k - 1]} moved on."
-        )
-    elif analysis.cohort.empty:
-        text["funnel"] = (
-            "No opportunities were created in this period; the bars show the previous "
-            "period's cohort."
-        )
-    else:
-        text["funnel"] = "No opportunity of this period has been decided yet."
+    text = {"funnel": _funnel_text(analysis)}
     done = analysis.window.loc[analysis.window["complete"]]
     if len(done):
         last = done.iloc[-1]
-        text["window"] = (
-            f"Of the opportunities created in {last['month']:%Y-%m}, the latest month whose "
-            f"{analysis.window_days}-day window has passed, {pct(last['conversion'])} were won "
-            f"within it (95% interval {pct(last['low'])}–{pct(last['high'])}); the average over "
-            f"the {len(done)} complete months shown is "
-            f"{pct(done['won_in_window'].sum() / done['created'].sum())}."
+        text["window"] = _w(
+            "window_text",
+            month=month(last["month"]),
+            days=num(analysis.window_days),
+            rate=pct(last["conversion"]),
+            low=pct(last["low"]),
+            high=pct(last["high"]),
+            months=num(len(done)),
+            average=pct(done["won_in_window"].sum() / done["created"].sum()),
         )
     else:
-        text["window"] = (
-            f"No creation month shown has had its full {analysis.window_days} days yet."
-        )
+        text["window"] = _w("window_none", days=num(analysis.window_days))
     durations = analysis.durations.dropna(subset=["median"])
     if len(durations):
         slow = durations.loc[durations["median"].idxmax()]
-        text["durations"] = (
-            f"Deals wait longest at {slow['stage']}: a median of {slow['median']:.0f} days, "
-            f"one in ten more than {slow['p90']:.0f} days."
+        text["durations"] = _w(
+            "durations_text", stage=slow["stage"], median=num(slow["median"]), p90=num(slow["p90"])
         )
     else:
-        text["durations"] = "No opportunity has moved between stages yet."
+        text["durations"] = _w("durations_none")
     stuck = analysis.stuck
-    text["stuck"] = (
-        f"{len(stuck):,} open opportunities have waited in their stage longer than 90% of "
-        f"past deals did (worth {money(stuck['amount'].sum(), currency)}); the longest "
-        "waiting are listed by pseudonymous id."
-        if len(stuck) and "amount" in stuck.columns
-        else f"{len(stuck):,} open opportunities have waited longer than 90% of past deals."
-        if len(stuck)
-        else "No open opportunity has waited longer than 90% of past deals did."
-    )
+    if len(stuck) and "amount" in stuck.columns:
+        text["stuck"] = _w(
+            "stuck_amount", n=num(len(stuck)), amount=money(stuck["amount"].sum(), currency)
+        )
+    else:
+        text["stuck"] = _w("stuck_plain", n=num(len(stuck))) if len(stuck) else _w("stuck_none")
     curve = analysis.cycle_curve
     text["cycle_curve"] = (
-        f"Half of this period's won-or-open deals were won by day {curve.median:.0f}."
+        _w("cycle_curve_median", days=num(curve.median))
         if np.isfinite(curve.median)
-        else "Fewer than half of this period's won-or-open deals have been won so far, so the "
-        "curve has no median yet."
+        else _w("cycle_curve_no_median")
     )
     if analysis.roi is not None:
-        priced = analysis.roi.dropna(subset=["cost_per_won"])
-        per_lead = analysis.roi.dropna(subset=["cost_per_lead"])
-        if "opportunities.closed_at" in analysis.missing and len(per_lead):
-            best = per_lead.loc[per_lead["cost_per_lead"].idxmin()]
-            text["roi"] = (
-                "Without `closed_at` dates on opportunities the deals won in the period cannot be "
-                f"counted, so only cost per lead is shown: the cheapest leads came from "
-                f"{best['source']} ({money(best['cost_per_lead'], currency)} of acquisition "
-                "spend per lead)."
-            )
-        elif len(priced):
-            best = priced.loc[priced["cost_per_won"].idxmin()]
-            worst = priced.loc[priced["cost_per_won"].idxmax()]
-            text["roi"] = (
-                f"Only {best['source']} has both acquisition spend and deals won in the period: "
-                f"{money(best['cost_per_won'], currency)} of spend per won deal."
-                if len(priced) == 1
-                else f"Cheapest won deals came from {best['source']} "
-                f"({money(best['cost_per_won'], currency)} of acquisition spend per won deal); "
-                f"the dearest from {worst['source']} ({money(worst['cost_per_won'], currency)})."
-            )
-        else:
-            text["roi"] = "No source with acquisition spend won a deal in this period."
+        text["roi"] = _roi_text(analysis, currency)
     return text
 
 
+def definitions() -> str:
+    """The conversion figures of the report, each with its one definition (Markdown)."""
+    return "\n".join(f"- **{term(key)}**: {definition(key)}" for key in DEFINED)
+
+
+# ----------------------------------------------------------------------------- flags
+
+
+def flags(analysis: FunnelAnalysis) -> list[Flag]:
+    """The funnel's flags for "what changed and what to do" (registry: ``Topic.flags``):
+    the win rate's significant change, the bottleneck step's significant fall, stalled deals
+    past :data:`STUCK_ALERT_SHARE` of the open pipeline, a significantly longer cycle."""
+    found = [win_rate_flag(analysis), bottleneck_flag(analysis), stuck_flag(analysis)]
+    found.append(cycle_flag(analysis))
+    return [flag for flag in found if flag is not None]
+
+
+def win_rate_flag(analysis: FunnelAnalysis) -> Flag | None:
+    """The win rate changed significantly against the previous period (good when up)."""
+    w = analysis.win_rate_change
+    direction = "fell" if w.delta < 0 else "rose"
+    return change_flag(
+        TOPIC,
+        "win_rate_change",
+        delta=float(w.delta),
+        low=float(w.low),
+        high=float(w.high),
+        p_value=float(w.p_value),
+        good_when="up",
+        message=f"funnel.flag_win_rate_{direction}",
+        action=f"funnel.action_win_rate_{direction}",
+        section="funnel.velocity_heading",
+        values={
+            "before": lambda: pct(w.before),
+            "now": lambda: pct(w.now),
+            "points": lambda: points_text(w.delta),
+            "p": lambda: p_text(w.p_value),
+        },
+        raw={"now": float(w.now), "before": float(w.before)},
+    )
+
+
+def bottleneck_flag(analysis: FunnelAnalysis) -> Flag | None:
+    """The step that fell most, when the fall is significant after allowing for every step
+    compared (its Holm-adjusted p-value)."""
+    b = analysis.bottleneck
+    if b is None or not b.significant:
+        return None
+    return change_flag(
+        TOPIC,
+        "bottleneck_fall",
+        delta=float(b.delta),
+        low=float(b.low),
+        high=float(b.high),
+        p_value=float(b.p_adjusted),
+        good_when="up",
+        message="funnel.flag_bottleneck",
+        action="funnel.action_bottleneck",
+        section="funnel.comparison_heading",
+        values={
+            "step": step_text(b.step),
+            "before": lambda: pct(b.before),
+            "now": lambda: pct(b.now),
+            "p": lambda: p_text(b.p_adjusted),
+        },
+        raw={"step": b.step, "now": float(b.now), "before": float(b.before)},
+    )
+
+
+def stuck_share(analysis: FunnelAnalysis) -> float:
+    """Stalled open opportunities ÷ all open opportunities at the period end (NaN when none
+    is open, or no stage has past movers to compare with)."""
+    is_open = int((analysis.positions["outcome"] == "open").sum())
+    if not is_open or analysis.durations["p90"].isna().all():
+        return float("nan")
+    return len(analysis.stuck) / is_open
+
+
+def stuck_flag(analysis: FunnelAnalysis) -> Flag | None:
+    """More than :data:`STUCK_ALERT_SHARE` of the open pipeline has stalled."""
+    share = stuck_share(analysis)
+    if not share > STUCK_ALERT_SHARE:
+        return None
+    return alert_flag(
+        TOPIC,
+        "stuck_open",
+        excess=share / STUCK_ALERT_SHARE - 1,
+        message="funnel.flag_stuck",
+        action="funnel.action_stuck",
+        section="funnel.durations_heading",
+        values={
+            "n": lambda: num(len(analysis.stuck)),
+            "share": lambda: pct(share),
+            "level": lambda: pct(STUCK_ALERT_SHARE, 0),
+        },
+        raw={"stuck": len(analysis.stuck), "share": share, "level": STUCK_ALERT_SHARE},
+    )
+
+
+def cycle_flag(analysis: FunnelAnalysis) -> Flag | None:
+    """The sales cycle lengthened significantly (Mann–Whitney p < 0.05); its size is the
+    Hodges–Lehmann shift in days, with its interval."""
+    c = analysis.cycle
+    if not c.lengthened:
+        return None
+    return change_flag(
+        TOPIC,
+        "cycle_lengthened",
+        delta=c.shift,
+        low=c.low,
+        high=c.high,
+        p_value=c.p_value,
+        good_when="down",
+        message="funnel.flag_cycle",
+        action="funnel.action_cycle",
+        section="funnel.cycle_heading",
+        values={
+            "before": lambda: num(c.previous_median),
+            "now": lambda: num(c.median),
+            "p": lambda: p_text(c.p_value),
+        },
+        raw={"median": c.median, "previous_median": c.previous_median},
+    )
+
+
+# ----------------------------------------------------------------------------- results
+
+
 def results(analysis: FunnelAnalysis) -> dict:
-    """The funnel's key results for ``<notebook>.json`` (keys as in issue #4).
+    """The funnel's key results for ``<notebook>.json`` (keys as in issue #4, and
+    ``win_rate_change`` for the portfolio).
 
     Where a figure cannot be known it is null, never 0 or false: the bottleneck's
     significance when no step can be compared, the cycle's lengthening without two periods'
@@ -368,13 +530,14 @@ def results(analysis: FunnelAnalysis) -> dict:
         "previous_stage_conversion": rates(analysis.previous),
         "overall_conversion": analysis.overall_conversion,
         "win_rate": analysis.win_rate,
+        "win_rate_change": analysis.win_rate_change.as_dict(),
         "median_cycle_days": analysis.cycle.median,
         "velocity_per_day": analysis.velocity.per_day,
         "bottleneck": b.step if b else None,
         "bottleneck_p_value": b.p_adjusted if b else None,
         "bottleneck_significant": b.significant if b else (False if comparable else None),
         "bottleneck_summary": (
-            f"{_step_text(b.step)} {b.delta * 100:+.1f} pts, "
+            f"{step_text(b.step)} {b.delta * 100:+.1f} pts, "
             f"{'significant' if b.significant else 'not significant'}"
             if b
             else "no step fell"
@@ -391,115 +554,8 @@ def results(analysis: FunnelAnalysis) -> dict:
 
 
 def cycle_curves(analysis: FunnelAnalysis) -> dict[str, SurvivalCurve]:
-    """Both cohorts' sales-cycle curves under the labels the chart's legend shows."""
+    """Both cohorts' sales-cycle curves under the legend's words for them."""
     return {
-        "this period": analysis.cycle_curve,
-        "previous period": analysis.previous_cycle_curve,
+        _w("this_period"): analysis.cycle_curve,
+        _w("previous_period"): analysis.previous_cycle_curve,
     }
-
-
-def stuck_table(analysis: FunnelAnalysis, *, salt: str = "", top: int = 25) -> pd.DataFrame:
-    """The longest-waiting open opportunities, by pseudonymous id (``O-`` and 8 hex digits,
-    see :func:`crmkit.present.format.pseudonym`), for the report."""
-    stuck = analysis.stuck.head(top).copy()
-    stuck.insert(
-        0,
-        "opportunity",
-        [pseudonym(i, salt=salt, prefix="O") for i in stuck.pop("opportunity_id")],
-    )
-    return stuck.rename(columns={"days": "days_in_stage", "p90": "p90_of_movers"})
-
-
-def comparison_view(analysis: FunnelAnalysis) -> pd.DataFrame:
-    """Step conversion now against the previous period, for reading."""
-    view = analysis.comparison.rename(
-        columns={"now": "this_period", "before": "previous_period", "delta": "change"}
-    )
-    view["step"] = view["step"].map(_step_text)
-    view["interval"] = [
-        "–" if np.isnan(lo) else f"{lo * 100:+.1f} to {hi * 100:+.1f} points"
-        for lo, hi in zip(view.pop("low"), view.pop("high"), strict=True)
-    ]
-    view["change"] = [f"{d * 100:+.1f} points" if np.isfinite(d) else "–" for d in view["change"]]
-    return view[
-        ["step", "this_period", "previous_period", "change", "interval", "p_value", "p_adjusted"]
-    ]
-
-
-def funnel_view(analysis: FunnelAnalysis) -> pd.DataFrame:
-    """The funnel table for reading, this period beside the previous one."""
-    now, before = analysis.current, analysis.previous
-    return pd.DataFrame(
-        {
-            "stage": now["stage"],
-            "reached": now["reached"],
-            "still_open_here": now["open_here"],
-            "dropped_off": now["drop_off"],
-            "step_conversion": now["step_conversion"],
-            "interval": [
-                "–" if np.isnan(lo) else f"{lo * 100:.0f}–{hi * 100:.0f}%"
-                for lo, hi in zip(now["low"], now["high"], strict=True)
-            ],
-            "cumulative_conversion": now["cumulative_conversion"],
-            "previous_reached": before["reached"],
-            "previous_step_conversion": before["step_conversion"],
-        }
-    ).drop(
-        columns=["previous_reached", "previous_step_conversion"]
-        if "comparison" in skipped(analysis)
-        else []
-    )
-
-
-def velocity_table(analysis: FunnelAnalysis) -> pd.DataFrame:
-    """The parts of pipeline velocity, for reading."""
-    v = analysis.velocity
-    return pd.DataFrame(
-        {
-            "part": [
-                "open opportunities (whole pipeline at the period end)",
-                "win rate (period cohort: won ÷ won + lost)",
-                "mean amount of deals won in the period",
-                "median days from creation to won (deals won in the period)",
-                "pipeline velocity (money per day)",
-            ],
-            "value": [
-                f"{v.open_opportunities:,}",
-                f"{v.win_rate:.1%}" if np.isfinite(v.win_rate) else "–",
-                f"{v.mean_won_amount:,.0f}" if np.isfinite(v.mean_won_amount) else "–",
-                f"{v.median_cycle_days:.0f}" if np.isfinite(v.median_cycle_days) else "–",
-                f"{v.per_day:,.0f}" if np.isfinite(v.per_day) else "–",
-            ],
-        }
-    )
-
-
-def breakdown_view(table: pd.DataFrame, *, by: str = "group") -> pd.DataFrame:
-    """A breakdown (:func:`crmkit.metrics.funnel.breakdown`) for reading: one row per group, a
-    column per metric ("55% (48%–61%)"), and the groups that differ from the rest named in
-    ``verdict``."""
-    cells = table.assign(
-        text=[
-            "–"
-            if not row.trials
-            else f"{pct(row.conversion, 0)} ({pct(row.low, 0)}–{pct(row.high, 0)})"
-            for row in table.itertuples()
-        ]
-    )
-    view = cells.pivot(index="group", columns="metric", values="text")
-    view = view[list(dict.fromkeys(table["metric"]))]
-    view.columns = [_step_text(c) for c in view.columns]
-    sizes = table.groupby("group")["opportunities"].first()
-    verdict = {}
-    for group, rows in table.groupby("group"):
-        if (rows["verdict"] == "too few to judge").all():
-            verdict[group] = "too few to judge"
-            continue
-        flagged = rows.loc[rows["verdict"].isin(DIFFERS)]
-        verdict[group] = (
-            "; ".join(f"{_step_text(r.metric)}: {r.verdict}" for r in flagged.itertuples())
-            or "no clear difference"
-        )
-    view.insert(0, "opportunities", sizes)
-    view["verdict"] = pd.Series(verdict)
-    return view.rename_axis(None, axis=1).rename_axis(by).reset_index()

@@ -183,3 +183,15 @@ def test_source_roi_without_amounts_or_close_dates_is_blank_not_zero(positions):
     web = undated.set_index("source").loc["web"]
     assert web["leads"] == 4 and web["cost_per_lead"] == 100.0
     assert undated[["won", "won_amount", "cost_per_won", "return_on_spend"]].isna().all().all()
+
+
+def test_shift_interval_by_hand():
+    # 8 × 8 pairwise differences of 5..12 and 1..8: their median is 4; Moses' count
+    # floor(32 − 1.96 × sqrt(64 × 17 / 12)) = 13, so the interval is the 13th smallest and
+    # 13th largest difference: 1 and 7
+    shift, low, high = sales_cycle.shift_interval(range(5, 13), range(1, 9))
+    assert (shift, low, high) == (4.0, 1.0, 7.0)
+    assert np.isnan(sales_cycle.shift_interval([1, 2], [])[0])
+    assert np.isnan(sales_cycle.shift_interval([1, 2], [3])[1])  # too few pairs for one
+    change = sales_cycle.cycle_change(pd.Series(range(5, 13)), pd.Series(range(1, 9)))
+    assert (change.shift, change.low, change.high) == (4.0, 1.0, 7.0)

@@ -63,8 +63,9 @@ def test_the_samples_known_stories_are_the_top_flags_of_their_units(sample):
     north = unit_flags("north", records(sample, "north"), "en")
     assert south and south[0]["bad"] and "satisfaction.html#" in south[0]["href"]
     assert "NPS" in south[0]["message"]
-    assert north and north[0]["bad"] and "funnel.html#" in north[0]["href"]
-    assert "win rate" in north[0]["message"].lower()
+    # north's funnel collapse: the step that fell most, and the win rate, lead its flags
+    assert north and all(f["bad"] and "funnel.html#" in f["href"] for f in north[:2])
+    assert any("win rate" in f["message"].lower() for f in north[:2])
     page = (sample / "index.html").read_text("utf-8")
     for flags in (south, north):
         assert flags[0]["message"] in page.replace("&#39;", "'")

@@ -15,6 +15,7 @@ from crmkit.metrics import funnel
 from crmkit.metrics import satisfaction as sat
 from crmkit.present.plots import funnel as funnel_plots
 from crmkit.topics import funnel as funnel_report
+from crmkit.topics import funnel_tables as funnel_views
 from crmkit.topics import satisfaction as sat_report
 from crmkit.topics.registry import TOPICS
 
@@ -55,7 +56,7 @@ def test_funnel_without_closed_at_says_so_in_each_section():
         "Previous-period comparison, sales cycle and conversion in the window skipped: "
         "opportunities carry no closed_at." in found
     )
-    assert "previous_reached" not in funnel_report.funnel_view(analysis).columns
+    assert "previous_reached" not in funnel_views.funnel_view(analysis).columns
     results = funnel_report.results(analysis)
     assert results["median_cycle_days"] != results["median_cycle_days"]  # NaN: null in JSON
     assert results["cycle_lengthened"] is None and results["bottleneck_significant"] is None
@@ -69,7 +70,7 @@ def test_funnel_without_amount_source_costs_or_breakdowns():
         "Pipeline velocity skipped: no `amount` values on opportunities, so the value of won "
         "deals is unknown."
     )
-    assert skipped["breakdowns"] == "Skipped: this period's opportunities carry no `source`."
+    assert skipped["breakdowns"] == "Skipped: this period's opportunities carry no lead source."
     assert skipped["roi"] == (
         "Skipped: no `costs` rows with acquisition spend by channel and no `source` values on "
         "opportunities, so spend cannot be matched to the leads and deals of each source."
@@ -101,7 +102,7 @@ def test_funnel_of_a_unit_without_opportunities():
     )
     assert skipped["breakdowns"] == (
         "Skipped: no opportunities were created in this period, so there is nothing to break "
-        "down by source or owner."
+        "down by lead source or owner."
     )
     assert skipped["durations"].startswith("Skipped: no opportunity had moved on")
     assert skipped["comparison"] == "Skipped: no opportunities were created by the period end."
@@ -131,8 +132,8 @@ def test_funnel_whose_middle_stages_are_not_recorded():
     fake = type("Analysis", (), {"comparison": comparison})()
     fake.bottleneck = funnel.find_bottleneck(comparison)
     assert funnel_report.bottleneck_sentence(fake) == (
-        "Bottleneck: a → b conversion fell from 50.0% to 20.0% (-30.0 points, p = 0.010) — a "
-        "significant fall."
+        "Bottleneck: step conversion a → b fell from 50.0% to 20.0% (−30.0 points, p = 0.010) — "
+        "a significant fall."
     )
 
 
@@ -204,7 +205,7 @@ def test_satisfaction_of_a_period_without_responses():
         "Skipped: no survey responses in this period (10 in the previous period), so there is "
         "no Net Promoter Score (`nps`)."
     )
-    assert skipped["breakdowns"].endswith("so there is nothing to break down by `touchpoint`.")
+    assert skipped["breakdowns"].endswith("so there is nothing to break down by touchpoint.")
     assert skipped["themes"].endswith("so there are no comments to read.")
     assert "nps_trend" not in skipped  # the months before are still drawn
     assert sat_report.key_findings(analysis)[0] == (
@@ -238,8 +239,7 @@ def test_satisfaction_comments_dimensions_and_single_groups():
     )
     few = _sat(_surveys().assign(dim_speed=[1, 2, 3, 4, 5] * 3 + [None] * 5))  # 5 in Q3
     assert sat_report.skipped(few)["drivers"] == (
-        "Key drivers skipped: relative_weights needs at least 10 complete responses for 1 "
-        "dimensions; got 5."
+        "Key drivers skipped: 10 complete responses are needed for 1 dimensions; this period has 5."
     )
     assert "dimensions" not in sat_report.skipped(few)  # their scores are still shown
 
@@ -326,7 +326,7 @@ def test_notebooks_run_on_degenerate_data(topic, degenerate_folder):
         assert run.results["stages"] == ["lead", "won"]
         assert run.results["win_rate"] == pytest.approx(1 / 3)  # q1 won, q2 q3 lost
         assert "Skipped: no opportunity had moved on" in run.markdown
-        assert "opportunities carry no `source` or `owner`" in run.markdown
+        assert "opportunities carry no lead source or owner" in run.markdown
     else:
         assert run.results["nps"] is None and run.results["csat"] == pytest.approx(3 / 5)
         assert "surveys have no `nps` column" in run.markdown

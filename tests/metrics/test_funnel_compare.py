@@ -1,0 +1,96 @@
+"""Funnel comparisons against published and hand-computed values: Newcombe's interval for a
+difference of proportions, the win rate's change, verdict codes, the bottleneck's interval."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import pipeline_history, pipeline_opportunities
+
+from crmkit.metrics import funnel, funnel_compare
+from crmkit.metrics.funnel_compare import newcombe_difference, verdict_codes, win_rate_change
+from crmkit.metrics.stats import two_proportion_test
+
+
+@pytest.mark.parametrize(
+    ("counts", "low", "high"),
+    [
+        # Newcombe (1998), Table II, method 10 (hybrid score), examples (a), (b), (c), (h)
+        ((56, 70, 48, 80), 0.0524, 0.3339),
+        ((9, 10, 3, 10), 0.1705, 0.8090),
+        ((6, 7, 2, 7), 0.0582, 0.8062),
+        ((5, 56, 0, 29), -0.0381, 0.1926),
+    ],
+)
+def test_newcombe_interval_matches_the_published_examples(counts, low, high):
+    d = newcombe_difference(*counts)
+    assert (round(d.low, 4), round(d.high, 4)) == (low, high)
+    k1, n1, k2, n2 = counts
+    assert d.delta == pytest.approx(k1 / n1 - k2 / n2)
+    assert d.p_value == pytest.approx(two_proportion_test(*counts).p_value)
+
+
+def test_newcombe_of_an_empty_group_is_unknown():
+    d = newcombe_difference(3, 10, 0, 0)
+    assert np.isnan([d.delta, d.low, d.high, d.p_value]).all()
+
+
+def test_win_rate_change_by_hand():
+    # now 1 won of 4 decided (the open one left out); before 3 of 4
+    now = pd.DataFrame({"outcome": ["won", "lost", "lost", "lost", "open"]})
+    before = pd.DataFrame({"outcome": ["won", "won", "won", "lost", "open", "open"]})
+    change = win_rate_change(now, before)
+    assert (change.won, change.decided, change.previous_won, change.previous_decided) == (
+        1,
+        4,
+        3,
+        4,
+    )
+    assert (change.now, change.before, change.delta) == (0.25, 0.75, -0.5)
+    expected = newcombe_difference(1, 4, 3, 4)
+    assert change.as_dict() == {
+        "delta": -0.5,
+        "ci": [expected.low, expected.high],
+        "p_value": pytest.approx(expected.p_value),
+    }
+    # pooled z test: p = 4/8, se = sqrt(.25 × .5) = .3536, z = 1.414, p = 0.157
+    assert change.p_value == pytest.approx(0.1573, abs=1e-4) and not change.significant
+
+
+def test_verdict_codes_by_hand():
+    codes = verdict_codes(
+        [10, 50, 50, 50], [0.9, 0.6, 0.2, 0.5], [0.1, 0.4, 0.4, 0.4], [0.001, 0.01, 0.02, 0.3],
+        min_group=30,
+    )  # fmt: skip
+    assert codes == ["too_few", "above", "below", "no_difference"]
+
+
+def test_breakdown_speaks_in_codes():
+    positions = funnel.furthest_stage(
+        pipeline_opportunities(),
+        pipeline_history(),
+        stages=["lead", "intent", "negotiation", "won"],
+        as_of="2026-09-30",
+    )
+    table = funnel.breakdown(
+        positions, by="owner", stages=["lead", "intent", "negotiation", "won"], min_group=3
+    )
+    assert set(table["metric"]) == {
+        "lead->intent", "intent->negotiation", "negotiation->won", funnel_compare.WIN_RATE
+    }  # fmt: skip
+    assert set(table["verdict"]) <= {"above", "below", "no_difference", "too_few"}
+
+
+def test_bottleneck_carries_the_interval_of_its_fall():
+    comparison = pd.DataFrame(
+        {
+            "step": ["a->b", "b->c"],
+            "now": [0.5, 0.2],
+            "before": [0.6, 0.5],
+            "delta": [-0.1, -0.3],
+            "low": [-0.2, -0.45],
+            "high": [0.0, -0.15],
+            "p_value": [0.04, 0.01],
+        }
+    )
+    b = funnel.find_bottleneck(comparison)
+    assert (b.step, b.low, b.high) == ("b->c", -0.45, -0.15)
