@@ -23,15 +23,26 @@ _CHINESE_STOP_TEXT = """
     所以 如果 虽然 然后 而且 不过 只是 就是 什么 怎么 这么 那么 这样 那样 还有 觉得 感觉 吧 呢
     吗 啊 呀 哦 嗯 在 对 把 被 让 给 从 到 向 为 以 于 用 等 之 其 再 才 会 能 要 想 去 来 说
     有 没 不 上 下 里 中 后 前 时 个 次 天 点 多 少 好 大 小 得 地 之后 之前
-一周 第二天 一次"""
+    起来 东西 一点 一些 有些 这些 那些 每次 终于 总是 居然 竟然 结果 现在 以后 以前
+    一个 两个 三个 几个 好几个 几次 好几次 一周 两周 星期 礼拜 一个月 两个月 一个多月
+    一天 两天 三天 几天 当天 今天 昨天 明天 第二天 第三天 时候 时间 一次 两次 三次"""
 CHINESE_STOP_WORDS = frozenset(_CHINESE_STOP_TEXT.split())
+"""Chinese words that never make a theme: function words, fillers, and measure and time words
+(两个, 星期, 三天), which say how long or how often, never what about."""
+
+_ENGLISH_FILLER_TEXT = """
+    it's i'm don't didn't doesn't won't can't got get gets getting went go goes going gone
+    come came make made say said want wanted really thing things stuff lot lots bit way worth
+    day days week weeks month months year years time times today yesterday"""
+ENGLISH_FILLERS = frozenset(_ENGLISH_FILLER_TEXT.split())
+"""English fillers and time words added to scikit-learn's stop words for the same reason."""
 
 
 @lru_cache(maxsize=1)
 def _english_stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | {"it's", "i'm", "don't", "didn't", "got", "get"}
+    return frozenset(ENGLISH_STOP_WORDS) | ENGLISH_FILLERS
 
 
 @lru_cache(maxsize=200_000)
@@ -74,7 +85,29 @@ def tokenize(text: str) -> list[str]:
     return words
 
 
-THEME_COLUMNS = ["group", "keyword", "keywords", "score", "mentions", "examples"]
+THEME_COLUMNS = ["group", "keyword", "keywords", "score", "lift", "mentions", "examples"]
+
+MIN_MENTIONS = 5
+"""Fewest of a group's comments that must mention a theme for it to be shown."""
+MIN_LIFT = 2.0
+"""Least lift (see :func:`lift`) a theme's words need over the other groups' comments."""
+
+
+def lift(inside: np.ndarray, n_inside: int, outside: np.ndarray, n_outside: int) -> np.ndarray:
+    """How many times as common a word is in a group's comments as in the others':
+    ``(inside + 1) / (n_inside + 2)`` over ``(outside + 1) / (n_outside + 2)``, where
+    ``inside`` and ``outside`` count the comments holding the word. The add-one (Laplace)
+    smoothing keeps the lift of a word the others never use finite, and small for a word
+    said in only a few comments.
+
+    Examples
+    --------
+    >>> lift(np.array([8, 3]), 18, np.array([0, 9]), 38).round(2).tolist()
+    [18.0, 0.8]
+    """
+    share_in = (np.asarray(inside, dtype=float) + 1) / (n_inside + 2)
+    share_out = (np.asarray(outside, dtype=float) + 1) / (n_outside + 2)
+    return share_in / share_out
 
 
 def themes(
@@ -82,18 +115,28 @@ def themes(
     groups: pd.Series,
     *,
     top: int = 8,
-    min_mentions: int = 3,
+    min_mentions: int = MIN_MENTIONS,
+    min_lift: float = MIN_LIFT,
     examples: int = 3,
     together: float = 0.5,
 ) -> pd.DataFrame:
-    """Themes that set each group's comments apart (e.g. promoters vs detractors).
+    """Themes that set each group's comments apart (e.g. promoters vs detractors), strong
+    enough to show.
 
     Each comment is a document: TF-IDF (sklearn's smooth idf, l2-normalised rows) over the
-    words of :func:`tokenize`. A keyword's score in a group is its mean TF-IDF in the group's
-    comments minus its mean in all other comments. Keywords with at least ``min_mentions``
-    mentions in the group are taken best first; one that is mostly said in the same comments
-    as a theme's leading keyword (weighted Jaccard of the group's comments holding each,
-    at least ``together``) joins that theme — "expensive", "compared", "shops" from one
+    words of :func:`tokenize` (stop words, fillers and time words of both languages left
+    out, so no theme is made of them). A keyword's score in a group is its mean TF-IDF in
+    the group's comments minus its mean in all other comments.
+
+    **Theme strength.** A word can make or join a theme only when it is distinctive and
+    recurring: at least ``min_mentions`` of the group's comments hold it, its score is
+    positive, and its :func:`lift` over the other comments is at least ``min_lift``. Words
+    said in all groups alike ("product", "delivery" when praised and blamed alike) and
+    words of a handful of comments are thus never shown as a theme.
+
+    Keywords are taken best score first; one that is mostly said in the same comments as a
+    theme's leading keyword (weighted Jaccard of the group's comments holding each, at
+    least ``together``) joins that theme — "expensive", "compared", "shops" from one
     complaint are one theme, not three. The first ``top`` themes are kept, each with a few
     example comments holding its leading keyword, no two nearly the same. Comments are
     masked by :func:`mask_pii` first; identical comments are tokenised once.
@@ -101,9 +144,9 @@ def themes(
     Returns
     -------
     pandas.DataFrame
-        ``group, keyword`` (the leading one), ``keywords`` (list, leading first), ``score``
-        (the leading keyword's), ``mentions`` (the group's comments holding any of the
-        keywords), ``examples`` (list of comments).
+        One row per theme: ``group, keyword`` (the leading one), ``keywords`` (list, leading
+        first), ``score`` and ``lift`` (the leading keyword's), ``mentions`` (the group's
+        comments holding any of the keywords), ``examples`` (list of comments).
     """
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
@@ -139,8 +182,10 @@ def themes(
         mean_in = np.asarray(tfidf.T @ inside).ravel() / max(n_in, 1)
         mean_out = np.asarray(tfidf.T @ outside).ravel() / max(n_out, 1)
         mentions = np.asarray(present.T @ inside).ravel()
+        lifts = lift(mentions, n_in, document_frequency - mentions, n_out)
         score = mean_in - mean_out
-        order = [k for k in np.argsort(-score) if mentions[k] >= min_mentions and score[k] > 0]
+        strong = (mentions >= min_mentions) & (score > 0) & (lifts >= min_lift)
+        order = [k for k in np.argsort(-score) if strong[k]]
         order = order[: top * 5]  # a theme's words rank close together; this bounds the work
         found_themes: list[dict] = []
         for k in order:
@@ -175,6 +220,7 @@ def themes(
                     "keyword": terms[theme["lead"]],
                     "keywords": theme["keywords"],
                     "score": float(score[theme["lead"]]),
+                    "lift": float(lifts[theme["lead"]]),
                     "mentions": int(inside[theme["any_holds"]].sum()),
                     "examples": _distinct_examples(unique_text, theme["lead_comments"], examples),
                 }

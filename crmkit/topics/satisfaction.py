@@ -1,33 +1,81 @@
-"""The satisfaction report in words and reading tables: key findings, change and spend
-sentences, theme and driver tables, and the published results.
+"""The satisfaction report in words and reading tables, in the report's language: key
+findings, change and spend sentences, skipped sections, flags, theme and driver tables, and
+the published results.
 
 Numbers come from :func:`crmkit.metrics.satisfaction.analyse`; nothing here computes a
-statistic.
+statistic. Words come from the catalogue ``present/words/satisfaction.yaml``; figures are
+named by the glossary, and NPS is written signed (``+35``, ``−14``) wherever it appears, as
+the portfolio writes it.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from crmkit.metrics.satisfaction import (
-    DIMENSION_PREFIX,
-    Change,
-    SatisfactionAnalysis,
-    repeat_rate,
-)
-from crmkit.present.format import money, p_text, pct
+from crmkit.metrics.satisfaction import Change, SatisfactionAnalysis, repeat_rate
+from crmkit.metrics.themes import MIN_LIFT, MIN_MENTIONS
+from crmkit.present.format import money, num, p_text, pct, signed
+from crmkit.present.language import is_term, term, words
+from crmkit.present.plots.satisfaction import dimension_name, quadrant_name
+from crmkit.present.plots.theme import verdict_words
+from crmkit.topics.flags import Flag, alert_flag, change_flag
+
+TOPIC = "satisfaction"
+GROUPS = ("promoter", "passive", "detractor")
 
 
-def dimension_label(column: str) -> str:
-    """``dim_delivery_speed`` → ``delivery speed``."""
-    return column.removeprefix(DIMENSION_PREFIX).replace("_", " ")
+def _w(key: str, /, **values) -> str:
+    return words(f"satisfaction.{key}", **values)
 
 
-def _names(names: list[str]) -> str:
-    """``["region", "segment"]`` → ```region` or `segment```."""
-    quoted = [f"`{n}`" for n in names]
-    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+def _join(names) -> str:
+    return words("report.list_separator").join(names)
+
+
+def column_name(column: str) -> str:
+    """A breakdown column for reading: its glossary name (``region`` → "地区"), else itself."""
+    return term(column) if is_term(column) else column
+
+
+def group_value(column: str, value: object) -> str:
+    """A breakdown group as a reader reads it: an RFM segment by its glossary name
+    (``champions`` → "Champions" / 重要价值客户), a missing value as "(none)" / "（无）", the
+    data's own values as they are."""
+    text = str(value)
+    if text == "(none)":
+        return _w("no_value")
+    if column == "segment" and is_term(f"rfm_{text}"):
+        return term(f"rfm_{text}")
+    return text
+
+
+def named_groups(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A breakdown table (:func:`crmkit.metrics.satisfaction.breakdown`) with its groups
+    named for reading (:func:`group_value`), for its chart."""
+    return table.assign(group=[group_value(column, g) for g in table["group"]])
+
+
+def group_name(group: str) -> str:
+    """``promoter`` → "promoters" / "推荐者"."""
+    return _w(group)
+
+
+def _names(columns: list[str]) -> str:
+    """``["region", "segment"]`` → "`region` or `segment`" (zh: "地区或客户分群")."""
+    named = [column_name(c) for c in columns]
+    if len(named) > 1:
+        return _join(named[:-1]) + _w("or") + named[-1]
+    return named[0]
+
+
+def _nps_points(value: float) -> str:
+    return signed(value)
+
+
+# ----------------------------------------------------------------------------- skipped
 
 
 def skipped(analysis: SatisfactionAnalysis) -> dict[str, str]:
@@ -37,132 +85,146 @@ def skipped(analysis: SatisfactionAnalysis) -> dict[str, str]:
     (the dimension table), ``themes``, ``spend`` and ``loyalty``; a section that runs has no
     key."""
     n = analysis.n_responses
+    previous = num(analysis.previous_responses)
     by = _names([*analysis.skipped_breakdowns, *analysis.one_group] or ["group"])
-    none = {
-        key: f"Skipped: no survey responses in this period ({analysis.previous_responses:,} in "
-        f"the previous period), so {tail}."
-        for key, tail in [
-            ("nps", "there is no Net Promoter Score (`nps`)"),
-            ("csat", "there is no CSAT (`csat`)"),
-            ("breakdowns", f"there is nothing to break down by {by}"),
-            ("drivers", "there are no `dim_*` scores to analyse"),
-            ("dimensions", "there are no `dim_*` scores to analyse"),
-            ("themes", "there are no comments to read"),
-            ("spend", "there are no respondents to follow in `transactions`"),
-            ("loyalty", "there are no respondents to follow in `transactions`"),
-        ]
+    tails = {
+        "nps": _w("tail_nps"),
+        "csat": _w("tail_csat"),
+        "breakdowns": _w("tail_breakdowns", by=by),
+        "drivers": _w("tail_dimensions"),
+        "dimensions": _w("tail_dimensions"),
+        "themes": _w("tail_themes"),
+        "spend": _w("tail_loyalty"),
+        "loyalty": _w("tail_loyalty"),
     }
+    none = {key: _w("skip_no_responses", previous=previous, tail=t) for key, t in tails.items()}
     text: dict[str, str] = {}
-    for name, score, label in [
-        ("nps", analysis.nps, "Net Promoter Score"),
-        ("csat", analysis.csat, "CSAT"),
-    ]:
+    for name, score in (("nps", analysis.nps), ("csat", analysis.csat)):
         if name in analysis.missing_scores:
-            text[name] = f"Skipped: surveys have no `{name}` column, so there is no {label}."
+            text[name] = _w(f"no_{name}_column")
         elif not n:
             text[name] = none[name]
         elif not score.n:
-            text[name] = f"Skipped: none of this period's {n:,} responses has a score in `{name}`."
+            text[name] = _w(f"no_{name}_scores", n=num(n))
         if analysis.trend[name].isna().all():  # the chart only: the section's sentence says why
-            text[f"{name}_trend"] = text.get(name, f"Skipped: no `{name}` scores in the trend.")
+            text[f"{name}_trend"] = text.get(name, _w(f"no_trend_{name}"))
     if not n:
         return {**none, **text}
     breakdowns = []
     if len(analysis.missing_scores) == 2:
-        breakdowns.append(
-            "Skipped: surveys have neither `nps` nor `csat`, so there is no score to break down."
-        )
+        breakdowns.append(_w("no_scores_to_break_down"))
     elif analysis.skipped_breakdowns:
-        breakdowns.append(
-            f"Skipped: no {_names(analysis.skipped_breakdowns)} for this period's respondents."
-        )
+        breakdowns.append(_w("no_breakdown_values", columns=_names(analysis.skipped_breakdowns)))
     for column, value in analysis.one_group.items():
-        breakdowns.append(
-            f"Breakdown by {column} skipped: every response of this period has the same "
-            f"{column} ({value}), so there is nothing to compare."
-        )
+        breakdowns.append(_w("one_group", column=column_name(column), value=value))
     if not breakdowns and not analysis.breakdowns:
-        breakdowns.append(
-            "Skipped: no breakdown columns were asked for (`satisfaction_breakdowns`)."
-        )
+        breakdowns.append(_w("no_breakdowns_asked"))
     if breakdowns:
         text["breakdowns"] = " ".join(breakdowns)
     if analysis.dimensions.empty:
-        text["dimensions"] = text["drivers"] = (
-            "Skipped: surveys have no `dim_*` columns, so dimension scores and key drivers "
-            "cannot be measured."
-        )
+        text["dimensions"] = text["drivers"] = _w("no_dimensions")
     elif analysis.drivers_error:
-        text["drivers"] = f"Key drivers skipped: {analysis.drivers_error}"
+        text["drivers"] = drivers_error(analysis.drivers_error)
     elif analysis.quadrants is None:
-        text["drivers"] = (
-            "Key drivers of NPS skipped: surveys have no `nps` column for the dimensions to "
-            "explain."
-        )
+        text["drivers"] = _w("no_nps_for_drivers")
     if analysis.comments is None:
-        text["themes"] = "Skipped: surveys have no `comment` column, so there is nothing to read."
+        text["themes"] = _w("no_comment_column")
     elif not analysis.comments:
-        text["themes"] = f"Skipped: none of this period's {n:,} responses has a comment."
+        text["themes"] = _w("no_comments", n=num(n))
     elif "nps" in analysis.missing_scores:
-        text["themes"] = (
-            "Skipped: surveys have no `nps` column, so comments cannot be split into promoters' "
-            "and detractors'."
-        )
+        text["themes"] = _w("no_nps_for_themes")
     if analysis.respondents_with_orders is None:
-        text["loyalty"] = text["spend"] = (
-            "Skipped: no `transactions`, so repeat purchasing and spend after responding "
-            "cannot be measured."
-        )
+        text["loyalty"] = text["spend"] = _w("no_transactions")
     elif not analysis.respondents_with_orders:
-        text["loyalty"] = text["spend"] = (
-            f"Skipped: none of this period's {n:,} respondents has an order in `transactions` by "
-            "the period end, so repeat purchasing and spend after responding cannot be measured."
-        )
+        text["loyalty"] = text["spend"] = _w("no_matching_orders", n=num(n))
     elif "nps" in analysis.missing_scores:
-        text["spend"] = (
-            "Spend after responding skipped: surveys have no `nps` column, so spend cannot be "
-            "compared by NPS group."
-        )
+        text["spend"] = _w("no_nps_for_spend")
     return text
+
+
+_TOO_FEW = re.compile(r"at least (\d+) complete responses for (\d+) dimensions; got (\d+)")
+_FLAT = re.compile(r"Column\(s\) \[(.*)\] have no variance")
+
+
+def drivers_error(message: str) -> str:
+    """Why key drivers could not be measured, in the report's language, from the message of
+    :func:`crmkit.metrics.satisfaction.relative_weights`."""
+    if found := _TOO_FEW.search(message):
+        needed, dimensions, got = (num(int(g)) for g in found.groups())
+        return _w("drivers_too_few", needed=needed, dimensions=dimensions, got=got)
+    if found := _FLAT.search(message):
+        columns = [c.strip().strip("'\"") for c in found.group(1).split(",")]
+        return _w("drivers_flat", columns=_join(dimension_name(c) for c in columns))
+    return _w("drivers_failed")
 
 
 def notes(analysis: SatisfactionAnalysis) -> list[str]:
     """What the analysis had to leave out, one sentence each."""
-    found = [
-        f"{name.upper()} sections skipped: surveys carry no {name} column."
-        for name in analysis.missing_scores
-    ]
+    found = [_w(f"note_no_{name}") for name in analysis.missing_scores]
     found += [
-        f"Breakdown by {column} skipped: no {column} for the respondents."
+        _w("note_no_breakdown", column=column_name(column))
         for column in analysis.skipped_breakdowns
         if analysis.n_responses  # else the first finding says why
     ]
     if analysis.dimensions.empty:
-        found.append("Dimension scores and key drivers skipped: surveys carry no dim_* columns.")
+        found.append(_w("note_no_dimensions"))
     elif analysis.drivers_error and analysis.n_responses:
-        found.append(f"Key-driver analysis skipped: {analysis.drivers_error}")
+        found.append(drivers_error(analysis.drivers_error))
     return found
 
 
-def change_sentence(name: str, change: Change, *, points: bool) -> str:
-    """``NPS fell 12.0 points (95% interval …; p = …): a significant change`` or ``no
-    significant change``. ``points``: the change is already in points (NPS); otherwise it
-    is a share (CSAT) and is written in percentage points."""
+# ----------------------------------------------------------------------------- sentences
+
+
+def _change_values(analysis: SatisfactionAnalysis, metric: str) -> dict[str, str]:
+    """The change of NPS (points) or CSAT (percentage points) for a sentence: size, before,
+    after, p."""
+    if metric == "nps":
+        change, before, after = analysis.nps_change, analysis.previous_nps, analysis.nps
+        size = _w("points", n=num(abs(change.delta)))
+        shown = (_nps_points(before.score), _nps_points(after.score))
+    else:
+        change, before, after = analysis.csat_change, analysis.previous_csat, analysis.csat
+        size = _w("percentage_points", n=num(abs(change.delta) * 100, 1))
+        shown = (pct(before.value), pct(after.value))
+    return {"size": size, "before": shown[0], "after": shown[1], "p": p_text(change.p_value)}
+
+
+def _rounds_to_zero(change: Change, metric: str) -> bool:
+    """Whether the change reads as 0 as written (0 points; 0.0 percentage points)."""
+    if metric == "nps":
+        return round(abs(change.delta)) == 0
+    return round(abs(change.delta) * 100, 1) == 0
+
+
+def change_sentence(analysis: SatisfactionAnalysis, metric: str) -> str:
+    """NPS's or CSAT's change on the previous period in one sentence: direction, size (NPS
+    in points, CSAT in percentage points), before and after, and whether it is significant
+    (p < 0.05) with its p-value."""
+    change = analysis.nps_change if metric == "nps" else analysis.csat_change
+    name = term(metric)
     if not np.isfinite(change.delta):
-        return f"{name}: no previous period to compare with."
-    scale = 1 if points else 100
-    verdict = "a significant change" if change.significant else "no significant change"
-    direction = "rose" if change.delta > 0 else "fell" if change.delta < 0 else "held"
-    return (
-        f"{name} {direction} {abs(change.delta) * scale:.1f} points on the previous period "
-        f"(95% interval {change.low * scale:+.1f} to {change.high * scale:+.1f}; "
-        f"{p_text(change.p_value)}): {verdict}."
+        return _w("change_none", name=name)
+    values = _change_values(analysis, metric)
+    verdict = _w("significant" if change.significant else "not_significant", p=values.pop("p"))
+    key = (
+        "change_held"
+        if _rounds_to_zero(change, metric)
+        else "change_up"
+        if change.delta > 0
+        else "change_down"
     )
+    if key == "change_held":
+        values.pop("size")
+        return _w(key, name=name, before=values["before"], after=values["after"], verdict=verdict)
+    return _w(key, name=name, verdict=verdict, **values)
 
 
 def theme_keywords(found: pd.DataFrame, group: str) -> list[str]:
     """A group's theme keywords as one list: best theme first, its leading keyword first."""
-    return [word for words in found.loc[found["group"] == group, "keywords"] for word in words]
+    return [
+        word for keywords in found.loc[found["group"] == group, "keywords"] for word in keywords
+    ]
 
 
 def theme_label(keywords: list[str], most: int = 3) -> str:
@@ -174,48 +236,171 @@ def key_findings(analysis: SatisfactionAnalysis) -> list[str]:
     """The sentences at the top of the satisfaction report, each with its number."""
     found = []
     if not analysis.n_responses:
-        found.append(
-            f"No survey responses in this period ({analysis.previous_responses:,} in the "
-            "previous period)."
-        )
+        found.append(_w("no_responses", previous=num(analysis.previous_responses)))
     s = analysis.nps
     if s.n:
         found.append(
-            f"NPS {s.score:.0f} (95% interval {s.low:.0f} to {s.high:.0f}) from {s.n:,} "
-            f"responses: {pct(s.share('promoters'))} promoters, {pct(s.share('passives'))} "
-            f"passives, {pct(s.share('detractors'))} detractors."
+            _w(
+                "nps_finding",
+                score=_nps_points(s.score),
+                low=_nps_points(s.low),
+                high=_nps_points(s.high),
+                n=num(s.n),
+                **{kind: pct(s.share(kind)) for kind in ("promoters", "passives", "detractors")},
+            )
         )
-        found.append(change_sentence("NPS", analysis.nps_change, points=True))
+        found.append(change_sentence(analysis, "nps"))
     c = analysis.csat
     if c.n:
         found.append(
-            f"CSAT {pct(c.value)} scored 4 or 5 (95% interval {pct(c.low)}–{pct(c.high)}; "
-            f"mean {c.mean:.2f} of 5)."
+            _w(
+                "csat_finding",
+                value=pct(c.value),
+                low=pct(c.low),
+                high=pct(c.high),
+                mean=num(c.mean, 2),
+            )
         )
-        found.append(change_sentence("CSAT", analysis.csat_change, points=False))
+        found.append(change_sentence(analysis, "csat"))
     if analysis.nps_drivers is not None:
         top = analysis.nps_drivers.table.iloc[0]
         found.append(
-            f"The strongest driver of NPS is {dimension_label(top['dimension'])}: "
-            f"{pct(top['weight'])} of the explained variance (relative weights; the dimensions "
-            f"explain R² = {analysis.nps_drivers.r_squared:.2f})."
+            _w("top_driver", dimension=dimension_name(top["dimension"]), weight=pct(top["weight"]))
         )
-    if analysis.quadrants is not None:
-        fix = analysis.quadrants.loc[analysis.quadrants["quadrant"] == "fix first"]
-        if len(fix):
-            names = ", ".join(dimension_label(d) for d in fix["dimension"])
-            found.append(f"Fix first (important, scoring below the others): {names}.")
+    fix = fix_first(analysis)
+    if len(fix):
+        found.append(_w("fix_first_finding", names=_join(map(dimension_name, fix["dimension"]))))
     detractor = analysis.themes.loc[analysis.themes["group"] == "detractor", "keywords"]
     if len(detractor):
-        labels = "; ".join(theme_label(words) for words in detractor.head(3))
-        found.append(f"What sets detractors' comments apart: {labels}.")
+        labels = _w("theme_separator").join(theme_label(k) for k in detractor.head(3))
+        found.append(_w("detractor_themes", themes=labels))
     if analysis.loyalty is not None:
         found.append(
-            f"{pct(repeat_rate(analysis.loyalty))} of responding customers have bought more "
-            f"than once; mean loyalty score {analysis.loyalty['loyalty_score'].mean():.0f} of 100."
+            _w(
+                "loyalty_finding",
+                repeat=pct(repeat_rate(analysis.loyalty)),
+                score=num(analysis.loyalty["loyalty_score"].mean()),
+            )
         )
-    found += notes(analysis)
+    return found + notes(analysis)
+
+
+def methods(analysis: SatisfactionAnalysis) -> list[str]:
+    """The analyst notes' paragraphs on method: intervals and tests, relative weights and
+    how well the dimensions explain NPS, the theme strength rule, the loyalty score."""
+    found = [_w("nps_method"), _w("csat_method"), _w("breakdowns_method"), _w("drivers_method")]
+    if analysis.nps_drivers is not None:
+        fit = analysis.nps_drivers
+        found.append(_w("drivers_fit", r_squared=num(fit.r_squared, 2), n=num(fit.n)))
+    found.append(_w("themes_method", min_mentions=num(MIN_MENTIONS), min_lift=num(MIN_LIFT)))
+    found.append(_w("loyalty_method"))
     return found
+
+
+def spend_sentence(analysis: SatisfactionAnalysis, *, currency: str = "") -> str:
+    """Promoters against detractors in what they actually spent afterwards."""
+    table = analysis.spend_after
+    if table is None or table.empty:
+        return _w("spend_no_history")
+    by_group = table.set_index("nps_group")
+    if not {"promoter", "detractor"} <= set(by_group.index):
+        return _w("spend_missing_group")
+    p_value = table.attrs["p_value"]
+    return _w(
+        "spend",
+        promoters=money(by_group.loc["promoter", "median_spend"], currency),
+        detractors=money(by_group.loc["detractor", "median_spend"], currency),
+        p=p_text(p_value),
+        verdict=_w("spend_differs" if p_value < 0.05 else "spend_same"),
+    )
+
+
+# ----------------------------------------------------------------------------- flags
+
+
+def fix_first(analysis: SatisfactionAnalysis) -> pd.DataFrame:
+    """The dimensions in the *fix first* quadrant (weigh above average in NPS, score below
+    average), heaviest first; empty without key drivers."""
+    if analysis.quadrants is None:
+        return pd.DataFrame(columns=["dimension", "importance", "performance"])
+    table = analysis.quadrants
+    return table.loc[table["quadrant"] == "fix first"].sort_values("importance", ascending=False)
+
+
+def flags(analysis: SatisfactionAnalysis) -> list[Flag]:
+    """What a manager should know first (registry: ``satisfaction.flags``):
+
+    - ``nps_change``, ``csat_change``: a significant change (p < 0.05) on the previous
+      period, bad when down (ranked by z, :mod:`crmkit.topics.flags`);
+    - ``nps_below_zero``: more detractors than promoters; how far past the level is the
+      points below zero as a fraction of the scale's 100;
+    - ``fix_first``: dimensions that weigh above average in NPS and score below average;
+      how far past is the heaviest one's shortfall from the dimensions' average score, as
+      a fraction of that average.
+    """
+    found: list[Flag | None] = []
+    for metric, change in (("nps", analysis.nps_change), ("csat", analysis.csat_change)):
+        direction = "up" if change.delta > 0 else "down"
+        found.append(
+            change_flag(
+                TOPIC,
+                f"{metric}_change",
+                delta=change.delta,
+                low=change.low,
+                high=change.high,
+                p_value=change.p_value,
+                good_when="up",
+                message=f"satisfaction.flag_{metric}_{direction}",
+                action=f"satisfaction.action_{metric}_{direction}",
+                section=f"satisfaction.{metric}_heading",
+                values={
+                    name: (lambda m=metric, n=name: _change_values(analysis, m)[n])
+                    for name in ("size", "before", "after", "p")
+                },
+                raw={"metric": metric},
+            )
+        )
+    s = analysis.nps
+    if s.n and s.score < 0:
+        found.append(
+            alert_flag(
+                TOPIC,
+                "nps_below_zero",
+                excess=-s.score / 100,
+                message="satisfaction.flag_nps_below_zero",
+                action="satisfaction.action_nps_below_zero",
+                section="satisfaction.nps_heading",
+                values={
+                    "score": lambda: _nps_points(s.score),
+                    "detractors": lambda: pct(s.share("detractors")),
+                    "promoters": lambda: pct(s.share("promoters")),
+                },
+                raw={"nps": s.score},
+            )
+        )
+    fix = fix_first(analysis)
+    if len(fix):
+        average = float(analysis.quadrants["performance"].mean())
+        found.append(
+            alert_flag(
+                TOPIC,
+                "fix_first",
+                excess=(average - float(fix["performance"].min())) / average,
+                message="satisfaction.flag_fix_first",
+                action="satisfaction.action_fix_first",
+                section="satisfaction.drivers_heading",
+                values={
+                    "names": lambda: _join(map(dimension_name, fix["dimension"])),
+                    "score": lambda: _join(num(v, 2) for v in fix["performance"]),
+                    "average": lambda: num(average, 2),
+                },
+                raw={"dimensions": list(fix["dimension"])},
+            )
+        )
+    return [f for f in found if f is not None]
+
+
+# ----------------------------------------------------------------------------- tables
 
 
 def results(analysis: SatisfactionAnalysis) -> dict:
@@ -247,12 +432,41 @@ def results(analysis: SatisfactionAnalysis) -> dict:
     }
 
 
+def breakdown_view(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One breakdown for a manager: the group (headed by ``column``), responses, NPS and the
+    range it likely lies in, in words, CSAT and the verdict against the rest."""
+    ranges = [
+        _w("range", low=_nps_points(lo), high=_nps_points(hi)) if np.isfinite(lo) else None
+        for lo, hi in zip(table["nps_low"].astype(float), table["nps_high"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            column: [group_value(column, g) for g in table["group"]],
+            "responses": table["responses"].to_numpy(),
+            "nps": [_nps_points(v) if np.isfinite(v) else None for v in table["nps"].astype(float)],
+            "nps_ci": ranges,
+            "csat": table["csat"].to_numpy(),
+            "nps_verdict": [verdict_words(v) for v in table["verdict"]],
+        }
+    )
+
+
+def breakdown_detail(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One breakdown for the analyst notes: intervals' bounds and Holm-adjusted p-values."""
+    detail = named_groups(table, column).rename(
+        columns={"group": column, "p_adjusted": "nps_p_adjusted"}
+    )
+    return detail.assign(nps_verdict=[verdict_words(v) for v in table["verdict"]]).drop(
+        columns="verdict"
+    )
+
+
 def themes_view(analysis: SatisfactionAnalysis, group: str) -> pd.DataFrame:
     """One group's themes for reading: its keywords, mentions, two example comments."""
     rows = analysis.themes.loc[analysis.themes["group"] == group]
     return pd.DataFrame(
         {
-            "theme": [theme_label(words, most=4) for words in rows["keywords"]],
+            "theme": [theme_label(k, most=4) for k in rows["keywords"]],
             "mentions": rows["mentions"],
             "example_comments": [" · ".join(f"“{c}”" for c in e[:2]) for e in rows["examples"]],
         }
@@ -260,35 +474,46 @@ def themes_view(analysis: SatisfactionAnalysis, group: str) -> pd.DataFrame:
 
 
 def drivers_view(analysis: SatisfactionAnalysis) -> pd.DataFrame:
-    """NPS and CSAT relative weights side by side, with the dimension scores."""
-    table = analysis.dimensions.copy()
+    """Each dimension's score, its weight in NPS and CSAT, and its priority; columns named
+    by the glossary."""
+    table = analysis.dimensions.rename(
+        columns={"mean": "dimension_mean", "satisfied": "dimension_satisfied"}
+    )
     for name, drivers in (("nps", analysis.nps_drivers), ("csat", analysis.csat_drivers)):
         if drivers is not None:
             weights = drivers.table.set_index("dimension")["weight"]
             table[f"{name}_weight"] = table["dimension"].map(weights)
     if analysis.quadrants is not None:
-        table["quadrant"] = table["dimension"].map(
-            analysis.quadrants.set_index("dimension")["quadrant"]
-        )
-    table["dimension"] = table["dimension"].map(dimension_label)
+        codes = table["dimension"].map(analysis.quadrants.set_index("dimension")["quadrant"])
+        table["quadrant"] = codes.map(quadrant_name)
+    table["dimension"] = table["dimension"].map(dimension_name)
     return table
 
 
-def spend_sentence(analysis: SatisfactionAnalysis, *, currency: str = "") -> str:
-    """Promoters against detractors in what they actually spent afterwards."""
+def spend_view(analysis: SatisfactionAnalysis) -> pd.DataFrame:
+    """Spend in the 90 days after responding per NPS group, for reading."""
     table = analysis.spend_after
-    if table is None or table.empty:
-        return "Spend after responding: not enough history before the period end."
-    by_group = table.set_index("nps_group")
-    if not {"promoter", "detractor"} <= set(by_group.index):
-        return "Spend after responding: promoters or detractors are missing."
-    p, d = by_group.loc["promoter"], by_group.loc["detractor"]
-    verdict = (
-        "a significant difference" if table.attrs["p_value"] < 0.05 else "no significant difference"
+    return pd.DataFrame(
+        {
+            "nps_group": table["nps_group"].map(group_name).to_numpy(),
+            "responses": table["responses"].to_numpy(),
+            "buying_share_90d": table["buying_share"].to_numpy(),
+            "spend_90d_mean": table["mean_spend"].to_numpy(),
+            "spend_90d_median": table["median_spend"].to_numpy(),
+        }
     )
-    return (
-        f"In the 90 days after responding, promoters spent a median of "
-        f"{money(p['median_spend'], currency)} and detractors "
-        f"{money(d['median_spend'], currency)} ({p_text(table.attrs['p_value'])}, "
-        f"Mann–Whitney): {verdict}."
+
+
+def loyalty_view(by_group: pd.DataFrame) -> pd.DataFrame:
+    """Responding customers, repeat rate and loyalty score per NPS group (promoters first),
+    from :func:`crmkit.metrics.satisfaction.loyalty_by_group`."""
+    order = {g: i for i, g in enumerate(GROUPS)}
+    rows = by_group.sort_values("nps_group", key=lambda s: s.map(order))
+    return pd.DataFrame(
+        {
+            "nps_group": rows["nps_group"].map(group_name).to_numpy(),
+            "respondents": rows["customers"].to_numpy(),
+            "respondent_repeat_rate": rows["repeat_rate"].to_numpy(),
+            "loyalty_score": rows["loyalty_score"].to_numpy(),
+        }
     )

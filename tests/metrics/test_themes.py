@@ -1,6 +1,9 @@
-"""Comment themes: PII masked, word-level Chinese, words said together make one theme."""
+"""Comment themes: PII masked, word-level Chinese, words said together make one theme, and
+only themes of a documented strength shown."""
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from crmkit.metrics import themes as th
 from crmkit.topics.satisfaction import theme_keywords
@@ -65,7 +68,7 @@ def test_words_said_together_make_one_theme_with_distinct_examples():
         ]
     )
     groups = pd.Series(["detractor"] * 6 + ["promoter"] * 3)
-    found = th.themes(comments, groups, min_mentions=2)
+    found = th.themes(comments, groups, min_mentions=2, min_lift=1)  # grouping, not strength
 
     def theme_with(word: str) -> pd.Series:
         return found.loc[found["keywords"].map(lambda words: word in words)].iloc[0]
@@ -112,3 +115,36 @@ def test_tokenize_drops_stop_words_masks_numbers_and_single_characters():
     ]
     # jieba's words; 了, 也, 不 are stop words; "OK" is too short
     assert th.tokenize("物流太慢了，客服也不回复。OK") == ["物流", "太慢", "客服", "回复"]
+
+
+def test_lift_is_laplace_smoothed_share_over_share():
+    # 8 of 18 comments against 0 of 38: (9/20) / (1/40) = 18; 3 of 18 vs 9 of 38: 0.8
+    assert th.lift(np.array([8, 3]), 18, np.array([0, 9]), 38) == pytest.approx([18.0, 0.8])
+
+
+def test_only_themes_of_the_documented_strength_are_shown():
+    """Detractors: a real complaint (rude staff, 8 of 20 comments, never said by promoters);
+    a word both groups use alike (parcel, 6 and 6: lift 1); a word of three comments (broken:
+    under the 5 mentions); fillers and time words (went, worth, 两个, 星期: stop words)."""
+    detractors = (
+        ["Rude staff at the desk"] * 8
+        + ["The parcel came"] * 6
+        + ["Broken hinge"] * 3
+        + ["Prices went up, not worth it"]
+        + ["等了两个星期", "两个星期才到"]
+    )
+    promoters = ["The parcel came"] * 6 + ["Lovely"] * 14
+    comments = pd.Series(detractors + promoters)
+    groups = pd.Series(["detractor"] * 20 + ["promoter"] * 20)
+    found = th.themes(comments, groups)
+    detractor = found.loc[found["group"] == "detractor"]
+    assert len(detractor) == 1 and set(detractor["keywords"].iloc[0]) == {"rude", "staff", "desk"}
+    assert detractor["mentions"].tolist() == [8]
+    # its lift: (8 + 1) / 22 over (0 + 1) / 22 = 9
+    assert detractor["lift"].tolist() == pytest.approx([9.0])
+    everything = set(found["keywords"].explode())
+    assert not {"parcel", "broken", "went", "worth", "两个", "星期"} & everything
+    # the same comments with the strength rule switched off: the noise would be shown
+    weak = th.themes(comments, groups, min_mentions=1, min_lift=0)
+    assert {"broken", "prices"} <= set(weak["keywords"].explode())
+    assert th.tokenize("Prices went up, not worth it; 等了两个星期") == ["prices"]

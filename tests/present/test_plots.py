@@ -7,6 +7,8 @@ import pytest
 from crmkit import plots
 from crmkit.core.periods import parse_period
 from crmkit.present.fonts import font_face_css, wide_characters
+from crmkit.present.language import language
+from crmkit.present.plots import satisfaction as satisfaction_plots
 
 
 def test_chinese_labels_render_without_missing_glyphs():
@@ -43,11 +45,15 @@ def test_monthly_volume_panels():
             "rows": [1, 2, 3, 10, 20, 30],
         }
     )
-    fig = plots.plot_monthly_volume(volume, period=parse_period("2026-Q3"))
+    with language("zh"):
+        fig = plots.plot_monthly_volume(volume, period=parse_period("2026-Q3"))
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title() for ax in visible] == ["customers", "transactions"]
+    assert [ax.get_title() for ax in visible] == ["客户", "订单"]
     assert visible[1].lines[0].get_ydata().tolist() == [10, 20, 30]
-    assert [t.get_text() for t in visible[0].get_xticklabels()] == ["2026-07"]
+    # no January in the window: the first month is named, in the report's language
+    assert [t.get_text() for t in visible[0].get_xticklabels()] == ["2026年7月"]
+    assert visible[0].get_ylabel() == "每月行数"
+    assert fig.get_suptitle() == "各数据表每月记录数（阴影为本期）"
 
 
 def test_font_subset_only_for_wide_text():
@@ -140,7 +146,7 @@ def test_point_names_stay_inside_and_cover_no_other_text(importance, performance
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     boxes = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
-    names = {d.removeprefix("dim_").replace("_", " ") for d in quadrants["dimension"]}
+    names = {satisfaction_plots.dimension_name(d) for d in quadrants["dimension"]}
     assert names <= set(boxes)
     for name in names:
         box = boxes[name]

@@ -1,6 +1,7 @@
-"""The satisfaction report's words and published results say what the numbers say, and find
-what the sample generator planted."""
+"""The satisfaction report's words (en and zh), flags and published results say what the
+numbers say, and find what the sample generator planted."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -12,8 +13,14 @@ import crmkit as ck
 from crmkit.core.periods import parse_period
 from crmkit.metrics import satisfaction as sat
 from crmkit.metrics.segmentation import SEGMENT_ORDER
+from crmkit.present.format import p_text, signed
+from crmkit.present.language import is_term, language
 from crmkit.topics import satisfaction as report
+from crmkit.topics.flags import ALERT, CHANGE, rank_flags
 from crmkit.topics.registry import TOPICS
+from tests.language_check import english_words
+
+Q3 = parse_period("2026-Q3")
 
 
 def _quarter_surveys() -> pd.DataFrame:
@@ -39,9 +46,35 @@ def _quarter_surveys() -> pd.DataFrame:
 
 @pytest.fixture
 def analysis() -> sat.SatisfactionAnalysis:
-    return sat.analyse(
-        _quarter_surveys(), period=parse_period("2026-Q3"), breakdown_columns=["region"]
+    return sat.analyse(_quarter_surveys(), period=Q3, breakdown_columns=["region"])
+
+
+def _falling_surveys() -> pd.DataFrame:
+    """Q2: 60 responses, NPS 40/60 − 10/60 = +50, all CSAT 5; Q3: 60 responses, NPS
+    10/60 − 40/60 = −50, CSAT 5 for 30 and 2 for 30; delivery speed drives NPS and scores
+    low, price scores high and does not matter."""
+    rng = np.random.default_rng(7)
+    nps = [10] * 40 + [8] * 10 + [3] * 10 + [10] * 10 + [8] * 10 + [3] * 40
+    speed = np.clip(np.round(np.array(nps) / 3.3 + rng.normal(0, 0.4, 120)), 1, 5)
+    return pd.DataFrame(
+        {
+            "response_id": [f"r{k}" for k in range(120)],
+            "customer_id": [f"c{k}" for k in range(120)],
+            "responded_at": [
+                *pd.date_range("2026-04-01", periods=60, freq="1D"),
+                *pd.date_range("2026-07-01", periods=60, freq="1D"),
+            ],
+            "nps": nps,
+            "csat": [5] * 60 + [5, 2] * 30,
+            "dim_delivery_speed": speed,
+            "dim_price": rng.choice([4, 5], 120),
+        }
     )
+
+
+@pytest.fixture
+def falling() -> sat.SatisfactionAnalysis:
+    return sat.analyse(_falling_surveys(), period=Q3, breakdown_columns=[])
 
 
 def test_results_carry_every_key(analysis):
@@ -49,20 +82,34 @@ def test_results_carry_every_key(analysis):
     assert set(results) == set(TOPICS["satisfaction"].results)  # exactly the registry's keys
     assert (results["n_responses"], results["nps"]) == (10, 50.0)
     assert results["nps_change"]["delta"] == 30.0
-    assert results["promoter_themes"] == ["great"]  # "staff": 2 comments, under min_mentions
+    assert set(results["csat_change"]) == {"delta", "ci", "p_value"}
+    assert results["promoter_themes"] == []  # "great": 3 comments, under the 5 to show a theme
     assert results["top_driver"] is None and results["driver_weights"] == {}
     json.dumps(ck.nb.to_json_ready(results))
 
 
+def test_key_figures_and_flags_are_declared_in_the_registry(falling):
+    topic = TOPICS["satisfaction"]
+    figures = {f.key: (f.label, f.unit, f.change) for f in topic.key_figures}
+    assert figures == {
+        "nps": ("nps", "points", "nps_change"),
+        "csat": ("csat", "share", "csat_change"),
+    }
+    assert all(is_term(label) for label, _, _ in figures.values())
+    raised = {flag.key for flag in report.flags(falling)}
+    assert raised == {"nps_change", "csat_change", "nps_below_zero", "fix_first"}
+    assert raised <= set(topic.flags)
+
+
 def test_key_findings_quote_the_numbers_and_end_with_the_notes(analysis):
     found = report.key_findings(analysis)
-    low, high = analysis.nps.low, analysis.nps.high
+    low, high = signed(analysis.nps.low), signed(analysis.nps.high)
     assert found[0] == (
-        f"NPS 50 (95% interval {low:.0f} to {high:.0f}) from 10 responses: 60.0% promoters, "
+        f"NPS +50 (likely between {low} and {high}) from 10 responses: 60.0% promoters, "
         "30.0% passives, 10.0% detractors."
     )
-    assert found[1].startswith("NPS rose 30.0 points on the previous period (95% interval ")
-    assert found[2].startswith("CSAT 90.0% scored 4 or 5")
+    assert found[1].startswith("NPS rose 30 points against the previous period, from +20 to +50")
+    assert found[2].startswith("CSAT 90.0%: share of responses scoring 4 or 5")
     assert (
         found[-2:]
         == report.notes(analysis)
@@ -71,69 +118,154 @@ def test_key_findings_quote_the_numbers_and_end_with_the_notes(analysis):
             "Dimension scores and key drivers skipped: surveys carry no dim_* columns.",
         ]
     )
-
-
-def test_notes_name_missing_scores_and_failed_drivers():
-    surveys = _quarter_surveys().drop(columns=["csat"]).assign(dim_speed=3.0)
-    analysis = sat.analyse(surveys, period=parse_period("2026-Q3"), breakdown_columns=[])
-    assert report.notes(analysis) == [
-        "CSAT sections skipped: surveys carry no csat column.",
-        "Key-driver analysis skipped: Column(s) ['dim_speed'] have no variance; drop them "
-        "from the drivers.",
-    ]
-
-
-def test_change_sentence_in_points_for_nps_and_percentage_points_for_csat():
-    nps_change = sat.Change(delta=-12.0, low=-20.5, high=-3.5, p_value=0.004)
-    assert report.change_sentence("NPS", nps_change, points=True) == (
-        "NPS fell 12.0 points on the previous period (95% interval -20.5 to -3.5; p = 0.004): "
-        "a significant change."
-    )
-    csat_change = sat.Change(delta=0.02, low=-0.01, high=0.05, p_value=0.2)
-    assert report.change_sentence("CSAT", csat_change, points=False) == (
-        "CSAT rose 2.0 points on the previous period (95% interval -1.0 to +5.0; p = 0.200): "
-        "no significant change."
-    )
-    nothing = sat.Change(*(float("nan"),) * 4)
-    assert report.change_sentence("NPS", nothing, points=True) == (
-        "NPS: no previous period to compare with."
+    with language("zh"):
+        first = report.key_findings(analysis)[0]
+    assert first == (
+        f"本期净推荐值为 +50（95% 置信区间 {low} 至 {high}），共 10 份回复：推荐者占 60.0%，"
+        "被动者占 30.0%，贬损者占 10.0%。"
     )
 
 
-def test_themes_in_words(analysis):
+def test_change_sentences_in_points_for_nps_and_percentage_points_for_csat(analysis):
+    p_nps = p_text(analysis.nps_change.p_value)
+    assert report.change_sentence(analysis, "nps") == (
+        f"NPS rose 30 points against the previous period, from +20 to +50: not a significant "
+        f"change ({p_nps}), within what chance alone gives."
+    )
+    # CSAT: 8 of 10 scored 4-5 before, 9 of 10 now: up 10.0 percentage points
+    p_csat = p_text(analysis.csat_change.p_value)
+    with language("zh"):
+        assert report.change_sentence(analysis, "csat") == (
+            f"客户满意度较上期上升 10.0 个百分点（由 80.0% 升至 90.0%），变化不显著（{p_csat}），"
+            "在随机波动范围之内。"
+        )
+    fell = dataclasses.replace(
+        analysis, previous_nps=analysis.nps, nps_change=sat.Change(-12.0, -20.5, -3.5, 0.004)
+    )
+    assert report.change_sentence(fell, "nps") == (
+        "NPS fell 12 points against the previous period, from +50 to +50: a significant "
+        "change (p = 0.004)."
+    )
+    held = dataclasses.replace(analysis, nps_change=sat.Change(0.3, -9.0, 9.6, 0.95))
+    assert report.change_sentence(held, "nps").startswith("NPS held at +50 against the previous")
+    nothing = dataclasses.replace(analysis, nps_change=sat.Change(*(float("nan"),) * 4))
+    assert report.change_sentence(nothing, "nps") == "NPS: no previous period to compare with."
+
+
+def test_flags_of_a_falling_unit(falling):
+    flags = {flag.key: flag for flag in report.flags(falling)}
+    fall = flags["nps_change"]
+    assert (fall.kind, fall.bad, fall.values["delta"]) == (CHANGE, True, -100.0)
+    assert fall.message["en"] == (
+        "NPS fell 100 points against the previous period, from +50 to −50 (p < 0.001)."
+    )
+    assert fall.message["zh"] == "净推荐值较上期下降 100 分，由 +50 降至 −50（p < 0.001）。"
+    assert fall.section == {"en": "Net Promoter Score", "zh": "净推荐值"}
+    assert flags["csat_change"].bad and flags["csat_change"].values["delta"] == pytest.approx(-0.5)
+    below = flags["nps_below_zero"]
+    assert (below.kind, below.bad, below.strength) == (ALERT, True, pytest.approx(0.5))
+    assert below.message["en"] == "NPS is −50: more detractors (66.7%) than promoters (16.7%)."
+    # delivery speed: the heavier weight and the lower mean; shortfall from the average
+    q3 = _falling_surveys().iloc[60:]
+    means = q3[["dim_delivery_speed", "dim_price"]].mean()
+    fix = flags["fix_first"]
+    assert fix.values["dimensions"] == ["dim_delivery_speed"]
+    assert fix.strength == pytest.approx(
+        (means.mean() - means["dim_delivery_speed"]) / means.mean()
+    )
+    assert fix.message["en"].startswith("Fix first: delivery speed, with much weight in NPS")
+    assert fix.section["zh"] == "满意度的驱动因素"
+    # both changes rank before both alerts; every flag has an action in both languages
+    ranked = rank_flags(flags.values())
+    assert [f.kind for f in ranked] == [CHANGE, CHANGE, ALERT, ALERT]
+    assert all(f.action["en"] and f.action["zh"] for f in ranked)
+
+
+def test_no_flag_for_a_change_within_chance(analysis):
+    assert analysis.nps_change.p_value >= 0.05 and analysis.csat_change.p_value >= 0.05
+    assert report.flags(analysis) == []  # NPS +50, no dimensions: nothing past a level either
+
+
+def test_chinese_findings_and_flags_hold_no_english(falling):
+    with language("zh"):
+        texts = report.key_findings(falling) + list(report.skipped(falling).values())
+        texts += [report.change_sentence(falling, m) for m in ("nps", "csat")]
+        texts += report.methods(falling)
+    for flag in report.flags(falling):
+        texts += [flag.message["zh"], flag.action["zh"], flag.section["zh"]]
+    assert len(texts) > 10
+    assert english_words(texts) == []
+
+
+def test_one_group_and_failed_drivers_in_both_languages():
+    surveys = _quarter_surveys().assign(touchpoint="web", dim_speed=3.0)
+    analysis = sat.analyse(surveys, period=Q3, breakdown_columns=["touchpoint"])
+    with language("zh"):
+        skipped = report.skipped(analysis)
+        assert skipped["breakdowns"] == "未按触点分组：本期所有回复的触点都相同（web），无从比较。"
+        assert skipped["drivers"] == (
+            "未分析驱动因素：所有回复在speed上的评分都相同，无法衡量其影响。"
+        )  # an unknown dim_* column shows its own name
+    assert report.skipped(analysis)["breakdowns"] == (
+        "Breakdown by touchpoint skipped: every response of this period has the same touchpoint "
+        "(web), so there is nothing to compare."
+    )
+    assert report.drivers_error("something else") == (
+        "Key drivers skipped: the weights cannot be computed on this period's responses."
+    )
+
+
+def test_tables_are_headed_by_glossary_terms(falling):
+    drivers = report.drivers_view(falling)
+    assert all(is_term(c) for c in drivers.columns)
+    assert drivers.set_index("dimension").loc["delivery speed", "quadrant"] == "fix first"
+    with language("zh"):
+        assert set(report.drivers_view(falling)["dimension"]) == {"配送速度", "价格"}
+    table = pd.DataFrame(
+        {
+            "group": ["web", "(none)"],
+            "responses": [40, 5],
+            "nps": [12.4, np.nan],
+            "nps_low": [-3.2, np.nan],
+            "nps_high": [27.9, np.nan],
+            "csat": [0.8, 0.6],
+            "verdict": ["no clear difference", "too few to judge"],
+            "p_adjusted": [0.4, np.nan],
+        }
+    )
+    view = report.breakdown_view(table, "touchpoint")
+    assert all(is_term(c) for c in view.columns)
+    assert view["nps_ci"][0] == "−3 to +28" and pd.isna(view["nps_ci"][1])
+    assert view["touchpoint"].tolist() == ["web", "(none)"]
+    with language("zh"):
+        view = report.breakdown_view(table, "touchpoint")
+    assert view["nps_verdict"].tolist() == ["无明显差异", "样本太少，无法判断"]
+    assert view["touchpoint"].tolist() == ["web", "（无）"]
+    detail = report.breakdown_detail(table, "touchpoint")
+    assert all(is_term(c) for c in detail.columns)
+
+
+def test_themes_and_loyalty_in_words(analysis):
     assert report.theme_label(["expensive", "compared", "shops", "price"]) == (
         "expensive · compared · shops"
     )
     view = report.themes_view(analysis, "promoter")
     assert list(view.columns) == ["theme", "mentions", "example_comments"]
-    assert view.loc[0, "theme"].startswith("great")
-    assert view.loc[0, "example_comments"].startswith("“Great staff”")
-    assert report.themes_view(analysis, "detractor").empty  # one comment: under min_mentions
+    assert view.empty  # "great": 3 comments, under the 5 a theme needs
     assert report.theme_keywords(analysis.themes, "passive") == []
-
-
-def test_drivers_view_and_dimension_labels():
-    assert report.dimension_label("dim_delivery_speed") == "delivery speed"
-    rng = np.random.default_rng(3)
-    speed, price = rng.integers(1, 6, 60), rng.integers(1, 6, 60)
-    surveys = pd.DataFrame(
+    by_group = pd.DataFrame(
         {
-            "response_id": [f"r{k}" for k in range(60)],
-            "customer_id": [f"c{k}" for k in range(60)],
-            "responded_at": pd.date_range("2026-07-01", periods=60, freq="1D"),
-            "nps": np.clip(2 * speed + rng.integers(-1, 2, 60), 0, 10),
-            "csat": np.clip(price + rng.integers(-1, 2, 60), 1, 5),
-            "dim_delivery_speed": speed,
-            "dim_price": price,
+            "nps_group": ["detractor", "passive", "promoter"],
+            "customers": [3, 4, 5],
+            "repeat_rate": [0.1, 0.2, 0.3],
+            "loyalty_score": [40.0, 60.0, 80.0],
         }
     )
-    analysis = sat.analyse(surveys, period=parse_period("2026-Q3"), breakdown_columns=[])
-    view = report.drivers_view(analysis).set_index("dimension")
-    assert set(view.index) == {"delivery speed", "price"}
-    assert view["nps_weight"].sum() == pytest.approx(1)
-    assert view["nps_weight"].idxmax() == "delivery speed"
-    assert view["csat_weight"].idxmax() == "price"
-    assert set(view["quadrant"]) <= {"fix first", "keep it up", "low priority", "possible overkill"}
+    with language("zh"):
+        loyalty = report.loyalty_view(by_group)
+    assert loyalty["nps_group"].tolist() == ["推荐者", "被动者", "贬损者"]
+    assert loyalty["respondents"].tolist() == [5, 4, 3]
+    assert all(is_term(c) for c in loyalty.columns)
 
 
 def test_spend_sentence():
@@ -149,9 +281,15 @@ def test_spend_sentence():
     table.attrs["p_value"] = 0.0004
     fake = type("Analysis", (), {"spend_after": table})()
     assert report.spend_sentence(fake, currency="CNY") == (
-        "In the 90 days after responding, promoters spent a median of 100 CNY and detractors "
-        "1,234 CNY (p < 0.001, Mann–Whitney): a significant difference."
+        "In the 90 days after responding, promoters spent a median of CN¥100 and detractors "
+        "CN¥1,234 (p < 0.001, Mann–Whitney): a significant difference."
     )
+    with language("zh"):
+        assert report.spend_sentence(fake, currency="CNY") == (
+            "回复后 90 天内，推荐者消费额中位数为 ¥100，贬损者为 ¥1,234（p < 0.001，"
+            "Mann–Whitney 检验）：差异显著。"
+        )
+        assert set(report.spend_view(fake)["nps_group"]) == {"推荐者", "被动者", "贬损者"}
     fake.spend_after = table.iloc[:2]
     assert report.spend_sentence(fake) == (
         "Spend after responding: promoters or detractors are missing."
@@ -171,6 +309,17 @@ def _sample(name: str):
         transactions=unit["transactions"],
         breakdown_columns=["region", "segment", "touchpoint"],
     )
+
+
+@pytest.mark.slow
+def test_souths_nps_fall_is_its_first_satisfaction_flag():
+    analysis = _sample("south")
+    ranked = rank_flags(report.flags(analysis))
+    first = ranked[0]
+    assert (first.key, first.kind, first.bad) == ("nps_change", CHANGE, True)
+    assert first.values["delta"] < -60 and first.p_value < 0.001
+    assert first.message["en"].startswith("NPS fell 69 points against the previous period")
+    assert "nps_below_zero" in {f.key for f in ranked}  # south's NPS is below zero too
 
 
 @pytest.mark.slow
@@ -202,4 +351,5 @@ def test_east_detractor_themes_are_chinese_words_about_delivery():
     themes = report.results(analysis)["detractor_themes"]
     assert themes and all(len(word) > 1 for word in themes)
     assert {"太慢", "物流", "快递", "延迟"} & set(themes[:5])
+    assert not {"两个", "星期"} & set(themes)  # time words make no theme
     assert analysis.breakdowns["segment"]["group"].isin(SEGMENT_ORDER).all()
