@@ -19,20 +19,30 @@ from crmkit.core.periods import Period, require_period, rows_through
 AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
 AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
 
-# The ten named segments of the R×F grid (scores 1-5; R high = bought recently).
+# The ten named segments of the R×F grid (scores 1-5; R high = bought recently), by code;
+# the report names them in its language (the glossary terms ``rfm_<code>``).
 RFM_GRID: list[tuple[str, range, range]] = [
-    ("Champions", range(5, 6), range(4, 6)),
-    ("Loyal", range(3, 5), range(4, 6)),
-    ("Potential Loyalists", range(4, 6), range(2, 4)),
-    ("New", range(5, 6), range(1, 2)),
-    ("Promising", range(4, 5), range(1, 2)),
-    ("Need Attention", range(3, 4), range(3, 4)),
-    ("About to Sleep", range(3, 4), range(1, 3)),
-    ("At Risk", range(1, 3), range(3, 5)),
-    ("Can't Lose Them", range(1, 3), range(5, 6)),
-    ("Hibernating", range(1, 3), range(1, 3)),
+    ("champions", range(5, 6), range(4, 6)),
+    ("loyal", range(3, 5), range(4, 6)),
+    ("potential_loyalists", range(4, 6), range(2, 4)),
+    ("new", range(5, 6), range(1, 2)),
+    ("promising", range(4, 5), range(1, 2)),
+    ("need_attention", range(3, 4), range(3, 4)),
+    ("about_to_sleep", range(3, 4), range(1, 3)),
+    ("at_risk", range(1, 3), range(3, 5)),
+    ("cant_lose", range(1, 3), range(5, 6)),
+    ("hibernating", range(1, 3), range(1, 3)),
 ]
 SEGMENT_ORDER = [name for name, _, _ in RFM_GRID]
+
+LAPSE_LEVEL: dict[str, int] = {"at_risk": 1, "cant_lose": 1, "hibernating": 2}
+"""How far an RFM segment has lapsed; the segments not listed are 0 (an order lately: R 3-5).
+1: gone quiet after buying often (at_risk, cant_lose: R 1-2, F 3-5); 2: gone quiet after
+buying little (hibernating: R 1-2, F 1-2). A customer whose level rose between two period
+ends moved into a worse segment: into one of these three, or from the first two into
+hibernating (so customers leaving at_risk for hibernating count as a worsening, never as
+"fewer at risk")."""
+LAPSED_SEGMENTS = tuple(LAPSE_LEVEL)
 
 
 def age_band(age: pd.Series) -> pd.Series:
@@ -115,9 +125,9 @@ def rfm_scores(table: pd.DataFrame) -> pd.DataFrame:
     """Add ``r, f, m`` quintile scores (recent = 5) and the named ``segment`` to an
     :func:`rfm` table.
 
-    Segment rule (the common R×F grid): Champions R5 F4-5; Loyal R3-4 F4-5; Potential
-    Loyalists R4-5 F2-3; New R5 F1; Promising R4 F1; Need Attention R3 F3; About to Sleep
-    R3 F1-2; At Risk R1-2 F3-4; Can't Lose Them R1-2 F5; Hibernating R1-2 F1-2.
+    Segment rule (the common R×F grid), by code: champions R5 F4-5; loyal R3-4 F4-5;
+    potential_loyalists R4-5 F2-3; new R5 F1; promising R4 F1; need_attention R3 F3;
+    about_to_sleep R3 F1-2; at_risk R1-2 F3-4; cant_lose R1-2 F5; hibernating R1-2 F1-2.
     """
     require_columns(table, ["recency_days", "frequency", "monetary"], "table", "rfm_scores")
     scored = table.copy()
@@ -129,7 +139,7 @@ def rfm_scores(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def segment_of(r: int, f: int) -> str:
-    """The named segment of an R and F score."""
+    """The segment code of an R and F score."""
     for name, rs, fs in RFM_GRID:
         if r in rs and f in fs:
             return name
@@ -154,6 +164,175 @@ def segment_summary(current: pd.DataFrame, previous: pd.DataFrame | None = None)
         now["change"] = now["customers"] - now["previous_customers"]
     now.index.name = "segment"
     return now.reset_index()
+
+
+def segment_moves(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers moving between RFM segments from one scoring to the next, and whether each
+    move is into a worse segment (:data:`LAPSE_LEVEL` rose), a better one (it fell) or level.
+
+    Only customers scored at both dates count (a first order in between is no move).
+
+    Parameters
+    ----------
+    current, previous
+        :func:`rfm_scores` tables at this and at the previous period end (``previous`` may
+        be ``None``: no orders before).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (previous_segment, segment) pair with customers, most customers first:
+        ``previous_segment, segment, customers, direction`` (``worse``, ``better``, ``level``).
+    """
+    columns = ["previous_segment", "segment", "customers", "direction"]
+    if previous is None or previous.empty or current.empty:
+        return pd.DataFrame(columns=columns)
+    before = previous.set_index("customer_id")["segment"].rename("previous_segment")
+    joined = current.set_index("customer_id")[["segment"]].join(before, how="inner")
+    table = joined.groupby(["previous_segment", "segment"]).size().rename("customers")
+    table = table.reset_index()
+    rise = table["segment"].map(LAPSE_LEVEL).fillna(0) - table["previous_segment"].map(
+        LAPSE_LEVEL
+    ).fillna(0)
+    table["direction"] = np.select([rise > 0, rise < 0], ["worse", "better"], default="level")
+    table = table.sort_values(["customers", "previous_segment"], ascending=[False, True])
+    return table[columns].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How many customers scored at both period ends moved into a worse RFM segment
+    (:data:`LAPSE_LEVEL`), how many moved back to a better one, out of how many; and the
+    customers in the lapsed segments (:data:`LAPSED_SEGMENTS`) at each end."""
+
+    worse: int
+    better: int
+    scored_before: int
+    lapsed_now: int
+    lapsed_before: int
+
+    @property
+    def worse_share(self) -> float:
+        """Moves into a worse segment as a share of the customers scored at both ends."""
+        return self.worse / self.scored_before if self.scored_before else float("nan")
+
+    def as_dict(self) -> dict:
+        return {
+            "worse": self.worse,
+            "better": self.better,
+            "scored_before": self.scored_before,
+            "worse_share": self.worse_share,
+            "lapsed_now": self.lapsed_now,
+            "lapsed_before": self.lapsed_before,
+        }
+
+
+def movement(moves: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame | None) -> Movement:
+    """The :class:`Movement` of :func:`segment_moves`' table and the two scorings."""
+
+    def lapsed(scored: pd.DataFrame | None) -> int:
+        return 0 if scored is None else int(scored["segment"].isin(LAPSED_SEGMENTS).sum())
+
+    by_direction = moves.groupby("direction")["customers"].sum()
+    return Movement(
+        worse=int(by_direction.get("worse", 0)),
+        better=int(by_direction.get("better", 0)),
+        scored_before=int(moves["customers"].sum()),
+        lapsed_now=lapsed(current),
+        lapsed_before=lapsed(previous),
+    )
+
+
+# ----------------------------------------------------------------------------- this period
+
+
+@dataclass(frozen=True)
+class Change:
+    """This period minus the previous one: difference, its 95% interval (``low``, ``high``;
+    NaN when none) and a two-sided p-value (NaN when it cannot be tested)."""
+
+    delta: float
+    low: float
+    high: float
+    p_value: float
+
+    def as_dict(self) -> dict:
+        """``{delta, ci, p_value}`` as the portfolio reads it (``ci`` None without one)."""
+        interval = [self.low, self.high]
+        finite = all(np.isfinite(v) for v in interval)
+        p = self.p_value if np.isfinite(self.p_value) else None
+        return {"delta": self.delta, "ci": interval if finite else None, "p_value": p}
+
+
+def buying_customers(transactions: pd.DataFrame, *, period: Period) -> int:
+    """Customers with at least one order dated in ``period``."""
+    return int(period.rows(transactions, "order_date")["customer_id"].nunique())
+
+
+def count_change(current: int, previous: int, *, level: float = 0.95) -> Change:
+    """The change of a count between two periods of equal length, as two Poisson counts.
+
+    p-value: the exact conditional test of two Poisson means (Przyborowski and Wilenski
+    1940): given ``current + previous``, ``current`` is binomial with p = 0.5 when nothing
+    changed (``scipy.stats.binomtest``). Interval: ``delta ± z·√(current + previous)``, the
+    normal approximation of the difference of two Poisson counts. Distinct buying
+    customers vary less than Poisson counts, so both are on the cautious side.
+
+    Examples
+    --------
+    >>> round(count_change(30, 10).p_value, 4)
+    0.0022
+    """
+    from scipy.stats import binomtest
+
+    from crmkit.metrics.stats import z_value
+
+    total = current + previous
+    if total == 0:
+        return Change(0.0, float("nan"), float("nan"), float("nan"))
+    delta = float(current - previous)
+    half = z_value(level) * float(np.sqrt(total))
+    p_value = float(binomtest(int(current), int(total), 0.5).pvalue)
+    return Change(delta, delta - half, delta + half, p_value)
+
+
+def period_spend(
+    customers: pd.DataFrame, transactions: pd.DataFrame, *, period: Period
+) -> pd.Series:
+    """Each customer's revenue from orders dated in ``period``: every customer signed up by
+    the period end (0 when they did not buy) and any buyer not in ``customers``. One value
+    per customer, indexed by ``customer_id``."""
+    spend = period.rows(transactions, "order_date").groupby("customer_id")["amount"].sum()
+    people = rows_through(customers, "signup_date", period.end)["customer_id"]
+    index = pd.Index(people.unique(), name="customer_id").union(spend.index)
+    return spend.reindex(index, fill_value=0.0).astype(float).rename("period_spend")
+
+
+def total_change(current: pd.Series, previous: pd.Series, *, level: float = 0.95) -> Change:
+    """The change of a total (period revenue) between two periods, each the sum of
+    independent per-customer amounts (``current``, ``previous``: one value per customer on
+    record, zeros included).
+
+    p-value: a two-sided z-test of the difference in totals with
+    ``se² = n₁·s₁² + n₀·s₀²`` (s²: the per-customer sample variance) — Welch's unequal-
+    variance test applied to the totals rather than the means (identical to it when the
+    customer counts are equal), so more customers on record count as more revenue, not as
+    noise. Interval: ``delta ± z·se``, from the same standard error as the test (no
+    bootstrap), so interval and p-value agree. NaN without two customers in each period.
+    """
+    from scipy import stats
+
+    from crmkit.metrics.stats import z_value
+
+    delta = float(current.sum() - previous.sum())
+    if len(current) < 2 or len(previous) < 2:
+        return Change(delta, float("nan"), float("nan"), float("nan"))
+    se = float(np.sqrt(len(current) * current.var() + len(previous) * previous.var()))
+    if se == 0:
+        return Change(delta, float("nan"), float("nan"), float("nan"))
+    half = z_value(level) * se
+    p_value = float(2 * stats.norm.sf(abs(delta) / se))
+    return Change(delta, delta - half, delta + half, p_value)
 
 
 # ----------------------------------------------------------------------------- clusters
@@ -329,7 +508,10 @@ def lorenz_curve(monetary: pd.Series) -> pd.DataFrame:
     )
 
 
-LIFECYCLE_STAGES = ["prospect", "new", "active", "loyal", "at risk", "churned"]
+LIFECYCLE_STAGES = ["prospect", "new", "active", "repeat", "lapsing", "churned"]
+"""Lifecycle stage codes in order; the report names them (glossary terms ``stage_<code>``).
+``lapsing`` is not the RFM segment ``at_risk``: one is days since the last order, the other
+a rank among customers."""
 
 
 def lifecycle_stages(
@@ -346,9 +528,9 @@ def lifecycle_stages(
     """Each customer's stage on ``as_of`` (customers signed up by then).
 
     prospect: no order yet. churned: a churn event by ``as_of``, or no order for more than
-    ``churn_days``. at risk: last order between ``active_days`` and ``churn_days`` ago. new:
-    first order within ``new_days``. loyal: at least ``loyal_orders`` orders and active.
-    active: the rest (an order within ``active_days``).
+    ``churn_days``. lapsing: last order more than ``active_days`` and at most ``churn_days``
+    ago. new: first order within ``new_days``. repeat: at least ``loyal_orders`` orders and
+    an order within ``active_days``. active: the rest (an order within ``active_days``).
     """
     people = rows_through(customers, "signup_date", as_of)["customer_id"]
     orders = rows_through(transactions, "order_date", as_of)
@@ -365,7 +547,7 @@ def lifecycle_stages(
             since_first <= new_days,
             grouped["size"] >= loyal_orders,
         ],
-        ["prospect", "churned", "at risk", "new", "loyal"],
+        ["prospect", "churned", "lapsing", "new", "repeat"],
         default="active",
     )
     stages = pd.Series(stage, index=people.to_numpy(), name="stage")
@@ -423,6 +605,11 @@ class SegmentationAnalysis:
     (:data:`OPTIONAL_INPUTS`); ``lifecycle_rules`` are the stage rules used, defaults
     included; ``churn_observed`` whether churn came from churn events (else inactivity);
     ``orders_in_period`` the orders the profiles' revenue comes from.
+
+    This period against the previous one: ``moves`` and ``movement`` between RFM segments
+    (:func:`segment_moves`, :func:`movement`; ``None`` without orders before the previous
+    period end), ``buying_customers`` (:func:`buying_customers`) and ``period_revenue``
+    with their previous values and changes (:func:`count_change`, :func:`total_change`).
     """
 
     n_customers: int
@@ -443,6 +630,14 @@ class SegmentationAnalysis:
     lifecycle_rules: dict[str, int] = field(default_factory=dict)
     churn_observed: bool = False
     orders_in_period: int = 0
+    moves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    movement: Movement | None = None
+    buying_customers: int = 0
+    previous_buying_customers: int = 0
+    buying_change: Change | None = None
+    period_revenue: float = 0.0
+    previous_period_revenue: float = 0.0
+    revenue_change: Change | None = None
 
 
 GEOGRAPHIC = ("region", "city")
@@ -507,7 +702,8 @@ def analyse(
 
     Profiles count revenue within the period; RFM scores, clusters and lifecycle stages are
     taken at the period's last day, and RFM segments and stages again at the previous
-    period's last day for the change. Sections without their data are left empty.
+    period's last day for the change; buying customers and period revenue of the period
+    and of the previous one. Sections without their data are left empty.
     """
     require_period(period, caller="segmentation.analyse")
     rules = lifecycle_rules_with_defaults(lifecycle_rules)
@@ -548,6 +744,11 @@ def analyse(
     before_stages = lifecycle_stages(
         customers, transactions, as_of=period.previous_end, churn_events=churn_events, **rules
     )
+    moves = segment_moves(scored, previous)
+    spend = period_spend(customers, transactions, period=period)
+    spend_before = period_spend(customers, transactions, period=period.previous())
+    buyers = buying_customers(transactions, period=period)
+    buyers_before = buying_customers(transactions, period=period.previous())
     return SegmentationAnalysis(
         n_customers=len(customers),
         geographic=geographic,
@@ -567,4 +768,12 @@ def analyse(
         lifecycle_rules=rules,
         churn_observed="churn_events" not in missing,
         orders_in_period=len(period.rows(transactions, "order_date")),
+        moves=moves,
+        movement=None if previous is None else movement(moves, scored, previous),
+        buying_customers=buyers,
+        previous_buying_customers=buyers_before,
+        buying_change=count_change(buyers, buyers_before),
+        period_revenue=float(spend.sum()),
+        previous_period_revenue=float(spend_before.sum()),
+        revenue_change=total_change(spend, spend_before),
     )

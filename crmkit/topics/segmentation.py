@@ -1,39 +1,118 @@
-"""The segmentation report's words and views: key findings, section sentences, notes on
-skipped sections, cluster descriptions, the cluster, lifecycle and action tables, and the
-published results.
+"""The segmentation report's words and views: key findings, the flags it raises, section
+sentences, notes on skipped sections, group descriptions, the tables it shows, and the
+published results — every word from the catalogue ``present/words/segmentation.yaml``, in
+the report's language.
 
-Numbers come from :mod:`crmkit.metrics.segmentation`.
+Numbers come from :mod:`crmkit.metrics.segmentation`, which names segments, lifecycle
+stages and value tiers by code (``at_risk``, ``lapsing``, ``high``); this module names them
+(:func:`segment_name`, :func:`stage_name`, :func:`tier_name`). "At risk" has one meaning:
+the RFM segment At Risk; the lifecycle stage of customers whose last order is getting old
+is "lapsing".
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import pandas as pd
 
 from crmkit.metrics.segmentation import (
+    AGE_BANDS,
+    AGE_LABELS,
+    LAPSED_SEGMENTS,
     LIFECYCLE_STAGES,
+    Change,
     SegmentationAnalysis,
     value_tiers,
 )
-from crmkit.present.format import num, pct
+from crmkit.present.format import money, num, p_text, pct
+from crmkit.present.language import current, is_term, term, words
+from crmkit.topics.flags import Flag, alert_flag, change_flag
 
-DEFAULT_ACTIONS = {
-    "Champions": "Reward; early access and referral asks; personalised service",
-    "Loyal": "Upsell higher-value lines; loyalty programme",
-    "Potential Loyalists": "Membership offers; recommendations to build a habit",
-    "New": "Onboarding; a useful first follow-up",
-    "Promising": "Brand building; free trials",
-    "Need Attention": "Limited-time offers based on past purchases",
-    "About to Sleep": "Reconnect with relevant content and popular products",
-    "At Risk": "Win-back: personal outreach, renewals, better offers",
-    "Can't Lose Them": "Win-back now: call them, fix what went wrong",
-    "Hibernating": "Low-cost reactivation; otherwise let go",
-}
+TOPIC = "segmentation"
+
+WORSE_MOVES_ALERT = 0.12
+"""The alert level of customers moving into a worse RFM segment (:data:`LAPSE_LEVEL
+<crmkit.metrics.segmentation.LAPSE_LEVEL>`), as a share of the customers segmented at both
+period ends. Quintile scores move a few customers down every period even when nothing
+changes (7–8% a quarter in the sample's steady units); 12% is half as much again."""
+
+GEOGRAPHIC_COLUMNS = ["region", "city"]
+DEMOGRAPHIC_COLUMNS = ["age", "gender", "income_band", "occupation", "industry"]
 
 
-def _named(columns: list[str]) -> str:
-    """``a``, ``b`` or ``c``: column names in backticks, the last joined with "or"."""
-    names = [f"`{c}`" for c in columns]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+# ----------------------------------------------------------------------------- names
+
+
+def segment_name(code: str) -> str:
+    """An RFM segment's name in the report's language: ``"at_risk"`` → "At Risk" / 重要挽留客户."""
+    return term(f"rfm_{code}")
+
+
+def stage_name(code: str) -> str:
+    """A lifecycle stage's name: ``"lapsing"`` → "lapsing" / 流失预警客户."""
+    return term(f"stage_{code}")
+
+
+def tier_name(code: str) -> str:
+    """A value tier's name: ``"high"`` → "high value" / 高价值客户."""
+    return term(f"tier_{code}")
+
+
+def group_value(value: object) -> str:
+    """A profile group as a reader reads it: age bands and "unknown" in the report's
+    language; the data's own values as they are."""
+    text = str(value)
+    if text == "unknown":
+        return words("segmentation.unknown")
+    if text in AGE_LABELS:
+        i = AGE_LABELS.index(text)
+        if i == 0:
+            return words("segmentation.age_under", age=AGE_BANDS[1])
+        if i == len(AGE_LABELS) - 1:
+            return words("segmentation.age_over", age=AGE_BANDS[-2])
+        return words("segmentation.age_range", low=AGE_BANDS[i], high=AGE_BANDS[i + 1] - 1)
+    return text
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese (its
+    full stop 。 is already full width)."""
+    gap = "" if current() == "zh" else " "
+    return gap.join(p for p in parts if p)
+
+
+def customers_count(n: int) -> str:
+    """A number of customers: "1 customer", "359 customers" (1 位, 359 位)."""
+    if n == 1:
+        return words("segmentation.customers_count_one")
+    return words("segmentation.customers_count", n=num(n))
+
+
+def _capital(text: str) -> str:
+    """The first letter upper-case, for a glossary name that starts a sentence."""
+    return text[:1].upper() + text[1:]
+
+
+def join_words(items: list[str], how: str = "or") -> str:
+    """``a, b or c`` (``a、b或c``): a list in the report's language."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    separator = words("segmentation.list_separator")
+    return words(f"segmentation.{how}_list", items=separator.join(items[:-1]), last=items[-1])
+
+
+def _column_names(columns: list[str]) -> str:
+    """Missing columns named for the reader: in English as the data contract spells them
+    (`` `income_band` ``), in Chinese by their glossary names (收入档次)."""
+    if current() == "en":
+        return join_words([f"`{c}`" for c in columns])
+    return join_words([term(c) if is_term(c) else c for c in columns])
+
+
+# ----------------------------------------------------------------------------- skipped sections
 
 
 def _absent(analysis: SegmentationAnalysis, table: str = "customers") -> list[str]:
@@ -42,186 +121,535 @@ def _absent(analysis: SegmentationAnalysis, table: str = "customers") -> list[st
     return [m.removeprefix(prefix) for m in analysis.missing if m.startswith(prefix)]
 
 
-GEOGRAPHIC_COLUMNS = ["region", "city"]
-DEMOGRAPHIC_COLUMNS = ["age", "gender", "income_band", "occupation", "industry"]
-
-
 def skipped_profile(analysis: SegmentationAnalysis, columns: list[str]) -> str:
     """What a profile section lacks: every one of ``columns`` (the section is skipped), some
     (no breakdown by those), or none (empty)."""
     absent = [c for c in columns if c in _absent(analysis)]
     if not absent:
         return ""
+    named = _column_names(absent)
     if len(absent) == len(columns):
-        return f"Skipped: no {_named(absent)} on customers."
-    return f"No {_named(absent)} on customers, so there is no breakdown by {_named(absent)}."
+        return words(
+            "segmentation.skipped", why=words("segmentation.why_no_columns", columns=named)
+        )
+    return words("segmentation.some_columns_absent", columns=named)
 
 
-def clusters_note(analysis: SegmentationAnalysis) -> str:
-    """Why there are no behavioural clusters; empty when there are."""
+def _clusters_why(analysis: SegmentationAnalysis) -> str:
+    buyers = num(len(analysis.features))
     if analysis.clustering_skipped == "too_few_buyers":
-        return (
-            f"Skipped: {len(analysis.features):,} customers have bought, and clustering "
-            f"needs at least {analysis.min_cluster_customers:,}."
-        )
+        needed = num(analysis.min_cluster_customers)
+        return words("segmentation.why_too_few_buyers", buyers=buyers, needed=needed)
     if analysis.clustering_skipped == "too_alike":
-        return (
-            f"Skipped: the {len(analysis.features):,} buying customers behave too much alike "
-            "to split into groups."
-        )
+        return words("segmentation.why_too_alike", buyers=buyers)
     return ""
 
 
+def clusters_note(analysis: SegmentationAnalysis) -> str:
+    """Why there are no behavioural groups; empty when there are."""
+    why = _clusters_why(analysis)
+    return words("segmentation.skipped", why=why) if why else ""
+
+
 def contacts_note(analysis: SegmentationAnalysis) -> str:
-    """Contacts left out of the clusters for lack of interactions; empty otherwise."""
+    """Contacts left out of the groups for lack of interactions; empty otherwise."""
     if analysis.clustering is None or "interactions" not in analysis.missing:
         return ""
-    return "Contacts are not among the clustered features: no `interactions` table."
+    return words("segmentation.contacts_note")
+
+
+def _psychographic_why(analysis: SegmentationAnalysis) -> str:
+    if "customers.psy_*" in analysis.missing:
+        return words("segmentation.why_no_psy")
+    if analysis.clustering is None:
+        return words("segmentation.why_psy_no_groups")
+    return ""
 
 
 def psychographic_note(analysis: SegmentationAnalysis) -> str:
     """Why there is no psychographic profile; empty when there is."""
-    if "customers.psy_*" in analysis.missing:
-        return "Skipped: no `psy_*` attribute columns on customers."
-    if analysis.clustering is None:
-        return (
-            "Skipped: the `psy_*` attributes are profiled per behavioural cluster, and there "
-            "are no clusters."
-        )
-    return ""
+    why = _psychographic_why(analysis)
+    return words("segmentation.skipped", why=why) if why else ""
 
 
 def churn_note(analysis: SegmentationAnalysis) -> str:
     """How churn was decided when no churn events were given; empty otherwise."""
     if analysis.churn_observed:
         return ""
-    days = analysis.lifecycle_rules.get("churn_days")
-    return (
-        f"No `churn_events` table: a customer counts as churned after {num(days)} days "
-        "without an order."
+    return words("segmentation.churn_note", days=num(analysis.lifecycle_rules.get("churn_days")))
+
+
+def _section_note(section: str, why: str) -> str:
+    return words(
+        "segmentation.section_skipped", section=words(f"segmentation.section_{section}"), why=why
     )
 
 
-def _customers(n: int) -> str:
-    """The count with its verb: "1 customer is", "3 customers are"."""
-    return f"{n:,} customer is" if n == 1 else f"{n:,} customers are"
-
-
-def _as_note(section: str, sentence: str) -> str:
-    """A section's "Skipped: why." as a key-findings note: "<Section> skipped: why."."""
-    return f"{section} skipped: {sentence.removeprefix('Skipped: ')}"
-
-
 def notes(analysis: SegmentationAnalysis) -> list[str]:
-    """One sentence per section skipped for lack of data, and on churn inferred from
-    inactivity."""
+    """One sentence per section of the key findings skipped for lack of data, and on churn
+    inferred from inactivity. (The psychographic profile is in the analyst notes, which say
+    themselves why it is missing.)"""
     found = []
-    if not analysis.geographic:
-        found.append(_as_note("Geographic section", skipped_profile(analysis, GEOGRAPHIC_COLUMNS)))
-    if not analysis.demographic:
-        found.append(
-            _as_note("Demographic section", skipped_profile(analysis, DEMOGRAPHIC_COLUMNS))
-        )
+    for section, tables, columns in (
+        ("geographic", analysis.geographic, GEOGRAPHIC_COLUMNS),
+        ("demographic", analysis.demographic, DEMOGRAPHIC_COLUMNS),
+    ):
+        if not tables:
+            absent = [c for c in columns if c in _absent(analysis)]
+            why = words("segmentation.why_no_columns", columns=_column_names(absent))
+            found.append(_section_note(section, why))
     if analysis.clustering is None:
-        found.append(_as_note("Clustering", clusters_note(analysis)))
-    if psychographic_note(analysis):
-        found.append(_as_note("Psychographic section", psychographic_note(analysis)))
+        found.append(_section_note("clusters", _clusters_why(analysis)))
     if churn_note(analysis):
         found.append(churn_note(analysis))
     return found
 
 
+# ----------------------------------------------------------------------------- groups
+
+
+TRAITS = {
+    "frequency": ("frequent", "infrequent"),
+    "average_order_value": ("big_basket", "small_basket"),
+    "recency_days": ("quiet", "recent"),
+    "tenure_days": ("long_standing", "newer"),
+    "interactions": ("high_touch", "low_touch"),
+}
+"""Behaviour feature → the catalogue's trait words for a group far above and far below
+everyone's median (``segmentation.trait_<word>``)."""
+
+
 def describe_clusters(profiles: pd.DataFrame, features: pd.DataFrame) -> dict[int, str]:
-    """A phrase per cluster from how its medians compare with everyone's: a feature at 1.5
-    times the overall median or more is named high (``frequent``), at 0.67 times or less low
-    (``rare``); a channel with at least 60% of a cluster's orders is named (``mostly store``).
-    ``typical`` when nothing stands out.
+    """A phrase per behavioural group from how its medians compare with everyone's: a
+    feature at 1.5 times the overall median or more is named high (``frequent``), at 0.67
+    times or less low (``infrequent``); a channel with at least 60% of a group's orders is
+    named (``mostly store``). ``typical`` when nothing stands out. In the report's language.
 
     Parameters
     ----------
     profiles
-        ``Clustering.profiles``: median features per cluster.
+        ``Clustering.profiles``: median features per group.
     features
         The features clustered (:func:`crmkit.metrics.segmentation.behaviour_features`).
     """
     overall = features.median()
-    words = {
-        "frequency": ("frequent", "rare"),
-        "average_order_value": ("big-basket", "small-basket"),
-        "recency_days": ("lapsed", "recent"),
-        "tenure_days": ("long-standing", "newer"),
-        "interactions": ("high-touch", "low-touch"),
-    }
     descriptions = {}
     for cluster, row in profiles.iterrows():
         parts = []
-        for column, (high, low) in words.items():
+        for column, (high, low) in TRAITS.items():
             if column not in row or not overall.get(column):
                 continue
-            ratio = row[column] / overall[column] if overall[column] else 1
+            ratio = row[column] / overall[column]
             if ratio >= 1.5:
-                parts.append(high)
+                parts.append(words(f"segmentation.trait_{high}"))
             elif ratio <= 0.67:
-                parts.append(low)
+                parts.append(words(f"segmentation.trait_{low}"))
         channels = [c for c in row.index if c.startswith("channel_")]
         if channels:
             top = max(channels, key=lambda c: row[c])
             if row[top] >= 0.6:
-                parts.append(f"mostly {top.removeprefix('channel_')}")
-        descriptions[int(cluster)] = ", ".join(parts) or "typical"
+                channel = top.removeprefix("channel_")
+                parts.append(words("segmentation.trait_channel", channel=channel))
+        separator = words("segmentation.trait_separator")
+        descriptions[int(cluster)] = separator.join(parts) or words("segmentation.trait_typical")
     return descriptions
+
+
+def group_label(cluster: int) -> str:
+    """A behavioural group's label, numbered from 1 (the most valuable)."""
+    return words("segmentation.group_number", number=int(cluster) + 1)
+
+
+# ----------------------------------------------------------------------------- changes in words
+
+
+def _finite(*values: float | None) -> bool:
+    return all(v is not None and math.isfinite(v) for v in values)
+
+
+def significance(change: Change | None) -> str:
+    """Whether a change is significant, with its p-value, in words: a significant change,
+    p < 0.001; within normal variation, p = 0.833."""
+    if change is None or not _finite(change.p_value):
+        return words("segmentation.not_tested")
+    key = "significant" if change.p_value < 0.05 else "not_significant"
+    return words(f"segmentation.{key}", p=p_text(change.p_value))
+
+
+def _signed_pct(share: float) -> str:
+    sign = "+" if share > 0 else "−" if share < 0 else ""
+    return sign + pct(abs(share))
+
+
+def count_change_words(delta: float) -> str:
+    """A change of a count in words: 9 more than in the previous period (比上期少 9 位)."""
+    if delta == 0:
+        return words("segmentation.count_same")
+    key = "count_more" if delta > 0 else "count_fewer"
+    return words(f"segmentation.{key}", size=num(abs(delta)))
+
+
+def money_change_words(delta: float, currency: str) -> str:
+    """A change of money in words: ¥18,622 less than in the previous period."""
+    if delta == 0:
+        return words("segmentation.money_same")
+    key = "money_more" if delta > 0 else "money_less"
+    return words(f"segmentation.{key}", size=money(abs(delta), currency))
+
+
+def period_sentences(analysis: SegmentationAnalysis, *, currency: str = "") -> list[str]:
+    """Buying customers and period revenue, each with its change on the previous period
+    and whether that change is significant."""
+    before = analysis.previous_period_revenue
+    revenue_delta = analysis.period_revenue - before
+    buying = words(
+        "segmentation.kf_buying",
+        name=_capital(term("buying_customers")),
+        value=num(analysis.buying_customers),
+        change=count_change_words(analysis.buying_customers - analysis.previous_buying_customers),
+        significance=significance(analysis.buying_change),
+    )
+    revenue = words(
+        "segmentation.kf_revenue",
+        name=_capital(term("period_revenue")),
+        value=money(analysis.period_revenue, currency),
+        change=money_change_words(revenue_delta, currency),
+        relative=_signed_pct(revenue_delta / before) if before else "–",
+        significance=significance(analysis.revenue_change),
+    )
+    return [buying, revenue]
+
+
+def lapsed_segments(how: str = "or") -> str:
+    """The lapsed RFM segments in a list: At Risk, Can't Lose Them or Hibernating
+    (``how="and"``: ... and Hibernating), in the report's language."""
+    return join_words([segment_name(c) for c in LAPSED_SEGMENTS], how)
+
+
+def moves_sentences(analysis: SegmentationAnalysis) -> list[str]:
+    """Customers who slipped into a worse RFM segment (into At Risk, Can't Lose Them or
+    Hibernating, or from the first two into Hibernating) and those who came back out, with
+    the largest such move: one count for the worsening, never one segment's count (fewer
+    At Risk because they went on to Hibernating is no good news). Empty without a previous
+    scoring."""
+    m = analysis.movement
+    if m is None:
+        return []
+    if not m.worse and not m.better:
+        return [words("segmentation.kf_no_moves", segments=lapsed_segments())]
+    found = [
+        words(
+            "segmentation.kf_moves",
+            worse=customers_count(m.worse),
+            share=pct(m.worse_share),
+            segments=lapsed_segments(),
+            better=customers_count(m.better),
+        )
+    ]
+    worse = analysis.moves.loc[analysis.moves["direction"] == "worse"]
+    if len(worse):
+        top = worse.iloc[0]
+        found.append(
+            words(
+                "segmentation.kf_largest_move",
+                customers=num(top["customers"]),
+                previous=segment_name(top["previous_segment"]),
+                segment=segment_name(top["segment"]),
+            )
+        )
+    return found
+
+
+def lapsing_sentence(analysis: SegmentationAnalysis) -> str:
+    """Lapsing customers (the lifecycle stage) now and at the previous period end."""
+    rules = analysis.lifecycle_rules or {"active_days": 180, "churn_days": 365}
+    return words(
+        "segmentation.kf_lapsing",
+        name=_capital(stage_name("lapsing")),
+        low=num(rules["active_days"] + 1),
+        high=num(rules["churn_days"]),
+        now=num((analysis.lifecycle == "lapsing").sum()),
+        before=num(_previous_stages(analysis).get("lapsing", 0)),
+    )
+
+
+def _previous_stages(analysis: SegmentationAnalysis) -> pd.Series:
+    """Customers per lifecycle stage at the previous period end (codes)."""
+    if analysis.transitions.empty:
+        return pd.Series(dtype=int)
+    return analysis.transitions.sum(axis=1)
+
+
+# ----------------------------------------------------------------------------- findings
 
 
 def key_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> list[str]:
     """The sentences at the top of the segmentation report, each with its number."""
-    found = [
-        f"{analysis.n_customers:,} customers, {len(analysis.rfm):,} of whom have bought; "
-        f"the top 20% of buyers bring {pct(analysis.top20_share)} of revenue."
-    ]
+    found = period_sentences(analysis, currency=currency)
+    found += moves_sentences(analysis)
+    found.append(lapsing_sentence(analysis))
     segments = analysis.segments.set_index("segment")
-    champions = segments.loc["Champions"]
-    found.append(
-        f"Champions are {pct(champions['customer_share'])} of buyers and bring "
-        f"{pct(champions['revenue_share'])} of revenue."
-    )
-    if "change" in segments.columns:
-        risky = int(segments.loc[["At Risk", "Can't Lose Them"], "change"].sum())
-        if risky == 0:
-            found.append(
-                "As many customers at risk or about to be lost (At Risk, Can't Lose Them) as "
-                "at the previous period end."
+    if len(segments) and segments["customers"].sum():
+        found.append(
+            words(
+                "segmentation.kf_value",
+                share=pct(analysis.top20_share),
+                champions=segment_name("champions"),
+                champion_customers=pct(segments.loc["champions", "customer_share"]),
+                champion_revenue=pct(segments.loc["champions", "revenue_share"]),
             )
-        else:
-            word = "more" if risky > 0 else "fewer"
-            people = "customer" if abs(risky) == 1 else "customers"
-            found.append(
-                f"{abs(risky):,} {word} {people} at risk or about to be lost "
-                "(At Risk, Can't Lose Them) than at the previous period end."
-            )
+        )
     if analysis.clustering is not None:
-        c = analysis.clustering
-        found.append(
-            f"Behaviour falls into {c.k} clusters (silhouette {c.silhouette:.2f}; "
-            f"stable across seeds, adjusted Rand {c.stability_ari:.2f})."
-        )
+        found.append(_clusters_sentence(analysis))
     if not analysis.orders_in_period:
-        found.append(
-            "No orders this period, so the profiles show no revenue; segments, clusters and "
-            "lifecycle stages use the history to the period end."
-        )
+        found.append(words("segmentation.kf_no_orders"))
     elif analysis.geographic:
         by, table = next(iter(analysis.geographic.items()))
         top = table.iloc[0]
         found.append(
-            f"Largest {by} by revenue this period: {top[by]} "
-            f"({pct(top['revenue_share'])} of revenue)."
+            words(
+                "segmentation.kf_region",
+                by=term(by),
+                top=group_value(top[by]),
+                share=pct(top["revenue_share"]),
+            )
         )
     return found + notes(analysis)
 
 
-def results(analysis: SegmentationAnalysis) -> dict:
-    """The segmentation report's machine-readable results (``segmentation.json``)."""
+def _clusters_sentence(analysis: SegmentationAnalysis) -> str:
     c = analysis.clustering
+    return words(
+        "segmentation.clusters_sentence",
+        k=num(c.k),
+        customers=num(c.profiles.loc[0, "customers"]),
+        traits=describe_clusters(c.profiles, analysis.features)[0],
+    )
+
+
+def section_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> dict[str, str]:
+    """One sentence with its numbers for each section of the segmentation report."""
+
+    def spread(tables: dict[str, pd.DataFrame], columns: list[str]) -> str:
+        note = skipped_profile(analysis, columns)
+        if not tables:
+            return note
+        by, table = next(iter(tables.items()))
+        if not analysis.orders_in_period:
+            return sentences(words("segmentation.spread_no_orders", by=term(by)), note)
+        best = table.loc[table["revenue_per_customer"].idxmax()]
+        worst = table.loc[table["revenue_per_customer"].idxmin()]
+        if len(table) == 1:
+            sentence = words(
+                "segmentation.spread_one",
+                by=term(by),
+                group=group_value(best[by]),
+                value=money(best["revenue_per_customer"], currency),
+            )
+        else:
+            sentence = words(
+                "segmentation.spread",
+                by=term(by),
+                low=money(worst["revenue_per_customer"], currency),
+                low_group=group_value(worst[by]),
+                high=money(best["revenue_per_customer"], currency),
+                high_group=group_value(best[by]),
+            )
+        return sentences(sentence, note)
+
+    segments = analysis.segments.set_index("segment")
+    largest = segments["customers"].idxmax()
+    rfm_text = words(
+        "segmentation.rfm_sentence",
+        largest=segment_name(largest),
+        share=pct(segments.loc[largest, "customer_share"]),
+        champions=segment_name("champions"),
+        loyal=segment_name("loyal"),
+        revenue_share=pct(segments.loc[["champions", "loyal"], "revenue_share"].sum()),
+    )
+    if analysis.movement is not None:
+        lapsed = words(
+            "segmentation.kf_lapsed_total",
+            segments=lapsed_segments("and"),
+            now=num(analysis.movement.lapsed_now),
+            before=num(analysis.movement.lapsed_before),
+        )
+        rfm_text = sentences(rfm_text, lapsed)
+    cluster_text = (
+        clusters_note(analysis)
+        if analysis.clustering is None
+        else sentences(_clusters_sentence(analysis), contacts_note(analysis))
+    )
+    tiers = value_tiers(analysis.monetary)
+    low_revenue = analysis.monetary[tiers == "low"].sum() / analysis.monetary.sum()
+    moved = analysis.transitions
+    slipped = (
+        int(moved.loc[moved.index.isin(["active", "repeat"]), "lapsing"].sum())
+        if "lapsing" in moved.columns
+        else 0
+    )
+    lifecycle = words(
+        "segmentation.lifecycle_sentence",
+        lapsing=_capital(stage_name("lapsing")),
+        now=num((analysis.lifecycle == "lapsing").sum()),
+        before=num(_previous_stages(analysis).get("lapsing", 0)),
+        slipped=num(slipped),
+        active=stage_name("active"),
+        repeat=stage_name("repeat"),
+    )
+    return {
+        "period": sentences(*period_sentences(analysis, currency=currency)),
+        "geographic": spread(analysis.geographic, GEOGRAPHIC_COLUMNS),
+        "demographic": spread(analysis.demographic, DEMOGRAPHIC_COLUMNS),
+        "rfm": rfm_text,
+        "clusters": cluster_text,
+        "psychographic": psychographic_note(analysis),
+        "value": words(
+            "segmentation.value_sentence",
+            share=pct(analysis.top20_share),
+            low=tier_name("low"),
+            customers=num((tiers == "low").sum()),
+            low_share=pct(low_revenue),
+        ),
+        "lifecycle": sentences(lifecycle, churn_note(analysis)),
+        "lifecycle_rules": lifecycle_rules(analysis),
+    }
+
+
+def lifecycle_rules(analysis: SegmentationAnalysis) -> str:
+    """How each lifecycle stage is set, with the rules used, in plain words."""
+    rules = analysis.lifecycle_rules
+    churn_rule = "churn_rule_events" if analysis.churn_observed else "churn_rule_inactive"
+    return words(
+        "segmentation.lifecycle_rules",
+        new=stage_name("new"),
+        active=stage_name("active"),
+        repeat=stage_name("repeat"),
+        lapsing=stage_name("lapsing"),
+        churned=stage_name("churned"),
+        new_days=num(rules["new_days"]),
+        active_days=num(rules["active_days"]),
+        loyal_orders=num(rules["loyal_orders"]),
+        low=num(rules["active_days"] + 1),
+        churn_days=num(rules["churn_days"]),
+        churn_rule=words(f"segmentation.{churn_rule}", churn_days=num(rules["churn_days"])),
+    )
+
+
+def clusters_method(analysis: SegmentationAnalysis) -> str:
+    """For the analyst notes: how the groups were found and how well they separate."""
+    c = analysis.clustering
+    if c is None:
+        return clusters_note(analysis)
+    return words(
+        "segmentation.clusters_method",
+        k=num(c.k),
+        silhouette=num(c.silhouette, 2),
+        ari=num(c.stability_ari, 2),
+    )
+
+
+def about(analysis: SegmentationAnalysis) -> str:
+    """For the analyst notes: the question, the data and the tests behind the report."""
+    parts = [
+        words("segmentation.about_question"),
+        words("segmentation.about_data"),
+        words("segmentation.about_tests"),
+        words("segmentation.about_moves", threshold=pct(WORSE_MOVES_ALERT, 0)),
+    ]
+    return "\n\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- flags
+
+
+def flags(analysis: SegmentationAnalysis, *, currency: str = "") -> list[Flag]:
+    """What changed and what to do: a significant change of buying customers or of period
+    revenue (:func:`crmkit.topics.flags.change_flag`), and an alert when more than
+    :data:`WORSE_MOVES_ALERT` of the customers segmented at both period ends slipped into a
+    worse RFM segment. The flags are those the registry declares for this topic."""
+    found: list[Flag | None] = []
+    b = analysis.buying_change
+    if b is not None:
+        before, after = analysis.previous_buying_customers, analysis.buying_customers
+        direction = "fell" if b.delta < 0 else "rose"
+        found.append(
+            change_flag(
+                TOPIC,
+                "buying_customers_change",
+                delta=b.delta,
+                low=b.low,
+                high=b.high,
+                p_value=b.p_value,
+                good_when="up",
+                message=f"segmentation.flag_buying_{direction}",
+                action=f"segmentation.action_buying_{direction}",
+                section="segmentation.period_heading",
+                values={
+                    "before": lambda: num(before),
+                    "after": lambda: num(after),
+                    "p": lambda: p_text(b.p_value),
+                },
+                raw={"current": after, "previous": before, "p_value": b.p_value},
+            )
+        )
+    r = analysis.revenue_change
+    if r is not None:
+        before, after = analysis.previous_period_revenue, analysis.period_revenue
+        direction = "fell" if r.delta < 0 else "rose"
+        found.append(
+            change_flag(
+                TOPIC,
+                "period_revenue_change",
+                delta=r.delta,
+                low=r.low,
+                high=r.high,
+                p_value=r.p_value,
+                good_when="up",
+                message=f"segmentation.flag_revenue_{direction}",
+                action=f"segmentation.action_revenue_{direction}",
+                section="segmentation.period_heading",
+                values={
+                    "before": lambda: money(before, currency),
+                    "after": lambda: money(after, currency),
+                    "relative": lambda: _signed_pct(r.delta / before) if before else "–",
+                    "p": lambda: p_text(r.p_value),
+                },
+                raw={"current": after, "previous": before, "p_value": r.p_value},
+            )
+        )
+    m = analysis.movement
+    if m is not None and m.scored_before and m.worse_share > WORSE_MOVES_ALERT:
+        found.append(
+            alert_flag(
+                TOPIC,
+                "moved_to_worse_segments",
+                excess=(m.worse_share - WORSE_MOVES_ALERT) / WORSE_MOVES_ALERT,
+                message="segmentation.flag_moves",
+                action="segmentation.action_moves",
+                section="segmentation.rfm_heading",
+                values={
+                    "worse": lambda: customers_count(m.worse),
+                    "share": lambda: pct(m.worse_share),
+                    "threshold": lambda: pct(WORSE_MOVES_ALERT, 0),
+                },
+                raw={**m.as_dict(), "alert_level": WORSE_MOVES_ALERT},
+            )
+        )
+    return [f for f in found if f is not None]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def results(analysis: SegmentationAnalysis) -> dict:
+    """The segmentation report's machine-readable results (``segmentation.json``):
+    segments, stages and tiers by code."""
+    c = analysis.clustering
+
+    def change(value: Change | None) -> dict | None:
+        return None if value is None else value.as_dict()
+
     return {
         "n_customers": analysis.n_customers,
         "rfm_segments": dict(
@@ -236,120 +664,259 @@ def results(analysis: SegmentationAnalysis) -> dict:
         "cluster_stability_ari": c.stability_ari if c else None,
         "top20_revenue_share": analysis.top20_share,
         "lifecycle": {s: int((analysis.lifecycle == s).sum()) for s in LIFECYCLE_STAGES},
+        "buying_customers": analysis.buying_customers,
+        "buying_customers_change": change(analysis.buying_change),
+        "period_revenue": analysis.period_revenue,
+        "period_revenue_change": change(analysis.revenue_change),
+        "segment_moves": analysis.movement.as_dict() if analysis.movement else None,
     }
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def period_table(analysis: SegmentationAnalysis, *, currency: str = "") -> pd.DataFrame:
+    """Buying customers and period revenue, this period and the previous one, the change
+    and its p-value; one row per figure, values formatted (the rows mix counts and money)."""
+    rows = []
+    for key, now, before, change, show in (
+        (
+            "buying_customers",
+            analysis.buying_customers,
+            analysis.previous_buying_customers,
+            analysis.buying_change,
+            num,
+        ),
+        (
+            "period_revenue",
+            analysis.period_revenue,
+            analysis.previous_period_revenue,
+            analysis.revenue_change,
+            lambda v: money(v, currency),
+        ),
+    ):
+        delta = now - before
+        sign = "+" if delta > 0 else "−" if delta < 0 else ""
+        rows.append(
+            {
+                "period_figure": term(key),
+                "value_this_period": show(now),
+                "value_previous_period": show(before),
+                "change_on_previous": sign + show(abs(delta)),
+                "p_value": change.p_value if change is not None else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def profile_table(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A profile (:func:`crmkit.metrics.segmentation.profile`) with glossary columns:
+    ``<by>, customers, buying_customers, buying_share, period_revenue,
+    period_revenue_per_customer, share_of_revenue``; groups in the report's language."""
+    return pd.DataFrame(
+        {
+            by: [group_value(v) for v in table[by]],
+            "customers": table["customers"].astype(int),
+            "buying_customers": (table["active_share"] * table["customers"]).round().astype(int),
+            "buying_share": table["active_share"],
+            "period_revenue": table["revenue"],
+            "period_revenue_per_customer": table["revenue_per_customer"],
+            "share_of_revenue": table["revenue_share"],
+        }
+    )
+
+
+def profile_views(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each profile as :func:`profile_table`, keyed by its caption ("By region" / "按地区")."""
+    return {
+        words("segmentation.caption_geographic", by=term(by)): profile_table(table, by)
+        for by, table in tables.items()
+    }
+
+
+PROFILE_FORMATS = {
+    "integers": ["customers", "buying_customers"],
+    "money_columns": ["period_revenue", "period_revenue_per_customer"],
+    "percent": ["buying_share", "share_of_revenue"],
+}
+"""How a profile table's columns read (``ck.nb.table`` keywords)."""
+
+
+def segments_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
+    """RFM segments with glossary columns: ``segment, customers, share_of_customers,
+    lifetime_revenue, share_of_revenue`` and, with a previous scoring,
+    ``customers_previous_end, customers_change``. Segments by name."""
+    s = analysis.segments
+    table = pd.DataFrame(
+        {
+            "segment": [segment_name(c) for c in s["segment"]],
+            "customers": s["customers"].astype(int),
+            "share_of_customers": s["customer_share"],
+            "lifetime_revenue": s["revenue"],
+            "share_of_revenue": s["revenue_share"],
+        }
+    )
+    if "previous_customers" in s.columns:
+        table["customers_previous_end"] = s["previous_customers"].astype(int)
+        table["customers_change"] = s["change"].astype(int)
+    return table
+
+
+def moves_table(analysis: SegmentationAnalysis, *, top: int = 8) -> pd.DataFrame:
+    """The largest moves into a worse RFM segment: ``previous_segment, segment,
+    customers``, most customers first."""
+    worse = (
+        analysis.moves.loc[analysis.moves["direction"] == "worse"] if len(analysis.moves) else []
+    )
+    if not len(worse):
+        return pd.DataFrame(columns=["previous_segment", "segment", "customers"])
+    worse = worse.head(top)
+    return pd.DataFrame(
+        {
+            "previous_segment": [segment_name(c) for c in worse["previous_segment"]],
+            "segment": [segment_name(c) for c in worse["segment"]],
+            "customers": worse["customers"].astype(int).to_numpy(),
+        }
+    )
+
+
+CLUSTER_COLUMNS = {
+    "customers": "customers",
+    "recency_days": "days_since_last_order",
+    "frequency": "orders_to_date",
+    "monetary": "lifetime_revenue",
+    "average_order_value": "average_order_value",
+    "tenure_days": "customer_tenure_days",
+    "interactions": "contacts_to_date",
+}
+"""Behaviour feature → the glossary name its column takes in the groups table."""
 
 
 def cluster_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Cluster profiles (medians) with their description, for display."""
+    """Behavioural groups (medians) with what stands out and the main channel, glossary
+    columns: ``behaviour_group, customers, group_traits, days_since_last_order ...
+    main_channel``."""
     c = analysis.clustering
     if c is None:
         return pd.DataFrame()
-    table = c.profiles.copy()
-    descriptions = describe_clusters(c.profiles, analysis.features)
-    table.insert(1, "description", [descriptions[int(i)] for i in table.index])
-    shares = [col for col in table.columns if col.startswith("channel_")]
+    profiles = c.profiles
+    descriptions = describe_clusters(profiles, analysis.features)
+    table = pd.DataFrame({"behaviour_group": [group_label(i) for i in profiles.index]})
+    table["customers"] = profiles["customers"].astype(int).to_numpy()
+    table["group_traits"] = [descriptions[int(i)] for i in profiles.index]
+    for feature, column in CLUSTER_COLUMNS.items():
+        if feature in profiles.columns and feature != "customers":
+            table[column] = profiles[feature].to_numpy()
+    shares = [col for col in profiles.columns if col.startswith("channel_")]
     if shares:
         mix = c.labels.to_frame().join(analysis.features[shares]).groupby("cluster").mean()
-        table["main channel"] = [
+        table["main_channel"] = [
             f"{mix.loc[i].idxmax().removeprefix('channel_')} {pct(mix.loc[i].max(), 0)}"
-            for i in table.index
+            for i in profiles.index
         ]
-        table = table.drop(columns=shares)
-    return table.reset_index()
+    return table
 
 
-def actions_table(segments: pd.DataFrame, actions: dict[str, str] | None = None) -> pd.DataFrame:
-    """Each named segment's size and its suggested treatment (editable in the parameters)."""
-    plan = {**DEFAULT_ACTIONS, **(actions or {})}
+CLUSTER_FORMATS = {
+    "integers": ["customers"],
+    "money_columns": ["lifetime_revenue", "average_order_value"],
+    "decimals": {
+        "days_since_last_order": 0,
+        "orders_to_date": 1,
+        "customer_tenure_days": 0,
+        "contacts_to_date": 1,
+    },
+}
+"""How the groups table's columns (medians) read (``ck.nb.table`` keywords)."""
+
+
+def tiers_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
+    """Customers and lifetime revenue per value tier: ``value_tier, customers,
+    lifetime_revenue, share_of_revenue``, high tier first."""
+    tiers = value_tiers(analysis.monetary)
+    grouped = analysis.monetary.groupby(tiers).agg(["size", "sum"])
+    grouped = grouped.reindex(["high", "middle", "low"]).dropna()
+    total = grouped["sum"].sum()
     return pd.DataFrame(
         {
-            "segment": segments["segment"],
-            "customers": segments["customers"],
-            "suggested action": [plan.get(s, "") for s in segments["segment"]],
+            "value_tier": [tier_name(t) for t in grouped.index],
+            "customers": grouped["size"].astype(int).to_numpy(),
+            "lifetime_revenue": grouped["sum"].to_numpy(),
+            "share_of_revenue": (grouped["sum"] / total).to_numpy() if total else float("nan"),
         }
     )
-
-
-def section_findings(analysis: SegmentationAnalysis) -> dict[str, str]:
-    """One sentence with its numbers for each section of the segmentation report."""
-
-    def spread(tables: dict[str, pd.DataFrame], columns: list[str]) -> str:
-        note = skipped_profile(analysis, columns)
-        if not tables:
-            return note
-        by, table = next(iter(tables.items()))
-        if not analysis.orders_in_period:
-            return f"No orders this period, so no revenue by {by.replace('_', ' ')}. {note}".strip()
-        best = table.loc[table["revenue_per_customer"].idxmax()]
-        worst = table.loc[table["revenue_per_customer"].idxmin()]
-        sentence = (
-            f"By {by.replace('_', ' ')}, revenue per customer this period ranges from "
-            f"{num(worst['revenue_per_customer'])} ({worst[by]}) to "
-            f"{num(best['revenue_per_customer'])} ({best[by]})."
-        )
-        if len(table) == 1:
-            sentence = (
-                f"Every customer has the same {by.replace('_', ' ')} ({best[by]}): "
-                f"{num(best['revenue_per_customer'])} revenue per customer this period."
-            )
-        return f"{sentence} {note}".strip()
-
-    segments = analysis.segments.set_index("segment")
-    largest = segments["customers"].idxmax()
-    rfm_text = (
-        f"The largest segment is {largest} ({pct(segments.loc[largest, 'customer_share'])}"
-        f" of buyers); Champions and Loyal customers together bring "
-        f"{pct(segments.loc[['Champions', 'Loyal'], 'revenue_share'].sum())} of revenue."
-    )
-    c = analysis.clustering
-    cluster_text = (
-        clusters_note(analysis)
-        if c is None
-        else f"{c.k} clusters; the most valuable ({c.profiles.loc[0, 'customers']:,} "
-        f"customers) is {describe_clusters(c.profiles, analysis.features)[0]}. "
-        f"{contacts_note(analysis)}".strip()
-    )
-    psychographic = psychographic_note(analysis) or (
-        f"{analysis.psychographic.shape[1] - 1} attribute(s) per behavioural cluster: the "
-        "mean of scores, the most common answer of categories."
-    )
-    tiers = value_tiers(analysis.monetary)
-    low_revenue = analysis.monetary[tiers == "low"].sum() / analysis.monetary.sum()
-    counts = analysis.lifecycle.value_counts()
-    at_risk = int(counts.get("at risk", 0))
-    moved = analysis.transitions
-    slipped = (
-        int(moved.loc[moved.index.isin(["active", "loyal"]), "at risk"].sum())
-        if "at risk" in moved.columns
-        else 0
-    )
-    return {
-        "geographic": spread(analysis.geographic, GEOGRAPHIC_COLUMNS),
-        "demographic": spread(analysis.demographic, DEMOGRAPHIC_COLUMNS),
-        "rfm": rfm_text,
-        "clusters": cluster_text,
-        "psychographic": psychographic,
-        "value": (
-            f"The top 20% of buyers bring {pct(analysis.top20_share)} of revenue; the "
-            f"low tier, half of all buyers ({(tiers == 'low').sum():,}), brings "
-            f"{pct(low_revenue)}."
-        ),
-        "lifecycle": (
-            f"{_customers(at_risk)} at risk at the period end; {slipped:,} of "
-            f"them {'was' if slipped == 1 else 'were'} active or loyal at the previous period "
-            f"end. {churn_note(analysis)}"
-        ).strip(),
-    }
 
 
 def lifecycle_counts(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Customers per lifecycle stage now and at the previous period end."""
+    """Customers per lifecycle stage now and at the previous period end: ``lifecycle_stage,
+    customers, customers_previous_end, customers_change``, stages by name."""
     now = analysis.lifecycle.value_counts().reindex(LIFECYCLE_STAGES, fill_value=0)
-    before = analysis.transitions.sum(axis=1).reindex(LIFECYCLE_STAGES, fill_value=0)
+    before = _previous_stages(analysis).reindex(LIFECYCLE_STAGES, fill_value=0)
     return pd.DataFrame(
         {
-            "stage": LIFECYCLE_STAGES,
-            "customers": now.to_numpy(),
-            "previous period end": before.to_numpy(),
+            "lifecycle_stage": [stage_name(s) for s in LIFECYCLE_STAGES],
+            "customers": now.astype(int).to_numpy(),
+            "customers_previous_end": before.astype(int).to_numpy(),
+            "customers_change": (now - before).astype(int).to_numpy(),
         }
     )
+
+
+def transitions_view(analysis: SegmentationAnalysis) -> pd.DataFrame:
+    """The lifecycle transition matrix with stages by name (rows: the previous period end,
+    with "not yet signed up"; columns: this period end)."""
+
+    def name(code: str) -> str:
+        if code == "not yet signed up":
+            return words("segmentation.not_yet_signed_up")
+        return stage_name(code)
+
+    matrix = analysis.transitions
+    return matrix.rename(index=name, columns=name)
+
+
+def default_action(code: str) -> str:
+    """The suggested action for RFM segment ``code``, in the report's language."""
+    return words(f"segmentation.action_{code}")
+
+
+def _action_for(code: str, actions: Mapping[str, str]) -> str:
+    """A unit's own action for a segment: keyed by code (``at_risk``) or by the segment's
+    name in any language (``At Risk``, ``重要挽留客户``), case and spaces ignored."""
+    from crmkit.present.language import glossary
+
+    def key(text: str) -> str:
+        return str(text).strip().lower().replace(" ", "_").replace("'", "")
+
+    names = {key(code), *(key(n) for n in glossary()[f"rfm_{code}"].names.values())}
+    for given, action in actions.items():
+        if key(given) in names:
+            return str(action)
+    return default_action(code)
+
+
+def actions_table(segments: pd.DataFrame, actions: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Each RFM segment's size and its suggested treatment (the unit's own, from the
+    ``segment_actions`` parameter, over the defaults): ``segment, customers,
+    suggested_action``."""
+    actions = actions or {}
+    return pd.DataFrame(
+        {
+            "segment": [segment_name(c) for c in segments["segment"]],
+            "customers": segments["customers"].astype(int).to_numpy(),
+            "suggested_action": [_action_for(c, actions) for c in segments["segment"]],
+        }
+    )
+
+
+def psychographic_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
+    """The psychographic profile with groups labelled as in the groups table and the
+    attributes by the data's own names, without their ``psy_`` prefix."""
+    table = analysis.psychographic
+    if table.empty:
+        return table
+    first = table.columns[0]
+    attributes = {c: c.removeprefix("psy_") for c in table.columns[1:]}
+    labelled = table.rename(columns={first: "behaviour_group", **attributes})
+    labelled["behaviour_group"] = [group_label(i) for i in table[first]]
+    return labelled

@@ -38,22 +38,22 @@ def test_quintile_scores_give_ties_one_score():
 @pytest.mark.parametrize(
     ("r", "f", "segment"),
     [
-        (5, 5, "Champions"),
-        (5, 4, "Champions"),
-        (4, 5, "Loyal"),
-        (3, 4, "Loyal"),
-        (5, 2, "Potential Loyalists"),
-        (4, 3, "Potential Loyalists"),
-        (5, 1, "New"),
-        (4, 1, "Promising"),
-        (3, 3, "Need Attention"),
-        (3, 1, "About to Sleep"),
-        (3, 2, "About to Sleep"),
-        (2, 3, "At Risk"),
-        (1, 4, "At Risk"),
-        (1, 5, "Can't Lose Them"),
-        (2, 2, "Hibernating"),
-        (1, 1, "Hibernating"),
+        (5, 5, "champions"),
+        (5, 4, "champions"),
+        (4, 5, "loyal"),
+        (3, 4, "loyal"),
+        (5, 2, "potential_loyalists"),
+        (4, 3, "potential_loyalists"),
+        (5, 1, "new"),
+        (4, 1, "promising"),
+        (3, 3, "need_attention"),
+        (3, 1, "about_to_sleep"),
+        (3, 2, "about_to_sleep"),
+        (2, 3, "at_risk"),
+        (1, 4, "at_risk"),
+        (1, 5, "cant_lose"),
+        (2, 2, "hibernating"),
+        (1, 1, "hibernating"),
     ],
 )
 def test_rfm_grid(r, f, segment):
@@ -117,9 +117,9 @@ def test_lifecycle_by_hand(orders, people):
         churn_days=365,
         loyal_orders=3,
     )
-    # a: 3 orders, last 10 days ago -> loyal; b: last order 213 days ago -> at risk;
+    # a: 3 orders, last 10 days ago -> repeat; b: last order 213 days ago -> lapsing;
     # c: first order 29 days ago -> new; d: no order -> prospect
-    assert stages.to_dict() == {"a": "loyal", "b": "at risk", "c": "new", "d": "prospect"}
+    assert stages.to_dict() == {"a": "repeat", "b": "lapsing", "c": "new", "d": "prospect"}
     gone = pd.DataFrame({"customer_id": ["a"], "churned_at": pd.to_datetime(["2026-09-25"])})
     assert (
         sg.lifecycle_stages(people, orders, as_of="2026-09-30", churn_events=gone)["a"] == "churned"
@@ -191,8 +191,8 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     # previous segments are scored at 30 June: a and b had bought by then
     assert analysis.segments["previous_customers"].sum() == 2
     assert analysis.lifecycle.to_dict() == {
-        "a": "loyal",
-        "b": "at risk",
+        "a": "repeat",
+        "b": "lapsing",
         "c": "new",
         "d": "prospect",
     }
@@ -278,3 +278,63 @@ def test_missing_inputs_by_hand(people):
         "interactions",  # a header only
         "churn_events",
     )
+
+
+def scored(segments: dict[str, str]) -> pd.DataFrame:
+    """An :func:`rfm_scores`-shaped table with only what the moves read."""
+    return pd.DataFrame({"customer_id": list(segments), "segment": list(segments.values())})
+
+
+def test_segment_moves_by_hand():
+    before = scored(
+        {"a": "at_risk", "b": "at_risk", "c": "loyal", "d": "hibernating", "e": "cant_lose"}
+    )
+    now = scored({"a": "hibernating", "b": "at_risk", "c": "at_risk", "d": "champions", "f": "new"})
+    moves = sg.segment_moves(now, before).set_index(["previous_segment", "segment"])
+    # a: at_risk -> hibernating is worse (level 1 -> 2); c: loyal -> at_risk worse (0 -> 1);
+    # d: hibernating -> champions better; b stays. Only customers scored at both ends move:
+    # not e (absent now) nor f (first bought in between).
+    assert moves["direction"].to_dict() == {
+        ("at_risk", "hibernating"): "worse",
+        ("at_risk", "at_risk"): "level",
+        ("hibernating", "champions"): "better",
+        ("loyal", "at_risk"): "worse",
+    }
+    assert moves["customers"].sum() == 4
+    m = sg.movement(sg.segment_moves(now, before), now, before)
+    assert (m.worse, m.better, m.scored_before) == (2, 1, 4)
+    assert (m.lapsed_now, m.lapsed_before) == (3, 4)  # a b c now; a b d e before
+    assert m.worse_share == 0.5
+    assert sg.segment_moves(now, None).empty
+
+
+def test_period_spend_and_buying_customers_by_hand(orders, people):
+    q3 = parse_period("2026-Q3")
+    # Q3: a 50 (20 Sep), c 20 + 30; b nothing; d signed up 1 Sep, no order
+    assert sg.period_spend(people, orders, period=q3).to_dict() == {
+        "a": 50.0,
+        "b": 0.0,
+        "c": 50.0,
+        "d": 0.0,
+    }
+    # Q2: a 50 (1 Jun); c and d had not signed up by 30 June
+    assert sg.period_spend(people, orders, period=q3.previous()).to_dict() == {
+        "a": 50.0,
+        "b": 0.0,
+    }
+    assert sg.buying_customers(orders, period=q3) == 2
+    assert sg.buying_customers(orders, period=q3.previous()) == 1
+
+
+def test_total_change_by_hand():
+    now = pd.Series([10.0, 0.0, 20.0])  # total 30, variance 100
+    before = pd.Series([5.0, 5.0])  # total 10, variance 0
+    change = sg.total_change(now, before)
+    se = (3 * 100 + 2 * 0) ** 0.5
+    assert change.delta == 20.0
+    assert (change.low, change.high) == pytest.approx((20 - 1.959964 * se, 20 + 1.959964 * se))
+    from scipy.stats import norm
+
+    assert change.p_value == pytest.approx(2 * norm.sf(20 / se))
+    flat = sg.total_change(pd.Series([1.0, 1.0]), pd.Series([1.0, 1.0]))
+    assert flat.as_dict() == {"delta": 0.0, "ci": None, "p_value": None}  # no spread to test
