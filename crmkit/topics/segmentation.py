@@ -27,7 +27,7 @@ from crmkit.metrics.segmentation import (
     value_tiers,
 )
 from crmkit.present.format import money, num, p_text, pct
-from crmkit.present.language import current, is_term, term, words
+from crmkit.present.language import current, glossary, is_term, term, words
 from crmkit.topics.flags import Flag, alert_flag, change_flag
 
 TOPIC = "segmentation"
@@ -644,17 +644,21 @@ def flags(analysis: SegmentationAnalysis, *, currency: str = "") -> list[Flag]:
 
 def results(analysis: SegmentationAnalysis) -> dict:
     """The segmentation report's machine-readable results (``segmentation.json``):
-    segments, stages and tiers by code."""
+    segments and stages by their English glossary names (``"Champions"``, ``"lapsing"``),
+    the same whatever the report's language."""
     c = analysis.clustering
 
     def change(value: Change | None) -> dict | None:
         return None if value is None else value.as_dict()
 
+    def english(prefix: str, code: str) -> str:
+        return glossary()[f"{prefix}{code}"].names["en"]
+
     return {
         "n_customers": analysis.n_customers,
         "rfm_segments": dict(
             zip(
-                analysis.segments["segment"],
+                [english("rfm_", code) for code in analysis.segments["segment"]],
                 analysis.segments["customers"].astype(int),
                 strict=True,
             )
@@ -663,7 +667,9 @@ def results(analysis: SegmentationAnalysis) -> dict:
         "silhouette": c.silhouette if c else None,
         "cluster_stability_ari": c.stability_ari if c else None,
         "top20_revenue_share": analysis.top20_share,
-        "lifecycle": {s: int((analysis.lifecycle == s).sum()) for s in LIFECYCLE_STAGES},
+        "lifecycle": {
+            english("stage_", s): int((analysis.lifecycle == s).sum()) for s in LIFECYCLE_STAGES
+        },
         "buying_customers": analysis.buying_customers,
         "buying_customers_change": change(analysis.buying_change),
         "period_revenue": analysis.period_revenue,
