@@ -6,8 +6,6 @@ results are in ``topics/data_quality.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
 
 from crmkit.core.schema import TABLE_NAMES, TABLES
@@ -145,17 +143,3 @@ def loading_counts(unit: CRMData) -> pd.DataFrame:
         "repaired_share",
     ]
     return pd.DataFrame.from_records(records, columns=columns)
-
-
-def log_for(unit: CRMData, tables: Iterable[str]) -> pd.DataFrame:
-    """The data-quality log entries of the given tables (what a topic report relied on), as
-    a report's data-quality section shows them: tables, rules, actions and details in the
-    report's language, columns named by glossary keys (``data_table``, ``quality_rule``,
-    ``quality_action``, ``rows``, ``example_ids``, ``rule_detail``).
-
-    The log's data, in the words loading wrote it, is ``unit.quality.to_frame()``; this is
-    :func:`crmkit.topics.data_quality.log_table`, kept here for the reports that call it.
-    """
-    from crmkit.topics.data_quality import log_table
-
-    return log_table(unit, tables)

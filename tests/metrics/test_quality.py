@@ -40,19 +40,6 @@ def test_monthly_volume_fills_empty_months(unit):
     assert volume["month"].min() == pd.Timestamp("2026-07-01")
 
 
-def test_log_for_keeps_the_given_tables(unit):
-    from crmkit.present.language import language
-
-    unit.quality.add("transactions", "rule", "dropped", 2, ["o9"])
-    unit.quality.add("surveys", "other", "repaired", 1)
-    with language("en"):
-        log = quality.log_for(unit, ["transactions", "customers"])
-    assert log[["data_table", "quality_rule", "rows"]].values.tolist() == [
-        ["transactions", "rule", 2]
-    ]
-    assert quality.log_for(unit, []).empty
-
-
 def test_loading_counts_by_hand(unit):
     unit.quality.add("transactions", "a", "dropped", 2)
     unit.quality.add("transactions", "b", "dropped", 1)

@@ -4,7 +4,7 @@ import re
 
 import pandas as pd
 
-from crmkit.present.format import change, money, pct
+from crmkit.present.language import language
 from crmkit.present.notebook import table
 
 
@@ -17,15 +17,22 @@ def test_reading_table_formats():
             "day": pd.to_datetime(["2026-09-30 10:00", None]),
         }
     )
-    html = table(frame, percent=["share_won"], money_columns=["revenue"], dates=["day"]).to_html()
-    for text in ("12.3%", "1,234,568", "yes", "no", "2026-09-30", "share won", "–"):
+    styler = table(
+        frame, percent=["share_won"], money_columns=["revenue"], dates=["day"], currency="CNY"
+    )
+    html = styler.to_html()
+    for text in ("12.3%", "CN¥1,234,568", "yes", "no", "Sep 30, 2026", "share won", "–"):
         assert text in html
     assert "10:00" not in html
     assert "text-align: left" not in html  # numbers, yes/no and dates stay right-aligned
-    assert pct(0.5) == "50.0%" and money(1234.5, "CNY") == "1,234 CNY"
-    assert change(110, 100) == "up 10.0% on the previous period"
-    assert change(90, 100) == "down 10.0% on the previous period"
-    assert change(5, 0) == "no comparable previous period"
+    with language("zh"):
+        html = table(frame, money_columns=["revenue"], dates=["day"], currency="CNY").to_html()
+    for text in ("¥1,234,568", "是", "否", "2026年9月30日"):
+        assert text in html
+    # a glossary key is shown by its name; a column named by the data by its label
+    named = pd.DataFrame({"period_revenue": [1.0], "plan": ["gold"]})
+    html = table(named, labels={"plan": "contract plan"}).to_html()
+    assert "period revenue" in html and "contract plan" in html
 
 
 def test_reading_table_aligns_words_left_and_numbers_right():

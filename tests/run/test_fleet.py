@@ -170,7 +170,8 @@ def test_portfolio_shows_money_in_each_units_currency(fleet):
         symbol = {"CNY": "CN¥", "USD": "$"}[currency]  # the portfolio is in English
         shown = f"{symbol}{results['mean_clv']:,.0f}"
         assert "horizon_months" in results, "the clv notebook does not publish horizon_months"
-        assert f'<td class="num">{shown}<span class="detail">over {results["horizon_months"]} months' in index
+        detail = f'<span class="detail">over {results["horizon_months"]} months'
+        assert f'<td class="num">{shown}{detail}' in index
 
 
 def test_customised_notebooks_run_in_the_project_root(tmp_path: Path):

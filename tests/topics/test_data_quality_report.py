@@ -106,7 +106,7 @@ def test_log_sentences(unit):
 def test_log_table_in_the_report_language(unit):
     add_defects(unit)
     with language("zh"):
-        log = quality.log_for(unit, ["transactions", "customers"])  # other reports' call
+        log = report.log_table(unit, ["transactions", "customers"])  # other reports' call
         orphans = report.orphan_table(unit)
     assert log.columns.tolist() == report.LOG_COLUMNS
     assert log.values.tolist() == [
@@ -115,7 +115,7 @@ def test_log_table_in_the_report_language(unit):
     ]
     assert orphans["rows"].tolist() == [1, 2]
     assert orphans["data_table"].tolist() == ["订单", "满意度问卷"]
-    assert quality.log_for(unit, []).empty
+    assert report.log_table(unit, []).empty
 
 
 def test_tables_without_rows_and_not_provided_are_named(tmp_path: Path):
