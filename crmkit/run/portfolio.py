@@ -202,12 +202,17 @@ def write_period_index(period_dir: Path, period: Period, *, code: str = "en") ->
             "portfolio.html.j2",
             html_lang=HTML_LANG[code],
             text=_page_words(period, len(rows), failures),
-            figures=[term(figure.label) for _, figure in figures],
+            figures=[_capitalised(term(figure.label)) for _, figure in figures],
             rows=rows,
         )
     path = period_dir / "index.html"
     atomic_write(path, page)
     return path
+
+
+def _capitalised(name: str) -> str:
+    """A glossary name as a column title: ``'win rate'`` → ``'Win rate'`` (``'NPS'`` as is)."""
+    return name[:1].upper() + name[1:]
 
 
 def _page_words(period: Period, units: int, failures: int) -> dict[str, str]:

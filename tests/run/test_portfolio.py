@@ -144,7 +144,14 @@ def test_portfolio_shows_flags_figures_changes_and_reports(tmp_path: Path):
             language="zh",
             flags=east_flags,
         ),
-        record("clv", "east", {"mean_clv": 1234.5, "horizon_months": 12}, currency="CNY"),
+        record(
+            "clv",
+            "east",
+            {"mean_clv": 1234.5, "horizon_months": 12},
+            currency="CNY",
+            display_name="华东事业部",
+            language="zh",
+        ),
         record("clv", "west", {"mean_clv": 99.0}),  # no horizon: no detail
         record(
             "satisfaction",
