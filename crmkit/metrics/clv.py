@@ -1,6 +1,12 @@
 """Customer lifetime value for one unit: value to date, cohorts, LTV:CAC, value by group, and
 the analysis the CLV report shows.
 
+**One customer base.** Every per-customer figure here (value to date and predicted CLV by
+group, LTV and CAC by channel, the mean predicted CLV) is taken over the customers who have
+bought: customers on record with at least one order up to the period's end. They are the
+customers the models value; a customer who never bought has no purchase history to predict
+from. Their count per group is one number, whichever table shows it.
+
 The probabilistic models (BG/NBD, Pareto/NBD, Gamma-Gamma, the holdout check) live in
 :mod:`crmkit.metrics.clv_models`; their public names are re-exported here, so
 ``clv.rfm_summary`` and ``clv.fit_purchase_model`` work as before.
@@ -16,6 +22,8 @@ import pandas as pd
 from crmkit.core.errors import require_columns
 from crmkit.core.periods import Period, require_period
 from crmkit.metrics.clv_models import (
+    FIT_BOUND,
+    FIT_VERDICTS,
     MIN_CUSTOMERS,
     MIN_REPEAT_BUYERS,
     PENALIZERS,
@@ -23,8 +31,10 @@ from crmkit.metrics.clv_models import (
     TIME_UNITS,
     WEEKS_PER_MONTH,
     CalibrationError,
+    FitCheck,
     HoldoutCheck,
     ModelFit,
+    fit_check,
     fit_purchase_model,
     fit_spend_model,
     frequency_spend_correlation,
@@ -35,6 +45,8 @@ from crmkit.metrics.clv_models import (
 )
 
 __all__ = [
+    "FIT_BOUND",
+    "FIT_VERDICTS",
     "MIN_CUSTOMERS",
     "MIN_REPEAT_BUYERS",
     "OPTIONAL_INPUTS",
@@ -44,10 +56,12 @@ __all__ = [
     "WEEKS_PER_MONTH",
     "CLVAnalysis",
     "CalibrationError",
+    "FitCheck",
     "HoldoutCheck",
     "ModelFit",
     "analyse",
     "cohort_revenue",
+    "fit_check",
     "fit_purchase_model",
     "fit_spend_model",
     "frequency_spend_correlation",
@@ -137,35 +151,40 @@ def ltv_cac(
     horizon_months: int,
     costs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Lifetime value against acquisition cost, per acquisition channel.
+    """Lifetime value against acquisition cost, per acquisition channel, over one customer
+    base: the channel's customers who have bought (those in ``clv``).
 
-    CAC is the mean ``acquisition_cost`` of the channel's customers; where customers carry no
-    cost, the ``costs`` table's acquisition spend for the channel divided by its new
-    customers. LTV is the mean predicted CLV times ``margin_rate`` (1 = revenue). Payback is
-    the months of expected margin it takes to earn the CAC back, at the horizon's average
-    monthly rate (``inf`` when the customer base is not expected to earn it back).
+    LTV is their mean predicted CLV times ``margin_rate`` (the margin LTV; 1 = revenue, when
+    margins are unknown). CAC is what the channel spent to acquire its customers divided by
+    its customers who have bought: the mean ``acquisition_cost`` of all its customers on
+    record (those who never bought cost money too; a customer without a cost counts at the
+    channel's mean) times their number, or, where none of them carries a cost, the ``costs``
+    table's acquisition spend for the channel. So LTV:CAC is the channel's expected margin
+    over its acquisition cost, whichever base both are divided by. Payback is the months of
+    expected margin it takes to earn the CAC back, at the horizon's average monthly rate
+    (``inf`` when the customer base is not expected to earn it back).
 
     Returns
     -------
     pandas.DataFrame
-        One row per channel: ``acquisition_channel, customers, ltv, cac, ltv_cac,
-        payback_months``.
+        One row per channel: ``acquisition_channel, customers`` (who have bought), ``ltv,
+        cac, ltv_cac, payback_months``.
     """
     require_columns(customers, ["customer_id", "acquisition_channel"], "customers", "ltv_cac")
     joined = customers[["customer_id", "acquisition_channel"]].merge(
         clv[["customer_id", "clv"]], on="customer_id", how="inner"
     )
-    if "acquisition_cost" in customers.columns:
-        joined = joined.merge(customers[["customer_id", "acquisition_cost"]], on="customer_id")
-    else:
-        joined["acquisition_cost"] = np.nan
     table = joined.groupby("acquisition_channel").agg(
-        customers=("customer_id", "size"), ltv=("clv", "mean"), cac=("acquisition_cost", "mean")
+        customers=("customer_id", "size"), ltv=("clv", "mean")
     )
+    channels = customers.groupby("acquisition_channel")
+    spent = pd.Series(np.nan, index=table.index)
+    if "acquisition_cost" in customers.columns:
+        spent = channels["acquisition_cost"].mean() * channels.size()
+    table["cac"] = spent.reindex(table.index) / table["customers"]
     if costs is not None and table["cac"].isna().any() and "channel" in costs.columns:
         spend = costs.loc[costs["category"] == "acquisition"].groupby("channel")["amount"].sum()
-        new = customers.groupby("acquisition_channel").size()
-        table["cac"] = table["cac"].fillna(spend / new)
+        table["cac"] = table["cac"].fillna(spend.reindex(table.index) / table["customers"])
     table["ltv"] = table["ltv"] * margin_rate
     table["ltv_cac"] = table["ltv"] / table["cac"]
     monthly = table["ltv"] / horizon_months
@@ -186,7 +205,10 @@ class CLVAnalysis:
     acquisition channel (``None`` when customers carry none); ``ltv_cac`` is ``None`` without
     a channel, without predicted values, or when no channel's acquisition cost is known.
     ``missing`` names the optional inputs the analysis uses that were absent, as the registry
-    spells them (:data:`OPTIONAL_INPUTS`).
+    spells them (:data:`OPTIONAL_INPUTS`). ``margin_rate`` is margin ÷ revenue of the orders to
+    the period end, by which LTV:CAC turns predicted CLV into margin (NaN without margins:
+    then LTV:CAC uses predicted CLV itself). ``fit`` judges the model on its holdout
+    (:func:`fit_check`; ``None`` without a holdout check).
     """
 
     summary: pd.DataFrame
@@ -208,6 +230,8 @@ class CLVAnalysis:
     by_channel: pd.DataFrame | None = None
     missing: tuple[str, ...] = ()
     holdout_weeks: int = 0
+    margin_rate: float = float("nan")
+    fit: FitCheck | None = None
 
     @property
     def model_selected(self) -> str:
@@ -283,6 +307,9 @@ def analyse(
         failure = exc.fit
     purchase = fits[holdout.model_selected] if holdout else fits["bgnbd"]
     values, table = None, None
+    margin_rate = float("nan")
+    if "margin" in orders.columns and orders["amount"].sum() > 0:
+        margin_rate = float(orders["margin"].sum() / orders["amount"].sum())
     mean = total = float("nan")
     mean_ci = total_ci = (float("nan"), float("nan"))
     if purchase.ok and spend.ok:
@@ -298,13 +325,10 @@ def analyse(
         mean_ci = mean_interval(values["clv"])
         total_ci = (mean_ci[0] * len(values), mean_ci[1] * len(values))
         if "customers.acquisition_channel" not in missing:
-            margin_rate = 1.0
-            if "margin" in orders.columns and orders["amount"].sum() > 0:
-                margin_rate = float(orders["margin"].sum() / orders["amount"].sum())
             table = ltv_cac(
                 values,
                 customers,
-                margin_rate=margin_rate,
+                margin_rate=margin_rate if np.isfinite(margin_rate) else 1.0,
                 horizon_months=horizon_months,
                 costs=costs,
             )
@@ -333,18 +357,22 @@ def analyse(
         by_channel,
         missing,
         holdout_weeks,
+        margin_rate,
+        fit_check(holdout) if holdout is not None else None,
     )
 
 
 def value_by(analysis: CLVAnalysis, customers: pd.DataFrame, *, by: str) -> pd.DataFrame:
-    """Mean revenue to date and predicted CLV per customer, per value of column ``by`` of
-    ``customers`` (any frame with ``customer_id`` and ``by``: customers, RFM scores ...).
+    """Mean revenue to date and predicted CLV per customer who has bought, per value of
+    column ``by`` of ``customers`` (any frame with ``customer_id`` and ``by``: customers, RFM
+    scores ...). Customers who never bought are not counted: the same base as
+    :func:`ltv_cac`, so a channel has one customer count in both.
 
     Returns
     -------
     pandas.DataFrame
-        One row per value of ``by``, highest predicted CLV first: ``<by>, customers,
-        revenue_to_date, predicted_clv`` (NaN without predicted values).
+        One row per value of ``by``, highest predicted CLV first: ``<by>, customers`` (who
+        have bought), ``revenue_to_date, predicted_clv`` (NaN without predicted values).
 
     Raises
     ------
@@ -358,7 +386,8 @@ def _value_by(
     history: pd.DataFrame, values: pd.DataFrame | None, customers: pd.DataFrame, *, by: str
 ) -> pd.DataFrame:
     require_columns(customers, ["customer_id", by], "customers", "value_by")
-    frame = history.merge(customers[["customer_id", by]], on="customer_id")
+    bought = history.loc[history["orders"] > 0]
+    frame = bought.merge(customers[["customer_id", by]], on="customer_id")
     if values is not None:
         frame = frame.merge(values[["customer_id", "clv"]], on="customer_id", how="left")
     else:

@@ -386,12 +386,15 @@ def mean_interval(
 class HoldoutCheck:
     """How well the purchase models predicted a period they did not see.
 
-    ``by_frequency``: one row per calibration frequency (7 = 7 or more): customers, mean
-    actual and mean predicted holdout purchases. ``tracking``: one row per week: cumulative
-    actual and expected repeat purchases of the calibration customers, from the first order
-    to the end of the holdout. ``actual``, ``predicted`` and ``by_frequency`` use BG/NBD (the
-    selected model when BG/NBD could not be fitted); ``model_selected`` is the one with the
-    lower mean absolute error per customer (NaN for a model that could not be fitted).
+    ``model_selected`` is the purchase model with the lower mean absolute error per customer
+    (``mae_per_customer`` for BG/NBD, ``pareto_mae_per_customer`` for Pareto/NBD; NaN for a
+    model that could not be fitted); CLV uses it, and so does everything else here, so that
+    a report's sentence and its charts judge one model: ``predicted`` (its total holdout
+    purchases, against ``actual``), ``by_frequency`` (one row per calibration frequency, 7 =
+    7 or more: customers, mean actual and mean predicted holdout purchases) and ``tracking``
+    (one row per week: cumulative actual and expected repeat purchases of the calibration
+    customers, from the first order to the end of the holdout). See :func:`fit_check` for
+    whether the model fits.
     """
 
     weeks: float
@@ -479,7 +482,7 @@ def holdout_check(
     if not usable:
         raise CalibrationError(fits["bgnbd"])
     selected = min(usable, key=usable.get)
-    predicted = predictions["bgnbd"] if predictions["bgnbd"] is not None else predictions[selected]
+    predicted = predictions[selected]
     frequency = np.minimum(calibration["frequency"].to_numpy(), 7)
     by_frequency = (
         pd.DataFrame({"calibration_frequency": frequency, "actual": actual, "predicted": predicted})
@@ -525,3 +528,85 @@ def _tracking(
             t = np.clip((weeks.to_numpy() - when) / np.timedelta64(7, "D"), 0, None)
             expected += n * np.asarray(fit.fitter.expected_number_of_purchases_up_to_time(t))
     return pd.DataFrame({"week_ending": weeks, "actual": actual, "expected": expected})
+
+
+# ----------------------------------------------------------------------------- fit verdict
+
+FIT_BOUND = 0.10
+"""How far off actual repeat purchases a model may be and still "fit well" (see
+:func:`fit_check`)."""
+
+FIT_VERDICTS = ("fits_well", "under_predicts", "over_predicts", "both_ways", "not_judged")
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """Whether the purchase model CLV uses fits, judged by one stated rule (:func:`fit_check`).
+
+    Errors are relative, ``predicted / actual - 1`` (negative: the model predicts too few).
+    ``total_error`` is the holdout's total repeat purchases; ``curve_low`` and ``curve_high``
+    are the smallest and largest error of the cumulative tracking curve over the ``weeks``
+    weekly points of the holdout. ``size`` is the largest error outside ``bound`` (0 when
+    the model fits well, NaN when not judged).
+    """
+
+    bound: float
+    total_error: float
+    curve_low: float
+    curve_high: float
+    weeks: int
+    verdict: str
+    size: float
+
+    @property
+    def fits_well(self) -> bool:
+        return self.verdict == "fits_well"
+
+
+def fit_check(holdout: HoldoutCheck, *, bound: float = FIT_BOUND) -> FitCheck:
+    """Judge the selected purchase model on its holdout, by a rule stated in advance.
+
+    The model **fits well** when both its total repeat purchases over the holdout and its
+    cumulative tracking curve (the chart of :attr:`HoldoutCheck.tracking`) at every week of
+    the holdout are within ``bound`` (±10%) of actual. Otherwise every error outside the
+    bound says which way it misses: all below actual, the model **under-predicts**; all
+    above, it **over-predicts**; some of each, it misses **both ways**; ``size`` is the
+    largest of them. Without repeat purchases in the holdout or a weekly point after the
+    calibration end it is **not judged**.
+
+    The two checks see different failures: the total tests the forecast of each customer's
+    next purchases given their history (what CLV uses); the curve tests whether the model
+    describes the base as a whole since its first orders (a model fitted to a mix of
+    customer groups it cannot tell apart can forecast the holdout total yet draw a curve
+    well below actual).
+
+    Raises
+    ------
+    ParameterError
+        ``bound`` is not a fraction between 0 and 1.
+    """
+    if not 0 < bound < 1:
+        raise ParameterError(f"bound must be a fraction between 0 and 1, e.g. 0.1; got {bound!r}.")
+    tracking = holdout.tracking
+    weeks = tracking.loc[
+        (tracking["week_ending"] > holdout.calibration_end) & (tracking["actual"] > 0)
+    ]
+    curve = (weeks["expected"] / weeks["actual"] - 1).to_numpy(dtype=float)
+    total = holdout.relative_error
+    nan = float("nan")
+    if not np.isfinite(total) or not len(curve):
+        return FitCheck(bound, total, nan, nan, len(curve), "not_judged", nan)
+    low, high = float(curve.min()), float(curve.max())
+    outside = [e for e in (total, low, high) if abs(e) > bound + 1e-9]  # the bound is in
+    if not outside:
+        verdict, size = "fits_well", 0.0
+    else:
+        size = max(abs(e) for e in outside)
+        verdict = (
+            "under_predicts"
+            if all(e < 0 for e in outside)
+            else "over_predicts"
+            if all(e > 0 for e in outside)
+            else "both_ways"
+        )
+    return FitCheck(bound, total, low, high, len(curve), verdict, size)
