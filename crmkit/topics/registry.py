@@ -61,7 +61,8 @@ class KeyFigure:
     label: str  # a glossary key: the figure's name in the page's language
     unit: str
     detail: str = ""  # a catalogue text key for words under the figure, filled from results
-    change: str = ""  # results key of its change on the previous period: {delta, p_value}
+    change: str = ""  # results key of its change on the previous period: {delta, ci, p_value}
+    good_when: str = "up"  # which way is good news: "up" (NPS, win rate) or "down" (churn)
 
 
 FIGURE_UNITS = ("money", "share", "points", "count", "days", "text")
@@ -160,12 +161,15 @@ TOPICS: dict[str, Topic] = {
                 "customers": "customers on record at the period end",
                 "orders_in_period": "orders in the period",
             },
-            key_figures=(
-                KeyFigure("customers", "Customers", "count"),
-                KeyFigure("orders_in_period", "Orders in period", "count"),
-                KeyFigure("rows_dropped", "Rows dropped", "count"),
-                KeyFigure("rows_repaired", "Rows repaired", "count"),
-            ),
+            # The technical counts stay in this report's results, not on the portfolio.
+            key_figures=(),
+            # Levels documented and set in crmkit.topics.data_quality.
+            flags={
+                "rows_dropped": "more than 5% of a table's rows dropped as unusable",
+                "rows_repaired": "repairs on more than 10% of a table's rows",
+                "table_stale": "a table's latest record more than 31 days before the period end",
+                "table_missing": "a table another report needs not provided, or without rows",
+            },
         ),
         Topic(
             name="segmentation",
@@ -205,18 +209,40 @@ TOPICS: dict[str, Topic] = {
                 ),
             ),
             results={
-                "n_customers": "customers with an order to the period end",
-                "rfm_segments": "{segment: customers}",
+                "n_customers": "customers on record",
+                "rfm_segments": "{segment code (champions ... at_risk, cant_lose, hibernating): "
+                "customers}",
                 "n_clusters": "behavioural clusters chosen by silhouette",
                 "silhouette": "silhouette of the chosen clustering",
                 "cluster_stability_ari": "adjusted Rand index of refits on resamples",
-                "top20_revenue_share": "share of revenue from the top 20% of buyers",
-                "lifecycle": "{stage: customers}",
+                "top20_revenue_share": "share of lifetime revenue from the top 20% of buyers",
+                "lifecycle": "{stage code (prospect, new, active, repeat, lapsing, churned): "
+                "customers}",
+                "buying_customers": "customers with an order in the period",
+                "buying_customers_change": "{delta, ci, p_value}: exact test of two Poisson counts",
+                "period_revenue": "revenue of the orders in the period",
+                "period_revenue_change": "{delta, ci, p_value}: z-test of two totals of "
+                "per-customer spend",
+                "segment_moves": "{worse, better, scored_before, worse_share, lapsed_now, "
+                "lapsed_before}: moves into and out of worse RFM segments",
             },
             key_figures=(
-                KeyFigure("top20_revenue_share", "Top 20% revenue share", "share"),
-                KeyFigure("n_clusters", "Behavioural clusters", "count"),
+                KeyFigure(
+                    "buying_customers",
+                    "buying_customers",
+                    "count",
+                    change="buying_customers_change",
+                ),
+                KeyFigure(
+                    "period_revenue", "period_revenue", "money", change="period_revenue_change"
+                ),
             ),
+            flags={
+                "buying_customers_change": "buying customers changed significantly (p < 0.05)",
+                "period_revenue_change": "period revenue changed significantly (p < 0.05)",
+                "moved_to_worse_segments": "more than 12% of the customers segmented at both "
+                "period ends slipped into a worse RFM segment",
+            },
         ),
         Topic(
             name="funnel",
@@ -256,21 +282,32 @@ TOPICS: dict[str, Topic] = {
                 "previous_stage_conversion": "the same for the previous period's cohort",
                 "overall_conversion": "won ÷ all created in the period",
                 "win_rate": "won ÷ (won + lost) in the period's cohort",
+                "win_rate_change": (
+                    "{delta: win rate minus the previous cohort's, ci: Newcombe 95%, p_value}"
+                ),
                 "median_cycle_days": "median days from creation to won, deals won in the period",
                 "velocity_per_day": "open pipeline × win rate × mean won amount ÷ median cycle",
                 "bottleneck": '"from->to" step that fell most, or null',
                 "bottleneck_p_value": "its p-value, Holm-adjusted over the steps",
                 "bottleneck_significant": "whether that fall is significant (p < 0.05)",
-                "bottleneck_summary": "the portfolio's words for it",
+                "bottleneck_summary": "the step and its change in words (English)",
                 "stuck_open": "open opportunities waiting past their stage's 90th percentile",
                 "opportunities_created": "opportunities created in the period",
                 "cycle_lengthened": "whether the sales cycle lengthened significantly",
                 "cycle_p_value": "Mann–Whitney p-value of the cycle change",
             },
-            key_figures=(
-                KeyFigure("win_rate", "Win rate", "share"),
-                KeyFigure("bottleneck_summary", "Step that fell most", "text"),
-            ),
+            key_figures=(KeyFigure("win_rate", "win_rate", "share", change="win_rate_change"),),
+            flags={
+                "win_rate_change": "the win rate changed significantly (p < 0.05); bad when down",
+                "bottleneck_fall": (
+                    "the step that fell most fell significantly (Holm-adjusted p < 0.05)"
+                ),
+                "stuck_open": (
+                    "more than 20% of open opportunities wait past their stage's 90th "
+                    "percentile of past movers"
+                ),
+                "cycle_lengthened": "the sales cycle lengthened significantly (Mann–Whitney)",
+            },
         ),
         Topic(
             name="clv",
@@ -305,11 +342,16 @@ TOPICS: dict[str, Topic] = {
                 "mean_clv_ci": "[lo, hi] of the mean",
                 "total_clv": "predicted value of all customers over the horizon",
                 "frequency_spend_correlation": "Gamma-Gamma's independence check",
-                "ltv_cac": "{channel: value to date ÷ acquisition cost}",
+                "ltv_cac": "{channel: margin LTV ÷ acquisition cost (CAC)}",
             },
-            key_figures=(
-                KeyFigure("mean_clv", "Mean CLV", "money", "over {horizon_months} months"),
-            ),
+            key_figures=(KeyFigure("mean_clv", "predicted_clv", "money", "clv.over_months"),),
+            flags={
+                "channels_not_paying_back": (
+                    "an acquisition channel's LTV:CAC (margin LTV ÷ CAC) is below 1: it does not "
+                    "pay back its acquisition cost within the horizon; strength is 1 minus the "
+                    "weakest channel's LTV:CAC"
+                ),
+            },
         ),
         Topic(
             name="satisfaction",
@@ -355,9 +397,16 @@ TOPICS: dict[str, Topic] = {
                 "repeat_rate": "share of responding customers who bought again",
             },
             key_figures=(
-                KeyFigure("nps", "NPS", "points"),
-                KeyFigure("csat", "CSAT", "share"),
+                KeyFigure("nps", "nps", "points", change="nps_change"),
+                KeyFigure("csat", "csat", "share", change="csat_change"),
             ),
+            # Rules documented and set in crmkit.topics.satisfaction.flags.
+            flags={
+                "nps_change": "NPS changed significantly on the previous period (p < 0.05)",
+                "csat_change": "CSAT changed significantly on the previous period (p < 0.05)",
+                "nps_below_zero": "NPS below zero: more detractors than promoters",
+                "fix_first": "a dimension weighs above average in NPS and scores below average",
+            },
         ),
     )
 }
