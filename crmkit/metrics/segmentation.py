@@ -1,8 +1,10 @@
 """Customer segmentation: profiles by attribute, RFM with named segments, k-means clusters,
-value tiers and lifecycle stages.
+value tiers, and the analysis that gathers every section for one unit and period.
 
-Every function takes tidy frames with the contract's column names and returns a new frame.
-The report's words, views and suggested actions are in ``topics/segmentation.py``.
+Lifecycle stages are in :mod:`crmkit.metrics.lifecycle`; moves between segments and the
+period's changes in :mod:`crmkit.metrics.segment_changes`. Every function takes tidy frames
+with the contract's column names and returns a new frame. The report's words, views and
+suggested actions are in ``topics/segmentation.py`` and ``topics/segmentation_tables.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,21 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, require_period, rows_through
+from crmkit.metrics.lifecycle import (
+    lifecycle_rules_with_defaults,
+    lifecycle_stages,
+    transition_matrix,
+)
+from crmkit.metrics.segment_changes import (
+    Change,
+    Movement,
+    buying_customers,
+    count_change,
+    movement,
+    period_spend,
+    segment_moves,
+    total_change,
+)
 
 AGE_BANDS = [0, 25, 35, 45, 55, 65, 200]
 AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -34,15 +51,6 @@ RFM_GRID: list[tuple[str, range, range]] = [
     ("hibernating", range(1, 3), range(1, 3)),
 ]
 SEGMENT_ORDER = [name for name, _, _ in RFM_GRID]
-
-LAPSE_LEVEL: dict[str, int] = {"at_risk": 1, "cant_lose": 1, "hibernating": 2}
-"""How far an RFM segment has lapsed; the segments not listed are 0 (an order lately: R 3-5).
-1: gone quiet after buying often (at_risk, cant_lose: R 1-2, F 3-5); 2: gone quiet after
-buying little (hibernating: R 1-2, F 1-2). A customer whose level rose between two period
-ends moved into a worse segment: into one of these three, or from the first two into
-hibernating (so customers leaving at_risk for hibernating count as a worsening, never as
-"fewer at risk")."""
-LAPSED_SEGMENTS = tuple(LAPSE_LEVEL)
 
 
 def age_band(age: pd.Series) -> pd.Series:
@@ -164,175 +172,6 @@ def segment_summary(current: pd.DataFrame, previous: pd.DataFrame | None = None)
         now["change"] = now["customers"] - now["previous_customers"]
     now.index.name = "segment"
     return now.reset_index()
-
-
-def segment_moves(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """Customers moving between RFM segments from one scoring to the next, and whether each
-    move is into a worse segment (:data:`LAPSE_LEVEL` rose), a better one (it fell) or level.
-
-    Only customers scored at both dates count (a first order in between is no move).
-
-    Parameters
-    ----------
-    current, previous
-        :func:`rfm_scores` tables at this and at the previous period end (``previous`` may
-        be ``None``: no orders before).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (previous_segment, segment) pair with customers, most customers first:
-        ``previous_segment, segment, customers, direction`` (``worse``, ``better``, ``level``).
-    """
-    columns = ["previous_segment", "segment", "customers", "direction"]
-    if previous is None or previous.empty or current.empty:
-        return pd.DataFrame(columns=columns)
-    before = previous.set_index("customer_id")["segment"].rename("previous_segment")
-    joined = current.set_index("customer_id")[["segment"]].join(before, how="inner")
-    table = joined.groupby(["previous_segment", "segment"]).size().rename("customers")
-    table = table.reset_index()
-    rise = table["segment"].map(LAPSE_LEVEL).fillna(0) - table["previous_segment"].map(
-        LAPSE_LEVEL
-    ).fillna(0)
-    table["direction"] = np.select([rise > 0, rise < 0], ["worse", "better"], default="level")
-    table = table.sort_values(["customers", "previous_segment"], ascending=[False, True])
-    return table[columns].reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class Movement:
-    """How many customers scored at both period ends moved into a worse RFM segment
-    (:data:`LAPSE_LEVEL`), how many moved back to a better one, out of how many; and the
-    customers in the lapsed segments (:data:`LAPSED_SEGMENTS`) at each end."""
-
-    worse: int
-    better: int
-    scored_before: int
-    lapsed_now: int
-    lapsed_before: int
-
-    @property
-    def worse_share(self) -> float:
-        """Moves into a worse segment as a share of the customers scored at both ends."""
-        return self.worse / self.scored_before if self.scored_before else float("nan")
-
-    def as_dict(self) -> dict:
-        return {
-            "worse": self.worse,
-            "better": self.better,
-            "scored_before": self.scored_before,
-            "worse_share": self.worse_share,
-            "lapsed_now": self.lapsed_now,
-            "lapsed_before": self.lapsed_before,
-        }
-
-
-def movement(moves: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame | None) -> Movement:
-    """The :class:`Movement` of :func:`segment_moves`' table and the two scorings."""
-
-    def lapsed(scored: pd.DataFrame | None) -> int:
-        return 0 if scored is None else int(scored["segment"].isin(LAPSED_SEGMENTS).sum())
-
-    by_direction = moves.groupby("direction")["customers"].sum()
-    return Movement(
-        worse=int(by_direction.get("worse", 0)),
-        better=int(by_direction.get("better", 0)),
-        scored_before=int(moves["customers"].sum()),
-        lapsed_now=lapsed(current),
-        lapsed_before=lapsed(previous),
-    )
-
-
-# ----------------------------------------------------------------------------- this period
-
-
-@dataclass(frozen=True)
-class Change:
-    """This period minus the previous one: difference, its 95% interval (``low``, ``high``;
-    NaN when none) and a two-sided p-value (NaN when it cannot be tested)."""
-
-    delta: float
-    low: float
-    high: float
-    p_value: float
-
-    def as_dict(self) -> dict:
-        """``{delta, ci, p_value}`` as the portfolio reads it (``ci`` None without one)."""
-        interval = [self.low, self.high]
-        finite = all(np.isfinite(v) for v in interval)
-        p = self.p_value if np.isfinite(self.p_value) else None
-        return {"delta": self.delta, "ci": interval if finite else None, "p_value": p}
-
-
-def buying_customers(transactions: pd.DataFrame, *, period: Period) -> int:
-    """Customers with at least one order dated in ``period``."""
-    return int(period.rows(transactions, "order_date")["customer_id"].nunique())
-
-
-def count_change(current: int, previous: int, *, level: float = 0.95) -> Change:
-    """The change of a count between two periods of equal length, as two Poisson counts.
-
-    p-value: the exact conditional test of two Poisson means (Przyborowski and Wilenski
-    1940): given ``current + previous``, ``current`` is binomial with p = 0.5 when nothing
-    changed (``scipy.stats.binomtest``). Interval: ``delta ± z·√(current + previous)``, the
-    normal approximation of the difference of two Poisson counts. Distinct buying
-    customers vary less than Poisson counts, so both are on the cautious side.
-
-    Examples
-    --------
-    >>> round(count_change(30, 10).p_value, 4)
-    0.0022
-    """
-    from scipy.stats import binomtest
-
-    from crmkit.metrics.stats import z_value
-
-    total = current + previous
-    if total == 0:
-        return Change(0.0, float("nan"), float("nan"), float("nan"))
-    delta = float(current - previous)
-    half = z_value(level) * float(np.sqrt(total))
-    p_value = float(binomtest(int(current), int(total), 0.5).pvalue)
-    return Change(delta, delta - half, delta + half, p_value)
-
-
-def period_spend(
-    customers: pd.DataFrame, transactions: pd.DataFrame, *, period: Period
-) -> pd.Series:
-    """Each customer's revenue from orders dated in ``period``: every customer signed up by
-    the period end (0 when they did not buy) and any buyer not in ``customers``. One value
-    per customer, indexed by ``customer_id``."""
-    spend = period.rows(transactions, "order_date").groupby("customer_id")["amount"].sum()
-    people = rows_through(customers, "signup_date", period.end)["customer_id"]
-    index = pd.Index(people.unique(), name="customer_id").union(spend.index)
-    return spend.reindex(index, fill_value=0.0).astype(float).rename("period_spend")
-
-
-def total_change(current: pd.Series, previous: pd.Series, *, level: float = 0.95) -> Change:
-    """The change of a total (period revenue) between two periods, each the sum of
-    independent per-customer amounts (``current``, ``previous``: one value per customer on
-    record, zeros included).
-
-    p-value: a two-sided z-test of the difference in totals with
-    ``se² = n₁·s₁² + n₀·s₀²`` (s²: the per-customer sample variance) — Welch's unequal-
-    variance test applied to the totals rather than the means (identical to it when the
-    customer counts are equal), so more customers on record count as more revenue, not as
-    noise. Interval: ``delta ± z·se``, from the same standard error as the test (no
-    bootstrap), so interval and p-value agree. NaN without two customers in each period.
-    """
-    from scipy import stats
-
-    from crmkit.metrics.stats import z_value
-
-    delta = float(current.sum() - previous.sum())
-    if len(current) < 2 or len(previous) < 2:
-        return Change(delta, float("nan"), float("nan"), float("nan"))
-    se = float(np.sqrt(len(current) * current.var() + len(previous) * previous.var()))
-    if se == 0:
-        return Change(delta, float("nan"), float("nan"), float("nan"))
-    half = z_value(level) * se
-    p_value = float(2 * stats.norm.sf(abs(delta) / se))
-    return Change(delta, delta - half, delta + half, p_value)
 
 
 # ----------------------------------------------------------------------------- clusters
@@ -476,7 +315,7 @@ def cluster_customers(
     return Clustering(k, labels, silhouettes[k], silhouettes, ari, profiles)
 
 
-# ----------------------------------------------------------------------------- value, lifecycle
+# ----------------------------------------------------------------------------- value
 
 
 def value_tiers(monetary: pd.Series, *, high: float = 0.2, middle: float = 0.5) -> pd.Series:
@@ -506,68 +345,6 @@ def lorenz_curve(monetary: pd.Series) -> pd.DataFrame:
             "value_share": np.concatenate([[0.0], np.cumsum(values) / total]),
         }
     )
-
-
-LIFECYCLE_STAGES = ["prospect", "new", "active", "repeat", "lapsing", "churned"]
-"""Lifecycle stage codes in order; the report names them (glossary terms ``stage_<code>``).
-``lapsing`` is not the RFM segment ``at_risk``: one is days since the last order, the other
-a rank among customers."""
-
-
-def lifecycle_stages(
-    customers: pd.DataFrame,
-    transactions: pd.DataFrame,
-    *,
-    as_of: date | str | pd.Timestamp,
-    new_days: int = 90,
-    active_days: int = 180,
-    churn_days: int = 365,
-    loyal_orders: int = 3,
-    churn_events: pd.DataFrame | None = None,
-) -> pd.Series:
-    """Each customer's stage on ``as_of`` (customers signed up by then).
-
-    prospect: no order yet. churned: a churn event by ``as_of``, or no order for more than
-    ``churn_days``. lapsing: last order more than ``active_days`` and at most ``churn_days``
-    ago. new: first order within ``new_days``. repeat: at least ``loyal_orders`` orders and
-    an order within ``active_days``. active: the rest (an order within ``active_days``).
-    """
-    people = rows_through(customers, "signup_date", as_of)["customer_id"]
-    orders = rows_through(transactions, "order_date", as_of)
-    grouped = orders.groupby("customer_id")["order_date"].agg(["min", "max", "size"])
-    grouped = grouped.reindex(people)
-    today = pd.Timestamp(as_of).normalize()
-    since_last = (today - grouped["max"].dt.normalize()).dt.days
-    since_first = (today - grouped["min"].dt.normalize()).dt.days
-    stage = np.select(
-        [
-            grouped["size"].isna(),
-            since_last > churn_days,
-            since_last > active_days,
-            since_first <= new_days,
-            grouped["size"] >= loyal_orders,
-        ],
-        ["prospect", "churned", "lapsing", "new", "repeat"],
-        default="active",
-    )
-    stages = pd.Series(stage, index=people.to_numpy(), name="stage")
-    if churn_events is not None and len(churn_events):
-        gone = rows_through(churn_events, "churned_at", as_of)["customer_id"]
-        stages[stages.index.isin(gone) & (stages != "prospect")] = "churned"
-    stages.index.name = "customer_id"
-    return stages
-
-
-def transition_matrix(before: pd.Series, after: pd.Series) -> pd.DataFrame:
-    """Customers moving from each stage (rows, at the previous period end) to each stage
-    (columns, now). Customers who signed up in between appear in the row 'not yet signed up'."""
-    joined = pd.DataFrame(
-        {"from": before.reindex(after.index).fillna("not yet signed up"), "to": after}
-    )
-    table = pd.crosstab(joined["from"], joined["to"])
-    rows = [s for s in [*LIFECYCLE_STAGES, "not yet signed up"] if s in table.index]
-    columns = [s for s in LIFECYCLE_STAGES if s in table.columns]
-    return table.reindex(index=rows, columns=columns, fill_value=0)
 
 
 def psychographic_profile(customers: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
@@ -603,13 +380,15 @@ class SegmentationAnalysis:
     have bought) or ``"too_alike"`` (their behaviour does not differ); empty when clustered.
     ``missing`` names the optional inputs absent, as the registry spells them
     (:data:`OPTIONAL_INPUTS`); ``lifecycle_rules`` are the stage rules used, defaults
-    included; ``churn_observed`` whether churn came from churn events (else inactivity);
-    ``orders_in_period`` the orders the profiles' revenue comes from.
+    included (:data:`crmkit.metrics.lifecycle.LIFECYCLE_RULES`); ``churn_observed`` whether
+    churn came from churn events (else inactivity); ``orders_in_period`` the orders the
+    profiles' revenue comes from.
 
     This period against the previous one: ``moves`` and ``movement`` between RFM segments
     (:func:`segment_moves`, :func:`movement`; ``None`` without orders before the previous
     period end), ``buying_customers`` (:func:`buying_customers`) and ``period_revenue``
-    with their previous values and changes (:func:`count_change`, :func:`total_change`).
+    with their previous values and changes (:func:`count_change`, :func:`total_change`);
+    all from :mod:`crmkit.metrics.segment_changes`.
     """
 
     n_customers: int
@@ -642,8 +421,6 @@ class SegmentationAnalysis:
 
 GEOGRAPHIC = ("region", "city")
 DEMOGRAPHIC = ("age_band", "gender", "income_band", "occupation", "industry")
-LIFECYCLE_RULES = {"new_days": 90, "active_days": 180, "churn_days": 365, "loyal_orders": 3}
-"""The lifecycle stage rules and their defaults (see :func:`lifecycle_stages`)."""
 OPTIONAL_INPUTS = (
     *(f"customers.{c}" for c in ("region", "city", "age", *DEMOGRAPHIC[1:])),
     "customers.psy_*",
@@ -675,17 +452,6 @@ def missing_inputs(
         if not present:
             found.append(need)
     return tuple(found)
-
-
-def lifecycle_rules_with_defaults(rules: dict | None) -> dict[str, int]:
-    """:data:`LIFECYCLE_RULES` overridden by ``rules``; an unknown rule is an error."""
-    rules = dict(rules or {})
-    unknown = sorted(set(rules) - set(LIFECYCLE_RULES))
-    if unknown:
-        raise ParameterError(
-            f"lifecycle_rules: unknown rule(s) {unknown}; the rules are {list(LIFECYCLE_RULES)}."
-        )
-    return {**LIFECYCLE_RULES, **rules}
 
 
 def analyse(

@@ -1,40 +1,41 @@
-"""The segmentation report's words and views: key findings, the flags it raises, section
-sentences, notes on skipped sections, group descriptions, the tables it shows, and the
-published results — every word from the catalogue ``present/words/segmentation.yaml``, in
-the report's language.
+"""The segmentation report's words: key findings, section sentences, notes on skipped
+sections, changes in words, the flags it raises and the published results — every word from
+the catalogue ``present/words/segmentation.yaml``, in the report's language.
 
-Numbers come from :mod:`crmkit.metrics.segmentation`, which names segments, lifecycle
-stages and value tiers by code (``at_risk``, ``lapsing``, ``high``); this module names them
-(:func:`segment_name`, :func:`stage_name`, :func:`tier_name`). "At risk" has one meaning:
-the RFM segment At Risk; the lifecycle stage of customers whose last order is getting old
-is "lapsing".
+Numbers come from :mod:`crmkit.metrics.segmentation` (with :mod:`crmkit.metrics.lifecycle`
+and :mod:`crmkit.metrics.segment_changes`), which name segments, lifecycle stages and value
+tiers by code (``at_risk``, ``lapsing``, ``high``); :mod:`crmkit.topics.segmentation_names`
+names them. The report's tables are in :mod:`crmkit.topics.segmentation_tables`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import pandas as pd
 
-from crmkit.metrics.segmentation import (
-    AGE_BANDS,
-    AGE_LABELS,
-    LAPSED_SEGMENTS,
-    LIFECYCLE_STAGES,
-    Change,
-    SegmentationAnalysis,
-    value_tiers,
-)
+from crmkit.metrics.lifecycle import LIFECYCLE_STAGES
+from crmkit.metrics.segment_changes import Change
+from crmkit.metrics.segmentation import SegmentationAnalysis, value_tiers
 from crmkit.present.format import money, num, p_text, pct
 from crmkit.present.language import current, glossary, is_term, term, words
 from crmkit.topics.flags import Flag, alert_flag, change_flag
+from crmkit.topics.segmentation_names import (
+    customers_count,
+    describe_clusters,
+    group_value,
+    join_words,
+    lapsed_segments,
+    segment_name,
+    stage_name,
+    tier_name,
+)
 
 TOPIC = "segmentation"
 
 WORSE_MOVES_ALERT = 0.12
 """The alert level of customers moving into a worse RFM segment (:data:`LAPSE_LEVEL
-<crmkit.metrics.segmentation.LAPSE_LEVEL>`), as a share of the customers segmented at both
+<crmkit.metrics.segment_changes.LAPSE_LEVEL>`), as a share of the customers segmented at both
 period ends. Quintile scores move a few customers down every period even when nothing
 changes (7–8% a quarter in the sample's steady units); 12% is half as much again."""
 
@@ -42,38 +43,7 @@ GEOGRAPHIC_COLUMNS = ["region", "city"]
 DEMOGRAPHIC_COLUMNS = ["age", "gender", "income_band", "occupation", "industry"]
 
 
-# ----------------------------------------------------------------------------- names
-
-
-def segment_name(code: str) -> str:
-    """An RFM segment's name in the report's language: ``"at_risk"`` → "At Risk" / 重要挽留客户."""
-    return term(f"rfm_{code}")
-
-
-def stage_name(code: str) -> str:
-    """A lifecycle stage's name: ``"lapsing"`` → "lapsing" / 流失预警客户."""
-    return term(f"stage_{code}")
-
-
-def tier_name(code: str) -> str:
-    """A value tier's name: ``"high"`` → "high value" / 高价值客户."""
-    return term(f"tier_{code}")
-
-
-def group_value(value: object) -> str:
-    """A profile group as a reader reads it: age bands and "unknown" in the report's
-    language; the data's own values as they are."""
-    text = str(value)
-    if text == "unknown":
-        return words("segmentation.unknown")
-    if text in AGE_LABELS:
-        i = AGE_LABELS.index(text)
-        if i == 0:
-            return words("segmentation.age_under", age=AGE_BANDS[1])
-        if i == len(AGE_LABELS) - 1:
-            return words("segmentation.age_over", age=AGE_BANDS[-2])
-        return words("segmentation.age_range", low=AGE_BANDS[i], high=AGE_BANDS[i + 1] - 1)
-    return text
+# ----------------------------------------------------------------------------- sentences
 
 
 def sentences(*parts: str) -> str:
@@ -83,25 +53,9 @@ def sentences(*parts: str) -> str:
     return gap.join(p for p in parts if p)
 
 
-def customers_count(n: int) -> str:
-    """A number of customers: "1 customer", "359 customers" (1 位, 359 位)."""
-    if n == 1:
-        return words("segmentation.customers_count_one")
-    return words("segmentation.customers_count", n=num(n))
-
-
 def _capital(text: str) -> str:
     """The first letter upper-case, for a glossary name that starts a sentence."""
     return text[:1].upper() + text[1:]
-
-
-def join_words(items: list[str], how: str = "or") -> str:
-    """``a, b or c`` (``a、b或c``): a list in the report's language."""
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    separator = words("segmentation.list_separator")
-    return words(f"segmentation.{how}_list", items=separator.join(items[:-1]), last=items[-1])
 
 
 def _column_names(columns: list[str]) -> str:
@@ -205,61 +159,6 @@ def notes(analysis: SegmentationAnalysis) -> list[str]:
     return found
 
 
-# ----------------------------------------------------------------------------- groups
-
-
-TRAITS = {
-    "frequency": ("frequent", "infrequent"),
-    "average_order_value": ("big_basket", "small_basket"),
-    "recency_days": ("quiet", "recent"),
-    "tenure_days": ("long_standing", "newer"),
-    "interactions": ("high_touch", "low_touch"),
-}
-"""Behaviour feature → the catalogue's trait words for a group far above and far below
-everyone's median (``segmentation.trait_<word>``)."""
-
-
-def describe_clusters(profiles: pd.DataFrame, features: pd.DataFrame) -> dict[int, str]:
-    """A phrase per behavioural group from how its medians compare with everyone's: a
-    feature at 1.5 times the overall median or more is named high (``frequent``), at 0.67
-    times or less low (``infrequent``); a channel with at least 60% of a group's orders is
-    named (``mostly store``). ``typical`` when nothing stands out. In the report's language.
-
-    Parameters
-    ----------
-    profiles
-        ``Clustering.profiles``: median features per group.
-    features
-        The features clustered (:func:`crmkit.metrics.segmentation.behaviour_features`).
-    """
-    overall = features.median()
-    descriptions = {}
-    for cluster, row in profiles.iterrows():
-        parts = []
-        for column, (high, low) in TRAITS.items():
-            if column not in row or not overall.get(column):
-                continue
-            ratio = row[column] / overall[column]
-            if ratio >= 1.5:
-                parts.append(words(f"segmentation.trait_{high}"))
-            elif ratio <= 0.67:
-                parts.append(words(f"segmentation.trait_{low}"))
-        channels = [c for c in row.index if c.startswith("channel_")]
-        if channels:
-            top = max(channels, key=lambda c: row[c])
-            if row[top] >= 0.6:
-                channel = top.removeprefix("channel_")
-                parts.append(words("segmentation.trait_channel", channel=channel))
-        separator = words("segmentation.trait_separator")
-        descriptions[int(cluster)] = separator.join(parts) or words("segmentation.trait_typical")
-    return descriptions
-
-
-def group_label(cluster: int) -> str:
-    """A behavioural group's label, numbered from 1 (the most valuable)."""
-    return words("segmentation.group_number", number=int(cluster) + 1)
-
-
 # ----------------------------------------------------------------------------- changes in words
 
 
@@ -320,12 +219,6 @@ def period_sentences(analysis: SegmentationAnalysis, *, currency: str = "") -> l
     return [buying, revenue]
 
 
-def lapsed_segments(how: str = "or") -> str:
-    """The lapsed RFM segments in a list: At Risk, Can't Lose Them or Hibernating
-    (``how="and"``: ... and Hibernating), in the report's language."""
-    return join_words([segment_name(c) for c in LAPSED_SEGMENTS], how)
-
-
 def moves_sentences(analysis: SegmentationAnalysis) -> list[str]:
     """Customers who slipped into a worse RFM segment (into At Risk, Can't Lose Them or
     Hibernating, or from the first two into Hibernating) and those who came back out, with
@@ -369,11 +262,11 @@ def lapsing_sentence(analysis: SegmentationAnalysis) -> str:
         low=num(rules["active_days"] + 1),
         high=num(rules["churn_days"]),
         now=num((analysis.lifecycle == "lapsing").sum()),
-        before=num(_previous_stages(analysis).get("lapsing", 0)),
+        before=num(previous_stages(analysis).get("lapsing", 0)),
     )
 
 
-def _previous_stages(analysis: SegmentationAnalysis) -> pd.Series:
+def previous_stages(analysis: SegmentationAnalysis) -> pd.Series:
     """Customers per lifecycle stage at the previous period end (codes)."""
     if analysis.transitions.empty:
         return pd.Series(dtype=int)
@@ -492,7 +385,7 @@ def section_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> d
         "segmentation.lifecycle_sentence",
         lapsing=_capital(stage_name("lapsing")),
         now=num((analysis.lifecycle == "lapsing").sum()),
-        before=num(_previous_stages(analysis).get("lapsing", 0)),
+        before=num(previous_stages(analysis).get("lapsing", 0)),
         slipped=num(slipped),
         active=stage_name("active"),
         repeat=stage_name("repeat"),
@@ -676,253 +569,3 @@ def results(analysis: SegmentationAnalysis) -> dict:
         "period_revenue_change": change(analysis.revenue_change),
         "segment_moves": analysis.movement.as_dict() if analysis.movement else None,
     }
-
-
-# ----------------------------------------------------------------------------- tables
-
-
-def period_table(analysis: SegmentationAnalysis, *, currency: str = "") -> pd.DataFrame:
-    """Buying customers and period revenue, this period and the previous one, the change
-    and its p-value; one row per figure, values formatted (the rows mix counts and money)."""
-    rows = []
-    for key, now, before, change, show in (
-        (
-            "buying_customers",
-            analysis.buying_customers,
-            analysis.previous_buying_customers,
-            analysis.buying_change,
-            num,
-        ),
-        (
-            "period_revenue",
-            analysis.period_revenue,
-            analysis.previous_period_revenue,
-            analysis.revenue_change,
-            lambda v: money(v, currency),
-        ),
-    ):
-        delta = now - before
-        sign = "+" if delta > 0 else "−" if delta < 0 else ""
-        rows.append(
-            {
-                "period_figure": term(key),
-                "value_this_period": show(now),
-                "value_previous_period": show(before),
-                "change_on_previous": sign + show(abs(delta)),
-                "p_value": change.p_value if change is not None else float("nan"),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def profile_table(table: pd.DataFrame, by: str) -> pd.DataFrame:
-    """A profile (:func:`crmkit.metrics.segmentation.profile`) with glossary columns:
-    ``<by>, customers, buying_customers, buying_share, period_revenue,
-    period_revenue_per_customer, share_of_revenue``; groups in the report's language."""
-    return pd.DataFrame(
-        {
-            by: [group_value(v) for v in table[by]],
-            "customers": table["customers"].astype(int),
-            "buying_customers": (table["active_share"] * table["customers"]).round().astype(int),
-            "buying_share": table["active_share"],
-            "period_revenue": table["revenue"],
-            "period_revenue_per_customer": table["revenue_per_customer"],
-            "share_of_revenue": table["revenue_share"],
-        }
-    )
-
-
-def profile_views(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Each profile as :func:`profile_table`, keyed by its caption ("By region" / "按地区")."""
-    return {
-        words("segmentation.caption_geographic", by=term(by)): profile_table(table, by)
-        for by, table in tables.items()
-    }
-
-
-PROFILE_FORMATS = {
-    "integers": ["customers", "buying_customers"],
-    "money_columns": ["period_revenue", "period_revenue_per_customer"],
-    "percent": ["buying_share", "share_of_revenue"],
-}
-"""How a profile table's columns read (``ck.nb.table`` keywords)."""
-
-
-def segments_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """RFM segments with glossary columns: ``segment, customers, share_of_customers,
-    lifetime_revenue, share_of_revenue`` and, with a previous scoring,
-    ``customers_previous_end, customers_change``. Segments by name."""
-    s = analysis.segments
-    table = pd.DataFrame(
-        {
-            "segment": [segment_name(c) for c in s["segment"]],
-            "customers": s["customers"].astype(int),
-            "share_of_customers": s["customer_share"],
-            "lifetime_revenue": s["revenue"],
-            "share_of_revenue": s["revenue_share"],
-        }
-    )
-    if "previous_customers" in s.columns:
-        table["customers_previous_end"] = s["previous_customers"].astype(int)
-        table["customers_change"] = s["change"].astype(int)
-    return table
-
-
-def moves_table(analysis: SegmentationAnalysis, *, top: int = 8) -> pd.DataFrame:
-    """The largest moves into a worse RFM segment: ``previous_segment, segment,
-    customers``, most customers first."""
-    worse = (
-        analysis.moves.loc[analysis.moves["direction"] == "worse"] if len(analysis.moves) else []
-    )
-    if not len(worse):
-        return pd.DataFrame(columns=["previous_segment", "segment", "customers"])
-    worse = worse.head(top)
-    return pd.DataFrame(
-        {
-            "previous_segment": [segment_name(c) for c in worse["previous_segment"]],
-            "segment": [segment_name(c) for c in worse["segment"]],
-            "customers": worse["customers"].astype(int).to_numpy(),
-        }
-    )
-
-
-CLUSTER_COLUMNS = {
-    "customers": "customers",
-    "recency_days": "days_since_last_order",
-    "frequency": "orders_to_date",
-    "monetary": "lifetime_revenue",
-    "average_order_value": "average_order_value",
-    "tenure_days": "customer_tenure_days",
-    "interactions": "contacts_to_date",
-}
-"""Behaviour feature → the glossary name its column takes in the groups table."""
-
-
-def cluster_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Behavioural groups (medians) with what stands out and the main channel, glossary
-    columns: ``behaviour_group, customers, group_traits, days_since_last_order ...
-    main_channel``."""
-    c = analysis.clustering
-    if c is None:
-        return pd.DataFrame()
-    profiles = c.profiles
-    descriptions = describe_clusters(profiles, analysis.features)
-    table = pd.DataFrame({"behaviour_group": [group_label(i) for i in profiles.index]})
-    table["customers"] = profiles["customers"].astype(int).to_numpy()
-    table["group_traits"] = [descriptions[int(i)] for i in profiles.index]
-    for feature, column in CLUSTER_COLUMNS.items():
-        if feature in profiles.columns and feature != "customers":
-            table[column] = profiles[feature].to_numpy()
-    shares = [col for col in profiles.columns if col.startswith("channel_")]
-    if shares:
-        mix = c.labels.to_frame().join(analysis.features[shares]).groupby("cluster").mean()
-        table["main_channel"] = [
-            f"{mix.loc[i].idxmax().removeprefix('channel_')} {pct(mix.loc[i].max(), 0)}"
-            for i in profiles.index
-        ]
-    return table
-
-
-CLUSTER_FORMATS = {
-    "integers": ["customers"],
-    "money_columns": ["lifetime_revenue", "average_order_value"],
-    "decimals": {
-        "days_since_last_order": 0,
-        "orders_to_date": 1,
-        "customer_tenure_days": 0,
-        "contacts_to_date": 1,
-    },
-}
-"""How the groups table's columns (medians) read (``ck.nb.table`` keywords)."""
-
-
-def tiers_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Customers and lifetime revenue per value tier: ``value_tier, customers,
-    lifetime_revenue, share_of_revenue``, high tier first."""
-    tiers = value_tiers(analysis.monetary)
-    grouped = analysis.monetary.groupby(tiers).agg(["size", "sum"])
-    grouped = grouped.reindex(["high", "middle", "low"]).dropna()
-    total = grouped["sum"].sum()
-    return pd.DataFrame(
-        {
-            "value_tier": [tier_name(t) for t in grouped.index],
-            "customers": grouped["size"].astype(int).to_numpy(),
-            "lifetime_revenue": grouped["sum"].to_numpy(),
-            "share_of_revenue": (grouped["sum"] / total).to_numpy() if total else float("nan"),
-        }
-    )
-
-
-def lifecycle_counts(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """Customers per lifecycle stage now and at the previous period end: ``lifecycle_stage,
-    customers, customers_previous_end, customers_change``, stages by name."""
-    now = analysis.lifecycle.value_counts().reindex(LIFECYCLE_STAGES, fill_value=0)
-    before = _previous_stages(analysis).reindex(LIFECYCLE_STAGES, fill_value=0)
-    return pd.DataFrame(
-        {
-            "lifecycle_stage": [stage_name(s) for s in LIFECYCLE_STAGES],
-            "customers": now.astype(int).to_numpy(),
-            "customers_previous_end": before.astype(int).to_numpy(),
-            "customers_change": (now - before).astype(int).to_numpy(),
-        }
-    )
-
-
-def transitions_view(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """The lifecycle transition matrix with stages by name (rows: the previous period end,
-    with "not yet signed up"; columns: this period end)."""
-
-    def name(code: str) -> str:
-        if code == "not yet signed up":
-            return words("segmentation.not_yet_signed_up")
-        return stage_name(code)
-
-    matrix = analysis.transitions
-    return matrix.rename(index=name, columns=name)
-
-
-def default_action(code: str) -> str:
-    """The suggested action for RFM segment ``code``, in the report's language."""
-    return words(f"segmentation.action_{code}")
-
-
-def _action_for(code: str, actions: Mapping[str, str]) -> str:
-    """A unit's own action for a segment: keyed by code (``at_risk``) or by the segment's
-    name in any language (``At Risk``, ``重要挽留客户``), case and spaces ignored."""
-    from crmkit.present.language import glossary
-
-    def key(text: str) -> str:
-        return str(text).strip().lower().replace(" ", "_").replace("'", "")
-
-    names = {key(code), *(key(n) for n in glossary()[f"rfm_{code}"].names.values())}
-    for given, action in actions.items():
-        if key(given) in names:
-            return str(action)
-    return default_action(code)
-
-
-def actions_table(segments: pd.DataFrame, actions: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Each RFM segment's size and its suggested treatment (the unit's own, from the
-    ``segment_actions`` parameter, over the defaults): ``segment, customers,
-    suggested_action``."""
-    actions = actions or {}
-    return pd.DataFrame(
-        {
-            "segment": [segment_name(c) for c in segments["segment"]],
-            "customers": segments["customers"].astype(int).to_numpy(),
-            "suggested_action": [_action_for(c, actions) for c in segments["segment"]],
-        }
-    )
-
-
-def psychographic_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
-    """The psychographic profile with groups labelled as in the groups table and the
-    attributes by the data's own names, without their ``psy_`` prefix."""
-    table = analysis.psychographic
-    if table.empty:
-        return table
-    first = table.columns[0]
-    attributes = {c: c.removeprefix("psy_") for c in table.columns[1:]}
-    labelled = table.rename(columns={first: "behaviour_group", **attributes})
-    labelled["behaviour_group"] = [group_label(i) for i in table[first]]
-    return labelled

@@ -7,6 +7,7 @@ from conftest import segment_orders, segment_people
 
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period, range_period
+from crmkit.metrics import lifecycle, segment_changes
 from crmkit.metrics import segmentation as sg
 
 
@@ -108,7 +109,7 @@ def test_value_tiers_and_top_share():
 
 
 def test_lifecycle_by_hand(orders, people):
-    stages = sg.lifecycle_stages(
+    stages = lifecycle.lifecycle_stages(
         people,
         orders,
         as_of="2026-09-30",
@@ -121,11 +122,10 @@ def test_lifecycle_by_hand(orders, people):
     # c: first order 29 days ago -> new; d: no order -> prospect
     assert stages.to_dict() == {"a": "repeat", "b": "lapsing", "c": "new", "d": "prospect"}
     gone = pd.DataFrame({"customer_id": ["a"], "churned_at": pd.to_datetime(["2026-09-25"])})
-    assert (
-        sg.lifecycle_stages(people, orders, as_of="2026-09-30", churn_events=gone)["a"] == "churned"
-    )
-    before = sg.lifecycle_stages(people, orders, as_of="2026-06-30")
-    matrix = sg.transition_matrix(before, stages)
+    churned = lifecycle.lifecycle_stages(people, orders, as_of="2026-09-30", churn_events=gone)
+    assert churned["a"] == "churned"
+    before = lifecycle.lifecycle_stages(people, orders, as_of="2026-06-30")
+    matrix = lifecycle.transition_matrix(before, stages)
     assert matrix.loc["not yet signed up", "new"] == 1  # c signed up in August
     assert matrix.to_numpy().sum() == 4
 
@@ -183,7 +183,7 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     assert analysis.min_cluster_customers == 35 and len(analysis.features) == 3
     assert "customers.psy_*" in analysis.missing and "interactions" in analysis.missing
     assert not analysis.churn_observed
-    assert analysis.lifecycle_rules == sg.LIFECYCLE_RULES
+    assert analysis.lifecycle_rules == lifecycle.LIFECYCLE_RULES
     assert analysis.psychographic.empty and analysis.demographic
     assert list(analysis.geographic) == ["region"]
     assert list(analysis.demographic) == ["age_band"]
@@ -213,7 +213,7 @@ def test_a_whole_day_counts_whatever_its_time(orders, people):
     for as_of in ("2026-09-30", "2026-09-30 17:45", pd.Timestamp("2026-09-30 08:00")):
         table = sg.rfm(both, as_of=as_of).set_index("customer_id")
         assert table.loc["b"].tolist() == [0, 2, 11.0]
-        stages = sg.lifecycle_stages(people, both, as_of=as_of)
+        stages = lifecycle.lifecycle_stages(people, both, as_of=as_of)
         assert stages["b"] == "active"
         features = sg.behaviour_features(both, people, as_of=as_of)
         assert features.loc["a", "tenure_days"] == 303
@@ -255,14 +255,15 @@ def test_lifecycle_rules_are_checked():
     analysis = sg.analyse(
         people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"churn_days": 200}
     )
-    assert analysis.lifecycle_rules == {**sg.LIFECYCLE_RULES, "churn_days": 200}
+    assert analysis.lifecycle_rules == {**lifecycle.LIFECYCLE_RULES, "churn_days": 200}
 
 
 def test_lifecycle_rule_defaults_are_the_functions():
     import inspect
 
-    defaults = inspect.signature(sg.lifecycle_stages).parameters
-    assert {name: defaults[name].default for name in sg.LIFECYCLE_RULES} == sg.LIFECYCLE_RULES
+    rules = lifecycle.LIFECYCLE_RULES
+    defaults = inspect.signature(lifecycle.lifecycle_stages).parameters
+    assert {name: defaults[name].default for name in rules} == rules
 
 
 def test_missing_inputs_by_hand(people):
@@ -290,7 +291,7 @@ def test_segment_moves_by_hand():
         {"a": "at_risk", "b": "at_risk", "c": "loyal", "d": "hibernating", "e": "cant_lose"}
     )
     now = scored({"a": "hibernating", "b": "at_risk", "c": "at_risk", "d": "champions", "f": "new"})
-    moves = sg.segment_moves(now, before).set_index(["previous_segment", "segment"])
+    moves = segment_changes.segment_moves(now, before).set_index(["previous_segment", "segment"])
     # a: at_risk -> hibernating is worse (level 1 -> 2); c: loyal -> at_risk worse (0 -> 1);
     # d: hibernating -> champions better; b stays. Only customers scored at both ends move:
     # not e (absent now) nor f (first bought in between).
@@ -301,40 +302,40 @@ def test_segment_moves_by_hand():
         ("loyal", "at_risk"): "worse",
     }
     assert moves["customers"].sum() == 4
-    m = sg.movement(sg.segment_moves(now, before), now, before)
+    m = segment_changes.movement(segment_changes.segment_moves(now, before), now, before)
     assert (m.worse, m.better, m.scored_before) == (2, 1, 4)
     assert (m.lapsed_now, m.lapsed_before) == (3, 4)  # a b c now; a b d e before
     assert m.worse_share == 0.5
-    assert sg.segment_moves(now, None).empty
+    assert segment_changes.segment_moves(now, None).empty
 
 
 def test_period_spend_and_buying_customers_by_hand(orders, people):
     q3 = parse_period("2026-Q3")
     # Q3: a 50 (20 Sep), c 20 + 30; b nothing; d signed up 1 Sep, no order
-    assert sg.period_spend(people, orders, period=q3).to_dict() == {
+    assert segment_changes.period_spend(people, orders, period=q3).to_dict() == {
         "a": 50.0,
         "b": 0.0,
         "c": 50.0,
         "d": 0.0,
     }
     # Q2: a 50 (1 Jun); c and d had not signed up by 30 June
-    assert sg.period_spend(people, orders, period=q3.previous()).to_dict() == {
+    assert segment_changes.period_spend(people, orders, period=q3.previous()).to_dict() == {
         "a": 50.0,
         "b": 0.0,
     }
-    assert sg.buying_customers(orders, period=q3) == 2
-    assert sg.buying_customers(orders, period=q3.previous()) == 1
+    assert segment_changes.buying_customers(orders, period=q3) == 2
+    assert segment_changes.buying_customers(orders, period=q3.previous()) == 1
 
 
 def test_total_change_by_hand():
     now = pd.Series([10.0, 0.0, 20.0])  # total 30, variance 100
     before = pd.Series([5.0, 5.0])  # total 10, variance 0
-    change = sg.total_change(now, before)
+    change = segment_changes.total_change(now, before)
     se = (3 * 100 + 2 * 0) ** 0.5
     assert change.delta == 20.0
     assert (change.low, change.high) == pytest.approx((20 - 1.959964 * se, 20 + 1.959964 * se))
     from scipy.stats import norm
 
     assert change.p_value == pytest.approx(2 * norm.sf(20 / se))
-    flat = sg.total_change(pd.Series([1.0, 1.0]), pd.Series([1.0, 1.0]))
+    flat = segment_changes.total_change(pd.Series([1.0, 1.0]), pd.Series([1.0, 1.0]))
     assert flat.as_dict() == {"delta": 0.0, "ci": None, "p_value": None}  # no spread to test

@@ -11,9 +11,12 @@ from language_check import chinese_words, english_words
 from scipy.stats import binomtest
 
 from crmkit.core.periods import parse_period
+from crmkit.metrics import lifecycle, segment_changes
 from crmkit.metrics import segmentation as sg
 from crmkit.present.language import glossary, is_term, language, term, words
 from crmkit.topics import segmentation as report
+from crmkit.topics import segmentation_names as naming
+from crmkit.topics import segmentation_tables as tables
 from crmkit.topics.registry import TOPICS
 
 Q3 = parse_period("2026-Q3")
@@ -98,7 +101,7 @@ def test_rfm_and_lifecycle_never_share_a_name():
     names = {code: {key: t.names[code] for key, t in glossary().items()} for code in ("en", "zh")}
     for code, by_key in names.items():
         segments = {by_key[f"rfm_{s}"] for s in sg.SEGMENT_ORDER}
-        stages = {by_key[f"stage_{s}"] for s in sg.LIFECYCLE_STAGES}
+        stages = {by_key[f"stage_{s}"] for s in lifecycle.LIFECYCLE_STAGES}
         tiers = {by_key[f"tier_{t}"] for t in ("high", "middle", "low")}
         assert len(segments) == 10 and len(stages) == 6 and len(tiers) == 3
         assert not segments & stages and not segments & tiers and not stages & tiers, code
@@ -133,11 +136,11 @@ def test_flag_actions_name_the_segments_they_mean():
 
 
 def segment_name(code: str) -> str:
-    return report.segment_name(code)
+    return naming.segment_name(code)
 
 
 def stage_name(code: str) -> str:
-    return report.stage_name(code)
+    return naming.stage_name(code)
 
 
 # ----------------------------------------------------------------------------- this period
@@ -178,7 +181,7 @@ def test_buying_customers_and_period_revenue_by_hand():
 
 
 def test_count_change_is_the_exact_poisson_test():
-    change = sg.count_change(30, 10)
+    change = segment_changes.count_change(30, 10)
     assert change.p_value == pytest.approx(binomtest(30, 40, 0.5).pvalue)
     # the same by hand: twice the upper tail of Binomial(40, 1/2) from 30
     from math import comb
@@ -187,7 +190,11 @@ def test_count_change_is_the_exact_poisson_test():
     assert (change.delta, change.low, change.high) == pytest.approx(
         (20, 20 - 1.959964 * 40**0.5, 20 + 1.959964 * 40**0.5)
     )
-    assert sg.count_change(0, 0).as_dict() == {"delta": 0.0, "ci": None, "p_value": None}
+    assert segment_changes.count_change(0, 0).as_dict() == {
+        "delta": 0.0,
+        "ci": None,
+        "p_value": None,
+    }
 
 
 def test_significant_changes_raise_flags_with_actions():
@@ -197,8 +204,8 @@ def test_significant_changes_raise_flags_with_actions():
         analysis,
         buying_customers=20,
         previous_buying_customers=60,
-        buying_change=sg.count_change(20, 60),
-        revenue_change=sg.Change(-5000.0, -8000.0, -2000.0, 0.002),
+        buying_change=segment_changes.count_change(20, 60),
+        revenue_change=segment_changes.Change(-5000.0, -8000.0, -2000.0, 0.002),
         period_revenue=5000.0,
         previous_period_revenue=10000.0,
     )
@@ -220,7 +227,7 @@ def test_significant_changes_raise_flags_with_actions():
     assert revenue.message["zh"] == "本期收入由 ¥10,000 降至 ¥5,000（−50.0%，p = 0.002）。"
     assert revenue.bad
     # not significant: no flag
-    calm = replace(analysis, buying_change=sg.count_change(61, 60))
+    calm = replace(analysis, buying_change=segment_changes.count_change(61, 60))
     assert "buying_customers_change" not in {f.key for f in report.flags(calm)}
 
 
@@ -228,7 +235,7 @@ def test_zh_findings_and_flags_are_chinese_and_en_english():
     people, orders = slipping()
     people = people.assign(region=["East", "East", "West", "West", "East"] * 2)
     analysis = sg.analyse(people, orders, period=Q3)
-    analysis = replace(analysis, buying_change=sg.count_change(20, 60))
+    analysis = replace(analysis, buying_change=segment_changes.count_change(20, 60))
     data = {"East", "West"}  # the data's own values
     with language("zh"):
         texts = report.key_findings(analysis, currency="CNY")
@@ -254,20 +261,20 @@ def test_every_table_header_is_a_glossary_name():
     people = people.assign(region="East", age=30)
     analysis = sg.analyse(people, orders, period=Q3)
     views = [
-        report.period_table(analysis),
-        *report.profile_views(analysis.geographic).values(),
-        *report.profile_views(analysis.demographic).values(),
-        report.segments_table(analysis),
-        report.moves_table(analysis),
-        report.tiers_table(analysis),
-        report.lifecycle_counts(analysis),
-        report.actions_table(analysis.segments),
+        tables.period_table(analysis),
+        *tables.profile_views(analysis.geographic).values(),
+        *tables.profile_views(analysis.demographic).values(),
+        tables.segments_table(analysis),
+        tables.moves_table(analysis),
+        tables.tiers_table(analysis),
+        tables.lifecycle_counts(analysis),
+        tables.actions_table(analysis.segments),
     ]
     for view in views:
         assert all(is_term(c) for c in view.columns), list(view.columns)
     # lifetime revenue in the RFM and tier tables, period revenue in the profiles
-    assert "lifetime_revenue" in report.segments_table(analysis).columns
-    profile = report.profile_table(analysis.geographic["region"], "region")
+    assert "lifetime_revenue" in tables.segments_table(analysis).columns
+    profile = tables.profile_table(analysis.geographic["region"], "region")
     assert {"period_revenue", "buying_customers", "customers"} <= set(profile.columns)
     assert "revenue" not in profile.columns
     assert term("lifetime_revenue") != term("period_revenue")
@@ -321,7 +328,7 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
         "By region, period revenue per customer ranges from 0 (West) to 50 (East). "
         "No `city` on customers, so there is no breakdown by `city`."
     )
-    counts = report.lifecycle_counts(analysis).set_index("lifecycle_stage")["customers"]
+    counts = tables.lifecycle_counts(analysis).set_index("lifecycle_stage")["customers"]
     assert counts.to_dict() == {
         "prospects": 1,
         "new customers": 1,
@@ -335,7 +342,7 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     assert results["n_clusters"] is None and results["n_customers"] == 4
     assert sum(results["rfm_segments"].values()) == 3
     assert report.key_findings(analysis)[-2:] == notes
-    assert report.cluster_table(analysis).empty
+    assert tables.cluster_table(analysis).empty
     with language("zh"):
         assert report.notes(analysis) == [
             "行为分组部分已跳过：按行为分组至少需要 35 位有购买记录的客户，目前仅 3 位。",
@@ -387,7 +394,7 @@ def two_groups(n: int = 200) -> pd.DataFrame:
 def test_clusters_are_described_in_words():
     features = two_groups()
     result = sg.cluster_customers(features, k_range=range(2, 5))
-    descriptions = report.describe_clusters(result.profiles, features)
+    descriptions = naming.describe_clusters(result.profiles, features)
     assert "frequent" in descriptions[0] and "infrequent" in descriptions[1]
 
 
@@ -408,13 +415,13 @@ def test_describe_clusters_by_hand():
         },
         index=pd.Index([0, 1, 2], name="cluster"),
     )
-    assert report.describe_clusters(profiles, features) == {
+    assert naming.describe_clusters(profiles, features) == {
         0: "frequent, mostly store",
         1: "typical",
         2: "infrequent, long since last order",
     }
     with language("zh"):
-        assert report.describe_clusters(profiles, features) == {
+        assert naming.describe_clusters(profiles, features) == {
             0: "购买频繁、以store为主",
             1: "无明显特征",
             2: "购买稀少、久未购买",
@@ -440,7 +447,7 @@ def test_cluster_table_names_the_main_channel():
         lifecycle=pd.Series(dtype=str),
         transitions=pd.DataFrame(),
     )
-    table = report.cluster_table(analysis)
+    table = tables.cluster_table(analysis)
     assert table["main_channel"].tolist() == ["store 80%", "online 70%"]
     assert table["behaviour_group"].tolist() == ["group 1", "group 2"]
     assert table.columns[:3].tolist() == ["behaviour_group", "customers", "group_traits"]
@@ -452,15 +459,15 @@ def test_actions_table_defaults_and_overrides():
     segments = pd.DataFrame({"segment": ["champions", "at_risk", "hibernating"]})
     segments["customers"] = [5, 7, 2]
     overrides = {"At Risk": "Call them this week", "hibernating": "Let go"}
-    table = report.actions_table(segments, overrides)
+    table = tables.actions_table(segments, overrides)
     assert table["segment"].tolist() == ["Champions", "At Risk", "Hibernating"]
     assert table["suggested_action"].tolist() == [
-        report.default_action("champions"),
+        tables.default_action("champions"),
         "Call them this week",
         "Let go",
     ]
     with language("zh"):
-        table = report.actions_table(segments, {"重要挽留客户": "本周电话回访"})
+        table = tables.actions_table(segments, {"重要挽留客户": "本周电话回访"})
         assert table["suggested_action"].tolist()[1] == "本周电话回访"
         assert (
             table["suggested_action"].tolist()[0]
@@ -532,7 +539,7 @@ def test_a_period_without_orders_is_said_so(orders, people):
 
 
 def test_groups_age_bands_and_unknown_in_the_reports_language():
-    assert [report.group_value(v) for v in ["under 25", "25-34", "65+", "unknown", "East"]] == [
+    assert [naming.group_value(v) for v in ["under 25", "25-34", "65+", "unknown", "East"]] == [
         "under 25",
         "25–34",
         "65+",
@@ -540,7 +547,7 @@ def test_groups_age_bands_and_unknown_in_the_reports_language():
         "East",
     ]
     with language("zh"):
-        assert [report.group_value(v) for v in ["under 25", "25-34", "65+", "unknown"]] == [
+        assert [naming.group_value(v) for v in ["under 25", "25-34", "65+", "unknown"]] == [
             "25 岁以下",
             "25–34 岁",
             "65 岁及以上",
@@ -559,11 +566,11 @@ def period_figures(name: str) -> sg.SegmentationAnalysis:
     people, orders, period = unit["customers"], unit["transactions"], unit.period
     now = sg.rfm_scores(sg.rfm(orders, as_of=period.end))
     before = sg.rfm_scores(sg.rfm(orders, as_of=period.previous_end))
-    moves = sg.segment_moves(now, before)
-    spend = sg.period_spend(people, orders, period=period)
-    spend_before = sg.period_spend(people, orders, period=period.previous())
-    buyers = sg.buying_customers(orders, period=period)
-    buyers_before = sg.buying_customers(orders, period=period.previous())
+    moves = segment_changes.segment_moves(now, before)
+    spend = segment_changes.period_spend(people, orders, period=period)
+    spend_before = segment_changes.period_spend(people, orders, period=period.previous())
+    buyers = segment_changes.buying_customers(orders, period=period)
+    buyers_before = segment_changes.buying_customers(orders, period=period.previous())
     empty = pd.DataFrame()
     return sg.SegmentationAnalysis(
         n_customers=len(people),
@@ -579,13 +586,13 @@ def period_figures(name: str) -> sg.SegmentationAnalysis:
         lifecycle=pd.Series(dtype=str),
         transitions=empty,
         moves=moves,
-        movement=sg.movement(moves, now, before),
+        movement=segment_changes.movement(moves, now, before),
         buying_customers=buyers,
         previous_buying_customers=buyers_before,
-        buying_change=sg.count_change(buyers, buyers_before),
+        buying_change=segment_changes.count_change(buyers, buyers_before),
         period_revenue=float(spend.sum()),
         previous_period_revenue=float(spend_before.sum()),
-        revenue_change=sg.total_change(spend, spend_before),
+        revenue_change=segment_changes.total_change(spend, spend_before),
     )
 
 

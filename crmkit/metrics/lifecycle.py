@@ -1,0 +1,90 @@
+"""Lifecycle stages: each customer's stage on a day (prospect, new, active, repeat, lapsing,
+churned) by days since their first and last order, and the transitions between the stages of
+two days.
+
+Stages are codes; the segmentation topic names them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from crmkit.core.errors import ParameterError
+from crmkit.core.periods import rows_through
+
+LIFECYCLE_STAGES = ["prospect", "new", "active", "repeat", "lapsing", "churned"]
+"""Lifecycle stage codes in order; the report names them (glossary terms ``stage_<code>``).
+``lapsing`` is not the RFM segment ``at_risk``: one is days since the last order, the other
+a rank among customers."""
+LIFECYCLE_RULES = {"new_days": 90, "active_days": 180, "churn_days": 365, "loyal_orders": 3}
+"""The lifecycle stage rules and their defaults (see :func:`lifecycle_stages`)."""
+
+
+def lifecycle_rules_with_defaults(rules: dict | None) -> dict[str, int]:
+    """:data:`LIFECYCLE_RULES` overridden by ``rules``; an unknown rule is an error."""
+    rules = dict(rules or {})
+    unknown = sorted(set(rules) - set(LIFECYCLE_RULES))
+    if unknown:
+        raise ParameterError(
+            f"lifecycle_rules: unknown rule(s) {unknown}; the rules are {list(LIFECYCLE_RULES)}."
+        )
+    return {**LIFECYCLE_RULES, **rules}
+
+
+def lifecycle_stages(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    as_of: date | str | pd.Timestamp,
+    new_days: int = 90,
+    active_days: int = 180,
+    churn_days: int = 365,
+    loyal_orders: int = 3,
+    churn_events: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Each customer's stage on ``as_of`` (customers signed up by then).
+
+    prospect: no order yet. churned: a churn event by ``as_of``, or no order for more than
+    ``churn_days``. lapsing: last order more than ``active_days`` and at most ``churn_days``
+    ago. new: first order within ``new_days``. repeat: at least ``loyal_orders`` orders and
+    an order within ``active_days``. active: the rest (an order within ``active_days``).
+    """
+    people = rows_through(customers, "signup_date", as_of)["customer_id"]
+    orders = rows_through(transactions, "order_date", as_of)
+    grouped = orders.groupby("customer_id")["order_date"].agg(["min", "max", "size"])
+    grouped = grouped.reindex(people)
+    today = pd.Timestamp(as_of).normalize()
+    since_last = (today - grouped["max"].dt.normalize()).dt.days
+    since_first = (today - grouped["min"].dt.normalize()).dt.days
+    stage = np.select(
+        [
+            grouped["size"].isna(),
+            since_last > churn_days,
+            since_last > active_days,
+            since_first <= new_days,
+            grouped["size"] >= loyal_orders,
+        ],
+        ["prospect", "churned", "lapsing", "new", "repeat"],
+        default="active",
+    )
+    stages = pd.Series(stage, index=people.to_numpy(), name="stage")
+    if churn_events is not None and len(churn_events):
+        gone = rows_through(churn_events, "churned_at", as_of)["customer_id"]
+        stages[stages.index.isin(gone) & (stages != "prospect")] = "churned"
+    stages.index.name = "customer_id"
+    return stages
+
+
+def transition_matrix(before: pd.Series, after: pd.Series) -> pd.DataFrame:
+    """Customers moving from each stage (rows, at the previous period end) to each stage
+    (columns, now). Customers who signed up in between appear in the row 'not yet signed up'."""
+    joined = pd.DataFrame(
+        {"from": before.reindex(after.index).fillna("not yet signed up"), "to": after}
+    )
+    table = pd.crosstab(joined["from"], joined["to"])
+    rows = [s for s in [*LIFECYCLE_STAGES, "not yet signed up"] if s in table.index]
+    columns = [s for s in LIFECYCLE_STAGES if s in table.columns]
+    return table.reindex(index=rows, columns=columns, fill_value=0)
