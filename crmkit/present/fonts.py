@@ -2,7 +2,7 @@
 
 A report cannot count on the reader's computer having a Chinese font, and must not fetch one
 from the network. So each page carries its own: Noto Sans CJK SC cut down to the characters
-the page uses (a few kB), embedded as a WOFF data URL.
+the page uses (a few kB), embedded as a WOFF2 data URL.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def font_face_css(text: str) -> str:
     from fontTools import subset
 
     options = subset.Options()
-    options.flavor = "woff"
+    options.flavor = "woff2"  # Brotli-compressed: a tenth smaller than WOFF for these glyphs
     # Half the weight, nothing visible lost: browsers do not use CFF hints for CJK at screen
     # sizes, and horizontal Chinese text uses none of the font's OpenType layout features
     # (vertical forms, localised glyphs for other regions).
@@ -56,7 +56,7 @@ def font_face_css(text: str) -> str:
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (
         f'@font-face {{ font-family: "{FAMILY}"; unicode-range: U+2E80-FFFF; '
-        f'src: url(data:font/woff;base64,{data}) format("woff"); }}'
+        f'src: url(data:font/woff2;base64,{data}) format("woff2"); }}'
     )
 
 

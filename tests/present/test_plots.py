@@ -60,8 +60,19 @@ def test_font_subset_only_for_wide_text():
     assert wide_characters("abc 华东华东，") == "东华，"
     assert font_face_css("plain ASCII") == ""
     css = font_face_css("华东事业部")
-    assert css.startswith("@font-face") and "data:font/woff;base64," in css
+    assert css.startswith("@font-face") and "data:font/woff2;base64," in css
     assert len(css) < 60_000
+    # the embedded WOFF2 is a font holding exactly the page's glyphs
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    data = base64.b64decode(re.search(r"base64,([^)]*)\)", css).group(1))
+    font = TTFont(io.BytesIO(data))
+    assert font.flavor == "woff2"
+    assert {chr(c) for c in font.getBestCmap()} >= set("华东事业部")
 
 
 def test_funnel_chart_draws_both_periods_with_chinese_stages():

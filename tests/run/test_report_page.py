@@ -288,7 +288,7 @@ def test_a_report_weighs_under_150_kb_besides_its_images():
     without_images = re.sub(r'(<img[^>]*?src=")data:image/[^"]*"', r'\1"', page)
     assert len(without_images.encode()) < 150 * 1024
     assert "--jp-" not in page  # JupyterLab's stylesheet (~240 KB) is not included
-    font = re.search(r"url\(data:font/woff;base64,([^)]*)\)", page).group(1)
+    font = re.search(r"url\(data:font/woff2;base64,([^)]*)\)", page).group(1)
     assert len(font) < 100 * 1024  # its 470 Chinese characters, ~200 bytes each
     assert all(c in wide_characters(page) for c in GLYPHS)
 
