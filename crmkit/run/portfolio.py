@@ -154,7 +154,9 @@ def unit_flags(unit: str, by_notebook: dict[str, dict], code: str) -> list[dict[
             {
                 "bad": flag["bad"],
                 "message": flag["message"].get(code) or next(iter(flag["message"].values())),
-                "action": flag["action"].get(code) or next(iter(flag["action"].values())),
+                "action": _capitalised(
+                    flag["action"].get(code) or next(iter(flag["action"].values()))
+                ),
                 "href": quote(f"{unit}/{flag['notebook']}.html") + "#" + anchor(section),
             }
         )

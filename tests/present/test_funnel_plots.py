@@ -179,3 +179,26 @@ def test_chinese_charts_hold_no_english_words_but_the_data():
     assert english_words(texts) == []
     assert "按线索来源分组的潜在客户 → 意向客户 阶段转化率" in texts
     assert "2026年7月" in texts  # months in the report's language
+
+
+def test_every_count_label_sits_at_the_end_of_its_own_bar():
+    current = pd.DataFrame(
+        {
+            "stage": ["潜在客户", "意向客户", "成交客户"],
+            "reached": [253, 141, 26],
+            "step_conversion": [np.nan, 0.62, 0.6],
+        }
+    )
+    previous = current.assign(reached=[222, 111, 22])
+    with language("zh"), plt.rc_context(theme_rc()):
+        ax = plots.plot_funnel(current, previous)
+    bars = [(p.get_y() + p.get_height() / 2, p.get_width()) for p in ax.patches]
+    labels = [t for t in ax.texts if t.get_gid() != "omitted"]
+    assert len(labels) == len(bars) == 6
+    for text in labels:
+        x, y = text.get_position()
+        count = int(text.get_text().split()[0].replace(",", ""))
+        centre, width = min(bars, key=lambda bar: abs(bar[0] - y))
+        assert y == pytest.approx(centre)  # on its bar's row, not the neighbour's
+        widest = max(width for _, width in bars)
+        assert width == count and width <= x <= width + 0.02 * widest  # just past its end

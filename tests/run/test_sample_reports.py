@@ -15,7 +15,7 @@ from conftest import ROOT
 from crmkit.present.language import glossary, language
 from crmkit.run.cli import main
 from crmkit.run.portfolio import format_figure, unit_flags
-from crmkit.topics.registry import TOPICS
+from crmkit.topics.registry import TOPICS, parameter_defaults
 from tests.language_check import chinese_words, english_words, visible_text
 
 pytestmark = pytest.mark.slow
@@ -58,6 +58,7 @@ def data_values() -> dict[str, set[str]]:
                 values = rows[column].dropna().astype(str)
                 found.setdefault(unit, set()).update(values.unique())
     for unit in UNITS:
+        found[unit].update(parameter_defaults()["funnel_stages"])  # a unit's stage names
         text = (ROOT / "parameters" / f"{unit}.yaml").read_text("utf-8")
         found[unit].update(re.findall(r"[\w\u3400-\u9fff]+", text))
     return {unit: {w for v in values for w in re.split(r"[\s,.;:()]+", v) if w} | values
