@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from crmkit.core.errors import ParameterError
-from crmkit.run.params import deep_merge, load_params, unit_files
+from crmkit.run.params import deep_merge, load_params, portfolio_language, unit_files
 from crmkit.topics.registry import TOPICS
 
 
@@ -81,3 +81,23 @@ def test_relative_database_paths_resolve_against_the_project_root(tmp_path: Path
         "business_unit: u\ncurrency: EUR\ndata_source: sqlite:///data/crm.db\n"
     )
     assert load_params(params / "u.yaml")["data_source"] == f"sqlite:///{tmp_path}/data/crm.db"
+
+
+def test_report_language_per_unit_and_for_the_portfolio(tmp_path: Path):
+    unit = "business_unit: u\ncurrency: CNY\ndata_source: d\n"
+    (tmp_path / "u.yaml").write_text(unit)
+    assert load_params(tmp_path / "u.yaml")["language"] == "en"  # the default
+    assert portfolio_language(tmp_path) == "en"  # no defaults.yaml
+    (tmp_path / "defaults.yaml").write_text("language: zh\n")
+    assert load_params(tmp_path / "u.yaml")["language"] == "zh"
+    assert portfolio_language(tmp_path) == "zh"
+    (tmp_path / "u.yaml").write_text(unit + "language: en\n")
+    assert load_params(tmp_path / "u.yaml")["language"] == "en"  # the unit's own choice
+    (tmp_path / "u.yaml").write_text(unit + "language: Chinese\n")
+    with pytest.raises(
+        ParameterError, match=r"'language' must be one of \['en', 'zh'\].*'Chinese'"
+    ):
+        load_params(tmp_path / "u.yaml")
+    (tmp_path / "defaults.yaml").write_text("language: fr\n")
+    with pytest.raises(ParameterError, match=r"defaults.yaml: 'language' must be one of"):
+        portfolio_language(tmp_path)
