@@ -170,7 +170,7 @@ def test_portfolio_shows_flags_figures_changes_and_reports(tmp_path: Path):
     )
     assert first < second < third
     assert 'href="east/satisfaction.html#%E5%87%80%E6%8E%A8%E8%8D%90%E5%80%BC"' in page
-    assert "nps_change action" in page and "提示" not in page
+    assert "Nps_change action" in page and "提示" not in page  # actions capitalised
     # figures: money with its currency, the change coloured, the detail under it
     assert 'CN¥1,234<span class="detail">over 12 months</span>' in page
     assert "$99<" in page and "{horizon_months}" not in page
@@ -200,8 +200,8 @@ def test_portfolio_in_chinese(tmp_path: Path):
     )
     page = write_period_index(period_dir, PERIOD, code="zh").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page
-    assert "nps_change 提示" in page and "nps_change 建议" in page
-    assert english_words(visible_text(page), {"east", "nps_change", "Q3"}) == []
+    assert "nps_change 提示" in page and "Nps_change 建议" in page
+    assert english_words(visible_text(page), {"east", "nps_change", "Nps_change", "Q3"}) == []
 
 
 def test_period_list_counts_runs_newest_first(tmp_path: Path):
