@@ -362,7 +362,10 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
     order_seg = seg_index[order_customer]
     store_share = np.array([s.store_share for s in segments])[order_seg]
     shape_p = np.array([s.p for s in segments])[order_seg]
-    amounts = np.round(rng.gamma(shape_p, 1.0 / nu[order_customer]), 2)
+    # Order values in the unit's currency, on the same scale as its acquisition costs and
+    # deals (CNY: 7 to the dollar); the Gamma-Gamma parameters are per dollar.
+    money_scale = 7.0 if plan.currency == "CNY" else 1.0
+    amounts = np.round(rng.gamma(shape_p, 1.0 / nu[order_customer]) * money_scale, 2)
     amounts = np.maximum(amounts, 0.01)
     channel_idx = np.where(
         rng.random(len(orders)) < store_share,
