@@ -74,7 +74,7 @@ def table(
     formats.update({c: (lambda v: money(v, currency, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})
     formats.update({c: p_value for c in p_values})
-    formats.update({c: day for c in dates})
+    formats.update({c: (lambda v: day(v).replace(" ", "\u00a0")) for c in dates})  # unbroken
     for column, digits in (decimals or {}).items():
         formats[column] = lambda v, d=digits: num(v, d)
     for column in frame.columns:  # any other real number: two decimals, thousands separated

@@ -24,10 +24,13 @@ from crmkit.present.format import day, money, num, pct, signed
 from crmkit.present.language import HTML_LANG, language, term, words
 from crmkit.run.execute import atomic_write
 from crmkit.run.html import render_page
-from crmkit.topics.flags import SIGNIFICANT, anchor, rank_flags
+from crmkit.topics.flags import ALERT, CHANGE, SIGNIFICANT, anchor, rank_flags
 from crmkit.topics.registry import TOPICS, KeyFigure, topic_names
 
 MISSING = "–"
+MARKERS = {(CHANGE, True): "▼", (CHANGE, False): "▲", (ALERT, True): "●", (ALERT, False): "●"}
+"""A flag's mark: arrows for changes on the previous period, a dot for a figure past its
+alert level (not a change, so not an arrow)."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,8 @@ def format_change(change: Any, figure: KeyFigure, value: Any) -> ChangeCell | No
     delta = float(change["delta"])
     if figure.unit == "share":
         size = words("portfolio.share_points", size=num(abs(delta) * 100, 1))
-    elif figure.unit == "points":
-        size = words("portfolio.score_points", size=num(abs(delta)))
+    elif figure.unit == "points":  # one decimal below 10, so +53 → +51 reads as 1.5, not 1
+        size = words("portfolio.score_points", size=num(abs(delta), 1 if abs(delta) < 10 else 0))
     elif _is_number(value) and float(value) - delta != 0:
         size = pct(abs(delta) / abs(float(value) - delta))
     else:
@@ -153,6 +156,7 @@ def unit_flags(unit: str, by_notebook: dict[str, dict], code: str) -> list[dict[
         shown.append(
             {
                 "bad": flag["bad"],
+                "marker": MARKERS[(flag["kind"], flag["bad"])],
                 "message": flag["message"].get(code) or next(iter(flag["message"].values())),
                 "action": _capitalised(
                     flag["action"].get(code) or next(iter(flag["action"].values()))

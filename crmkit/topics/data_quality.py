@@ -281,6 +281,16 @@ def table_need(table: str) -> str:
 # ----------------------------------------------------------------------------- findings
 
 
+def _verdict(unit: CRMData, raised: list[Flag]) -> str:
+    """Which trust sentence opens the findings: caution when a flag is raised; otherwise
+    trusted, saying "a small share" only when rows were in fact dropped or repaired."""
+    if raised:
+        return "verdict_caution"
+    touched = unit.quality.to_frame()
+    touched = touched.loc[touched["action"].isin(["dropped", "repaired"]), "rows"].sum()
+    return "verdict_trusted" if touched else "verdict_trusted_clean"
+
+
 def key_findings(
     unit: CRMData, overview: pd.DataFrame | None = None, raised: list[Flag] | None = None
 ) -> list[str]:
@@ -291,7 +301,7 @@ def key_findings(
     provided = overview.loc[overview["provided"]].set_index("table")
     orders = provided.loc["transactions"]
     sentences = [
-        _words("verdict_caution" if raised else "verdict_trusted"),
+        _words(_verdict(unit, raised)),
         _words(
             "customers_and_orders",
             customers=num(provided.loc["customers", "rows_to_period_end"]),

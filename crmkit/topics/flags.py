@@ -169,7 +169,7 @@ def flags_markdown(flags: Iterable[Flag], code: str | None = None) -> str:
         if not ranked:
             lines.append(words("common.no_flags"))
         for number, flag in enumerate(ranked, 1):
-            marker = "▼" if flag.bad else "▲"
+            marker = ("▼" if flag.bad else "▲") if flag.kind == CHANGE else "●"
             link = f"[{words('common.flag_link')}](#{anchor(flag.section[code])})"
             action = words("common.flag_action", action=flag.action[code])
             lines.append(f"{number}. {marker} **{flag.message[code]}** {action} ({link})")

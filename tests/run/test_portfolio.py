@@ -78,6 +78,7 @@ def test_detail_is_filled_from_the_results():
 
 
 WIN_RATE = KeyFigure("win_rate", "win_rate", "share", change="win_rate_change")
+NPS = KeyFigure("nps", "nps", "points", change="nps_change")
 REVENUE = KeyFigure("period_revenue", "period_revenue", "money", change="period_revenue_change")
 
 
@@ -90,6 +91,9 @@ REVENUE = KeyFigure("period_revenue", "period_revenue", "money", change="period_
         (WIN_RATE, 0.006, {"delta": -0.08, "ci": None, "p_value": 0.2}, "▼ 8.0 pts", "flat"),
         # money: relative to the previous value (110 now, 100 before: +10%)
         (REVENUE, 110.0, {"delta": 10.0, "ci": None, "p_value": 0.01}, "▲ 10.0%", "good"),
+        # NPS points: one decimal under 10, so +53 → +51 reads 1.5, not 1
+        (NPS, 51.0, {"delta": -1.5, "ci": [-4, 1], "p_value": 0.3}, "▼ 1.5 pts", "flat"),
+        (NPS, -14.0, {"delta": -69.2, "ci": None, "p_value": 1e-9}, "▼ 69 pts", "bad"),
         # no p-value: shown, never coloured as certain
         (REVENUE, 90.0, {"delta": -10.0, "ci": None, "p_value": None}, "▼ 10.0%", "flat"),
     ],
@@ -170,6 +174,10 @@ def test_portfolio_shows_flags_figures_changes_and_reports(tmp_path: Path):
     )
     assert first < second < third
     assert 'href="east/satisfaction.html#%E5%87%80%E6%8E%A8%E8%8D%90%E5%80%BC"' in page
+    # arrows for changes, a dot for a figure past its alert level
+    assert page.count('<span class="bad-mark">▼</span>') == 1
+    assert page.count('<span class="bad-mark">●</span>') == 1
+    assert page.count('<span class="good-mark">▲</span>') == 1
     assert "Nps_change action" in page and "提示" not in page  # actions capitalised
     # figures: money with its currency, the change coloured, the detail under it
     assert 'CN¥1,234<span class="detail">over 12 months</span>' in page

@@ -66,11 +66,17 @@ def test_key_findings_and_results(unit):
 
 
 def test_a_unit_without_problems_is_trusted(unit):
+    """Trusted without flags; "only a small share" of rows dropped or repaired is said only
+    when some were (a unit with none is not told that some were)."""
+    assert unit.quality.to_frame().empty
     with language("zh"):
-        sentences = report.key_findings(unit, raised=[])
-    assert sentences[0] == (
-        "本期数据可以放心使用：各报告所需的数据表齐全、及时，加载时剔除或修复的行只占很小一部分。"
-    )
+        assert report.key_findings(unit, raised=[])[0] == (
+            "本期数据可以放心使用：各报告所需的数据表齐全、及时，加载时没有需要剔除或修复的行。"
+        )
+        unit.quality.add("transactions", "rule", "repaired", 3)
+        assert report.key_findings(unit, raised=[])[0] == (
+            "本期数据可以放心使用：各报告所需的数据表齐全、及时，加载时剔除或修复的行只占很小一部分。"
+        )
 
 
 def test_log_sentences(unit):
