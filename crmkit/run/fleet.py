@@ -30,6 +30,7 @@ from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, start_w
 from crmkit.run.params import portfolio_language
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job, plan_jobs
 from crmkit.run.portfolio import write_period_index, write_root_index
+from crmkit.run.shared_flags import share_unit_flags
 
 WORKER_PRELOAD = "crmkit.run.worker"
 STOP_GRACE = 5.0
@@ -264,6 +265,7 @@ def run_reports(
     outcomes = run_jobs(jobs, workers=workers, progress=progress)
     period_dir = Path(out) / period.label
     period_dir.mkdir(parents=True, exist_ok=True)
+    share_unit_flags(period_dir)
     code = portfolio_language(Path(params_dir))
     index = write_period_index(period_dir, period, code=code)
     write_root_index(Path(out), code=code)

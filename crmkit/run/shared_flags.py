@@ -1,0 +1,71 @@
+"""Each report's "what changed and what to do" block, ranked across all the unit's reports.
+
+A notebook can only see its own topic, so a report is written with its own flags. Once a
+unit's runs are done, :func:`share_unit_flags` replaces the list under each report's flags
+heading with the unit's flags from all its reports, ranked as on the portfolio (the rule of
+:mod:`crmkit.topics.flags`), each linking to the report and section that explains it. It
+rewrites the whole list from the run records each time, so running it again, or after a
+``--notebook`` subset, gives the same page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from crmkit.present.language import language, words
+from crmkit.run.execute import atomic_write
+from crmkit.run.portfolio import read_records, unit_flags
+from crmkit.topics.flags import anchor
+
+_LIST = re.compile(r"(<ol>.*?</ol>|<p>.*?</p>)", re.S)
+
+
+def flags_list(flags: list[dict], *, notebook: str) -> str:
+    """The HTML list of a unit's ranked flags as a report ``notebook`` of it shows them:
+    links to the unit's other reports name the report."""
+    if not flags:
+        return f"<p>{html.escape(words('common.no_flags'))}</p>"
+    items = []
+    for flag in flags:
+        page, _, section = flag["href"].partition("#")
+        target = page.rsplit("/", 1)[-1]
+        link = words("common.flag_link")
+        if target != f"{notebook}.html":
+            topic = target.removesuffix(".html")
+            link = f"{words(f'portfolio.topic_{topic}')} · {link}"
+        action = words("common.flag_action", action=flag["action"])
+        items.append(
+            f"<li>{flag['marker']} <strong>{html.escape(flag['message'])}</strong> "
+            f'{html.escape(action)} (<a href="{html.escape(target)}#{section}">'
+            f"{html.escape(link)}</a>)</li>"
+        )
+    return "<ol>\n" + "\n".join(items) + "\n</ol>"
+
+
+def share_unit_flags(period_dir: Path) -> int:
+    """Rewrite the flags block of every successful report under ``period_dir`` with its
+    unit's ranked flags from all reports; the number of reports rewritten."""
+    rewritten = 0
+    for unit, by_notebook in read_records(period_dir).items():
+        for notebook, record in by_notebook.items():
+            page_path = period_dir / unit / f"{notebook}.html"
+            if record.get("status") != "ok" or not page_path.exists():
+                continue
+            code = record.get("language") or "en"
+            with language(code):
+                heading = f'<h2 id="{anchor(words("common.flags_title"))}"'
+                flags = unit_flags(unit, by_notebook, code)
+                block = flags_list(flags, notebook=notebook)
+            page = page_path.read_text(encoding="utf-8")
+            start = page.find(heading)
+            if start < 0:
+                continue
+            found = _LIST.search(page, page.index("</h2>", start))
+            if not found:
+                continue
+            page = page[: found.start()] + block + page[found.end() :]
+            atomic_write(page_path, page)
+            rewritten += 1
+    return rewritten

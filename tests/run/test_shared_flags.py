@@ -1,0 +1,59 @@
+"""Each report's flags block ranks the unit's flags from all its reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+from test_portfolio import flag, record, write_records
+
+from crmkit.present.language import language
+from crmkit.run.shared_flags import share_unit_flags
+from crmkit.topics.flags import flags_markdown
+
+
+def page(code: str) -> str:
+    """A report page as nbconvert writes it, with the notebook's own flags block (none)."""
+    with language(code):
+        block = markdown2html_mistune(flags_markdown([]))
+    return f"<html><body><header>h</header>{block}<h2 id='x'>Next</h2><p>kept</p></body></html>"
+
+
+def test_each_report_shows_its_units_flags_from_all_reports(tmp_path: Path):
+    nps = flag("satisfaction", "nps_change", bad=True, kind="change", strength=9.0)
+    stuck = flag("funnel", "stuck_open", bad=True, kind="alert", strength=0.5)
+    other_unit = flag("funnel", "win_rate_change", bad=True, kind="change", strength=20.0)
+    period_dir = write_records(
+        tmp_path,
+        record("satisfaction", "east", {}, language="zh", flags=[nps]),
+        record("funnel", "east", {}, language="zh", flags=[stuck]),
+        record("funnel", "west", {}, flags=[other_unit]),
+        record("clv", "west", {}, status="failed", reason="x"),
+    )
+    for unit, notebook, code in [
+        ("east", "satisfaction", "zh"),
+        ("east", "funnel", "zh"),
+        ("west", "funnel", "en"),
+        ("west", "clv", "en"),
+    ]:
+        (period_dir / unit / f"{notebook}.html").write_text(page(code), encoding="utf-8")
+    assert share_unit_flags(period_dir) == 3  # west's failed clv page is left alone
+    funnel = (period_dir / "east" / "funnel.html").read_text(encoding="utf-8")
+    # ranked as on the portfolio: the significant change first, then the alert; each in the
+    # report's language, linking to the report and section that explains it
+    assert funnel.index("nps_change 提示") < funnel.index("stuck_open 提示")
+    assert (
+        '<a href="satisfaction.html#%E5%87%80%E6%8E%A8%E8%8D%90%E5%80%BC">客户满意度 · 查看详情'
+        in funnel
+    )
+    assert '<a href="funnel.html#%E5%87%80%E6%8E%A8%E8%8D%90%E5%80%BC">查看详情</a>' in funnel
+    assert "▼ <strong>nps_change 提示</strong>" in funnel and "● <strong>stuck_open" in funnel
+    assert "没有显著变化" not in funnel  # the "nothing changed" sentence is replaced
+    assert "win_rate_change" not in funnel  # never another unit's flags
+    assert "<p>kept</p>" in funnel  # the rest of the page as it was
+    # idempotent: the list is rebuilt from the records, not appended to
+    assert share_unit_flags(period_dir) == 3
+    assert (period_dir / "east" / "funnel.html").read_text(encoding="utf-8") == funnel
+    west = (period_dir / "west" / "funnel.html").read_text(encoding="utf-8")
+    assert "Win_rate_change action" in west and "nps_change" not in west
+    assert (period_dir / "west" / "clv.html").read_text(encoding="utf-8") == page("en")
