@@ -176,47 +176,73 @@ def notes(analysis: SatisfactionAnalysis) -> list[str]:
 # ----------------------------------------------------------------------------- sentences
 
 
+DIGITS = {"nps": 0, "csat": 1}
+"""Decimals the report writes NPS (points) and CSAT (percent) with."""
+
+
+def _figures(analysis: SatisfactionAnalysis, metric: str):
+    """NPS (points) or CSAT (percent) before and after, their change, how one is written
+    with given decimals, and the catalogue key of the change's unit."""
+    if metric == "nps":
+        values = (analysis.previous_nps.score, analysis.nps.score)
+        return values, analysis.nps_change, signed, "points"
+    values = (analysis.previous_csat.value * 100, analysis.csat.value * 100)
+    return values, analysis.csat_change, lambda v, d: pct(v / 100, d), "percentage_points"
+
+
+def _change_digits(metric: str, change: Change) -> int:
+    """Decimals of a change sentence's figures: one for a change under 10 points (1.5
+    points), else as the report writes the figure (69 points; CSAT always with one)."""
+    return max(DIGITS[metric], 1 if abs(change.delta) < 10 else 0)
+
+
 def _change_values(analysis: SatisfactionAnalysis, metric: str) -> dict[str, str]:
     """The change of NPS (points) or CSAT (percentage points) for a sentence: size, before,
-    after, p."""
-    if metric == "nps":
-        change, before, after = analysis.nps_change, analysis.previous_nps, analysis.nps
-        size = _w("points", n=num(abs(change.delta)))
-        shown = (_nps_points(before.score), _nps_points(after.score))
-    else:
-        change, before, after = analysis.csat_change, analysis.previous_csat, analysis.csat
-        size = _w("percentage_points", n=num(abs(change.delta) * 100, 1))
-        shown = (pct(before.value), pct(after.value))
-    return {"size": size, "before": shown[0], "after": shown[1], "p": p_text(change.p_value)}
+    after, p. The size is the difference of before and after as written, so the three
+    agree (+52.64 → +51.16 reads "1.4 points, from +52.6 to +51.2"). A size is whole only
+    from 10 points up, so it never reads "1 points" ("1.0 points" is English's plural, as
+    CLDR has it for a number with decimals)."""
+    values, change, write, unit = _figures(analysis, metric)
+    digits = _change_digits(metric, change)
+    before, after = (round(float(v), digits) for v in values)
+    return {
+        "size": _w(unit, n=num(abs(after - before), digits)),
+        "before": write(before, digits),
+        "after": write(after, digits),
+        "p": p_text(change.p_value),
+    }
 
 
-def _rounds_to_zero(change: Change, metric: str) -> bool:
-    """Whether the change reads as 0 as written (0 points; 0.0 percentage points)."""
-    if metric == "nps":
-        return round(abs(change.delta)) == 0
-    return round(abs(change.delta) * 100, 1) == 0
+def _held(analysis: SatisfactionAnalysis, metric: str) -> dict[str, str] | None:
+    """Before and after of a change that reads as none, the two equal as the change would
+    write them: written as the report writes the figure where they are equal so too (NPS
+    +51 and +51), else with the change's decimals; ``None`` for a change that reads as one."""
+    values, change, write, _ = _figures(analysis, metric)
+    digits = _change_digits(metric, change)
+    if round(float(values[0]), digits) != round(float(values[1]), digits):
+        return None
+    if round(float(values[0]), DIGITS[metric]) == round(float(values[1]), DIGITS[metric]):
+        digits = DIGITS[metric]
+    return {"before": write(values[0], digits), "after": write(values[1], digits)}
 
 
 def change_sentence(analysis: SatisfactionAnalysis, metric: str) -> str:
     """NPS's or CSAT's change on the previous period in one sentence: direction, size (NPS
     in points, CSAT in percentage points), before and after, and whether it is significant
-    (p < 0.05) with its p-value."""
+    (p < 0.05) with its p-value. The size is the difference of before and after as written;
+    when they are equal as written, the score held."""
     change = analysis.nps_change if metric == "nps" else analysis.csat_change
     name = term(metric)
     if not np.isfinite(change.delta):
         return _w("change_none", name=name)
-    values = _change_values(analysis, metric)
-    verdict = _w("significant" if change.significant else "not_significant", p=values.pop("p"))
-    key = (
-        "change_held"
-        if _rounds_to_zero(change, metric)
-        else "change_up"
-        if change.delta > 0
-        else "change_down"
+    verdict = _w(
+        "significant" if change.significant else "not_significant", p=p_text(change.p_value)
     )
-    if key == "change_held":
-        values.pop("size")
-        return _w(key, name=name, before=values["before"], after=values["after"], verdict=verdict)
+    if held := _held(analysis, metric):
+        return _w("change_held", name=name, verdict=verdict, **held)
+    values = _change_values(analysis, metric)
+    values.pop("p")
+    key = "change_up" if change.delta > 0 else "change_down"
     return _w(key, name=name, verdict=verdict, **values)
 
 
@@ -287,18 +313,23 @@ def key_findings(analysis: SatisfactionAnalysis) -> list[str]:
 
 def methods(analysis: SatisfactionAnalysis) -> list[str]:
     """The analyst notes' paragraphs on method: intervals and tests, relative weights and
-    how well the dimensions explain NPS, the theme strength rule, the loyalty score."""
+    how well the dimensions explain NPS, the theme strength rule, the loyalty score, and
+    the test behind the spend-after-responding verdict (named here, not in the report)."""
     found = [_w("nps_method"), _w("csat_method"), _w("breakdowns_method"), _w("drivers_method")]
     if analysis.nps_drivers is not None:
         fit = analysis.nps_drivers
         found.append(_w("drivers_fit", r_squared=num(fit.r_squared, 2), n=num(fit.n)))
     found.append(_w("themes_method", min_mentions=num(MIN_MENTIONS), min_lift=num(MIN_LIFT)))
     found.append(_w("loyalty_method"))
+    table = analysis.spend_after
+    if table is not None and "p_value" in table.attrs and np.isfinite(table.attrs["p_value"]):
+        found.append(_w("spend_test", p=p_text(table.attrs["p_value"])))
     return found
 
 
 def spend_sentence(analysis: SatisfactionAnalysis, *, currency: str = "") -> str:
-    """Promoters against detractors in what they actually spent afterwards."""
+    """Promoters against detractors in what they actually spent afterwards, with the plain
+    verdict and its p-value; the test's name is in :func:`methods`."""
     table = analysis.spend_after
     if table is None or table.empty:
         return _w("spend_no_history")

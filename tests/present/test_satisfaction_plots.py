@@ -184,3 +184,53 @@ def test_chinese_charts_hold_no_english(chart):
         words = _chart_words(ax)
     assert len(words) > 5
     assert english_words(words) == [], words
+
+
+def _percent(label: str) -> float:
+    """A share's tick label as a number: ``'87.5%'`` → ``0.875``."""
+    return float(label.replace(",", "").replace("−", "-").rstrip("%")) / 100
+
+
+@pytest.mark.parametrize("code", ["en", "zh"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        (0.78, 0.95),  # matplotlib's default: ticks 2.5% apart, once labelled "88%" for 87.5%
+        (0.82, 0.92),
+        (0.80, 0.90),
+        (0.86, 0.875),  # a narrow range: ticks under 1% apart need a decimal
+        (0.9031, 0.9042),
+        (0.35, 0.95),
+        (0.0, 1.0),
+    ],
+)
+def test_every_csat_trend_tick_label_is_its_tick_value(values, code):
+    months = pd.date_range("2025-10-01", "2026-09-01", freq="MS")
+    csat = np.linspace(*values, len(months))
+    trend = pd.DataFrame(
+        {
+            "month": months,
+            "responses": 80,
+            "nps": 30.0,
+            "nps_low": 20.0,
+            "nps_high": 40.0,
+            "csat": csat,
+            "csat_low": csat - 0.02 * (values[1] - values[0]),
+            "csat_high": csat + 0.02 * (values[1] - values[0]),
+        }
+    )
+    with language(code), plt.rc_context(plots.theme_rc()):
+        ax = plots.plot_score_trend(trend, metric="csat", period=parse_period("2026-Q3"))
+        ax.figure.canvas.draw()
+    low, high = ax.get_ylim()
+    ticks = [
+        (tick.get_loc(), tick.label1.get_text())
+        for tick in ax.yaxis.get_major_ticks()
+        if low - 1e-12 <= tick.get_loc() <= high + 1e-12
+    ]
+    labelled = [(v, t) for v, t in ticks if t]
+    assert len(labelled) >= 3, ticks
+    for value, text in labelled:
+        assert _percent(text) == pytest.approx(value, abs=1e-9), (text, value)
+    # and the labels of one axis share their decimals
+    assert len({len(t.rstrip("%").partition(".")[2]) for _, t in labelled}) == 1

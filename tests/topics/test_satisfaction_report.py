@@ -3,6 +3,8 @@ numbers say, and find what the sample generator planted."""
 
 import dataclasses
 import json
+import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -13,8 +15,8 @@ import crmkit as ck
 from crmkit.core.periods import parse_period
 from crmkit.metrics import satisfaction as sat
 from crmkit.metrics.segmentation import SEGMENT_ORDER
-from crmkit.present.format import p_text, signed
-from crmkit.present.language import is_term, language
+from crmkit.present.format import num, p_text, signed
+from crmkit.present.language import is_term, language, words
 from crmkit.topics import satisfaction as report
 from crmkit.topics.flags import ALERT, CHANGE, rank_flags
 from crmkit.topics.registry import TOPICS
@@ -139,17 +141,111 @@ def test_change_sentences_in_points_for_nps_and_percentage_points_for_csat(analy
             f"客户满意度较上期上升 10.0 个百分点（由 80.0% 升至 90.0%），变化不显著（{p_csat}），"
             "在随机波动范围之内。"
         )
-    fell = dataclasses.replace(
-        analysis, previous_nps=analysis.nps, nps_change=sat.Change(-12.0, -20.5, -3.5, 0.004)
-    )
+    fell = _nps_between(analysis, (7, 1, 2), (5, 2, 3))  # +50 → +20, 10 responses each
     assert report.change_sentence(fell, "nps") == (
-        "NPS fell 12 points against the previous period, from +50 to +50: a significant "
-        "change (p = 0.004)."
+        "NPS fell 30 points against the previous period, from +50 to +20: not a significant "
+        f"change ({p_text(fell.nps_change.p_value)}), within what chance alone gives."
     )
-    held = dataclasses.replace(analysis, nps_change=sat.Change(0.3, -9.0, 9.6, 0.95))
-    assert report.change_sentence(held, "nps").startswith("NPS held at +50 against the previous")
+    # 52.64 → 52.61: one decimal would write both +52.6, so the score held, written whole
+    held = _nps_between(analysis, (6264, 2736, 1000), (5261, 4739, 0))
+    assert report.change_sentence(held, "nps").startswith(
+        "NPS held at +53 against the previous period (+53): not a significant change"
+    )
+    # 51.46 → 51.54: equal with one decimal, not whole (+51, +52): written with one
+    held = _nps_between(analysis, (6146, 2854, 1000), (6154, 2846, 1000))
+    assert report.change_sentence(held, "nps").startswith("NPS held at +51.5 against the")
     nothing = dataclasses.replace(analysis, nps_change=sat.Change(*(float("nan"),) * 4))
     assert report.change_sentence(nothing, "nps") == "NPS: no previous period to compare with."
+
+
+def _nps_between(analysis, before, after) -> sat.SatisfactionAnalysis:
+    """``analysis`` with NPS from ``before`` to ``after``, each (promoters, passives,
+    detractors), and the change between them as :func:`sat.analyse` measures it."""
+
+    def score(counts):
+        return sat.nps(pd.Series([10] * counts[0] + [8] * counts[1] + [3] * counts[2]))
+
+    previous, current = score(before), score(after)
+    return dataclasses.replace(
+        analysis, previous_nps=previous, nps=current, nps_change=sat.nps_change(current, previous)
+    )
+
+
+def _csat_between(analysis, before, after) -> sat.SatisfactionAnalysis:
+    """``analysis`` with CSAT from ``before`` to ``after``, each (satisfied, responses)."""
+
+    def share(counts):
+        return sat.csat(pd.Series([5] * counts[0] + [2] * (counts[1] - counts[0])))
+
+    previous, current = share(before), share(after)
+    return dataclasses.replace(
+        analysis,
+        previous_csat=previous,
+        csat=current,
+        csat_change=sat.csat_change(current, previous),
+    )
+
+
+_CHANGE = re.compile(
+    r"(?:rose|fell) (?P<size>[\d.,]+) (?:percentage )?points against the previous period, "
+    r"from (?P<before>[+−]?[\d.,]+)%? to (?P<after>[+−]?[\d.,]+)%?"
+)
+_CHANGE_ZH = re.compile(
+    r"较上期(?:上升|下降) (?P<size>[\d.,]+) (?:分|个百分点)[，（]由 (?P<before>[+−]?[\d.,]+)%? "
+    r"[升降]至 (?P<after>[+−]?[\d.,]+)%?"
+)
+
+
+def _figures(sentence: str, pattern: re.Pattern) -> tuple[Decimal, Decimal, Decimal]:
+    """The size, before and after a change sentence writes, as written (``+52.6``:
+    ``Decimal('52.6')``, one decimal place)."""
+    found = pattern.search(sentence)
+    assert found, sentence
+
+    def number(text):
+        return Decimal(text.replace(",", "").replace("−", "-").lstrip("+"))
+
+    return tuple(number(found[name]) for name in ("size", "before", "after"))
+
+
+@pytest.mark.parametrize(
+    ("metric", "before", "after", "expected"),
+    [
+        # east's case: +52.6 → +51.1 was written "fell 1 points, from +53 to +51"
+        ("nps", (626, 274, 100), (611, 289, 100), ("fell 1.5 points", "+52.6 to +51.1")),
+        # 52.64 → 51.16: rounding the change alone (1.48 → 1.5) would disagree with
+        # 52.6 − 51.2 = 1.4
+        ("nps", (6264, 2736, 1000), (6116, 2884, 1000), ("fell 1.4 points", "+52.6 to +51.2")),
+        ("nps", (50, 40, 10), (51, 39, 10), ("rose 1.0 points", "+40.0 to +41.0")),
+        ("nps", (70, 20, 10), (20, 51, 29), ("fell 69 points", "+60 to −9")),
+        ("nps", (70, 20, 10), (1501, 749, 250), ("fell 10.0 points", "+60.0 to +50.0")),
+        # CSAT 80.33% → 90.17% (1 decimal, as everywhere): 90.2 − 80.3 = 9.9, not 9.8
+        ("csat", (241, 300), (541, 600), ("rose 9.9 percentage points", "80.3% to 90.2%")),
+        ("csat", (900, 1000), (600, 1000), ("fell 30.0 percentage points", "90.0% to 60.0%")),
+    ],
+)
+def test_a_change_is_the_difference_of_the_figures_it_shows(
+    analysis, metric, before, after, expected
+):
+    changed = (_nps_between if metric == "nps" else _csat_between)(analysis, before, after)
+    sentence = report.change_sentence(changed, metric)
+    assert f"{expected[0]} against the previous period, from {expected[1]}:" in sentence
+    flag = report.flags(changed)
+    messages = [f.message for f in flag if f.key == f"{metric}_change"]
+    with language("zh"):
+        zh = report.change_sentence(changed, metric)
+    texts = [(sentence, _CHANGE), (zh, _CHANGE_ZH)]
+    texts += [(m["en"], _CHANGE) for m in messages] + [(m["zh"], _CHANGE_ZH) for m in messages]
+    for text, pattern in texts:
+        size, shown_before, shown_after = _figures(text, pattern)
+        # the size equals the difference of the figures shown, to the precision shown
+        assert size == abs(shown_after - shown_before), text
+        assert -size.as_tuple().exponent == -shown_before.as_tuple().exponent, text
+    # and it is the real change to that precision
+    delta = (changed.nps_change if metric == "nps" else changed.csat_change).delta
+    delta = delta if metric == "nps" else delta * 100
+    assert float(size) == pytest.approx(abs(delta), abs=10.0 ** size.as_tuple().exponent)
+    assert " 1 points" not in sentence and " 1 percentage points" not in sentence
 
 
 def test_flags_of_a_falling_unit(falling):
@@ -173,12 +269,62 @@ def test_flags_of_a_falling_unit(falling):
     assert fix.strength == pytest.approx(
         (means.mean() - means["dim_delivery_speed"]) / means.mean()
     )
-    assert fix.message["en"].startswith("Fix first: delivery speed, with much weight in NPS")
+    assert fix.message["en"].startswith("Fix first: delivery speed, with a weight in NPS above")
     assert fix.section["zh"] == "满意度的驱动因素"
     # both changes rank before both alerts; every flag has an action in both languages
     ranked = rank_flags(flags.values())
     assert [f.kind for f in ranked] == [CHANGE, CHANGE, ALERT, ALERT]
     assert all(f.action["en"] and f.action["zh"] for f in ranked)
+
+
+def _fix_first_surveys() -> pd.DataFrame:
+    """The falling unit's responses with price scored lowest of all (1–2) but weighing
+    little, and product quality scored high: delivery speed, which drives NPS, is still
+    below the dimensions' average, though not below every other dimension."""
+    rng = np.random.default_rng(11)
+    return _falling_surveys().assign(
+        dim_price=rng.choice([1, 1, 2], 120), dim_product_quality=rng.choice([4, 5], 120)
+    )
+
+
+def test_fix_first_is_below_the_average_not_below_every_other_dimension():
+    analysis = sat.analyse(_fix_first_surveys(), period=Q3, breakdown_columns=[])
+    table = analysis.quadrants.set_index("dimension")
+    average = table["performance"].mean()
+    speed, price = (
+        table.loc["dim_delivery_speed", "performance"],
+        table.loc["dim_price", "performance"],
+    )
+    # the case: price scores lower than delivery speed, which is below the average
+    assert price < speed < average
+    assert table.loc["dim_delivery_speed", "quadrant"] == "fix first"
+    assert table.loc["dim_price", "quadrant"] == "low priority"
+    (fix,) = [f for f in report.flags(analysis) if f.key == "fix_first"]
+    assert fix.message["en"] == (
+        "Fix first: delivery speed, with a weight in NPS above the dimensions' average yet a "
+        f"score below their average ({num(speed, 2)} against an average of {num(average, 2)})."
+    )
+    assert fix.message["zh"] == (
+        "优先改进：配送速度对净推荐值的影响高于各维度平均水平，得分却低于各维度平均分"
+        f"（{num(speed, 2)} 分，各维度平均 {num(average, 2)} 分）。"
+    )
+    found = report.key_findings(analysis)
+    assert (
+        "Fix first (weight in NPS above the dimensions' average, score below their average): "
+        "delivery speed." in found
+    )
+    with language("zh"):
+        found_zh = report.key_findings(analysis)
+        intro = words("satisfaction.drivers_heading_intro")
+    assert (
+        "优先改进（对净推荐值的影响高于各维度平均水平、得分低于各维度平均分）：配送速度。"
+        in found_zh
+    )
+    # no sentence says it scores below the others: price scores lower
+    texts = [*found, *found_zh, fix.message["en"], fix.message["zh"], intro]
+    texts += [words("satisfaction.drivers_heading_intro")]
+    assert not [t for t in texts if "other dimensions" in t or "其他维度" in t]
+    assert all("average" in t for t in (fix.message["en"], texts[-1]))
 
 
 def test_no_flag_for_a_change_within_chance(analysis):
@@ -280,15 +426,21 @@ def test_spend_sentence():
     )
     table.attrs["p_value"] = 0.0004
     fake = type("Analysis", (), {"spend_after": table})()
+    # the verdict in plain words for the manager; the test's name only in the methods
     assert report.spend_sentence(fake, currency="CNY") == (
         "In the 90 days after responding, promoters spent a median of CN¥100 and detractors "
-        "CN¥1,234 (p < 0.001, Mann–Whitney): a significant difference."
+        "CN¥1,234: a significant difference (p < 0.001)."
+    )
+    fake.nps_drivers = None
+    assert report.methods(fake)[-1] == (
+        "Spend after responding, promoters against detractors: Mann–Whitney test on the "
+        "90-day spend, p < 0.001."
     )
     with language("zh"):
         assert report.spend_sentence(fake, currency="CNY") == (
-            "回复后 90 天内，推荐者消费额中位数为 ¥100，贬损者为 ¥1,234（p < 0.001，"
-            "Mann–Whitney 检验）：差异显著。"
+            "回复后 90 天内，推荐者消费额中位数为 ¥100，贬损者为 ¥1,234，差异显著（p < 0.001）。"
         )
+        assert "Mann–Whitney 检验" in report.methods(fake)[-1]
         assert set(report.spend_view(fake)["nps_group"]) == {"推荐者", "被动者", "贬损者"}
     fake.spend_after = table.iloc[:2]
     assert report.spend_sentence(fake) == (

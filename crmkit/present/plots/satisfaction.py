@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from crmkit.core.periods import Period
 from crmkit.present.format import month, num, pct
@@ -49,10 +49,28 @@ def quadrant_name(code: str) -> str:
     return words(f"satisfaction.{code.replace(' ', '_')}")
 
 
+class _ShareFormatter(Formatter):
+    """Shares as percentages in the report's locale, with as few decimals as the ticks need
+    for every label to be its tick's value exactly (ticks 1% apart: "87%"; 0.5% apart:
+    "87.5%"); nothing below zero (the margin under a chart's zero line)."""
+
+    digits = 0
+
+    def set_locs(self, locs) -> None:
+        self.digits = next(
+            (d for d in range(4) if all(abs(v * 100 - round(v * 100, d)) < 1e-6 for v in locs)),
+            4,
+        )
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        return pct(value, self.digits) if value > -1e-9 else ""
+
+
 def _share_axis(axis) -> None:
-    """Shares as whole percentages in the report's locale; nothing below zero (the margin
-    under a chart's zero line)."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: pct(v, 0) if v > -1e-9 else ""))
+    """Shares as percentages, the ticks on whole steps of 1, 2 or 5 (× 10ⁿ) percent so a
+    label never rounds its tick (no "88%" on 87.5%)."""
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(_ShareFormatter())
 
 
 def _note(ax: Axes, text: str, *, y: float = 0.97) -> None:
