@@ -42,7 +42,7 @@ from crmkit.metrics.sales_cycle import (
     velocity,
     won_cycles,
 )
-from crmkit.metrics.stats import holm, wilson_interval
+from crmkit.metrics.stats import wilson_interval
 from crmkit.metrics.survival import SurvivalCurve
 
 
@@ -352,7 +352,7 @@ class FunnelAnalysis:
     cohort: pd.DataFrame  # those created in the period
     current: pd.DataFrame  # funnel_table of the period's cohort
     previous: pd.DataFrame  # funnel_table of the previous period's cohort, at its own end
-    comparison: pd.DataFrame  # compare_steps(current, previous) with Holm's p_adjusted
+    comparison: pd.DataFrame  # compare_steps(current, previous): Bonferroni p, same-level intervals
     bottleneck: Bottleneck | None
     win_rate: float
     previous_win_rate: float
@@ -447,7 +447,6 @@ def analyse(
     current = funnel_table(this_cohort, stages=stages)
     previous = funnel_table(previous_cohort, stages=stages)
     comparison = compare_steps(current, previous, stages=stages)
-    comparison["p_adjusted"] = holm(comparison["p_value"].to_numpy())
     ids = opportunities["opportunity_id"].to_numpy(dtype=object)
     timings = _time_in_stage(history, ids, stages=stages, as_of=period.end)
     rate = win_rate(this_cohort)

@@ -1,6 +1,6 @@
 """Funnel figures compared: each step against the previous period (and the step that fell
-most), the win rate against the previous period, and each group of a breakdown against the
-rest.
+most), with intervals adjusted like the p-values; the win rate against the previous period;
+and each group of a breakdown against the rest.
 
 Numbers only; verdicts are codes (:data:`ABOVE`, :data:`BELOW`, :data:`NO_DIFFERENCE`,
 :data:`TOO_FEW`) that the funnel topic names in the report's language.
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from crmkit.core.errors import require_columns
-from crmkit.metrics.stats import holm, two_proportion_test, wilson_interval
+from crmkit.metrics.stats import Difference, holm, two_proportion_test, wilson_interval, z_value
 
 ABOVE, BELOW, NO_DIFFERENCE, TOO_FEW = "above", "below", "no_difference", "too_few"
 """Verdict codes of a group tested against the rest (:func:`breakdown`)."""
@@ -99,8 +100,8 @@ def win_rate_change(current: pd.DataFrame, previous: pd.DataFrame) -> RateChange
     n, n_before = int(won + lost), int(won_before + lost_before)
     test = newcombe_difference(int(won), n, int(won_before), n_before)
     return RateChange(
-        won / n if n else float("nan"),
-        won_before / n_before if n_before else float("nan"),
+        float(won / n) if n else float("nan"),
+        float(won_before / n_before) if n_before else float("nan"),
         int(won),
         n,
         int(won_before),
@@ -112,43 +113,133 @@ def win_rate_change(current: pd.DataFrame, previous: pd.DataFrame) -> RateChange
     )
 
 
-def compare_steps(
-    current: pd.DataFrame, previous: pd.DataFrame, *, stages: list[str]
-) -> pd.DataFrame:
-    """Step conversion now against the previous cohort: difference, Wald interval, p-value
-    (two-proportion z test).
+def _restricted_rates(p1: float, p2: float, n1: int, n2: int, delta: float):
+    """The two rates' maximum-likelihood estimates under ``rate1 − rate2 = delta``, in closed
+    form (Miettinen & Nurminen 1985; Farrington & Manning 1990)."""
+    theta = n2 / n1
+    a = 1 + theta
+    b = -(1 + theta + p1 + theta * p2 + delta * (theta + 2))
+    c = delta**2 + delta * (2 * p1 + theta + 1) + p1 + theta * p2
+    d = -p1 * delta * (1 + delta)
+    v = b**3 / (3 * a) ** 3 - b * c / (6 * a**2) + d / (2 * a)
+    u = np.sign(v) * np.sqrt(max(b**2 / (3 * a) ** 2 - c / (3 * a), 0.0))
+    ratio = 0.0 if u == 0 else float(np.clip(v / u**3, -1.0, 1.0))
+    first = float(np.clip(2 * u * np.cos((np.pi + np.arccos(ratio)) / 3) - b / (3 * a), 0, 1))
+    return first, float(np.clip(first - delta, 0, 1))
 
-    One row per step: ``step, now, before, delta, low, high, p_value``.
+
+def _score(k1: int, n1: int, k2: int, n2: int, delta: float) -> float:
+    """The score statistic of ``rate1 − rate2 = delta``, its variance taken under that
+    hypothesis (Mee 1984); at ``delta`` 0 it is the pooled two-proportion z statistic."""
+    p1, p2 = k1 / n1, k2 / n2
+    q1, q2 = _restricted_rates(p1, p2, n1, n2, delta)
+    variance = q1 * (1 - q1) / n1 + q2 * (1 - q2) / n2
+    gap = p1 - p2 - delta
+    if variance <= 0:
+        return 0.0 if gap == 0 else float(np.sign(gap) * np.inf)
+    return gap / np.sqrt(variance)
+
+
+def score_difference(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.95) -> Difference:
+    """``k1/n1 − k2/n2`` with the score interval that inverts the pooled two-proportion z test
+    (Mee 1984): every difference the test at ``1 − level`` would not reject. The interval
+    therefore leaves out zero exactly when the test's p-value is under ``1 − level``, and it
+    stays sensible for rates near 0 or 1, where the Wald interval does not.
+
+    Returns
+    -------
+    crmkit.metrics.stats.Difference
+        ``delta, low, high, p_value`` (the pooled z test's; all NaN when a group is empty).
+
+    Examples
+    --------
+    Newcombe (1998), Table II, example (a), method 5 (Mee): 56/70 − 48/80.
+
+    >>> d = score_difference(56, 70, 48, 80)
+    >>> round(d.low, 4), round(d.high, 4)
+    (0.0533, 0.3377)
     """
-    rows = []
+    test = two_proportion_test(k1, n1, k2, n2, level=level)
+    if not (n1 > 0 and n2 > 0):
+        return test
+    z = z_value(level)
+    delta = k1 / n1 - k2 / n2
+    edge = 1e-12  # the statistic is infinite at ±1 itself
+
+    def bound(target: float, start: float, end: float) -> float:
+        return optimize.brentq(lambda d: _score(k1, n1, k2, n2, d) - target, start, end, xtol=1e-12)
+
+    low = -1.0 if delta <= -1 else bound(z, -1 + edge, delta)
+    high = 1.0 if delta >= 1 else bound(-z, delta, 1 - edge)
+    return Difference(delta, float(low), float(high), test.p_value)
+
+
+def bonferroni(p_values: np.ndarray | list) -> np.ndarray:
+    """Each p-value times the number of tests (the non-NaN ones), at most 1; NaN stays NaN.
+
+    Examples
+    --------
+    >>> bonferroni([0.01, float("nan"), 0.4]).tolist()
+    [0.02, nan, 0.8]
+    """
+    values = np.asarray(p_values, dtype=float)
+    return np.minimum(values * np.count_nonzero(~np.isnan(values)), 1.0)
+
+
+def compare_steps(
+    current: pd.DataFrame, previous: pd.DataFrame, *, stages: list[str], alpha: float = 0.05
+) -> pd.DataFrame:
+    """Step conversion now against the previous cohort, every step at once.
+
+    Each step's difference is tested by the pooled two-proportion z test, its p-value
+    Bonferroni-adjusted over the steps that can be compared (``m``: those with decided
+    opportunities in both cohorts), and its interval is the score interval of the same test
+    (:func:`score_difference`) at level ``1 − alpha / m``. So a step's interval leaves out
+    zero exactly when its adjusted p-value is under ``alpha``: the table never shows an
+    interval and a verdict that disagree. The adjustment is needed because the step that fell
+    most is picked after looking at every step.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step: ``step, now, before, delta, low, high, p_value, p_adjusted,
+        level`` (the intervals' confidence level).
+    """
+    counts = []
     for k in range(1, len(stages)):
         now, before = current.iloc[k], previous.iloc[k]
         n_now = current.iloc[k - 1]["reached"] - current.iloc[k - 1]["open_here"]
         n_before = previous.iloc[k - 1]["reached"] - previous.iloc[k - 1]["open_here"]
-        test = two_proportion_test(
-            int(now["reached"]), int(n_now), int(before["reached"]), int(n_before)
-        )
+        counts.append((int(now["reached"]), int(n_now), int(before["reached"]), int(n_before)))
+    steps = sum(1 for _, n_now, _, n_before in counts if n_now > 0 and n_before > 0)
+    level = 1 - alpha / max(steps, 1)
+    rows = []
+    for k, (won, n_now, won_before, n_before) in enumerate(counts, start=1):
+        test = score_difference(won, n_now, won_before, n_before, level=level)
         rows.append(
             {
                 "step": step_name(stages, k),
-                "now": now["step_conversion"],
-                "before": before["step_conversion"],
+                "now": current.iloc[k]["step_conversion"],
+                "before": previous.iloc[k]["step_conversion"],
                 "delta": test.delta,
                 "low": test.low,
                 "high": test.high,
                 "p_value": test.p_value,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table["p_adjusted"] = bonferroni(table["p_value"].to_numpy())
+    table["level"] = level
+    return table
 
 
 @dataclass(frozen=True)
 class Bottleneck:
     """The step whose conversion fell most against the previous period, with the interval of
-    the fall (``low``–``high``, Wald).
+    the fall (``low``–``high``, adjusted like its p-value, see :func:`compare_steps`).
 
-    ``p_adjusted`` is Holm-adjusted over all steps, because the step was picked after
-    looking at every step; ``significant`` uses it.
+    ``p_adjusted`` is Bonferroni-adjusted over all steps compared, because the step was
+    picked after looking at every step; ``significant`` uses it.
     """
 
     step: str
@@ -166,9 +257,11 @@ class Bottleneck:
 
 
 def find_bottleneck(comparison: pd.DataFrame) -> Bottleneck | None:
-    """The step that fell most (:func:`compare_steps` output); None when no step fell."""
-    adjusted = holm(comparison["p_value"].to_numpy())
-    fell = comparison.assign(p_adjusted=adjusted).loc[comparison["delta"] < 0]
+    """The step that fell most (:func:`compare_steps` output); None when no step fell. Its
+    adjusted p-value is the table's ``p_adjusted`` (Bonferroni over the steps when absent)."""
+    if "p_adjusted" not in comparison.columns:
+        comparison = comparison.assign(p_adjusted=bonferroni(comparison["p_value"].to_numpy()))
+    fell = comparison.loc[comparison["delta"] < 0]
     if fell.empty:
         return None
     row = fell.loc[fell["delta"].idxmin()]

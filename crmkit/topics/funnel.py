@@ -66,6 +66,12 @@ def points_text(delta: float) -> str:
     return _w("points", points=signed(delta * 100, 1))
 
 
+def _named(key: str) -> str:
+    """A figure's glossary name to open a sentence with (first letter capitalised)."""
+    name = term(key)
+    return name[:1].upper() + name[1:]
+
+
 def _column(column: str) -> str:
     """A breakdown column by its glossary name where it has one (``source`` → lead source)."""
     return term(column) if is_term(column) else column
@@ -190,11 +196,12 @@ def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
 
 
 def cycle_sentence(analysis: FunnelAnalysis) -> str:
-    """The sales cycle in words, with the early warning when it lengthened significantly."""
+    """The median days to win (deals won in the period) in words, with the early warning
+    when it lengthened significantly."""
     c = analysis.cycle
     if not c.n:
         return _w("cycle_none")
-    values = {"days": num(c.median), "n": num(c.n)}
+    values = {"name": _named("median_cycle_days"), "days": num(c.median), "n": num(c.n)}
     if not c.previous_n:
         return _w("cycle_no_previous", **values)
     values.update(before=num(c.previous_median), p=p_text(c.p_value))
@@ -365,15 +372,25 @@ def section_findings(analysis: FunnelAnalysis, *, currency: str = "") -> dict[st
         )
     else:
         text["stuck"] = _w("stuck_plain", n=num(len(stuck))) if len(stuck) else _w("stuck_none")
-    curve = analysis.cycle_curve
-    text["cycle_curve"] = (
-        _w("cycle_curve_median", days=num(curve.median))
-        if np.isfinite(curve.median)
-        else _w("cycle_curve_no_median")
-    )
+    text["cycle_curve"] = cycle_curve_sentence(analysis)
     if analysis.roi is not None:
         text["roi"] = _roi_text(analysis, currency)
     return text
+
+
+def cycle_curve_sentence(analysis: FunnelAnalysis) -> str:
+    """The sentence under the sales-cycle chart: the days until half of this period's
+    won-or-open deals are won (read off its curve), or, when the chart leaves this period's
+    curve out, the chart's own reason (too few won deals)."""
+    curve = analysis.cycle_curve
+    if curve.table.empty and analysis.previous_cycle_curve.table.empty:
+        return _w("skip_cycle_curve")  # no chart at all
+    if curve.table.empty:
+        return _w("cycle_curve_too_few", n=num(curve.events))
+    name = _named("half_won_days")
+    if np.isfinite(curve.median):
+        return _w("cycle_curve_median", name=name, days=num(curve.median))
+    return _w("cycle_curve_no_median", name=name)
 
 
 def definitions() -> str:
@@ -420,7 +437,7 @@ def win_rate_flag(analysis: FunnelAnalysis) -> Flag | None:
 
 def bottleneck_flag(analysis: FunnelAnalysis) -> Flag | None:
     """The step that fell most, when the fall is significant after allowing for every step
-    compared (its Holm-adjusted p-value)."""
+    compared (its Bonferroni-adjusted p-value; its interval is adjusted alike)."""
     b = analysis.bottleneck
     if b is None or not b.significant:
         return None
@@ -476,8 +493,8 @@ def stuck_flag(analysis: FunnelAnalysis) -> Flag | None:
 
 
 def cycle_flag(analysis: FunnelAnalysis) -> Flag | None:
-    """The sales cycle lengthened significantly (Mann–Whitney p < 0.05); its size is the
-    Hodges–Lehmann shift in days, with its interval."""
+    """The median days to win lengthened significantly (Mann–Whitney p < 0.05); its size is
+    the Hodges–Lehmann shift in days, with its interval."""
     c = analysis.cycle
     if not c.lengthened:
         return None

@@ -10,7 +10,7 @@ import pandas as pd
 
 from crmkit.metrics.funnel import FunnelAnalysis
 from crmkit.metrics.funnel_compare import ABOVE, BELOW, NO_DIFFERENCE, TOO_FEW
-from crmkit.present.format import pct, pseudonym, signed
+from crmkit.present.format import num, pct, pseudonym, signed
 from crmkit.present.language import words
 from crmkit.topics.funnel import VERDICTS, metric_text, points_text, skipped, step_text
 
@@ -60,7 +60,8 @@ def _interval(low: float, high: float, *, points: bool) -> str:
 
 def comparison_view(analysis: FunnelAnalysis) -> pd.DataFrame:
     """Step conversion now against the previous period, for a manager: the change in
-    points, its 95% interval, and whether it is significant (allowing for all steps)."""
+    points, its interval and whether it is significant, both adjusted for comparing every
+    step at once, so a change is significant exactly when its interval leaves out zero."""
     c = analysis.comparison
     return pd.DataFrame(
         {
@@ -80,11 +81,21 @@ def comparison_view(analysis: FunnelAnalysis) -> pd.DataFrame:
     ).astype({"step_change_significant": "boolean"})
 
 
+def comparison_caption(analysis: FunnelAnalysis) -> str:
+    """The caption of :func:`comparison_view`: how many steps its intervals are adjusted for,
+    and their confidence level (none said when one step or none can be compared)."""
+    steps = int(analysis.comparison["p_value"].notna().sum())
+    if steps < 2:
+        return _w("comparison_caption")
+    level = float(analysis.comparison["level"].iloc[0])
+    return _w("comparison_caption_adjusted", n=num(steps), level=pct(level))
+
+
 def comparison_tests(analysis: FunnelAnalysis) -> pd.DataFrame:
     """The test statistics behind :func:`comparison_view`, for analysts."""
     c = analysis.comparison
     return pd.DataFrame({"funnel_step": c["step"].map(step_text), "p_value": c["p_value"]}).assign(
-        holm_p_value=c["p_adjusted"]
+        bonferroni_p_value=c["p_adjusted"]
     )
 
 

@@ -288,7 +288,7 @@ TOPICS: dict[str, Topic] = {
                 "median_cycle_days": "median days from creation to won, deals won in the period",
                 "velocity_per_day": "open pipeline × win rate × mean won amount ÷ median cycle",
                 "bottleneck": '"from->to" step that fell most, or null',
-                "bottleneck_p_value": "its p-value, Holm-adjusted over the steps",
+                "bottleneck_p_value": "its p-value, Bonferroni-adjusted over the steps",
                 "bottleneck_significant": "whether that fall is significant (p < 0.05)",
                 "bottleneck_summary": "the step and its change in words (English)",
                 "stuck_open": "open opportunities waiting past their stage's 90th percentile",
@@ -300,7 +300,7 @@ TOPICS: dict[str, Topic] = {
             flags={
                 "win_rate_change": "the win rate changed significantly (p < 0.05); bad when down",
                 "bottleneck_fall": (
-                    "the step that fell most fell significantly (Holm-adjusted p < 0.05)"
+                    "the step that fell most fell significantly (adjusted p < 0.05)"
                 ),
                 "stuck_open": (
                     "more than 20% of open opportunities wait past their stage's 90th "

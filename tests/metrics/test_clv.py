@@ -207,14 +207,22 @@ def test_cdnow_holdout_check(cdnow):
     assert (by_frequency["customers"] * by_frequency["predicted"]).sum() == pytest.approx(
         check.predicted
     )
-    # weekly tracking ends at the holdout end with every repeat purchase counted
-    last = check.tracking.iloc[-1]
-    assert last["expected"] == pytest.approx(last["actual"], rel=0.05), (
-        check.model_selected,
-        errors,
-        check.bgnbd.params,
-        check.pareto_nbd.params,
-        check.pareto_nbd.failures,
+    # the weekly tracking is the same forecast week by week: from 0 at the calibration end
+    # to the holdout totals at its end, the actual count rising with the holdout's purchases
+    tracking = check.tracking
+    assert tracking.iloc[0].tolist() == [pd.Timestamp("1997-09-30"), 0, 0.0]
+    assert tracking["week_ending"].iloc[-1] == pd.Timestamp("1998-06-30")
+    assert tracking["actual"].iloc[-1] == check.actual
+    assert tracking["expected"].iloc[-1] == pytest.approx(check.predicted)
+    assert len(tracking) == 40 and tracking["actual"].is_monotonic_increasing
+    # after 4 weeks: the repeat purchase days of calibration customers, 1 to 28 October 1997
+    calibration = clv.rfm_summary(cdnow, observation_end="1997-09-30")
+    month = cdnow.loc[cdnow["order_date"].between("1997-10-01", "1997-10-28")]
+    month = month.loc[month["customer_id"].isin(calibration["customer_id"])]
+    assert tracking["actual"].iloc[4] == len(month.drop_duplicates(["customer_id", "order_date"]))
+    fit = check.bgnbd if check.model_selected == "bgnbd" else check.pareto_nbd
+    assert tracking["expected"].iloc[4] == pytest.approx(
+        _expected_purchases(fit, 4, calibration).sum()
     )
 
 
@@ -428,18 +436,19 @@ def test_both_channel_tables_count_one_customer_base():
 
 
 def tracking(actual: list[float], expected: list[float], *, start: str = "2026-01-04"):
-    """A weekly tracking frame; the calibration ends after the first two weeks."""
+    """A weekly tracking frame: the first row is the calibration end (0, 0)."""
     weeks = pd.date_range(start, periods=len(actual), freq="7D")
     return pd.DataFrame({"week_ending": weeks, "actual": actual, "expected": expected})
 
 
-def holdout(frame: pd.DataFrame, *, actual: int, predicted: float) -> clv.HoldoutCheck:
+def holdout(frame: pd.DataFrame) -> clv.HoldoutCheck:
+    """A holdout check whose totals are the last row of its tracking ``frame``."""
     fit = clv.ModelFit("bgnbd", {"r": 1.0}, fitter=object())
     return clv.HoldoutCheck(
-        weeks=float(len(frame) - 2),
-        calibration_end=frame["week_ending"].iloc[1],
-        actual=actual,
-        predicted=predicted,
+        weeks=float(len(frame) - 1),
+        calibration_end=frame["week_ending"].iloc[0],
+        actual=int(frame["actual"].iloc[-1]),
+        predicted=float(frame["expected"].iloc[-1]),
         mae_per_customer=0.1,
         bgnbd=fit,
         pareto_nbd=fit,
@@ -450,40 +459,50 @@ def holdout(frame: pd.DataFrame, *, actual: int, predicted: float) -> clv.Holdou
     )
 
 
-def test_a_curve_below_actual_cannot_fit_well():
-    """Issue 12: the report said the model "fits well" while its tracking curve lay below
-    actual for the whole history. The holdout total alone is within 10% here (+5%); the
-    curve is 15%, 20% and 12% below actual in the three holdout weeks (weeks before the
-    calibration end do not count, however far off)."""
-    frame = tracking([10, 20, 100, 200, 250], [1, 2, 85, 160, 220])
-    check = clv.fit_check(holdout(frame, actual=100, predicted=105.0))
+ACTUAL = [0, 100, 500, 1000, 1250]
+"""Cumulative holdout purchases: the first week's 100 are too few to judge at ±10%."""
+
+
+def test_weeks_with_too_few_purchases_are_not_judged():
+    """A count of n varies by about √n by chance, so a week is judged from (2 / bound)²
+    purchases: 400 at ±10%. Here the first week (100 purchases) is 90% below actual and not
+    judged; the model is judged on the next three, 15%, 20% and 12% below, and under-predicts
+    by up to 20%. The last week, the holdout total, is judged whatever its count."""
+    assert clv.min_judged(0.10) == 400 and clv.min_judged(0.05) == 1600
+    check = clv.fit_check(holdout(tracking(ACTUAL, [0, 10, 425, 800, 1100])))
     assert check.verdict == "under_predicts" and not check.fits_well
-    assert check.total_error == pytest.approx(0.05)
+    assert check.total_error == pytest.approx(-0.12)
     assert check.curve_low == pytest.approx(-0.20) and check.curve_high == pytest.approx(-0.12)
-    assert check.size == pytest.approx(0.20) and check.weeks == 3
+    assert check.size == pytest.approx(0.20) and check.largest == pytest.approx(0.20)
+    assert check.weeks == 3 and check.min_purchases == 400
+    assert check.judged_from == pd.Timestamp("2026-01-18")
+    small = tracking([0, 30, 60], [0, 90, 66])  # +200% after a week, +10% at the end
+    only_last = clv.fit_check(holdout(small))
+    assert only_last.weeks == 1 and only_last.min_purchases == 60
+    assert only_last.verdict == "fits_well" and only_last.curve_low == pytest.approx(0.10)
 
 
 def test_within_the_bound_fits_well_and_the_bound_is_inclusive():
-    frame = tracking([10, 20, 100, 200, 250], [1, 2, 95, 210, 225])  # −5%, +5%, −10%
-    check = clv.fit_check(holdout(frame, actual=100, predicted=92.0))
+    frame = tracking(ACTUAL, [0, 150, 475, 1050, 1125])  # (+50%), −5%, +5%, −10%
+    check = clv.fit_check(holdout(frame))
     assert check.verdict == "fits_well" and check.fits_well and check.size == 0.0
     assert (check.curve_low, check.curve_high) == pytest.approx((-0.10, 0.05))
-    # the same curve with a tighter bound: off by up to 10% below, 8% below in total
-    tight = clv.fit_check(holdout(frame, actual=100, predicted=92.0), bound=0.05)
+    assert check.largest == pytest.approx(0.10)
+    # a tighter bound judges from 1,600 purchases: only the last week, 10% below
+    tight = clv.fit_check(holdout(frame), bound=0.05)
     assert tight.verdict == "under_predicts" and tight.size == pytest.approx(0.10)
+    assert tight.weeks == 1
 
 
 def test_over_and_both_ways_and_not_judged():
-    inside = tracking([10, 20, 100, 200, 250], [10, 20, 100, 200, 250])
-    over = clv.fit_check(holdout(inside, actual=100, predicted=125.0))
+    over = clv.fit_check(holdout(tracking(ACTUAL, [0, 100, 500, 1000, 1562.5])))
     assert over.verdict == "over_predicts" and over.size == pytest.approx(0.25)
-    below = tracking([10, 20, 100, 200, 250], [10, 20, 80, 200, 250])
-    both = clv.fit_check(holdout(below, actual=100, predicted=130.0))
+    both = clv.fit_check(holdout(tracking(ACTUAL, [0, 100, 400, 1000, 1625])))
     assert both.verdict == "both_ways" and both.size == pytest.approx(0.30)
-    silent = clv.fit_check(holdout(inside, actual=0, predicted=3.0))
-    assert silent.verdict == "not_judged" and np.isnan(silent.size)
+    silent = clv.fit_check(holdout(tracking([0, 0, 0], [0, 1.0, 3.0])))
+    assert silent.verdict == "not_judged" and np.isnan(silent.size) and np.isnan(silent.largest)
     with pytest.raises(ParameterError, match=r"bound must be a fraction between 0 and 1.*got 10"):
-        clv.fit_check(holdout(inside, actual=100, predicted=100.0), bound=10)
+        clv.fit_check(holdout(tracking(ACTUAL, ACTUAL)), bound=10)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from language_check import english_words
 
 from crmkit.core.periods import parse_period
 from crmkit.metrics.survival import CURVE_COLUMNS, SurvivalCurve, kaplan_meier
-from crmkit.present.language import language
+from crmkit.present.language import language, words
 from crmkit.present.plots import funnel as plots
 from crmkit.present.plots import theme_rc
 
@@ -69,9 +69,28 @@ def test_north_sales_cycle_chart_says_this_period_was_left_out():
     assert analysis.cycle_curve.table.empty and analysis.cycle_curve.events == 1
     ax = plots.plot_cycle_curves(report.cycle_curves(analysis))
     assert plots.omitted_notes(ax) == ["This period: too few won deals (n = 1) to draw a curve"]
+    # the sentence under the chart gives the same reason, not the undrawn curve's median
+    assert report.section_findings(analysis)["cycle_curve"].startswith(plots.omitted_notes(ax)[0])
     with language("zh"):
         ax = plots.plot_cycle_curves(report.cycle_curves(analysis))
+        assert report.section_findings(analysis)["cycle_curve"].startswith(
+            "本期赢单太少（n = 1），未绘制曲线"
+        )
     assert plots.omitted_notes(ax) == ["本期赢单太少（n = 1），未绘制曲线"]
+
+
+def test_the_cycle_chart_axis_names_no_method():
+    """Item 3 of the review: the y axis says what it shows; Kaplan–Meier stays in the
+    analyst notes' methods."""
+    rng = np.random.default_rng(3)
+    curve = _curve(rng.integers(5, 90, 60), rng.random(60) < 0.7)
+    for code, label in (("en", "share won"), ("zh", "累计赢单比例")):
+        with language(code):
+            ax = plots.plot_cycle_curves({"x": curve})
+        assert ax.get_ylabel() == label
+        assert "Kaplan" not in " ".join(_texts(ax))
+    with language("en"):
+        assert "Kaplan–Meier" in words("funnel.methods_heading_intro")
 
 
 def test_other_funnel_charts_name_what_they_leave_out():

@@ -121,8 +121,8 @@ def test_key_findings_and_sections_quote_the_numbers(analysis):
         "to compare with."
     )
     assert found[4] == (
-        "Deals won in this period took a median of 31 days from creation (n = 1); no deal was "
-        "won in the previous period to compare with."
+        "Median days to win: 31 days over this period's won deals (n = 1); no deal was won in "
+        "the previous period to compare with."
     )
     # 3 open × 25% × 1,000 ÷ 31 days = 24.19 a day
     assert found[5].startswith("Pipeline velocity: CN¥24 a day (3 open × 25.0% win rate")
@@ -223,6 +223,125 @@ def test_bottleneck_and_cycle_sentences_follow_their_verdicts():
     assert report.cycle_sentence(fake).endswith(
         "the cycle has lengthened significantly — an early warning for revenue."
     )
+
+
+def _stages_table(reached: list[int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "stage": ["a", "b", "c", "d"],
+            "reached": reached,
+            "open_here": [0, 0, 0, 0],
+            "step_conversion": [np.nan] + [reached[k] / reached[k - 1] for k in (1, 2, 3)],
+        }
+    )
+
+
+def test_comparison_table_shows_intervals_that_agree_with_its_verdicts():
+    """Item 1 of the review: a row's interval leaves out zero exactly when the row says
+    "significant change: yes", and the caption says what the intervals are adjusted for.
+    b → c (11/40 against 30/60, p = 0.025) has a plain 95% interval without zero but is not
+    significant once three steps are compared: its shown interval must hold zero."""
+    fake = type("Analysis", (), {})()
+    fake.comparison = funnel.compare_steps(
+        _stages_table([100, 40, 11, 5]), _stages_table([100, 60, 30, 6]), stages=list("abcd")
+    )
+    view = views.comparison_view(fake)
+    assert view["step_change_significant"].tolist() == [True, False, False]
+    c = fake.comparison
+    excludes_zero = [(lo > 0) or (hi < 0) for lo, hi in zip(c["low"], c["high"], strict=True)]
+    assert excludes_zero == view["step_change_significant"].tolist()
+    # b → c: its interval at 98.3% holds zero (at 95% it would be −39.9 to −2.9 points)
+    assert view["step_change_interval"].iloc[1] == "−43.4 to +1.6 points"
+    assert views.comparison_caption(fake) == (
+        "Step conversion, this period against the previous one; intervals adjusted for "
+        "comparing 3 steps (98.3% confidence each)"
+    )
+    with language("zh"):
+        assert views.comparison_caption(fake) == (
+            "各环节阶段转化率：本期与上期对比（同时比较 3 个环节，置信区间已相应校正，"
+            "各取 98.3% 置信水平）"
+        )
+        assert english_words([views.comparison_caption(fake)]) == []
+
+
+def _cycle_case():
+    """A fake analysis: 40 deals a cohort, one created each day, aged 20 to 59 days; this
+    period's first 30 won (on days 20 to 49), the rest open; the previous period's alike."""
+    from crmkit.metrics.sales_cycle import cycle_change
+    from crmkit.metrics.survival import kaplan_meier
+
+    fake = type("Analysis", (), {})()
+    days = np.arange(40) + 20
+    won = np.arange(40) < 30
+    fake.cycle_curve = kaplan_meier(days, won, min_at_risk=10)
+    fake.previous_cycle_curve = kaplan_meier(days, won, min_at_risk=10)
+    fake.cycle = cycle_change(pd.Series(days[won]), pd.Series(days[:30] + 5))
+    return fake
+
+
+def test_the_two_sales_cycle_figures_have_their_own_names():
+    """Item 4 of the review: the median days to win (deals won in the period) and the day
+    half of the won-or-open deals are won (the curve) are different figures, so they carry
+    different glossary names, and each sentence names its own figure, not the other's."""
+    fake = _cycle_case()  # 30 of 40 won: the curve passes one half at day 39
+    assert fake.cycle_curve.median == 39
+    for code in ("en", "zh"):
+        with language(code):
+            median, half = term("median_cycle_days"), term("half_won_days")
+            assert median.lower() != half.lower()
+            cycle = report.cycle_sentence(fake)
+            curve = report.cycle_curve_sentence(fake)
+            assert median.lower() in cycle.lower() and half.lower() not in cycle.lower()
+            assert half.lower() in curve.lower() and median.lower() not in curve.lower()
+    # median days to win: days 20..49 → 34.5, shown rounded; the curve's day: 39
+    assert report.cycle_sentence(fake).startswith("Median days to win: 34 days over this")
+    assert report.cycle_curve_sentence(fake) == (
+        "Days until half are won (open deals included): 39 days — half of this period's "
+        "won-or-open deals were won by day 39."
+    )
+    with language("zh"):
+        assert report.cycle_curve_sentence(fake) == (
+            "半数赢单天数（含未结商机）：39 天，即本期赢单或未结的商机中，有一半在第 39 天前赢单。"
+        )
+        # the velocity table shows the median days to win under the same name
+        assert term("median_cycle_days") in words(
+            "funnel.velocity", per_day="1", open="1", win_rate="1", amount="1", days="1"
+        )
+    assert "median days to win" in words(
+        "funnel.velocity", per_day="1", open="1", win_rate="1", amount="1", days="1"
+    )
+
+
+def test_an_undrawn_cycle_curve_is_explained_as_the_chart_note_explains_it():
+    """Item 2 of the review: when this period's curve is left out (too few won deals), the
+    sentence under the chart gives the chart's reason in the chart's words, and says nothing
+    of the undrawn curve's median."""
+    from crmkit.metrics.survival import kaplan_meier
+    from crmkit.present.plots import funnel as plots
+
+    fake = _cycle_case()
+    # one deal won, on day 59, when only it is left at risk: too few for a curve
+    fake.cycle_curve = kaplan_meier(np.arange(40) + 20, np.arange(40) == 39, min_at_risk=10)
+    assert fake.cycle_curve.table.empty and not fake.previous_cycle_curve.table.empty
+    for code in ("en", "zh"):
+        with language(code):
+            (note,) = plots.omitted_notes(plots.plot_cycle_curves(report.cycle_curves(fake)))
+            sentence = report.cycle_curve_sentence(fake)
+            assert sentence.startswith(note), (sentence, note)
+            assert term("half_won_days") not in sentence
+    assert report.cycle_curve_sentence(fake) == (
+        "This period: too few won deals (n = 1) to draw a curve, so the chart shows the "
+        "previous period only."
+    )
+    assert "median" not in report.cycle_curve_sentence(fake)
+    with language("zh"):
+        assert (
+            report.cycle_curve_sentence(fake)
+            == "本期赢单太少（n = 1），未绘制曲线，图中仅显示上期。"
+        )
+    # neither curve drawn: the section's own skip sentence
+    fake.previous_cycle_curve = fake.cycle_curve
+    assert report.cycle_curve_sentence(fake) == words("funnel.skip_cycle_curve")
 
 
 def test_stuck_table_shows_pseudonyms_never_ids(analysis):
@@ -380,9 +499,7 @@ def test_win_rate_and_cycle_flags_by_hand():
     flag = report.cycle_flag(fake)
     _declared_and_worded(flag)
     assert flag.bad and flag.values["delta"] == pytest.approx(30.0)
-    assert flag.message["en"] == (
-        "The sales cycle lengthened from a median of 34 to 64 days (p < 0.001)."
-    )
+    assert flag.message["en"] == "Median days to win lengthened from 34 to 64 days (p < 0.001)."
 
 
 @pytest.mark.slow
@@ -480,10 +597,15 @@ def test_the_notebook_opens_with_the_flags_and_keeps_analyst_material_for_the_ap
     assert "report.key_findings" in code[2].source
     assert "flags=flags" in code[-1].source and "publish_results" in code[-1].source
     analyst = [c.source for c in cells if "analyst" in c.metadata.get("tags", [])]
-    for needle in ("about_heading", "methods_heading", "holm_p_value", "data_quality_heading"):
+    for needle in (
+        "about_heading",
+        "methods_heading",
+        "bonferroni_p_value",
+        "data_quality_heading",
+    ):
         assert any(needle in source for source in analyst), needle
     manager = [c.source for c in cells if "analyst" not in c.metadata.get("tags", [])]
-    assert not any("holm_p_value" in s or "log_for" in s for s in manager)
+    assert not any("bonferroni_p_value" in s or "log_for" in s for s in manager)
     # no static words: every markdown cell is the notebook's own intro, kept out of the report
     markdown = [c for c in cells if c.cell_type == "markdown"]
     assert len(markdown) == 1 and markdown[0].metadata.tags == ["remove_cell"]
