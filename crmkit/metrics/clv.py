@@ -40,6 +40,7 @@ from crmkit.metrics.clv_models import (
     frequency_spend_correlation,
     holdout_check,
     mean_interval,
+    min_judged,
     predict_clv,
     rfm_summary,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "holdout_check",
     "ltv_cac",
     "mean_interval",
+    "min_judged",
     "missing_inputs",
     "predict_clv",
     "rfm_summary",

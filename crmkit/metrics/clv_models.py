@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -392,9 +393,10 @@ class HoldoutCheck:
     a report's sentence and its charts judge one model: ``predicted`` (its total holdout
     purchases, against ``actual``), ``by_frequency`` (one row per calibration frequency, 7 =
     7 or more: customers, mean actual and mean predicted holdout purchases) and ``tracking``
-    (one row per week: cumulative actual and expected repeat purchases of the calibration
-    customers, from the first order to the end of the holdout). See :func:`fit_check` for
-    whether the model fits.
+    (the same forecast week by week: one row per week of the holdout, with the cumulative
+    actual and ``expected`` repeat purchases of the calibration customers since the
+    calibration end; its first row is the calibration end at 0, its last the observation
+    end, at ``actual`` and ``predicted``). See :func:`fit_check` for whether the model fits.
     """
 
     weeks: float
@@ -466,9 +468,12 @@ def holdout_check(
     calibration = rfm_summary(transactions, observation_end=cal_end)
     later = rows_through(transactions, "order_date", end)
     later = later.loc[later["order_date"] >= day_after(cal_end)]
-    actual = (
-        later.assign(day=later["order_date"].dt.normalize()).groupby("customer_id")["day"].nunique()
+    days = (
+        later.assign(day=later["order_date"].dt.normalize())
+        .drop_duplicates(["customer_id", "day"])
+        .loc[lambda d: d["customer_id"].isin(calibration["customer_id"])]
     )
+    actual = days.groupby("customer_id").size()
     actual = actual.reindex(calibration["customer_id"]).fillna(0).to_numpy()
     fits = {m: fit_purchase_model(calibration, model=m) for m in PURCHASE_MODELS}
     predictions = {
@@ -502,32 +507,35 @@ def holdout_check(
         pareto_mae_per_customer=maes["pareto_nbd"],
         model_selected=selected,
         by_frequency=by_frequency,
-        tracking=_tracking(transactions, fits[selected], cal_end, end),
+        tracking=_tracking(days, calibration, fits[selected], cal_end, end),
     )
 
 
 def _tracking(
-    transactions: pd.DataFrame, fit: ModelFit, cal_end: pd.Timestamp, end: pd.Timestamp
+    holdout: pd.DataFrame,
+    calibration: pd.DataFrame,
+    fit: ModelFit,
+    cal_end: pd.Timestamp,
+    end: pd.Timestamp,
 ) -> pd.DataFrame:
-    """Weekly cumulative repeat purchases: actual, and expected from each customer's birth."""
-    orders = rows_through(transactions, "order_date", end)
-    days = orders.assign(day=orders["order_date"].dt.normalize()).drop_duplicates(
-        ["customer_id", "day"]
+    """Week by week over the holdout, the cumulative repeat purchases of the calibration
+    customers since the calibration end: ``actual`` (``holdout`` is one row per customer and
+    purchase day) and ``expected``, forecast from each customer's history as the holdout
+    total and CLV are. The first row is the calibration end (0, 0); the last is the
+    observation end, the holdout total."""
+    days = (end - cal_end).days
+    offsets = [*range(7, days, 7), days]
+    bought = np.sort(holdout["day"].to_numpy())
+    ends = [cal_end + pd.Timedelta(days=d) for d in offsets]
+    actual = np.searchsorted(bought, np.array(ends, dtype="datetime64[ns]"), side="right")
+    expected = [_expected_purchases(fit, d / 7, calibration).sum() for d in offsets]
+    return pd.DataFrame(
+        {
+            "week_ending": [cal_end, *ends],
+            "actual": [0, *actual.tolist()],
+            "expected": [0.0, *expected],
+        }
     )
-    birth = days.groupby("customer_id")["day"].min()
-    birth = birth[birth <= cal_end]
-    days = days.loc[days["customer_id"].isin(birth.index)]
-    repeats = days.loc[days["day"] > days["customer_id"].map(birth), "day"]
-    start = birth.min()
-    weeks = pd.date_range(start + pd.Timedelta(weeks=1), end, freq="7D")
-    actual = np.searchsorted(np.sort(repeats.to_numpy()), weeks.to_numpy(), side="right")
-    births, counts = np.unique(birth.to_numpy(), return_counts=True)
-    expected = np.zeros(len(weeks))
-    with _lifetimes_sandbox():
-        for when, n in zip(births, counts, strict=True):
-            t = np.clip((weeks.to_numpy() - when) / np.timedelta64(7, "D"), 0, None)
-            expected += n * np.asarray(fit.fitter.expected_number_of_purchases_up_to_time(t))
-    return pd.DataFrame({"week_ending": weeks, "actual": actual, "expected": expected})
 
 
 # ----------------------------------------------------------------------------- fit verdict
@@ -539,6 +547,16 @@ FIT_BOUND = 0.10
 FIT_VERDICTS = ("fits_well", "under_predicts", "over_predicts", "both_ways", "not_judged")
 
 
+def min_judged(bound: float) -> int:
+    """The fewest cumulative purchases at which a tracking week is judged against ``bound``.
+
+    A count of n purchases varies by about √n by chance (Poisson), so a correct forecast can
+    miss a small count by more than the bound: a week is judged once two such deviations,
+    2√n, are within it, n ≥ (2 / bound)²: 400 purchases at ±10%.
+    """
+    return math.ceil((2 / bound) ** 2)
+
+
 @dataclass(frozen=True)
 class FitCheck:
     """Whether the purchase model CLV uses fits, judged by one stated rule (:func:`fit_check`).
@@ -546,8 +564,9 @@ class FitCheck:
     Errors are relative, ``predicted / actual - 1`` (negative: the model predicts too few).
     ``total_error`` is the holdout's total repeat purchases; ``curve_low`` and ``curve_high``
     are the smallest and largest error of the cumulative tracking curve over the ``weeks``
-    weekly points of the holdout. ``size`` is the largest error outside ``bound`` (0 when
-    the model fits well, NaN when not judged).
+    weekly points of the holdout it judges, from ``judged_from`` (the first with at least
+    ``min_purchases`` actual purchases) to the end. ``size`` is the largest error outside
+    ``bound`` (0 when the model fits well, NaN when not judged).
     """
 
     bound: float
@@ -557,28 +576,35 @@ class FitCheck:
     weeks: int
     verdict: str
     size: float
+    judged_from: pd.Timestamp | None = None
+    min_purchases: int = 0
 
     @property
     def fits_well(self) -> bool:
         return self.verdict == "fits_well"
+
+    @property
+    def largest(self) -> float:
+        """The largest error either way, inside the bound or not (NaN when not judged)."""
+        errors = [abs(e) for e in (self.total_error, self.curve_low, self.curve_high)]
+        return max(errors) if self.verdict != "not_judged" else float("nan")
 
 
 def fit_check(holdout: HoldoutCheck, *, bound: float = FIT_BOUND) -> FitCheck:
     """Judge the selected purchase model on its holdout, by a rule stated in advance.
 
     The model **fits well** when both its total repeat purchases over the holdout and its
-    cumulative tracking curve (the chart of :attr:`HoldoutCheck.tracking`) at every week of
-    the holdout are within ``bound`` (±10%) of actual. Otherwise every error outside the
-    bound says which way it misses: all below actual, the model **under-predicts**; all
+    cumulative tracking curve (the chart of :attr:`HoldoutCheck.tracking`) at every judged
+    week of the holdout are within ``bound`` (±10%) of actual. Otherwise every error outside
+    the bound says which way it misses: all below actual, the model **under-predicts**; all
     above, it **over-predicts**; some of each, it misses **both ways**; ``size`` is the
     largest of them. Without repeat purchases in the holdout or a weekly point after the
     calibration end it is **not judged**.
 
-    The two checks see different failures: the total tests the forecast of each customer's
-    next purchases given their history (what CLV uses); the curve tests whether the model
-    describes the base as a whole since its first orders (a model fitted to a mix of
-    customer groups it cannot tell apart can forecast the holdout total yet draw a curve
-    well below actual).
+    The curve is the total's forecast week by week (same customers, same purchases, same
+    forecast from each customer's history), so its last point is the total. Weeks with fewer
+    actual purchases than :func:`min_judged` are not judged, as chance alone can put a
+    correct forecast outside the bound there; the last week always is.
 
     Raises
     ------
@@ -588,9 +614,11 @@ def fit_check(holdout: HoldoutCheck, *, bound: float = FIT_BOUND) -> FitCheck:
     if not 0 < bound < 1:
         raise ParameterError(f"bound must be a fraction between 0 and 1, e.g. 0.1; got {bound!r}.")
     tracking = holdout.tracking
-    weeks = tracking.loc[
+    held = tracking.loc[
         (tracking["week_ending"] > holdout.calibration_end) & (tracking["actual"] > 0)
     ]
+    least = min(min_judged(bound), int(held["actual"].max())) if len(held) else 0
+    weeks = held.loc[held["actual"] >= least]
     curve = (weeks["expected"] / weeks["actual"] - 1).to_numpy(dtype=float)
     total = holdout.relative_error
     nan = float("nan")
@@ -609,4 +637,5 @@ def fit_check(holdout: HoldoutCheck, *, bound: float = FIT_BOUND) -> FitCheck:
             if all(e > 0 for e in outside)
             else "both_ways"
         )
-    return FitCheck(bound, total, low, high, len(curve), verdict, size)
+    first = pd.Timestamp(weeks["week_ending"].iloc[0])
+    return FitCheck(bound, total, low, high, len(curve), verdict, size, first, least)

@@ -233,47 +233,49 @@ def holdout_reason(holdout: HoldoutCheck) -> str:
     )
 
 
-def _range(low: float, high: float) -> str:
-    """``10.6%–15.6%`` (magnitudes, smaller first), or one figure when they round alike."""
-    low, high = sorted((abs(low), abs(high)))
-    if pct(low) == pct(high):
-        return pct(low)
-    return words("clv.range", low=pct(low), high=pct(high))
+def _direction(fit) -> str:
+    """Which way the errors of a judged model lie: ``high`` (none below actual), ``low``
+    (none above) or ``across``."""
+    errors = (fit.total_error, fit.curve_low, fit.curve_high)
+    if all(e >= 0 for e in errors):
+        return "high"
+    if all(e <= 0 for e in errors):
+        return "low"
+    return "across"
 
 
 def fit_sentence(analysis: CLVAnalysis) -> str:
-    """The verdict on the model, from exactly the rule of
-    :func:`crmkit.metrics.clv.fit_check`: the holdout total, the tracking curve over the
-    holdout (the chart beside it), and whether both are within the bound. Empty without a
-    holdout check."""
+    """The verdict on the forecast, in one sentence for the manager: how far off it was on
+    the holdout, which way, and what that means for reading predicted CLV. It follows
+    :func:`crmkit.metrics.clv.fit_check`, whose two figures (the holdout total and the
+    weekly curve on the chart beside it) measure the same forecast, so they point the same
+    way; the figures themselves are in :func:`fit_rule`. Empty without a holdout check."""
     h, fit = analysis.holdout, analysis.fit
     if h is None or fit is None:
         return ""
     weeks = num(h.weeks)
     if fit.verdict == "not_judged":
         return words("clv.fit_not_judged", weeks=weeks)
-    total = words(
-        "clv.fit_total_high" if fit.total_error > 0 else "clv.fit_total_low",
-        weeks=weeks,
-        predicted=num(h.predicted),
-        actual=num(h.actual),
-        size=pct(abs(fit.total_error)),
-        repeat_purchases=term("repeat_purchases"),
-    )
-    if fit.curve_high < 0:
-        curve = words("clv.fit_curve_below", range=_range(fit.curve_low, fit.curve_high))
-    elif fit.curve_low > 0:
-        curve = words("clv.fit_curve_above", range=_range(fit.curve_low, fit.curve_high))
-    else:
-        curve = words("clv.fit_curve_across", below=pct(-fit.curve_low), above=pct(fit.curve_high))
-    verdict_key = {
-        "fits_well": "clv.fit_well",
+    values = {
+        "weeks": weeks,
+        "bound": pct(fit.bound, 0),
+        "repeat_purchases": term("repeat_purchases"),
+        "size": pct(fit.largest),
+        "below": pct(-min(fit.total_error, fit.curve_low)),
+        "above": pct(max(fit.total_error, fit.curve_high)),
+    }
+    if fit.fits_well:
+        return words(f"clv.fit_well_{_direction(fit)}", **values)
+    key = {
         "under_predicts": "clv.fit_under",
         "over_predicts": "clv.fit_over",
         "both_ways": "clv.fit_both",
     }[fit.verdict]
-    verdict = words(verdict_key, bound=pct(fit.bound, 0), size=pct(fit.size))
-    return _joined([total, curve, verdict])
+    return words(key, **values)
+
+
+def _signed_pct(value: float) -> str:
+    return ("−" if value < 0 else "+") + pct(abs(value))
 
 
 def fit_rule(analysis: CLVAnalysis) -> str:
@@ -281,16 +283,14 @@ def fit_rule(analysis: CLVAnalysis) -> str:
     fit = analysis.fit
     if fit is None or fit.verdict == "not_judged":
         return ""
-
-    def signed_pct(value: float) -> str:
-        return ("−" if value < 0 else "+") + pct(abs(value))
-
     return words(
         "clv.fit_rule",
         bound=pct(fit.bound, 0),
-        total=signed_pct(fit.total_error),
-        low=signed_pct(fit.curve_low),
-        high=signed_pct(fit.curve_high),
+        first=day(fit.judged_from),
+        least=num(fit.min_purchases),
+        total=_signed_pct(fit.total_error),
+        low=_signed_pct(fit.curve_low),
+        high=_signed_pct(fit.curve_high),
     )
 
 

@@ -1,8 +1,10 @@
 """The CLV charts speak the report's language and show what the sentences say: the tracking
-chart draws the fit bound, the LTV:CAC chart names the channels it cannot draw."""
+chart draws the forecast the verdict judges and its bound, the LTV:CAC chart names the
+channels it cannot draw."""
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -34,26 +36,37 @@ def chart_texts(ax) -> list[str]:
 
 
 def tracking() -> pd.DataFrame:
-    weeks = pd.date_range("2025-10-05", periods=40, freq="7D")
-    actual = np.arange(1, 41) * 50.0
-    return pd.DataFrame({"week_ending": weeks, "actual": actual, "expected": actual * 0.85})
+    """26 weeks after the calibration end (1 April 2026), 100 purchases a week; the forecast
+    5% high."""
+    weeks = pd.date_range("2026-04-01", periods=27, freq="7D")
+    actual = np.arange(27) * 100.0
+    return pd.DataFrame({"week_ending": weeks, "actual": actual, "expected": actual * 1.05})
 
 
-def test_tracking_chart_draws_the_bound_around_actual_over_the_holdout():
+def test_tracking_chart_draws_the_forecast_and_the_bound_it_is_judged_by():
+    """Issue 12 (review): the chart shows what the verdict judges (the forecast week by
+    week after the calibration end), its legend says "model forecast", not the model's
+    name, and the band starts at the first judged week."""
     frame = tracking()
-    end = pd.Timestamp("2026-04-01")
+    end, judged = pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-29")
     with language("zh"):
-        ax = plots.plot_tracking(frame, calibration_end=end, bound=0.1, model="BG/NBD")
+        ax = plots.plot_tracking(frame, calibration_end=end, bound=0.1, judged_from=judged)
         texts = chart_texts(ax)
-    assert "逐周跟踪：累计复购次数，实际与模型" in texts
-    assert {"实际", "模型（BG/NBD）", "实际 ±10%（带内为拟合良好）"} <= set(texts)
-    assert english_words(texts) == []
+    assert "检验的 26 周：累计复购次数，实际与模型预测" in texts
+    assert {"实际", "模型预测", "2026年4月29日 起实际 ±10%（带内为拟合良好）"} <= set(texts)
+    assert ax.get_ylabel() == "2026年4月1日 之后的累计复购次数"
+    assert english_words(texts) == [] and not any("BG/NBD" in t for t in texts)
     (band,) = ax.collections
-    top = band.get_paths()[0].vertices[:, 1].max()
-    held = frame.loc[frame["week_ending"] > end]
-    assert top == held["actual"].max() * 1.1  # the band is actual ± 10% over the holdout
-    # the model's curve is drawn beneath the band's floor in every holdout week
-    assert (held["expected"] < held["actual"] * 0.9).all()
+    corners = band.get_paths()[0].vertices
+    assert corners[:, 0].min() == pytest.approx(mdates.date2num(judged))
+    assert corners[:, 1].max() == pytest.approx(frame["actual"].max() * 1.1)
+    forecast = ax.get_lines()[1]
+    assert forecast.get_ydata()[-1] == frame["expected"].iloc[-1]  # 5% high: in the band
+    with language("en"):
+        ax = plots.plot_tracking(frame, calibration_end=end, bound=0.1)
+        texts = chart_texts(ax)
+    assert {"actual", "model forecast", "±10% of actual (fits well inside)"} <= set(texts)
+    assert "The 26 test weeks: cumulative repeat purchases, actual and forecast" in texts
 
 
 def test_ltv_cac_chart_names_the_channels_it_cannot_draw():

@@ -44,33 +44,35 @@ def tiny_analysis() -> clv.CLVAnalysis:
     return clv.analyse(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
 
 
-def tracking(expected_share: float) -> pd.DataFrame:
-    """Ten weeks of tracking, the last four after the calibration end (1 April 2026); the
-    model's curve is ``expected_share`` of actual throughout."""
-    weeks = pd.date_range("2026-02-11", periods=10, freq="7D")
-    actual = np.arange(1, 11) * 100.0
-    return pd.DataFrame(
-        {"week_ending": weeks, "actual": actual, "expected": actual * expected_share}
-    )
+def tracking(*shares: float) -> pd.DataFrame:
+    """Four weeks of tracking after the calibration end (1 April 2026), 1,000 actual repeat
+    purchases in all; the model's forecast is ``shares`` of actual in the last three weeks
+    (one share: in all three). The first week's 300 purchases are too few to judge."""
+    shares = shares * 3 if len(shares) == 1 else shares
+    actual = np.array([0.0, 300.0, 500.0, 800.0, 1000.0])
+    expected = actual * np.array([1.0, 1.3, *shares])  # the first week, 30% high, not judged
+    weeks = pd.date_range("2026-04-01", periods=5, freq="7D")
+    return pd.DataFrame({"week_ending": weeks, "actual": actual, "expected": expected})
 
 
-def holdout(**changes) -> clv.HoldoutCheck:
-    """A hand-built holdout check: BG/NBD 5% high in total, off by 0.1 per customer;
-    Pareto/NBD off by 0.2; its tracking curve 2% below actual."""
+def holdout(*shares: float, **changes) -> clv.HoldoutCheck:
+    """A hand-built holdout check: BG/NBD off by 0.1 per customer, Pareto/NBD by 0.2; its
+    forecast ``shares`` of actual (5% high by default), the total its last week's."""
     bgnbd = clv.ModelFit("bgnbd", {"r": 0.2, "alpha": 4.0, "a": 0.8, "b": 2.4}, fitter=object())
     pareto = clv.ModelFit("pareto_nbd", {"r": 0.5, "alpha": 10.0, "s": 0.6, "beta": 11.0})
+    weekly = tracking(*(shares or (1.05,)))
     values = {
-        "weeks": 26.0,
+        "weeks": 4.0,
         "calibration_end": pd.Timestamp("2026-04-01"),
         "actual": 1000,
-        "predicted": 1050.0,
+        "predicted": float(weekly["expected"].iloc[-1]),
         "mae_per_customer": 0.1,
         "bgnbd": bgnbd,
         "pareto_nbd": pareto,
         "pareto_mae_per_customer": 0.2,
         "model_selected": "bgnbd",
         "by_frequency": pd.DataFrame(),
-        "tracking": tracking(0.98),
+        "tracking": weekly,
     }
     return clv.HoldoutCheck(**{**values, **changes})
 
@@ -183,11 +185,10 @@ def test_prediction_note_names_the_model_that_failed():
     analysis = tiny_analysis()
     with language("en"):
         assert report.prediction_note(replace(analysis, bgnbd=fitted)) == (
-            "Predicted CLV skipped: the spend model (Gamma-Gamma) could not be fitted on this unit."
+            "Predicted CLV skipped: the spend model could not be fitted on this unit."
         )
         assert report.prediction_note(replace(analysis, bgnbd=failed, gamma_gamma=spend)) == (
-            "Predicted CLV skipped: no purchase model (BG/NBD or Pareto/NBD) could be fitted "
-            "on this unit."
+            "Predicted CLV skipped: no purchase model could be fitted on this unit."
         )
         assert report.prediction_note(valued()) == ""
 
@@ -231,45 +232,86 @@ def test_acquisition_sentences_name_what_is_missing():
 # ----------------------------------------------------------------------------- the fit
 
 
-def test_a_curve_below_actual_never_reads_fits_well():
-    """Issue 12: the text said "fits well" while the tracking curve lay below actual. Here
-    the holdout total is 5% high (within 10%) but the curve is 15% below actual in every
-    holdout week: the verdict is under-predicts by 15%, in both languages."""
-    analysis = with_holdout(holdout(tracking=tracking(0.85)))
-    assert analysis.fit.verdict == "under_predicts"
+def direction(sentence: str) -> str:
+    """Which way a verdict sentence says the forecast is off, in either language."""
+    high = ("too high" in sentence) or ("比实际高" in sentence)
+    low = ("too low" in sentence) or ("比实际低" in sentence)
+    both = ("both ways" in sentence) or ("最多低" in sentence and "最多高" in sentence)
+    both = both or "时高时低" in sentence
+    return "across" if both or (high and low) else "high" if high else "low" if low else ""
+
+
+def figures_direction(fit: clv.FitCheck) -> str:
+    """Which way the two figures the verdict rests on point: the holdout total and the
+    weekly curve over the judged weeks."""
+    errors = [fit.total_error, fit.curve_low, fit.curve_high]
+    return "high" if min(errors) >= 0 else "low" if max(errors) <= 0 else "across"
+
+
+def test_the_verdict_is_one_sentence_that_points_the_way_of_both_figures():
+    """Issue 12 (review): the fit sentence said "6.7% too many" and then "the curve lies
+    10.6%–15.6% below actual". The curve now is the total's forecast week by week, the
+    manager gets one verdict sentence, and its direction is that of both figures."""
+    cases = {
+        (0.85,): ("under_predicts", "low"),
+        (1.05,): ("fits_well", "high"),
+        (0.96,): ("fits_well", "low"),
+        (1.15,): ("over_predicts", "high"),
+        (0.97, 1.04, 1.02): ("fits_well", "across"),
+        (0.80, 1.0, 1.2): ("both_ways", "across"),
+    }
+    for shares, (verdict, way) in cases.items():
+        analysis = with_holdout(holdout(*shares))
+        assert analysis.fit.verdict == verdict, shares
+        assert figures_direction(analysis.fit) == way, shares
+        for code in ("en", "zh"):
+            with language(code):
+                sentence = report.fit_sentence(analysis)
+            assert direction(sentence) == way, (shares, sentence)
+            assert sentence.endswith((".", "。")) and ". " not in sentence, sentence
+            assert sentence.count("。") <= 1, sentence  # one sentence
+            assert not any(name in sentence for name in ("BG/NBD", "Pareto", "Gamma"))
     with language("en"):
-        sentence = report.fit_sentence(analysis)
-        assert "fits well" not in sentence
-        assert sentence == (
-            "Tested on the 26 most recent weeks, which it did not see, the model predicted "
-            "1,050 repeat purchases from each customer's history against 1,000 actual: 5.0% "
-            "too many. On the weekly tracking chart, the model's cumulative curve lies 15.0% "
-            "below actual purchases in every one of those weeks. Off by more than the ±10% the "
-            "model must keep to, it under-predicts by up to 15.0%, so read predicted CLV as a "
-            "rough guide."
+        under = report.fit_sentence(with_holdout(holdout(0.85)))
+        assert under == (
+            "Tested on the 4 most recent weeks, which the model did not see, its forecast of "
+            "repeat purchases was up to 15.0% too low, beyond the ±10% it must keep to: read "
+            "predicted CLV as a rough guide, likely on the low side."
         )
-        assert sentence in report.key_findings(analysis)
+        assert under in report.key_findings(with_holdout(holdout(0.85)))
+        assert "fits well" not in under and "relied on" not in under
     with language("zh"):
-        sentence = report.fit_sentence(analysis)
-        assert "拟合良好" not in sentence and "最多低估 15.0%" in sentence
-        assert "每周都比实际低 15.0%" in sentence
+        assert report.fit_sentence(with_holdout(holdout(0.85))) == (
+            "用模型未见过的最近 4 周检验，模型预测的复购次数最多比实际低 15.0%，超出 ±10% "
+            "的容许范围：预测客户生命周期价值可能偏低，只宜作粗略参考。"
+        )
+        assert report.fit_sentence(with_holdout(holdout(0.97, 1.04, 1.02))) == (
+            "用模型未见过的最近 4 周检验，模型预测的复购次数与实际相比最多低 3.0%、最多高 "
+            "4.0%，在 ±10% 的容许范围内：预测客户生命周期价值可以采信。"
+        )
 
 
 def test_within_the_bound_fits_well():
-    analysis = with_holdout(holdout())  # total +5%, curve −2% every week
+    analysis = with_holdout(holdout())  # 5% high every judged week, and in total
     with language("en"):
-        sentence = report.fit_sentence(analysis)
-        assert sentence.endswith(
-            "lies 2.0% below actual purchases in every one of those weeks. Both stay within "
-            "the ±10% the model must keep to: it fits well."
+        assert report.fit_sentence(analysis) == (
+            "Tested on the 4 most recent weeks, which the model did not see, its forecast of "
+            "repeat purchases was at most 5.0% too high, within the ±10% it must keep to: "
+            "predicted CLV can be relied on, if anything slightly high."
         )
         assert report.fit_rule(analysis).startswith(
-            "The rule: the model fits well when its total repeat purchases over the holdout "
-            "and its cumulative curve at every week of the holdout are within ±10% of actual. "
-            "Here the total is off by +5.0% and the curve by −2.0% to −2.0%"
+            "The rule: the model fits well when its forecast of cumulative repeat purchases "
+            "after the calibration end is within ±10% of actual in every week of the holdout "
+            "from Apr 15, 2026 to the last, whose figure is the holdout total. Earlier weeks "
+            "count fewer than 400 purchases"
+        )
+        assert "Here the total is off by +5.0% and the weekly curve by +5.0% to +5.0%" in (
+            report.fit_rule(analysis)
         )
     with language("zh"):
-        assert report.fit_sentence(analysis).endswith("两项都在 ±10% 的容许范围内：模型拟合良好。")
+        assert report.fit_sentence(analysis).endswith(
+            "在 ±10% 的容许范围内：预测客户生命周期价值可以采信，只是可能略微偏高。"
+        )
     assert report.results(analysis)["holdout"]["fit"]["verdict"] == "fits_well"
 
 
@@ -285,7 +327,7 @@ def test_holdout_reason_and_summary():
         assert report.holdout_reason(pareto).startswith("Pareto/NBD has the lower holdout error")
         assert report.holdout_summary(with_holdout(check)) == (
             "Calibrated to Apr 1, 2026, BG/NBD predicted 1,050 repeat purchases in the "
-            "following 26 weeks; customers made 1,000. Mean absolute error per customer: "
+            "following 4 weeks; customers made 1,000. Mean absolute error per customer: "
             "BG/NBD 0.10, Pareto/NBD 0.20. BG/NBD has the lower holdout error per customer "
             "(0.100 against 0.200 for Pareto/NBD), so CLV uses it."
         )
@@ -337,8 +379,8 @@ def test_no_flag_when_every_channel_pays_back_and_a_cut_when_none_does():
 def test_zh_findings_and_flags_hold_no_english():
     east = valued(
         ltv_cac=ltv_table(*EAST_LIKE),
-        holdout=holdout(tracking=tracking(0.85)),
-        fit=clv.fit_check(holdout(tracking=tracking(0.85))),
+        holdout=holdout(0.85),
+        fit=clv.fit_check(holdout(0.85)),
         mean_clv=1035.4,
         mean_clv_ci=(890.0, 1187.0),
         total_clv=2293386.0,
@@ -526,14 +568,21 @@ def sample_analysis(name: str):
 SAMPLE_FLAGS = {"north": {}, "south": {}, "east": {}, "west": {}}
 
 
+SAMPLE_VERDICTS = {
+    "north": "fits_well",
+    "south": "fits_well",
+    "east": "fits_well",
+    "west": "over_predicts",
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(SAMPLE_FLAGS))
 def test_sample_flags_counts_and_verdict(name):
     """For each sample unit: its flags; the two channel tables count the same customers;
-    the verdict agrees with the tracking chart, read here point by point (the sample mixes
-    customer groups that joined at different times, so one BG/NBD curve runs below actual
-    in every holdout week, and more than 10% below in some, in every unit: none may read
-    "fits well")."""
+    the tracking chart is the holdout total's forecast week by week (its last point is the
+    total), and the verdict sentence points the way of both figures, read here from the
+    chart's points (weeks with at least 400 purchases) and the totals."""
     analysis = sample_analysis(name)
     raised = {f.key: set(f.values["ltv_cac"]) for f in report.flags(analysis)}
     assert raised == SAMPLE_FLAGS[name]
@@ -542,10 +591,21 @@ def test_sample_flags_counts_and_verdict(name):
     assert by_channel.sort_index().to_dict() == ltv.sort_index().to_dict()
     assert by_channel.sum() == len(analysis.values)
     h = analysis.holdout
-    held = h.tracking.loc[h.tracking["week_ending"] > h.calibration_end]
-    assert (held["expected"] < held["actual"]).all()  # below actual in every holdout week
-    assert (held["expected"] < held["actual"] * 0.9).any()  # and more than 10% below in some
-    assert analysis.fit.verdict in ("under_predicts", "both_ways")
+    last = h.tracking.iloc[-1]
+    assert (last["actual"], last["expected"]) == (h.actual, pytest.approx(h.predicted))
+    held = h.tracking.loc[(h.tracking["week_ending"] > h.calibration_end)]
+    judged = held.loc[held["actual"] >= 400]
+    curve = judged["expected"] / judged["actual"] - 1
+    total = h.predicted / h.actual - 1
+    assert analysis.fit.verdict == SAMPLE_VERDICTS[name]
+    # every sample unit's forecast runs above actual, in total and in every judged week
+    assert total > 0 and (curve > 0).all()
+    for code in ("en", "zh"):
+        with language(code):
+            sentence = report.fit_sentence(analysis)
+        assert direction(sentence) == "high", sentence
     with language("en"):
         sentence = report.fit_sentence(analysis)
-    assert "fits well" not in sentence and "below actual purchases" in sentence
+    worst = max(curve.max(), total)
+    assert f"{worst:.1%} too high" in sentence
+    assert ("relied on" in sentence) == (worst <= 0.10)

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from crmkit.present.format import month, num, pct
+from crmkit.present.format import day, month, num, pct
 from crmkit.present.language import locale, term, words
 from crmkit.present.plots.theme import PALETTE, legend_beside
 
@@ -74,14 +74,17 @@ def plot_tracking(
     *,
     calibration_end,
     bound: float | None = None,
-    model: str = "",
+    judged_from=None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Cumulative repeat purchases per week, actual and expected, the calibration end marked
-    and, with ``bound``, the band of ±``bound`` around actual over the holdout within which
-    the model fits well (:func:`crmkit.metrics.clv.fit_check`)."""
+    """Week by week over the holdout, cumulative repeat purchases after the calibration end:
+    actual and the model's forecast (:attr:`crmkit.metrics.clv.HoldoutCheck.tracking`, the
+    forecast the holdout total and the verdict judge). With ``bound``, the band of
+    ±``bound`` around actual within which the model fits well, from ``judged_from`` (the
+    first week the verdict judges; all weeks when not given)."""
     ax = ax or plt.subplots(figsize=(9, 4))[1]
     end = pd.Timestamp(calibration_end)
+    tracking = tracking.loc[tracking["week_ending"] >= end]
     ax.plot(
         tracking["week_ending"], tracking["actual"], label=words("clv.actual"), color=PALETTE[0]
     )
@@ -89,28 +92,32 @@ def plot_tracking(
         tracking["week_ending"],
         tracking["expected"],
         linestyle="--",
-        label=words("clv.model_line", model=model) if model else words("clv.predicted"),
+        label=words("clv.forecast_line"),
         color=PALETTE[1],
     )
     if bound is not None:
-        held = tracking.loc[tracking["week_ending"] > end]
+        start = pd.Timestamp(judged_from) if judged_from is not None else end
+        band = tracking.loc[tracking["week_ending"] >= max(start, end + pd.Timedelta(days=1))]
+        later = len(band) < (tracking["week_ending"] > end).sum()
         ax.fill_between(
-            held["week_ending"],
-            held["actual"] * (1 - bound),
-            held["actual"] * (1 + bound),
+            band["week_ending"],
+            band["actual"] * (1 - bound),
+            band["actual"] * (1 + bound),
             color=PALETTE[0],
             alpha=0.15,
             linewidth=0,
-            label=words("clv.bound_band", bound=pct(bound, 0)),
+            label=words("clv.bound_band_from", bound=pct(bound, 0), date=day(start))
+            if later
+            else words("clv.bound_band", bound=pct(bound, 0)),
         )
-    ax.axvline(end, color="#777", linewidth=1)
-    ax.text(end, ax.get_ylim()[1] * 0.97, words("clv.holdout_marker"), va="top", color="#555")
-    ax.set_ylabel(words("clv.tracking_y", repeat_purchases=term("repeat_purchases")))
+    weeks = (tracking["week_ending"].max() - end).days / 7
+    ax.set_ylabel(words("clv.tracking_y", repeat_purchases=term("repeat_purchases"), date=day(end)))
     ax.set_xlabel(words("clv.tracking_x"))
+    ax.set_ylim(bottom=0)
     _counts(ax)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: month(mdates.num2date(v))))
-    ax.set_title(words("clv.tracking_title"))
+    ax.set_title(words("clv.tracking_title", weeks=num(weeks)))
     ax.legend(loc="upper left")
     return ax
 
