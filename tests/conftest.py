@@ -187,3 +187,34 @@ def write_notebook(path: Path, *cells: str) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="session")
+def sample_fleet(tmp_path_factory) -> dict:
+    """`crmkit run --period 2026-Q3` over every sample unit (the repository's unit files: east
+    in Chinese) and one unit whose data is broken (customers without signup_date): the one
+    end-to-end fleet run the slow tests share."""
+    import shutil
+
+    from crmkit.run.cli import main
+
+    sample = ROOT / "sample_data"
+    base = tmp_path_factory.mktemp("project")
+    params = base / "parameters"
+    params.mkdir()
+    for unit in ("east", "north", "south", "west"):
+        shutil.copy(ROOT / "parameters" / f"{unit}.yaml", params)
+    (params / "defaults.yaml").write_text(f"data_source: {sample}\n", encoding="utf-8")
+    broken = base / "broken_data"
+    broken.mkdir()
+    customers = pd.read_csv(sample / "customers.csv", nrows=50).drop(columns="signup_date")
+    customers["business_unit"] = "broken"
+    customers.to_csv(broken / "customers.csv", index=False)
+    shutil.copy(sample / "transactions.csv", broken)
+    (params / "broken.yaml").write_text(
+        f"business_unit: broken\ndisplay_name: Broken Unit\ncurrency: USD\ndata_source: {broken}\n"
+    )
+    out = base / "reports"
+    argv = ["run", "--period", "2026-Q3", "--params", str(params), "--out", str(out)]
+    status = main([*argv, "--jobs", "2", "--no-progress"])
+    return {"status": status, "out": out, "period_dir": out / "2026-Q3"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,39 +24,10 @@ RESULT_KEYS = {name: set(topic.results) for name, topic in TOPICS.items()}
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory) -> dict:
-    """Run data_quality for east (Chinese), west (defects) and a unit whose data is broken."""
-    base = tmp_path_factory.mktemp("project")
-    params = base / "parameters"
-    params.mkdir()
-    for unit in ("east", "west"):
-        shutil.copy(ROOT / "parameters" / f"{unit}.yaml", params)
-    (params / "defaults.yaml").write_text(f"data_source: {SAMPLE}\n", encoding="utf-8")
-    broken = base / "broken_data"
-    broken.mkdir()
-    customers = pd.read_csv(SAMPLE / "customers.csv", nrows=50).drop(columns="signup_date")
-    customers["business_unit"] = "broken"
-    customers.to_csv(broken / "customers.csv", index=False)
-    shutil.copy(SAMPLE / "transactions.csv", broken)
-    (params / "broken.yaml").write_text(
-        f"business_unit: broken\ndisplay_name: Broken Unit\ncurrency: USD\ndata_source: {broken}\n"
-    )
-    out = base / "reports"
-    status = main(
-        [
-            "run",
-            "--period",
-            "2026-Q3",
-            "--params",
-            str(params),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--no-progress",
-        ]
-    )
-    return {"status": status, "out": out, "period_dir": out / "2026-Q3"}
+def fleet(sample_fleet) -> dict:
+    """Every sample unit (east in Chinese, west with defects) and a unit whose data is broken,
+    run by `crmkit run` (the session's one fleet run, shared with the sample-report tests)."""
+    return sample_fleet
 
 
 def unit_files(fleet: dict, unit: str) -> list[Path]:

@@ -13,7 +13,6 @@ import pytest
 from conftest import ROOT
 
 from crmkit.present.language import glossary, language
-from crmkit.run.cli import main
 from crmkit.run.portfolio import format_figure, unit_flags
 from crmkit.topics.registry import TOPICS, parameter_defaults
 from tests.language_check import chinese_words, english_words, visible_text
@@ -23,12 +22,10 @@ UNITS = {"east": "zh", "north": "en", "south": "en", "west": "en"}
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sample") / "reports"
-    argv = ["run", "--period", "2026-Q3", "--params", str(ROOT / "parameters")]
-    status = main([*argv, "--out", str(out), "--jobs", "2", "--no-progress"])
-    assert status == 0
-    return out / "2026-Q3"
+def sample(sample_fleet) -> Path:
+    """The sample units' reports (the session's fleet run; its broken unit is not looked at
+    here)."""
+    return sample_fleet["period_dir"]
 
 
 def records(sample: Path, unit: str) -> dict[str, dict]:
