@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -60,8 +61,15 @@ def font_face_css(text: str) -> str:
     )
 
 
+_EMBEDDED = re.compile(
+    r'<style>@font-face \{ font-family: "' + re.escape(FAMILY) + r'";.*?</style>', re.S
+)
+
+
 def embed_fonts(page: str) -> str:
-    """Add the font rule for a whole HTML page, just before ``</head>``."""
+    """Add the font rule for a whole HTML page, just before ``</head>``; a page that already
+    has one (its text changed since) gets a new one for the glyphs it now uses."""
+    page = _EMBEDDED.sub("", page)
     css = font_face_css(page)
     if not css:
         return page

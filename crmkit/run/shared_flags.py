@@ -14,6 +14,7 @@ import html
 import re
 from pathlib import Path
 
+from crmkit.present.fonts import embed_fonts
 from crmkit.present.language import language, words
 from crmkit.run.execute import atomic_write
 from crmkit.run.portfolio import read_records, unit_flags
@@ -66,6 +67,6 @@ def share_unit_flags(period_dir: Path) -> int:
             if not found:
                 continue
             page = page[: found.start()] + block + page[found.end() :]
-            atomic_write(page_path, page)
+            atomic_write(page_path, embed_fonts(page))  # other reports' words, other glyphs
             rewritten += 1
     return rewritten

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from test_portfolio import flag, record, write_records
 
+from crmkit.present.fonts import embed_fonts, wide_characters
 from crmkit.present.language import language
 from crmkit.run.shared_flags import share_unit_flags
 from crmkit.topics.flags import flags_markdown
 
 
 def page(code: str) -> str:
-    """A report page as nbconvert writes it, with the notebook's own flags block (none)."""
+    """A report page as crmkit writes it, with the notebook's own flags block (none) and the
+    glyphs of its own words embedded."""
     with language(code):
         block = markdown2html_mistune(flags_markdown([]))
-    return f"<html><body><header>h</header>{block}<h2 id='x'>Next</h2><p>kept</p></body></html>"
+    body = f"<header>h</header>{block}<h2 id='x'>Next</h2><p>kept</p>"
+    return embed_fonts(f"<html><head></head><body>{body}</body></html>")
+
+
+def embedded_glyphs(html: str) -> set[str]:
+    data = base64.b64decode(re.search(r"base64,([^)]*)\)", html).group(1))
+    return {chr(c) for c in TTFont(io.BytesIO(data)).getBestCmap()}
 
 
 def test_each_report_shows_its_units_flags_from_all_reports(tmp_path: Path):
@@ -51,6 +63,10 @@ def test_each_report_shows_its_units_flags_from_all_reports(tmp_path: Path):
     assert "没有显著变化" not in funnel  # the "nothing changed" sentence is replaced
     assert "win_rate_change" not in funnel  # never another unit's flags
     assert "<p>kept</p>" in funnel  # the rest of the page as it was
+    # the other report's words bring glyphs the page did not have: all are embedded, once
+    assert "提示" not in page("zh")
+    assert set(wide_characters(funnel.split("</style>")[-1])) <= embedded_glyphs(funnel)
+    assert funnel.count("@font-face") == 1
     # idempotent: the list is rebuilt from the records, not appended to
     assert share_unit_flags(period_dir) == 3
     assert (period_dir / "east" / "funnel.html").read_text(encoding="utf-8") == funnel
