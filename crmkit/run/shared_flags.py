@@ -37,10 +37,10 @@ def flags_list(flags: list[dict], *, notebook: str) -> str:
             topic = target.removesuffix(".html")
             link = f"{words(f'portfolio.topic_{topic}')} · {link}"
         action = words("common.flag_action", action=flag["action"])
+        anchor_tag = f'<a href="{html.escape(target)}#{section}">{html.escape(link)}</a>'
         items.append(
             f"<li>{flag['marker']} <strong>{html.escape(flag['message'])}</strong> "
-            f'{html.escape(action)} (<a href="{html.escape(target)}#{section}">'
-            f"{html.escape(link)}</a>)</li>"
+            f"{html.escape(action)} {words('common.flag_see', link=anchor_tag)}</li>"
         )
     return "<ol>\n" + "\n".join(items) + "\n</ol>"
 

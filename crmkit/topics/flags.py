@@ -172,5 +172,6 @@ def flags_markdown(flags: Iterable[Flag], code: str | None = None) -> str:
             marker = ("▼" if flag.bad else "▲") if flag.kind == CHANGE else "●"
             link = f"[{words('common.flag_link')}](#{anchor(flag.section[code])})"
             action = words("common.flag_action", action=flag.action[code])
-            lines.append(f"{number}. {marker} **{flag.message[code]}** {action} ({link})")
+            see = words("common.flag_see", link=link)
+            lines.append(f"{number}. {marker} **{flag.message[code]}** {action} {see}")
         return "\n".join(lines)
