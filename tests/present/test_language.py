@@ -60,7 +60,7 @@ def test_every_term_has_a_name_and_definition_in_every_language_and_one_name_per
 def test_chinese_words_hold_no_english_and_english_no_chinese():
     import re
 
-    from tests.language_check import english_words
+    from language_check import english_words
 
     for key, entry in every_text():
         zh = re.sub(r"\{[^}]*\}", "", str(entry["zh"]))

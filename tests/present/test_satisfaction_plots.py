@@ -5,12 +5,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from language_check import english_words
 
 from crmkit import plots
 from crmkit.core.periods import parse_period
 from crmkit.present.language import language
 from crmkit.present.plots import satisfaction as sp
-from tests.language_check import english_words
 
 DIMENSIONS = [
     "dim_delivery_speed",

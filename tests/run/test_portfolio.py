@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from language_check import english_words, visible_text
 
 from crmkit.core.periods import parse_period
 from crmkit.present.language import language
@@ -17,7 +18,6 @@ from crmkit.run.portfolio import (
     write_root_index,
 )
 from crmkit.topics.registry import KeyFigure
-from tests.language_check import english_words, visible_text
 
 PERIOD = parse_period("2026-Q3")
 

@@ -16,6 +16,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from language_check import chinese_words, english_words, visible_text
 from markupsafe import escape
 
 from crmkit.core.periods import parse_period
@@ -33,7 +34,6 @@ from crmkit.run.html import (
 )
 from crmkit.run.plan import Job
 from crmkit.topics.registry import TOPICS
-from tests.language_check import chinese_words, english_words, visible_text
 
 v4 = nbformat.v4
 UNITS = {

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import ROOT
+from language_check import chinese_words, english_words, visible_text
 
 from crmkit.present.language import glossary, language
 from crmkit.run.portfolio import format_figure, unit_flags
 from crmkit.topics.registry import TOPICS, parameter_defaults
-from tests.language_check import chinese_words, english_words, visible_text
 
 pytestmark = pytest.mark.slow
 UNITS = {"east": "zh", "north": "en", "south": "en", "west": "en"}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
+from language_check import english_words
 
 import crmkit as ck
 from crmkit.core.periods import parse_period
@@ -20,7 +21,6 @@ from crmkit.present.language import is_term, language, words
 from crmkit.topics import satisfaction as report
 from crmkit.topics.flags import ALERT, CHANGE, rank_flags
 from crmkit.topics.registry import TOPICS
-from tests.language_check import english_words
 
 Q3 = parse_period("2026-Q3")
 
