@@ -407,6 +407,15 @@ def overview_table(overview: pd.DataFrame) -> pd.DataFrame:
 LOG_COLUMNS = ["data_table", "quality_rule", "quality_action", "rows", "example_ids", "rule_detail"]
 
 
+_ROW = re.compile(r"\brow (\d+)\b")
+
+
+def example_ids(text: str) -> str:
+    """A log entry's example ids for reading: ids as they are; rows without one, which
+    loading names ``row 231`` (their line in the source), in the report's language."""
+    return _ROW.sub(lambda m: words("data_quality.row_number", n=m.group(1)), str(text))
+
+
 def log_table(unit: CRMData, tables: Iterable[str] | None = None) -> pd.DataFrame:
     """The data-quality log (of ``tables``, or all) as a report shows it: one row per rule
     applied to a table, in the report's language, columns named by glossary keys."""
@@ -419,7 +428,7 @@ def log_table(unit: CRMData, tables: Iterable[str] | None = None) -> pd.DataFram
             "quality_rule": [rule_words(r) for r in log["rule"]],
             "quality_action": [action_words(a) for a in log["action"]],
             "rows": log["rows"].astype(int).to_numpy(),
-            "example_ids": log["example_ids"].to_numpy(),
+            "example_ids": [example_ids(text) for text in log["example_ids"]],
             "rule_detail": [detail_words(d) if d else MISSING for d in log["detail"]],
         },
         columns=LOG_COLUMNS,

@@ -415,3 +415,11 @@ def test_the_sample_raises_no_data_quality_flag(west):
     assert report.flags(west) == []
     with language("en"):
         assert report.key_findings(west)[0] == words("data_quality.verdict_trusted")
+
+
+def test_rows_without_an_id_are_named_in_the_report_language():
+    with language("zh"):
+        assert report.example_ids("row 231, row 232") == "第 231 行, 第 232 行"
+        assert report.example_ids("o9, NO1234") == "o9, NO1234"  # real ids as they are
+    with language("en"):
+        assert report.example_ids("row 7") == "row 7"
