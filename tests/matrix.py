@@ -15,7 +15,8 @@ customers and their rows in every table), written as CSV files, and then changes
 - degenerate shapes (:data:`SHAPES`): no open opportunities, all open, none created in the
   period, one stage, funnel stages that match nothing, no comments, one region, five
   customers, a period without orders (history before it, orders after it), one order per
-  customer.
+  customer;
+- ``zh_<name>``: a few of the above (:data:`IN_CHINESE`) with the reports in Chinese.
 
 The table and column lists come from :data:`crmkit.core.schema.TABLES` and the registry's
 sections, so a new optional table or section gets its variants without editing this file.
@@ -349,6 +350,17 @@ SHAPES: dict[str, tuple[Callable[[Tables], Tables], dict[str, Any]]] = {
 """The degenerate shapes: each a cut of the tables and the parameters it runs with."""
 
 
+IN_CHINESE = (
+    "full",
+    "required_only",
+    "five_customers",
+    "period_without_rows",
+    "header_only_surveys",
+)
+"""Variants also run with ``language: zh`` (as ``zh_<name>``): what a Chinese report says when
+data is missing or degenerate must be Chinese too."""
+
+
 def variant_plans() -> dict[str, tuple[Callable[[Tables], Tables], dict[str, Any]]]:
     """Every variant's name, its cut and its parameters, in a stable order."""
     plans: dict[str, tuple[Callable[[Tables], Tables], dict[str, Any]]] = {
@@ -359,6 +371,12 @@ def variant_plans() -> dict[str, tuple[Callable[[Tables], Tables], dict[str, Any
     plans.update({f"no_{need}": (without_column(need), {}) for need in optional_columns()})
     plans.update({f"header_only_{name}": (header_only(name), {}) for name in OPTIONAL_TABLES})
     plans.update(SHAPES)
+    plans.update(
+        {
+            f"zh_{name}": (plans[name][0], {**plans[name][1], "language": "zh"})
+            for name in IN_CHINESE
+        }
+    )
     return plans
 
 
