@@ -15,7 +15,14 @@ import pandas as pd
 from scipy import optimize
 
 from crmkit.core.errors import require_columns
-from crmkit.metrics.stats import Difference, holm, two_proportion_test, wilson_interval, z_value
+from crmkit.metrics.stats import (
+    Change,
+    Difference,
+    holm,
+    two_proportion_test,
+    wilson_interval,
+    z_value,
+)
 
 ABOVE, BELOW, NO_DIFFERENCE, TOO_FEW = "above", "below", "no_difference", "too_few"
 """Verdict codes of a group tested against the rest (:func:`breakdown`)."""
@@ -58,9 +65,10 @@ def newcombe_difference(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.
 
 
 @dataclass(frozen=True)
-class RateChange:
-    """A rate this period against the previous one: ``won`` of ``decided`` now and before,
-    the difference (now − before) with its 95% interval, and the two-sided p-value."""
+class RateChange(Change):
+    """A rate this period against the previous one: the :class:`Change` (now − before, its
+    95% interval, the two-sided p-value), the two rates, and ``won`` of ``decided`` now and
+    before."""
 
     now: float
     before: float
@@ -68,18 +76,6 @@ class RateChange:
     decided: int
     previous_won: int
     previous_decided: int
-    delta: float
-    low: float
-    high: float
-    p_value: float
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value < 0.05)
-
-    def as_dict(self) -> dict:
-        """``{delta, ci: [low, high], p_value}``, the shape of every published change."""
-        return {"delta": self.delta, "ci": [self.low, self.high], "p_value": self.p_value}
 
 
 def win_rate_change(current: pd.DataFrame, previous: pd.DataFrame) -> RateChange:
@@ -100,16 +96,16 @@ def win_rate_change(current: pd.DataFrame, previous: pd.DataFrame) -> RateChange
     n, n_before = int(won + lost), int(won_before + lost_before)
     test = newcombe_difference(int(won), n, int(won_before), n_before)
     return RateChange(
-        float(won / n) if n else float("nan"),
-        float(won_before / n_before) if n_before else float("nan"),
-        int(won),
-        n,
-        int(won_before),
-        n_before,
-        test.delta,
-        test.low,
-        test.high,
-        test.p_value,
+        delta=test.delta,
+        low=test.low,
+        high=test.high,
+        p_value=test.p_value,
+        now=float(won / n) if n else float("nan"),
+        before=float(won_before / n_before) if n_before else float("nan"),
+        won=int(won),
+        decided=n,
+        previous_won=int(won_before),
+        previous_decided=n_before,
     )
 
 

@@ -17,7 +17,14 @@ from scipy import stats
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, day_after, require_period, rows_through
-from crmkit.metrics.stats import holm, two_proportion_test, verdicts, wilson_interval, z_value
+from crmkit.metrics.stats import (
+    Change,
+    holm,
+    two_proportion_test,
+    verdicts,
+    wilson_interval,
+    z_value,
+)
 from crmkit.metrics.themes import THEME_COLUMNS, themes
 
 DIMENSION_PREFIX = "dim_"
@@ -79,23 +86,6 @@ def nps(scores: pd.Series, *, level: float = 0.95) -> NPS:
         float(max(-100.0, 100 * (centre - half))),
         float(min(100.0, 100 * (centre + half))),
     )
-
-
-@dataclass(frozen=True)
-class Change:
-    """This period minus the previous one: difference, its interval, two-sided p-value."""
-
-    delta: float
-    low: float
-    high: float
-    p_value: float
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value < 0.05)
-
-    def as_dict(self) -> dict:
-        return {"delta": self.delta, "ci": [self.low, self.high], "p_value": self.p_value}
 
 
 def nps_change(current: NPS, previous: NPS, *, level: float = 0.95) -> Change:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.periods import Period, rows_through
+from crmkit.metrics.stats import Change
 
 LAPSE_LEVEL: dict[str, int] = {"at_risk": 1, "cant_lose": 1, "hibernating": 2}
 """How far an RFM segment has lapsed; the segments not listed are 0 (an order lately: R 3-5).
@@ -103,24 +104,6 @@ def movement(moves: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame 
 
 
 # ----------------------------------------------------------------------------- this period
-
-
-@dataclass(frozen=True)
-class Change:
-    """This period minus the previous one: difference, its 95% interval (``low``, ``high``;
-    NaN when none) and a two-sided p-value (NaN when it cannot be tested)."""
-
-    delta: float
-    low: float
-    high: float
-    p_value: float
-
-    def as_dict(self) -> dict:
-        """``{delta, ci, p_value}`` as the portfolio reads it (``ci`` None without one)."""
-        interval = [self.low, self.high]
-        finite = all(np.isfinite(v) for v in interval)
-        p = self.p_value if np.isfinite(self.p_value) else None
-        return {"delta": self.delta, "ci": interval if finite else None, "p_value": p}
 
 
 def buying_customers(transactions: pd.DataFrame, *, period: Period) -> int:

@@ -19,6 +19,29 @@ class Proportion:
     high: float
 
 
+@dataclass(frozen=True)
+class Change:
+    """This period minus the previous one: the difference, its interval (``low``, ``high``;
+    NaN when none) and a two-sided p-value (NaN when it cannot be tested)."""
+
+    delta: float
+    low: float
+    high: float
+    p_value: float
+
+    @property
+    def significant(self) -> bool:
+        return bool(self.p_value < 0.05)
+
+    def as_dict(self) -> dict:
+        """``{delta, ci, p_value}``, the shape of every published change (``ci`` and
+        ``p_value`` None where there is none)."""
+        interval = [self.low, self.high]
+        finite = all(np.isfinite(v) for v in interval)
+        p = self.p_value if np.isfinite(self.p_value) else None
+        return {"delta": self.delta, "ci": interval if finite else None, "p_value": p}
+
+
 def z_value(level: float = 0.95) -> float:
     """The two-sided standard-normal quantile for a confidence ``level`` (1.96 for 0.95)."""
     return float(stats.norm.ppf(0.5 + level / 2))
