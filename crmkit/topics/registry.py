@@ -408,6 +408,74 @@ TOPICS: dict[str, Topic] = {
                 "fix_first": "a dimension weighs above average in NPS and scores below average",
             },
         ),
+        Topic(
+            name="churn",
+            title="Churn and retention",
+            question=(
+                "How many customers did this unit lose, is it getting worse, how long do "
+                "customers stay, why do they say they leave, what behaviour comes before "
+                "leaving, and which customers are most at risk now?"
+            ),
+            tables=("customers", "transactions"),
+            sections=(
+                Section("Churn rate", ()),
+                Section("Retention by signup cohort", ()),
+                Section("Customer lifetimes", ()),
+                Section("Stated reasons", ("churn_events.reason",)),
+                Section("Behavioural drivers", ()),
+                Section("Churn model", ()),
+                Section("Customers at risk", ()),
+            ),
+            parameters=(
+                Parameter(
+                    "churn_inactivity_days",
+                    0,
+                    "days without an order that count as churn where there are no churn_events;"
+                    " 0: the 90th percentile of the unit's gaps between orders",
+                ),
+                Parameter(
+                    "churn_breakdowns",
+                    ["acquisition_channel", "region"],
+                    "customer columns to compare lifetimes by (the RFM segment always)",
+                ),
+                Parameter("churn_horizon_months", 24, "horizon of the restricted mean lifetime"),
+                Parameter("churn_at_risk_top", 20, "customers listed as most at risk"),
+            ),
+            results={
+                "churn_definition": '"events" (churn_events) or "inactivity"',
+                "inactivity_days": "days without an order counted as churn (null for events)",
+                "churn_rate": "customers active at the start who churned in the period ÷ "
+                "customers active at the start",
+                "churn_rate_ci": "[lo, hi], Wilson",
+                "previous_churn_rate": "the same for the previous period",
+                "churn_change": "{delta, ci, p_value}: two-proportion test on the previous period",
+                "annual_churn_rate": "1 − (1 − churn rate)^(365 / period days)",
+                "retention_rate": "1 − churn rate",
+                "gross_revenue_retention": "revenue kept from customers active at the start, "
+                "without their growth, ÷ their previous-period revenue",
+                "net_revenue_retention": "their revenue this period ÷ their previous-period "
+                "revenue",
+                "median_lifetime_months": "Kaplan–Meier median months from signup to churn, or "
+                "null while over half remain",
+                "top_reasons": "{reason: share of stated reasons in the period}",
+                "top_drivers": "features most associated with churn, strongest first",
+                "model_auc": "area under the ROC curve of the churn model, out of sample",
+                "model_auc_ci": "[lo, hi]",
+                "top_decile_lift": "churn rate of the riskiest tenth ÷ overall churn rate",
+                "at_risk_customers": "active customers listed as most at risk",
+                "value_at_risk": "risk × expected value, summed over active customers",
+            },
+            key_figures=(
+                KeyFigure(
+                    "churn_rate", "churn_rate", "share", change="churn_change", good_when="down"
+                ),
+            ),
+            flags={
+                "churn_change": "the churn rate changed significantly (p < 0.05); bad when up",
+                "reason_rising": "a stated reason's share of churn rose significantly "
+                "(Holm-adjusted p < 0.05)",
+            },
+        ),
     )
 }
 

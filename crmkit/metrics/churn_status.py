@@ -1,0 +1,142 @@
+"""Who has churned, and when: the one definition of churn behind every churn figure.
+
+Two definitions, chosen per unit:
+
+* **events** — the business records cancellations (``churn_events``). A customer has churned
+  at their latest ``churned_at`` unless they ordered after it (a customer won back counts as
+  active again).
+* **inactivity** — no ``churn_events`` rows for the unit (a non-contractual business). A
+  customer has churned ``inactivity_days`` after their last activity (their last order, or
+  their sign-up if they never ordered), once that day has passed. ``inactivity_days`` is the
+  unit's parameter ``churn_inactivity_days`` or, when that is 0, the 90th percentile of the
+  unit's own gaps between consecutive orders before the period: nine gaps in ten between
+  orders are shorter, so a customer silent for longer has most likely left.
+
+Everything is *point in time*: :func:`churn_dates` at a day uses only rows dated on or before
+that day, so features and labels computed at a past period end never see later data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crmkit.core.periods import Period, day_after
+
+GAP_QUANTILE = 0.9
+MIN_INACTIVITY_DAYS = 30  # a month: shorter gaps say more about the calendar than about leaving
+FALLBACK_INACTIVITY_DAYS = 180  # too few repeat orders to measure gaps (fewer than 20)
+MIN_GAPS = 20
+
+
+@dataclass(frozen=True)
+class ChurnDefinition:
+    """How churn is decided for a unit.
+
+    ``kind`` is ``"events"`` or ``"inactivity"``; ``inactivity_days`` the silence that counts as
+    churn (None for events); ``basis`` why: ``"events"``, ``"parameter"`` (set by the unit),
+    ``"gaps"`` (the 90th percentile of gaps between orders, ``gap_quantile``) or
+    ``"fallback"`` (too few repeat orders to measure gaps: 180 days).
+    """
+
+    kind: str
+    inactivity_days: int | None
+    basis: str
+    gap_quantile: float = GAP_QUANTILE
+
+
+def default_inactivity_days(
+    transactions: pd.DataFrame, *, before: pd.Timestamp | str, quantile: float = GAP_QUANTILE
+) -> tuple[int, str]:
+    """The unit's own inactivity threshold: the ``quantile`` of the days between a customer's
+    consecutive orders (distinct days), over orders dated before ``before``; rounded up to whole
+    days, at least 30.
+
+    Returns
+    -------
+    (days, basis)
+        ``basis`` is ``"gaps"``, or ``"fallback"`` (180 days) with fewer than 20 gaps.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["a"] * 3 + ["b"] * 2,
+    ...     "order_date": pd.to_datetime(["2026-01-01", "2026-02-10", "2026-04-01",
+    ...                                   "2026-01-05", "2026-03-06"])})
+    >>> default_inactivity_days(orders, before="2026-06-01")
+    (180, 'fallback')
+    """
+    dated = transactions.loc[transactions["order_date"] < pd.Timestamp(before)]
+    days = pd.DataFrame(
+        {
+            "customer_id": dated["customer_id"].to_numpy(),
+            "day": dated["order_date"].dt.normalize().to_numpy(),
+        }
+    ).drop_duplicates()
+    days = days.sort_values(["customer_id", "day"], kind="stable")
+    same = days["customer_id"].to_numpy()[1:] == days["customer_id"].to_numpy()[:-1]
+    gaps = np.diff(days["day"].to_numpy()).astype("timedelta64[D]").astype(float)[same]
+    if len(gaps) < MIN_GAPS:
+        return FALLBACK_INACTIVITY_DAYS, "fallback"
+    value = math.ceil(float(np.quantile(gaps, quantile)))
+    return max(value, MIN_INACTIVITY_DAYS), "gaps"
+
+
+def choose_definition(
+    transactions: pd.DataFrame,
+    churn_events: pd.DataFrame | None,
+    *,
+    period: Period,
+    inactivity_days: int = 0,
+) -> ChurnDefinition:
+    """Events where the unit has ``churn_events`` rows, else inactivity: ``inactivity_days``
+    when positive, else :func:`default_inactivity_days` over orders before the period."""
+    if churn_events is not None and len(churn_events):
+        return ChurnDefinition("events", None, "events")
+    if inactivity_days and inactivity_days > 0:
+        return ChurnDefinition("inactivity", int(inactivity_days), "parameter")
+    days, basis = default_inactivity_days(transactions, before=pd.Timestamp(period.start))
+    return ChurnDefinition("inactivity", days, basis)
+
+
+def churn_dates(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    churn_events: pd.DataFrame | None,
+    definition: ChurnDefinition,
+    *,
+    as_of: pd.Timestamp | str,
+) -> pd.DataFrame:
+    """Each customer's churn date as known at the end of day ``as_of``.
+
+    Only rows dated on or before ``as_of`` are read. Customers who signed up after ``as_of``
+    are left out.
+
+    Returns
+    -------
+    DataFrame
+        One row per customer: ``customer_id``, ``signup_date``, ``last_order`` (NaT if none)
+        and ``churned_at`` (NaT while the customer is active at ``as_of``).
+    """
+    bound = day_after(as_of)
+    people = customers.loc[customers["signup_date"] < bound, ["customer_id", "signup_date"]]
+    people = people.drop_duplicates("customer_id").set_index("customer_id")
+    orders = transactions.loc[transactions["order_date"] < bound]
+    last_order = orders.groupby("customer_id", sort=False)["order_date"].max()
+    status = people.assign(last_order=last_order.reindex(people.index))
+    if definition.kind == "events":
+        events = churn_events.loc[churn_events["churned_at"] < bound]
+        last_event = events.groupby("customer_id", sort=False)["churned_at"].max()
+        last_event = last_event.reindex(status.index)
+        won_back = status["last_order"].notna() & (status["last_order"] > last_event)
+        status["churned_at"] = last_event.where(~won_back)
+    else:
+        last_activity = status["last_order"].where(
+            status["last_order"] > status["signup_date"], status["signup_date"]
+        )
+        churn_day = last_activity.dt.normalize() + pd.Timedelta(days=definition.inactivity_days)
+        status["churned_at"] = churn_day.where(churn_day < bound)
+    status["churned_at"] = pd.to_datetime(status["churned_at"])
+    return status.reset_index()

@@ -1,0 +1,102 @@
+import pandas as pd
+import pytest
+
+from crmkit.core.periods import parse_period
+from crmkit.metrics.churn_status import (
+    ChurnDefinition,
+    choose_definition,
+    churn_dates,
+    default_inactivity_days,
+)
+
+
+def _people():
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "signup_date": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-03-01", "2026-08-01"]),
+        }
+    )
+
+
+def _orders():
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "order_date": pd.to_datetime(["2026-01-05", "2026-05-01", "2026-01-10", "2026-03-02"]),
+        }
+    )
+
+
+def test_events_churn_at_latest_event_unless_won_back():
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b"],
+            "churned_at": pd.to_datetime(["2026-03-01", "2026-02-01", "2026-04-01"]),
+        }
+    )
+    status = churn_dates(
+        _people(), _orders(), events, ChurnDefinition("events", None, "events"), as_of="2026-06-30"
+    ).set_index("customer_id")
+    # a ordered on 1 May after churning on 1 March: won back; b churned last on 1 April.
+    assert pd.isna(status.loc["a", "churned_at"])
+    assert status.loc["b", "churned_at"] == pd.Timestamp("2026-04-01")
+    assert pd.isna(status.loc["c", "churned_at"])
+    assert "d" not in status.index  # signed up after the day
+
+
+def test_events_are_read_point_in_time():
+    events = pd.DataFrame({"customer_id": ["b"], "churned_at": pd.to_datetime(["2026-04-01"])})
+    definition = ChurnDefinition("events", None, "events")
+    before = churn_dates(_people(), _orders(), events, definition, as_of="2026-03-31")
+    assert before["churned_at"].isna().all()
+    on_day = churn_dates(_people(), _orders(), events, definition, as_of="2026-04-01")
+    assert on_day.set_index("customer_id").loc["b", "churned_at"] == pd.Timestamp("2026-04-01")
+
+
+def test_inactivity_churn_is_last_activity_plus_threshold_once_passed():
+    definition = ChurnDefinition("inactivity", 60, "parameter")
+    status = churn_dates(_people(), _orders(), None, definition, as_of="2026-06-30")
+    status = status.set_index("customer_id")
+    # a: last order 1 May + 60 = 30 June, passed by the end of 30 June.
+    assert status.loc["a", "churned_at"] == pd.Timestamp("2026-06-30")
+    assert status.loc["b", "churned_at"] == pd.Timestamp("2026-03-11")
+    assert status.loc["c", "churned_at"] == pd.Timestamp("2026-05-01")
+    early = churn_dates(_people(), _orders(), None, definition, as_of="2026-06-29")
+    assert pd.isna(early.set_index("customer_id").loc["a", "churned_at"])
+
+
+def test_default_threshold_is_the_90th_percentile_of_gaps():
+    # 30 customers with gaps 1..30 days (one gap each) and a later order not read.
+    days = pd.date_range("2026-01-01", periods=1, freq="D")[0]
+    rows = []
+    for k in range(1, 31):
+        rows += [(f"c{k}", days), (f"c{k}", days + pd.Timedelta(days=10 * k))]
+    rows.append(("c1", pd.Timestamp("2026-12-01")))
+    orders = pd.DataFrame(rows, columns=["customer_id", "order_date"])
+    expected = int(-(-pd.Series([10 * k for k in range(1, 31)]).quantile(0.9) // 1))
+    assert default_inactivity_days(orders, before="2026-11-01") == (expected, "gaps")
+    assert expected == 271
+
+
+def test_choose_definition_prefers_events_then_parameter():
+    period = parse_period("2026-Q3")
+    events = pd.DataFrame({"customer_id": ["a"], "churned_at": pd.to_datetime(["2026-01-01"])})
+    assert choose_definition(_orders(), events, period=period).kind == "events"
+    chosen = choose_definition(_orders(), events.iloc[:0], period=period, inactivity_days=45)
+    assert (chosen.kind, chosen.inactivity_days, chosen.basis) == ("inactivity", 45, "parameter")
+    fallback = choose_definition(_orders(), None, period=period)
+    assert (fallback.inactivity_days, fallback.basis) == (180, "fallback")
+
+
+@pytest.mark.parametrize("days", [5, 12])
+def test_threshold_never_below_a_month(days):
+    orders = pd.DataFrame(
+        {
+            "customer_id": [f"c{k // 2}" for k in range(60)],
+            "order_date": [
+                pd.Timestamp("2026-01-01") + pd.Timedelta(days=days * (k % 2)) for k in range(60)
+            ],
+        }
+    )
+    assert default_inactivity_days(orders, before="2026-06-01") == (30, "gaps")
