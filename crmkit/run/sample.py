@@ -66,6 +66,8 @@ class UnitPlan:
     nps_shift_last_quarter: float = 0.0
     bottleneck_last_quarter: bool = False
     defects: bool = False
+    churn_rise_last_quarter: float = 0.0  # share of active customers made to leave in 2026-Q3
+    records_churn: bool = True  # False: no churn_events rows (churn inferred from inactivity)
 
 
 UNITS = (
@@ -90,10 +92,20 @@ UNITS = (
         1.2,
         (0.30, 0.25, 0.20, 0.15, 0.10),
         nps_shift_last_quarter=-1.6,
+        churn_rise_last_quarter=0.10,
     ),
     UnitPlan("east", "华东事业部", "CNY", "E", "zh", 2400, 0.9, (0.06, 0.06, 0.06, 0.76, 0.06)),
     UnitPlan(
-        "west", "West", "USD", "W", "en", 2000, 1.1, (0.30, 0.25, 0.20, 0.15, 0.10), defects=True
+        "west",
+        "West",
+        "USD",
+        "W",
+        "en",
+        2000,
+        1.1,
+        (0.30, 0.25, 0.20, 0.15, 0.10),
+        defects=True,
+        records_churn=False,
     ),
 )
 
@@ -102,6 +114,9 @@ BOTTLENECK_RATE = 0.20  # intent->negotiation for north's opportunities created 
 SOURCE_SHARE = [0.35, 0.2, 0.15, 0.2, 0.1]  # opportunities per source (labels["source"] order)
 SOURCE_LIFT = [1.0, 1.15, 0.95, 0.85, 1.0]  # every step's conversion × this, per source
 PROSPECT_SHARE = 0.08  # customers who signed up but never bought
+# Stated exit reasons (labels["reason"] order), the same for every recorded churn.
+REASON_SHARES = (0.30, 0.25, 0.20, 0.15, 0.10)
+RECORDED_SHARE = 0.6  # dropouts recorded in churn_events
 MIN_CUSTOMERS = 60  # per unit: fewer cannot carry the planted defects (50 rows in west)
 
 LABELS = {
@@ -268,8 +283,14 @@ def _fmt_minutes(days: np.ndarray) -> list[str]:
     return [s.replace("T", " ") for s in np.datetime_as_string(base + minutes, unit="m")]
 
 
-def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], dict]:
-    """All nine tables for one unit, plus the truth about what was planted."""
+def generate_unit(
+    plan: UnitPlan, rng: np.random.Generator, planted_rng: np.random.Generator | None = None
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """All nine tables for one unit, plus the truth about what was planted.
+
+    ``planted_rng`` draws the churn rise of the last quarter, apart from ``rng`` so that the
+    other units' data does not move when that effect is tuned.
+    """
     labels = LABELS[plan.language]
     segments = segments_for(plan)
     n = plan.n_customers
@@ -359,6 +380,22 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
                 break
     order_customer = np.array([o[0] for o in orders])
     order_day = np.array([o[1] for o in orders])
+    forced_churn_day = np.full(n, np.inf)
+    if plan.churn_rise_last_quarter:
+        forced_churn_day = _churn_rise(
+            plan.churn_rise_last_quarter,
+            planted_rng or np.random.default_rng(0),
+            signup=signup,
+            prospect=prospect,
+            dropout_day=dropout_day,
+            order_customer=order_customer,
+            order_day=order_day,
+        )
+        # Their orders stop when they leave; the dropout drives complaints and surveys below.
+        keep = order_day <= forced_churn_day[order_customer]
+        order_customer, order_day = order_customer[keep], order_day[keep]
+        orders = [orders[j] for j in np.flatnonzero(keep)]
+        dropout_day = np.minimum(dropout_day, forced_churn_day)
     order_seg = seg_index[order_customer]
     store_share = np.array([s.store_share for s in segments])[order_seg]
     shape_p = np.array([s.p for s in segments])[order_seg]
@@ -434,18 +471,20 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
         }
     )
 
-    reason_p_complaint = np.array([0.15, 0.45, 0.2, 0.1, 0.1])
-    reason_p_plain = np.array([0.35, 0.1, 0.15, 0.25, 0.15])
     churn_rows = []
     for i in np.flatnonzero(dropped):
-        if rng.random() >= 0.6:
+        # The draws keep the order they have always had, so units without a planted churn
+        # rise keep their data.
+        forced = bool(np.isfinite(forced_churn_day[i]))
+        if rng.random() >= RECORDED_SHARE and not forced:
             continue
         t = dropout_day[i] + rng.uniform(30, 120)
-        if t > HORIZON_DAYS:
+        if t > HORIZON_DAYS and not forced:
             continue
-        probs = reason_p_complaint if complaint_before_dropout[i] else reason_p_plain
-        reason = labels["reason"][rng.choice(5, p=probs)]
-        churn_rows.append((i, t, reason))
+        reason = labels["reason"][rng.choice(5, p=REASON_SHARES)]
+        churn_rows.append((i, forced_churn_day[i] if forced else t, reason))
+    if not plan.records_churn:
+        churn_rows = []
     churn_events = pd.DataFrame(
         {
             "customer_id": [customer_ids[r[0]] for r in churn_rows],
@@ -577,6 +616,13 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
             else None
         ),
         "defects": plan.defects,
+        "churn": {
+            "definition": "events" if plan.records_churn else "inactivity",
+            "recorded_share": RECORDED_SHARE if plan.records_churn else 0.0,
+            "reason_shares": dict(zip(labels["reason"], REASON_SHARES, strict=True)),
+            "rise_last_quarter": plan.churn_rise_last_quarter,
+            "extra_churners_last_quarter": int(np.isfinite(forced_churn_day).sum()),
+        },
     }
     segment_labels = pd.DataFrame(
         {
@@ -600,6 +646,30 @@ def generate_unit(plan: UnitPlan, rng: np.random.Generator) -> tuple[dict[str, p
         "costs": costs,
     }
     return tables, {"truth": truth, "segments": segment_labels}
+
+
+def _churn_rise(
+    share: float,
+    rng: np.random.Generator,
+    *,
+    signup: np.ndarray,
+    prospect: np.ndarray,
+    dropout_day: np.ndarray,
+    order_customer: np.ndarray,
+    order_day: np.ndarray,
+) -> np.ndarray:
+    """Per customer, the day a planted extra churn makes them leave in the last quarter (inf
+    for everyone else): ``share`` of the customers still buying at its start (an order in the
+    180 days before, not dropped out), each cancelling on a uniform day of the quarter."""
+    start = (LAST_QUARTER_START - HISTORY_START).days
+    recent = order_customer[(order_day < start) & (order_day >= start - 180)]
+    buying = np.zeros(len(signup), dtype=bool)
+    buying[recent] = True
+    candidates = np.flatnonzero(buying & ~prospect & (dropout_day >= start) & (signup < start))
+    chosen = rng.choice(candidates, size=round(share * len(candidates)), replace=False)
+    days = np.full(len(signup), np.inf)
+    days[chosen] = rng.uniform(start, HORIZON_DAYS + 0.999, size=len(chosen))
+    return days
 
 
 def _exit_text(language: str, reason: str) -> str:
@@ -841,7 +911,7 @@ def generate(
         if customers:
             plan = UnitPlan(**{**plan.__dict__, "n_customers": customers})
         rng = np.random.default_rng([seed, k])
-        tables, planted = generate_unit(plan, rng)
+        tables, planted = generate_unit(plan, rng, np.random.default_rng([seed, k, 13]))
         unit_truth = planted["truth"]
         if plan.defects:
             unit_truth["defects_planted"] = plant_defects(tables, rng, plan.prefix)

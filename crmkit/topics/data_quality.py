@@ -283,7 +283,13 @@ def table_need(table: str) -> str:
 
 def _verdict(unit: CRMData, raised: list[Flag]) -> str:
     """Which trust sentence opens the findings: caution when a flag is raised; otherwise
-    trusted, saying "a small share" only when rows were in fact dropped or repaired."""
+    trusted, saying "a small share" only when rows were in fact dropped or repaired. A table
+    that only some sections need, missing, skips those sections without distorting the rest."""
+    only_sections = all(
+        f.key == "table_missing" and f.values.get("needed_by") == "section" for f in raised
+    )
+    if raised and only_sections:
+        return "verdict_sections_skipped"
     if raised:
         return "verdict_caution"
     touched = unit.quality.to_frame()
