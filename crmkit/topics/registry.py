@@ -128,6 +128,14 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
     ),
 )
 
+# Predicted CLV's settings: read by the clv report and by churn (the value at risk), so both
+# show the same value for a customer.
+CLV_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("clv_horizon_months", 12, "months of future value counted in CLV"),
+    Parameter("clv_discount_rate", 0.01, "monthly discount rate for future value"),
+    Parameter("clv_holdout_weeks", 26, "weeks held out to test the model"),
+)
+
 _LOG = "Data quality"
 
 TOPICS: dict[str, Topic] = {
@@ -326,11 +334,7 @@ TOPICS: dict[str, Topic] = {
                     ("customers.acquisition_channel", "customers.acquisition_cost", "costs"),
                 ),
             ),
-            parameters=(
-                Parameter("clv_horizon_months", 12, "months of future value counted in CLV"),
-                Parameter("clv_discount_rate", 0.01, "monthly discount rate for future value"),
-                Parameter("clv_holdout_weeks", 26, "weeks held out to test the model"),
-            ),
+            parameters=CLV_PARAMETERS,
             results={
                 "bgnbd": "{r, alpha, a, b} fitted on the history to the period end",
                 "pareto_nbd": "{r, alpha, s, beta}",
@@ -430,16 +434,16 @@ TOPICS: dict[str, Topic] = {
                 Parameter(
                     "churn_inactivity_days",
                     0,
-                    "days without an order that count as churn where there are no churn_events;"
-                    " 0: the 90th percentile of the unit's gaps between orders",
+                    "days without an order counted as churn if no churn_events; 0: p90 gap",
                 ),
                 Parameter(
                     "churn_breakdowns",
                     ["acquisition_channel", "region"],
-                    "customer columns to compare lifetimes by (the RFM segment always)",
+                    "customer columns to compare lifetimes by, besides RFM segment",
                 ),
                 Parameter("churn_horizon_months", 24, "horizon of the restricted mean lifetime"),
                 Parameter("churn_at_risk_top", 20, "customers listed as most at risk"),
+                *CLV_PARAMETERS,
             ),
             results={
                 "churn_definition": '"events" (churn_events) or "inactivity"',
