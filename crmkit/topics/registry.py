@@ -439,7 +439,7 @@ TOPICS: dict[str, Topic] = {
                 Parameter(
                     "churn_breakdowns",
                     ["acquisition_channel", "region"],
-                    "customer columns to compare lifetimes by, besides RFM segment",
+                    "customer columns to compare lifetimes by",
                 ),
                 Parameter("churn_horizon_months", 24, "horizon of the restricted mean lifetime"),
                 Parameter("churn_at_risk_top", 20, "customers listed as most at risk"),
