@@ -120,6 +120,11 @@ def churn_dates(
         One row per customer: ``customer_id``, ``signup_date``, ``last_order`` (NaT if none)
         and ``churned_at`` (NaT while the customer is active at ``as_of``).
     """
+    if definition.kind == "events" and churn_events is None:
+        raise ValueError(
+            "churn_dates() with an events definition needs the churn_events table; got None "
+            "(use choose_definition(), which picks inactivity when there are no events)."
+        )
     bound = day_after(as_of)
     people = customers.loc[customers["signup_date"] < bound, ["customer_id", "signup_date"]]
     people = people.drop_duplicates("customer_id").set_index("customer_id")

@@ -100,3 +100,14 @@ def test_threshold_never_below_a_month(days):
         }
     )
     assert default_inactivity_days(orders, before="2026-06-01") == (30, "gaps")
+
+
+def test_an_events_definition_without_events_is_refused_clearly():
+    with pytest.raises(ValueError, match="needs the churn_events table"):
+        churn_dates(
+            _people(),
+            _orders(),
+            None,
+            ChurnDefinition("events", None, "events"),
+            as_of="2026-06-30",
+        )

@@ -3,6 +3,11 @@
 One module per report topic, and :mod:`~crmkit.present.plots.theme` for what they share.
 """
 
+from crmkit.present.plots.churn_lifetimes import (
+    plot_lifetime_curves,
+    plot_reason_pareto,
+)
+from crmkit.present.plots.churn_rates import plot_churn_trend, plot_cohort_heatmap
 from crmkit.present.plots.clv import (
     plot_cohort_curves,
     plot_holdout_by_frequency,
@@ -59,7 +64,9 @@ __all__ = [
     "legend_beside",
     "plot_bars",
     "plot_breakdown",
+    "plot_churn_trend",
     "plot_cohort_curves",
+    "plot_cohort_heatmap",
     "plot_conversion_window",
     "plot_csat_distribution",
     "plot_cycle_curves",
@@ -68,12 +75,14 @@ __all__ = [
     "plot_group_intervals",
     "plot_holdout_by_frequency",
     "plot_importance_performance",
+    "plot_lifetime_curves",
     "plot_lorenz",
     "plot_ltv_cac",
     "plot_missing_share",
     "plot_monthly_volume",
     "plot_nps_breakdown",
     "plot_nps_distribution",
+    "plot_reason_pareto",
     "plot_score_trend",
     "plot_silhouettes",
     "plot_stage_durations",
