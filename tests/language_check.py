@@ -20,7 +20,8 @@ PROPER_NAMES = {
     # method and model names, as Chinese analysts write them
     "RFM", "LTV", "CAC", "BG", "NBD", "Pareto", "Gamma", "Kaplan", "Meier", "Wilson", "Holm",
     "Mann", "Whitney", "TF", "IDF", "jieba", "Johnson", "Rocks", "Fader", "Hardie", "Reichheld",
-    "Wald", "Cox", "KMeans", "crmkit", "Jupyter", "Newcombe", "Hodges", "Lehmann",
+    "Wald", "Cox", "KMeans", "crmkit", "Jupyter", "Newcombe", "Hodges", "Lehmann", "AUC", "DeLong",
+    "Gold", "L1",
     # file kinds and database engines, as named in a Sources table
     "CSV", "Excel", "Parquet", "DuckDB", "SQLite", "PostgreSQL", "MySQL", "UTF",
 }  # fmt: skip

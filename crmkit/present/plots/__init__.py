@@ -3,6 +3,12 @@
 One module per report topic, and :mod:`~crmkit.present.plots.theme` for what they share.
 """
 
+from crmkit.present.plots.churn_drivers import (
+    plot_calibration,
+    plot_category_cohorts,
+    plot_metric_cohorts,
+    plot_retention_impact,
+)
 from crmkit.present.plots.churn_lifetimes import (
     plot_lifetime_curves,
     plot_reason_pareto,
@@ -64,6 +70,8 @@ __all__ = [
     "legend_beside",
     "plot_bars",
     "plot_breakdown",
+    "plot_calibration",
+    "plot_category_cohorts",
     "plot_churn_trend",
     "plot_cohort_curves",
     "plot_cohort_heatmap",
@@ -78,11 +86,13 @@ __all__ = [
     "plot_lifetime_curves",
     "plot_lorenz",
     "plot_ltv_cac",
+    "plot_metric_cohorts",
     "plot_missing_share",
     "plot_monthly_volume",
     "plot_nps_breakdown",
     "plot_nps_distribution",
     "plot_reason_pareto",
+    "plot_retention_impact",
     "plot_score_trend",
     "plot_silhouettes",
     "plot_stage_durations",

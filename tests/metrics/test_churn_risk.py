@@ -1,0 +1,185 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_churn_drivers import analyse, planted
+
+from crmkit.core.errors import ParameterError
+from crmkit.metrics.churn_risk import (
+    auc_interval,
+    calibration,
+    fit_churn_model,
+    risk_analysis,
+    top_decile_lift,
+)
+from crmkit.metrics.stats import wilson_interval
+
+
+@pytest.fixture(scope="module")
+def world():
+    tables = planted(2000, seed=7)
+    return tables, analyse(tables)
+
+
+# ----------------------------------------------------------------------------- judging scores
+
+
+def test_auc_and_its_delong_interval_by_hand():
+    # churned score 0.35 and 0.8, kept 0.1 and 0.4: 3 of the 4 pairs in order, AUC 3/4.
+    # V10 (kept below each churned one) = 1/2, 2/2; V01 (churned above each kept one) =
+    # 2/2, 1/2; Var = s²(V10)/2 + s²(V01)/2 = 0.125/2 + 0.125/2 = 0.125.
+    auc = auc_interval([0.1, 0.4, 0.35, 0.8], [False, False, True, True])
+    assert auc.value == 0.75
+    assert auc.se == pytest.approx(math.sqrt(0.125))
+    assert auc.low == pytest.approx(0.75 - 1.959964 * math.sqrt(0.125))
+    assert auc.high == 1.0  # clipped
+    tie = auc_interval([0.5, 0.5, 0.2], [True, False, False])  # a tie counts half
+    assert tie.value == pytest.approx(0.75)
+
+
+def test_delong_against_the_pairwise_definition():
+    rng = np.random.default_rng(0)
+    y = rng.random(60) < 0.3
+    s = np.round(rng.random(60) + 0.4 * y, 1)  # rounded: many ties
+    pos, neg = s[y], s[~y]
+    kernel = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10, v01 = kernel.mean(axis=1), kernel.mean(axis=0)
+    variance = v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg)
+    auc = auc_interval(s, y)
+    assert auc.value == pytest.approx(kernel.mean())
+    assert auc.se == pytest.approx(math.sqrt(variance))
+
+
+def test_auc_without_both_outcomes_is_missing():
+    assert np.isnan(auc_interval([0.1, 0.2], [True, True]).value)
+
+
+def test_top_decile_lift_by_hand():
+    scores = np.linspace(1, 0, 20)  # the first two are the riskiest tenth
+    churned = np.zeros(20, dtype=bool)
+    churned[[0, 1, 7, 15]] = True
+    # both of the riskiest two churned (100%) against 4 of 20 (20%) overall
+    assert top_decile_lift(scores, churned) == pytest.approx(5.0)
+    assert top_decile_lift(scores[:11], churned[:11]) == pytest.approx((2 / 2) / (3 / 11))
+    assert np.isnan(top_decile_lift(scores, np.zeros(20, dtype=bool)))
+
+
+def test_calibration_by_hand():
+    scores = np.array([0.05, 0.1, 0.15, 0.2, 0.3, 0.35, 0.6, 0.7, 0.8, 0.9])
+    churned = np.array([0, 0, 0, 1, 0, 0, 1, 0, 1, 1], dtype=bool)
+    table = calibration(scores, churned, bins=5)
+    assert table["customers"].tolist() == [2] * 5
+    assert table["predicted"].tolist() == pytest.approx([0.075, 0.175, 0.325, 0.65, 0.85])
+    assert table["observed"].tolist() == [0, 0.5, 0, 0.5, 1]
+    assert table.loc[4, "observed_low"] == pytest.approx(wilson_interval(2, 2).low)
+    assert len(calibration(scores[:3], churned[:3])) == 3  # fewer customers than deciles
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+def test_model_standardises_and_its_impact_is_the_change_at_the_mean(world):
+    _, found = world
+    model = found.model
+    x = model.design(found.training)
+    if model.rows == len(found.training):  # fitted on everyone: columns centred exactly
+        assert np.abs(x.mean(axis=0)).max() < 1e-9
+    k = model.terms.index("complaints_90d")
+    expected = 1 / (1 + np.exp(-(model.intercept + model.coef[k]))) - 1 / (
+        1 + np.exp(-model.intercept)
+    )
+    assert model.retention_impact()[k] == pytest.approx(expected)
+    # liblinear's intercept is barely penalised: the mean prediction is the churn rate
+    assert model.predict(found.training).mean() == pytest.approx(found.churn_rate, abs=0.01)
+
+
+def test_models_fit_on_a_stratified_sample_beyond_max_rows(world):
+    _, found = world
+    model = fit_churn_model(
+        found.training, numeric=["complaints_90d"], categorical=["plan"], max_rows=500
+    )
+    assert model.rows == 500
+    assert model.terms[0] == "complaints_90d" and model.coef[0] > 0
+    assert sorted(model.terms[1:]) == ["plan=basic", "plan=pro"]  # each value its own column
+    from crmkit.metrics.churn_risk import stratified_sample
+
+    y = found.training["churned"].to_numpy()
+    sample = stratified_sample(y, size=500, rng=np.random.default_rng(0))
+    assert len(sample) == 500 and y[sample].sum() == round(y.sum() * 500 / len(y))
+
+
+def test_fitting_without_both_outcomes_is_refused(world):
+    _, found = world
+    kept = found.training.assign(churned=False)
+    with pytest.raises(ParameterError, match="needs churned and kept customers"):
+        fit_churn_model(kept, numeric=["complaints_90d"], categorical=[])
+    with pytest.raises(ParameterError, match="'churned' column"):
+        fit_churn_model(kept.drop(columns="churned"), numeric=[], categorical=[])
+
+
+# ----------------------------------------------------------------------------- at risk
+
+
+def test_customers_at_risk_by_trailing_revenue(world):
+    tables, found = world
+    risk = risk_analysis(found, top=10)
+    assert risk.value_basis == "trailing_revenue" and risk.state is None
+    scores = risk.scores
+    assert risk.active == len(found.current) == len(scores)
+    assert scores["priority"].to_numpy() == pytest.approx(
+        (scores["churn_risk"] * scores["expected_value"]).to_numpy()
+    )
+    assert scores["priority"].is_monotonic_decreasing
+    assert risk.value_at_risk == pytest.approx(scores["priority"].sum())
+    assert risk.expected_churn == pytest.approx(scores["churn_risk"].sum())
+    # trailing revenue by hand for the first listed customer: 1 Oct 2025 – 30 Sep 2026
+    first = risk.at_risk.iloc[0]
+    orders = tables["transactions"]
+    mine = orders.loc[
+        (orders["customer_id"] == first["customer_id"])
+        & orders["order_date"].between("2025-10-01", "2026-09-30 23:59")
+    ]
+    assert first["expected_value"] == pytest.approx(mine["amount"].sum())
+    assert len(risk.at_risk) == 10
+
+
+def test_complainers_lead_the_list_and_their_complaints_are_named(world):
+    _, found = world
+    risk = risk_analysis(found, top=20)
+    current = found.current.set_index("customer_id")
+    listed = risk.at_risk
+    complained = current.loc[listed["customer_id"], "complaints_90d"].to_numpy() > 0
+    assert complained.mean() > 0.8  # the planted risk
+    for reasons, values, had in zip(
+        listed["reasons"], listed["reason_values"], complained, strict=True
+    ):
+        assert 1 <= len(reasons) <= 3 and len(values) == len(reasons)
+        if had:
+            assert reasons[0] == "complaints_90d" and values[0] >= 1
+    everyone = risk.scores.set_index("customer_id")["churn_risk"]
+    by_complaint = everyone.groupby(current.loc[everyone.index, "complaints_90d"] > 0).mean()
+    assert by_complaint[True] > by_complaint[False] + 0.2
+
+
+def test_a_given_value_is_used_and_customers_without_one_counted(world):
+    _, found = world
+    ids = found.current["customer_id"]
+    value = pd.Series(100.0, index=ids.iloc[1:].to_numpy())  # the first has no value
+    risk = risk_analysis(found, value=value, top=5)
+    assert risk.value_basis == "clv" and risk.without_value == 1
+    scores = risk.scores.set_index("customer_id")
+    assert np.isnan(scores.loc[ids.iloc[0], "priority"])
+    assert risk.value_at_risk == pytest.approx(100 * scores["churn_risk"].drop(ids.iloc[0]).sum())
+    assert scores["priority"].iloc[-1] != scores["priority"].iloc[-1]  # the missing one last
+
+
+def test_no_model_no_scores_and_a_negative_top_is_refused(world):
+    _, found = world
+    none = risk_analysis(analyse(planted(150, base=0.0, lift=0.05, seed=9)))
+    assert none.state == "no model" and none.scores.empty and np.isnan(none.value_at_risk)
+    with pytest.raises(ParameterError, match="top >= 0"):
+        risk_analysis(found, top=-1)
+    twice = pd.Series([1.0, 2.0], index=["C00001", "C00001"])
+    with pytest.raises(ParameterError, match=r"one value per customer_id; \['C00001'\]"):
+        risk_analysis(found, value=twice)
