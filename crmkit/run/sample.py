@@ -117,6 +117,10 @@ PROSPECT_SHARE = 0.08  # customers who signed up but never bought
 # Stated exit reasons (labels["reason"] order), the same for every recorded churn.
 REASON_SHARES = (0.30, 0.25, 0.20, 0.15, 0.10)
 RECORDED_SHARE = 0.6  # dropouts recorded in churn_events
+# Satisfaction before a dropout: responses in the 120 days before are 1.2 points lower on the
+# latent in what they write and 1.2 + LATE_DIP in the scores they give (the churn drivers must
+# find low scores before leaving).
+LATE_DIP = 1.8
 MIN_CUSTOMERS = 60  # per unit: fewer cannot carry the planted defects (50 rows in west)
 
 LABELS = {
@@ -516,13 +520,7 @@ def generate_unit(
     in_last_quarter = sv_day >= (LAST_QUARTER_START - HISTORY_START).days
     latent += plan.nps_shift_last_quarter * in_last_quarter
     nps = np.clip(np.round(7.3 + 1.5 * latent), 0, 10).astype(int)
-    csat = np.clip(
-        np.round(
-            3.9 + 0.45 * (dims - 3.0).mean(axis=1) * 2 + 0.35 * latent + rng.normal(0, 0.5, m)
-        ),
-        1,
-        5,
-    ).astype(int)
+    csat_noise = rng.normal(0, 0.5, m)
     comments = []
     com = COMMENTS[plan.language]
     for j in range(m):
@@ -544,6 +542,13 @@ def generate_unit(
                 else f" 请联系我 1390000{j:04d}。"
             )
         comments.append(text)
+    # Scores before a dropout fall LATE_DIP further than the comments written above show; the
+    # comments keep the first dip, so the draws after them (and the data they make) stay.
+    latent -= LATE_DIP * near_dropout
+    nps = np.clip(np.round(7.3 + 1.5 * latent), 0, 10).astype(int)
+    csat = np.clip(
+        np.round(3.9 + 0.45 * (dims - 3.0).mean(axis=1) * 2 + 0.35 * latent + csat_noise), 1, 5
+    ).astype(int)
     order_sort = np.argsort(sv_day, kind="stable")
     surveys = pd.DataFrame(
         {

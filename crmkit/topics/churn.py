@@ -16,6 +16,7 @@ Flags (registry ``churn.flags``):
 from __future__ import annotations
 
 from crmkit.metrics.churn import ChurnAnalysis
+from crmkit.metrics.churn_reasons import ChurnReasons
 from crmkit.present.format import num, p_text, pct
 from crmkit.present.language import words
 from crmkit.topics import churn_drivers, churn_lifetimes, churn_rates
@@ -44,49 +45,59 @@ def _rate_change_values(analysis: ChurnAnalysis) -> dict[str, str]:
 
 def flags(analysis: ChurnAnalysis) -> list[Flag]:
     """What a manager should know first: see the module's table of flags."""
-    found: list[Flag | None] = []
+    rise = churn_flag(analysis)
+    return ([rise] if rise else []) + reason_flags(analysis.reasons)
+
+
+def churn_flag(analysis: ChurnAnalysis) -> Flag | None:
+    """``churn_change``: the churn rate's significant change on the previous period."""
     change = analysis.rates.churn_change
     direction = "up" if change.delta > 0 else "down"
-    found.append(
-        change_flag(
-            TOPIC,
-            "churn_change",
-            delta=change.delta,
-            low=change.low,
-            high=change.high,
-            p_value=change.p_value,
-            good_when="down",
-            message=f"churn.flag_churn_{direction}",
-            action=f"churn.action_churn_{direction}",
-            section="churn.rate_heading",
-            values={
-                name: (lambda n=name: _rate_change_values(analysis)[n])
-                for name in ("size", "before", "after", "p")
-            },
-            raw={"churn_rate": analysis.rates.churn.value},
-        )
+    return change_flag(
+        TOPIC,
+        "churn_change",
+        delta=change.delta,
+        low=change.low,
+        high=change.high,
+        p_value=change.p_value,
+        good_when="down",
+        message=f"churn.flag_churn_{direction}",
+        action=f"churn.action_churn_{direction}",
+        section="churn.rate_heading",
+        values={
+            name: (lambda n=name: _rate_change_values(analysis)[n])
+            for name in ("size", "before", "after", "p")
+        },
+        raw={"churn_rate": analysis.rates.churn.value},
     )
-    for rise in churn_lifetimes.rising_reasons(analysis.reasons):
-        flag = change_flag(
-            TOPIC,
-            "reason_rising",
-            delta=rise["delta"],
-            low=rise["low"],
-            high=rise["high"],
-            p_value=rise["p_value"],
-            good_when="down",
-            message="churn.flag_reason_rising",
-            action="churn.action_reason_rising",
-            section="churn.reasons_heading",
-            values={
-                "reason": str(rise["reason"]),
-                "before": lambda r=rise: pct(r["previous_share"]),
-                "after": lambda r=rise: pct(r["share"]),
-                "p": lambda r=rise: p_text(r["p_value"]),
-            },
-            raw={"reason": str(rise["reason"])},
+
+
+def reason_flags(reasons: ChurnReasons) -> list[Flag]:
+    """``reason_rising``: each stated reason whose share of stated reasons rose
+    significantly (Holm-adjusted over the reasons)."""
+    found = []
+    for rise in churn_lifetimes.rising_reasons(reasons):
+        found.append(
+            change_flag(
+                TOPIC,
+                "reason_rising",
+                delta=rise["delta"],
+                low=rise["low"],
+                high=rise["high"],
+                p_value=rise["p_value"],
+                good_when="down",
+                message="churn.flag_reason_rising",
+                action="churn.action_reason_rising",
+                section="churn.reasons_heading",
+                values={
+                    "reason": str(rise["reason"]),
+                    "before": lambda r=rise: pct(r["previous_share"]),
+                    "after": lambda r=rise: pct(r["share"]),
+                    "p": lambda r=rise: p_text(r["p_value"]),
+                },
+                raw={"reason": str(rise["reason"])},
+            )
         )
-        found.append(flag)
     return [flag for flag in found if flag is not None]
 
 

@@ -91,12 +91,14 @@ def cohort_features(drivers: ChurnDrivers, most: int = COHORT_PANELS) -> list[st
 
 
 def category_features(drivers: ChurnDrivers, most: int = CATEGORY_CHARTS) -> list[str]:
-    """The customer attributes drawn as cohorts: those with a value among the model's
-    drivers, strongest first; at most ``most``."""
+    """The customer attributes drawn as cohorts: those with a value among the drivers the
+    report names (:func:`named_drivers`), strongest first; at most ``most``."""
     drawn = set(drivers.categories["feature"]) if len(drivers.categories) else set()
-    table = drivers.coefficients
-    kept = table.loc[table["driver"] & table["kind"].eq("category"), "feature"]
-    return list(dict.fromkeys(f for f in kept if f in drawn))[:most]
+    table = drivers.coefficients.set_index("term")
+    named = [t for t in named_drivers(drivers) if table.loc[t, "kind"] == "category"]
+    return list(
+        dict.fromkeys(table.loc[t, "feature"] for t in named if table.loc[t, "feature"] in drawn)
+    )[:most]
 
 
 # ----------------------------------------------------------------------------- sentences

@@ -307,17 +307,18 @@ def reason_sentences(reasons: ChurnReasons) -> list[str]:
     return found
 
 
-def reasons_view(reasons: ChurnReasons) -> pd.DataFrame:
+def reasons_view(reasons: ChurnReasons, *, tested: bool = True) -> pd.DataFrame:
     """The stated reasons for reading, most frequent first: churned customers giving each,
     its share with the 95% interval in words, the previous period's share, the change (in
-    percentage points) and its Holm-adjusted p-value."""
+    percentage points) and, when ``tested``, its Holm-adjusted p-value (the manager's table
+    leaves the test to the analyst notes)."""
     table = reasons.table
     ranges = [
         _w("range", low=pct(lo), high=pct(hi)) if np.isfinite(lo) else None
         for lo, hi in zip(table["low"].astype(float), table["high"], strict=True)
     ]
     changes = [_share_change(v) if np.isfinite(v) else None for v in table["delta"].astype(float)]
-    return pd.DataFrame(
+    view = pd.DataFrame(
         {
             "reason": table["reason"].astype(str).to_numpy(),
             "reason_churns": table["churns"].to_numpy(),
@@ -328,6 +329,8 @@ def reasons_view(reasons: ChurnReasons) -> pd.DataFrame:
             "reason_p_holm": table["p_holm"].to_numpy(dtype=float),
         }
     )
+    # The test's adjusted p-value is for the analyst notes; the manager reads the change.
+    return view if tested else view.drop(columns="reason_p_holm")
 
 
 def theme_group_name(group: str) -> str:

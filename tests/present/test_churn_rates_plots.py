@@ -124,4 +124,3 @@ def test_heatmap_without_cohorts_says_so():
     with language("en"):
         ax = plots.plot_cohort_heatmap(rates.cohorts.iloc[0:0])
         assert "No customer signed up in the last 24 months" in " ".join(_texts(ax))
-

@@ -131,7 +131,7 @@ def test_every_topic_has_a_title_in_each_language_the_english_one_the_registrys(
             title = report_title(name)
         assert title != topic.title and english_words([title]) == [], name
     with language("zh"):
-        assert words("report.title_churn") == "客户流失"
+        assert words("report.title_churn") == "客户流失与留存"
         assert words("report.title_health") == "客户关系健康度"
         assert report_title("custom_notebook") == "custom_notebook"  # unknown: its own name
 

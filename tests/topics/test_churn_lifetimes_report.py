@@ -229,6 +229,8 @@ def test_reason_table_and_results(lifetimes, reasons):
     assert all(is_term(c) for c in view.columns)
     assert view["reason"].tolist() == ["price", "service"]
     assert view["reason_share_change"].tolist() == ["+42.0", "−42.0"]
+    manager = report.reasons_view(reasons, tested=False)
+    assert list(manager.columns) == [c for c in view.columns if c != "reason_p_holm"]
     with language("en"):
         assert report.reasons_view(reasons)["reason_share_ci"].iloc[0].endswith("%")
     results = report.results_part(lifetimes, reasons)

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from crmkit.present.format import num, pct
 from crmkit.present.language import UnknownWords, is_term, term, words
+from crmkit.present.plots.theme import share_axis
 
 RAISES, LOWERS = "#C2474F", "#3E9B6F"
 """Colours of drivers that go with more churn and with less."""
@@ -85,10 +86,6 @@ def is_text(key: str) -> bool:
 
 def _note(ax: Axes, text: str, *, y: float = 0.97) -> None:
     ax.text(0.02, y, text, transform=ax.transAxes, ha="left", va="top", fontsize=9, color="#666")
-
-
-def _share_axis(axis, digits: int = 0) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda v, _: pct(v, digits) if v > -1e-9 else ""))
 
 
 def _error_bars(value: np.ndarray, low: pd.Series, high: pd.Series) -> np.ndarray:
@@ -160,7 +157,7 @@ def plot_metric_cohorts(
             row = missing.iloc[0]
             text = _w("cohort_missing_note", rate=pct(row["churn_rate"]), n=num(row["customers"]))
             _note(ax, text)
-        _share_axis(ax.yaxis)
+        share_axis(ax.yaxis)
     for ax in axes[:, 0]:
         ax.set_ylabel(_w("cohorts_axis"))
     for ax in list(axes.flat)[len(shown) :]:
@@ -258,8 +255,8 @@ def plot_calibration(calibration: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     )
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    _share_axis(ax.xaxis)
-    _share_axis(ax.yaxis)
+    share_axis(ax.xaxis)
+    share_axis(ax.yaxis)
     ax.legend(loc="upper left", fontsize=9)
     return ax
 
@@ -298,5 +295,5 @@ def plot_category_cohorts(
         ax.axvline(overall, color="#999", linestyle="--", linewidth=0.9)
     ax.set_yticks(range(len(data)), [value_name(v) for v in data["value"]])
     ax.set_ylim(len(data) - 0.4, -0.6)  # first on top, room above and below
-    _share_axis(ax.xaxis)
+    share_axis(ax.xaxis)
     return ax

@@ -16,11 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
 
 from crmkit.present.format import day, num, pct
 from crmkit.present.language import term, words
-from crmkit.present.plots.theme import PALETTE, legend_beside
+from crmkit.present.plots.theme import PALETTE, legend_beside, share_axis
 
 NOTE_COLOUR = "#666"
 LINE_STYLES = ["-", "--", "-."]
@@ -44,18 +43,6 @@ def _note(ax: Axes, text: str) -> None:
         fontsize=9.5,
         color=NOTE_COLOUR,
     )
-
-
-def _percent_axis(axis) -> None:
-    """Percent ticks, with a decimal only where a tick needs one."""
-
-    def text(value: float, _) -> str:
-        if value < -1e-9 or value > 1 + 1e-9:
-            return ""
-        whole = abs(value * 100 - round(value * 100)) < 1e-9
-        return pct(value, 0 if whole else 1)
-
-    axis.set_major_formatter(FuncFormatter(text))
 
 
 def _steps(curve: Any) -> tuple[list[float], list[float], list[float], list[float]]:
@@ -119,7 +106,7 @@ def plot_lifetime_curves(
             medians = True
             ax.plot([curve.median] * 2, [0, 0.5], color=colour, linestyle=":", linewidth=1.2)
             ax.plot(curve.median, 0.5, "o", color=colour, markersize=5)
-    _percent_axis(ax.yaxis)
+    share_axis(ax.yaxis)
     # the whole scale where a median is marked; else from just under the lowest band, so
     # curves that all stay high are told apart (the ticks say where the axis starts)
     bottom = 0.0 if medians or lowest <= 0.5 else math.floor(lowest * 10 - 0.5) / 10
@@ -159,7 +146,7 @@ def plot_reason_pareto(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax = ax or plt.subplots(figsize=(width, 4.2))[1]
     if rows.empty:
         ax.set_xticks([])
-        _percent_axis(ax.yaxis)
+        share_axis(ax.yaxis)
         ax.set_title(_w("chart_pareto_title"))
         ax.text(
             0.5, 0.5, _w("chart_pareto_none"), transform=ax.transAxes, ha="center",
@@ -190,9 +177,9 @@ def plot_reason_pareto(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     names = [str(r) for r in rows["reason"]]
     long = max(len(n) for n in names) > 8 or len(names) > 6
     ax.set_xticks(at, names, rotation=30 if long else 0, ha="right" if long else "center")
-    _percent_axis(ax.yaxis)
+    share_axis(ax.yaxis)
     ax.set_ylim(0, 1.1)
-    ax.set_xlabel(term("reason"))
+    ax.set_xlabel(term("reason"), labelpad=10)
     ax.set_ylabel(term("reason_share"))
     ax.set_title(_w("chart_pareto_title"))
     legend_beside(ax)

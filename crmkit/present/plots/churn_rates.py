@@ -19,8 +19,7 @@ from matplotlib.ticker import FuncFormatter
 from crmkit.core.periods import Period
 from crmkit.present.format import day, month, num, pct
 from crmkit.present.language import term, words
-from crmkit.present.plots.satisfaction import _share_axis
-from crmkit.present.plots.theme import PALETTE, legend_beside, month_axis, shade_period
+from crmkit.present.plots.theme import PALETTE, legend_beside, month_axis, shade_period, share_axis
 
 COHORT_MONTHS = 24  # signup months the cohort table keeps (crmkit.metrics.churn_rates)
 
@@ -81,7 +80,7 @@ def plot_churn_trend(trend: pd.DataFrame, *, period: Period, ax: Axes | None = N
     right = max(trend["month"].max() + margin, pd.Timestamp(period.end) + pd.Timedelta(days=1))
     ax.set_xlim(trend["month"].min() - margin, right)
     ax.set_ylim(bottom=0)
-    _share_axis(ax.yaxis)
+    share_axis(ax.yaxis)
     ax.set_ylabel(term("churn_rate"))
     ax.set_xlabel(_w("month"))
     month_axis(ax)

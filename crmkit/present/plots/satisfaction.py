@@ -11,10 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import Formatter, MaxNLocator
 
 from crmkit.core.periods import Period
-from crmkit.present.format import month, num, pct
+from crmkit.present.format import month, num
 from crmkit.present.language import is_term, term, words
 from crmkit.present.plots.theme import (
     PALETTE,
@@ -22,6 +21,7 @@ from crmkit.present.plots.theme import (
     month_axis,
     plot_group_intervals,
     shade_period,
+    share_axis,
 )
 
 NPS_COLOURS = {"detractor": "#C2474F", "passive": "#B8B8B8", "promoter": "#3E9B6F"}
@@ -49,30 +49,6 @@ def quadrant_name(code: str) -> str:
     return words(f"satisfaction.{code.replace(' ', '_')}")
 
 
-class _ShareFormatter(Formatter):
-    """Shares as percentages in the report's locale, with as few decimals as the ticks need
-    for every label to be its tick's value exactly (ticks 1% apart: "87%"; 0.5% apart:
-    "87.5%"); nothing below zero (the margin under a chart's zero line)."""
-
-    digits = 0
-
-    def set_locs(self, locs) -> None:
-        self.digits = next(
-            (d for d in range(4) if all(abs(v * 100 - round(v * 100, d)) < 1e-6 for v in locs)),
-            4,
-        )
-
-    def __call__(self, value: float, pos: int | None = None) -> str:
-        return pct(value, self.digits) if value > -1e-9 else ""
-
-
-def _share_axis(axis) -> None:
-    """Shares as percentages, the ticks on whole steps of 1, 2 or 5 (× 10ⁿ) percent so a
-    label never rounds its tick (no "88%" on 87.5%)."""
-    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10]))
-    axis.set_major_formatter(_ShareFormatter())
-
-
 def _note(ax: Axes, text: str, *, y: float = 0.97) -> None:
     """A sentence inside the chart saying what is not drawn."""
     ax.text(0.01, y, text, transform=ax.transAxes, ha="left", va="top", fontsize=9, color="#666")
@@ -91,7 +67,7 @@ def plot_nps_distribution(distribution: pd.DataFrame, *, ax: Axes | None = None)
     ]
     ax.bar(distribution["score"], distribution["share"], color=colours)
     ax.set_xticks(range(11))
-    _share_axis(ax.yaxis)
+    share_axis(ax.yaxis)
     ax.set_xlabel(words("satisfaction.nps_distribution_axis"))
     ax.set_ylabel(term("share_of_responses"))
     ax.set_title(words("satisfaction.nps_distribution_title"))
@@ -104,7 +80,7 @@ def plot_csat_distribution(distribution: pd.DataFrame, *, ax: Axes | None = None
     colours = [PALETTE[2] if s >= 4 else "#B8B8B8" for s in distribution["score"]]
     ax.bar(distribution["score"], distribution["share"], color=colours)
     ax.set_xticks(range(1, 6))
-    _share_axis(ax.yaxis)
+    share_axis(ax.yaxis)
     ax.set_xlabel(words("satisfaction.csat_distribution_axis"))
     ax.set_ylabel(term("share_of_responses"))
     ax.set_title(words("satisfaction.csat_distribution_title"))
@@ -145,7 +121,7 @@ def plot_score_trend(
     )
     ax.plot(trend["month"], trend[metric], marker="o", color=PALETTE[0], label=term(metric))
     if metric == "csat":
-        _share_axis(ax.yaxis)
+        share_axis(ax.yaxis)
     else:
         ax.axhline(0, color="#999", linewidth=0.8)
     ax.set_ylabel(term(metric))
@@ -284,7 +260,7 @@ def plot_importance_performance(quadrants: pd.DataFrame, *, ax: Axes | None = No
     top = max(quadrants["importance"].max() * 1.2, y_mid * 2)
     # a strip under zero for the bottom quadrants' names, so no point sits on them
     ax.set_ylim(-0.14 * top, top)
-    _share_axis(ax.yaxis)
+    share_axis(ax.yaxis)
     for code, x, y, ha, va in [
         ("fix first", 0.02, 0.98, "left", "top"),
         ("keep it up", 0.98, 0.98, "right", "top"),

@@ -17,11 +17,11 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from crmkit.core.periods import Period
 from crmkit.present.fonts import cjk_font_path
-from crmkit.present.format import month, num
+from crmkit.present.format import month, num, pct
 from crmkit.present.language import all_languages, words
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -230,3 +230,27 @@ def plot_group_intervals(
     ax.set_yticks(range(len(data)), [str(g) for g in data["group"]])
     ax.invert_yaxis()
     return ax
+
+
+class ShareFormatter(Formatter):
+    """Shares as percentages in the report's locale, with as few decimals as the ticks need
+    for every label to be its tick's value exactly (ticks 1% apart: "87%"; 0.5% apart:
+    "87.5%"); nothing below zero (the margin under a chart's zero line)."""
+
+    digits = 0
+
+    def set_locs(self, locs) -> None:
+        self.digits = next(
+            (d for d in range(4) if all(abs(v * 100 - round(v * 100, d)) < 1e-6 for v in locs)),
+            4,
+        )
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        return pct(value, self.digits) if value > -1e-9 else ""
+
+
+def share_axis(axis) -> None:
+    """Shares as percentages, the ticks on whole steps of 1, 2 or 5 (× 10ⁿ) percent so a
+    label never rounds its tick (no "88%" on 87.5%). The one share axis of every chart."""
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(ShareFormatter())

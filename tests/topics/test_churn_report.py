@@ -1,0 +1,183 @@
+"""The churn report on the sample: the planted effects are found and said, and nothing else;
+its results keys and flags; the same customer value as the clv report."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from language_check import english_words
+
+from crmkit.core.periods import parse_period
+from crmkit.load.unit import load_unit
+from crmkit.metrics import churn, clv
+from crmkit.metrics.churn_reasons import ChurnReasons
+from crmkit.present.language import language
+from crmkit.topics import churn as report
+from crmkit.topics import churn_drivers
+from crmkit.topics.flags import CHANGE
+from crmkit.topics.registry import TOPICS
+
+ROOT = Path(__file__).resolve().parents[2]
+UNITS = ("north", "south", "east", "west")
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict:
+    found = {}
+    for name in UNITS:
+        unit = load_unit(name, data_source=ROOT / "sample_data", period="2026-Q3")
+        found[name] = (
+            unit,
+            churn.analyse(
+                unit["customers"],
+                unit["transactions"],
+                period=unit.period,
+                churn_events=unit.tables.get("churn_events"),
+                interactions=unit.tables.get("interactions"),
+                tickets=unit.tables.get("tickets"),
+                surveys=unit.tables.get("surveys"),
+                breakdowns=["acquisition_channel", "region"],
+            ),
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def planted() -> dict:
+    return json.loads((ROOT / "sample_data/_truth/planted.json").read_text())["units"]
+
+
+def test_the_planted_churn_rise_is_found_in_south_and_nowhere_else(sample, planted):
+    for name, (_, analysis) in sample.items():
+        change = analysis.rates.churn_change
+        if planted[name]["churn"]["rise_last_quarter"]:
+            assert change.delta > 0.03 and change.p_value < 0.001, name
+        else:
+            assert change.p_value >= 0.01, (name, change.p_value)
+
+
+def test_souths_rise_is_a_bad_change_flag_with_its_figures(sample):
+    analysis = sample["south"][1]
+    (flag,) = [f for f in report.flags(analysis) if f.key == "churn_change"]
+    assert (flag.kind, flag.bad) == (CHANGE, True)
+    before, after = analysis.rates.previous.churn.value, analysis.rates.churn.value
+    with language("en"):
+        expected_size = f"{abs(round(after * 100, 1) - round(before * 100, 1)):.1f}"
+    assert flag.message["en"].startswith(f"The churn rate rose {expected_size} percentage points")
+    assert f"from {before:.1%} to {after:.1%}" in flag.message["en"]
+    assert flag.section["en"] == "Churn rate"
+
+
+def test_the_unit_without_churn_events_is_churned_by_inactivity_and_says_why(sample, planted):
+    for name, (_, analysis) in sample.items():
+        expected = planted[name]["churn"]["definition"]
+        assert analysis.definition.kind == expected, name
+    west = sample["west"][1]
+    assert west.definition.basis == "gaps" and west.definition.inactivity_days >= 30
+    with language("en"):
+        first = report.key_findings(west)[0]
+    assert f"{west.definition.inactivity_days} days" in first
+    assert "90% of the gaps between a customer's consecutive orders" in first
+    assert west.reasons.status == "no_events"
+    assert report.results(west)["top_reasons"] == {}
+
+
+def test_complaints_and_low_satisfaction_are_named_among_the_drivers(sample):
+    """Planted: half of the customers who leave complain in the 60 days before, and their
+    survey scores in the 120 days before are 3 points lower."""
+    for name in ("north", "south", "east"):
+        drivers = sample[name][1].drivers
+        table = drivers.coefficients.set_index("term")
+        named = churn_drivers.named_drivers(drivers)
+        assert "complaints_90d" in named, (name, named)
+        assert table.loc["complaints_90d", "direction"] == "raises"
+        assert "latest_nps" in drivers.top_drivers, (name, drivers.top_drivers)
+        assert table.loc["latest_nps", "direction"] == "lowers"
+        cohorts = drivers.cohorts.loc[drivers.cohorts["feature"] == "complaints_90d"]
+        complained = cohorts.query("mean > 0")
+        quiet = cohorts.query("mean == 0 and not missing")
+        assert complained["churn_low"].min() > quiet["churn_high"].max(), name
+
+
+def test_the_model_ranks_leavers_out_of_sample(sample):
+    for name, (_, analysis) in sample.items():
+        evaluation = analysis.drivers.evaluation
+        assert evaluation.method == "backtest", name
+        assert evaluation.auc.low > 0.6, (name, evaluation.auc)
+        assert evaluation.top_decile_lift > 2, (name, evaluation.top_decile_lift)
+
+
+def test_value_at_risk_counts_the_clv_reports_value(sample):
+    unit, analysis = sample["north"]
+    fitted = clv.analyse(
+        unit["transactions"],
+        unit["customers"],
+        period=unit.period,
+        horizon_months=12,
+        monthly_discount_rate=0.01,
+        holdout_weeks=26,
+    )
+    assert analysis.value_basis == "clv"
+    values = fitted.values.set_index("customer_id")["clv"]
+    scores = analysis.risk.scores.dropna(subset=["expected_value"]).set_index("customer_id")
+    assert np.allclose(scores["expected_value"], values.reindex(scores.index))
+    expected = float((scores["churn_risk"] * scores["expected_value"]).sum())
+    assert analysis.risk.value_at_risk == pytest.approx(expected)
+
+
+def test_results_hold_exactly_the_registrys_keys_as_plain_json(sample):
+    for _, analysis in sample.values():
+        results = report.results(analysis)
+        assert set(results) == set(TOPICS["churn"].results)
+        json.dumps(results, allow_nan=False)
+    south = report.results(sample["south"][1])
+    assert south["churn_rate"] == pytest.approx(sample["south"][1].rates.churn.value)
+    assert south["churn_change"]["p_value"] < 0.001
+    assert sum(south["top_reasons"].values()) == pytest.approx(1.0)
+
+
+def test_key_findings_in_chinese_hold_no_english(sample):
+    unit, analysis = sample["east"]
+    with language("zh"):
+        findings = report.key_findings(analysis, currency=unit.currency)
+        texts = findings + [f.message["zh"] for f in report.flags(analysis)]
+    assert english_words(texts, allowed=set()) == []
+    assert any("客户流失率" in text for text in findings)
+
+
+def _reasons(shares_now: dict, shares_before: dict) -> pd.DataFrame:
+    rows = []
+    for when, shares in (("2026-08-01", shares_now), ("2026-05-01", shares_before)):
+        for reason, count in shares.items():
+            rows += [(f"{when}-{reason}-{k}", pd.Timestamp(when), reason) for k in range(count)]
+    return pd.DataFrame(rows, columns=["customer_id", "churned_at", "reason"])
+
+
+def test_a_reason_that_rose_significantly_is_flagged_and_one_that_did_not_is_not():
+    from crmkit.metrics.churn_reasons import reasons_analysis
+
+    period = parse_period("2026-Q3")
+    events = _reasons({"price": 60, "service": 40}, {"price": 20, "service": 80})
+    reasons: ChurnReasons = reasons_analysis(events, period=period)
+    (flag,) = report.reason_flags(reasons)
+    assert flag.key == "reason_rising" and flag.bad
+    assert "price" in flag.message["en"] and "60.0%" in flag.message["en"]
+    calm = reasons_analysis(
+        _reasons({"price": 22, "service": 78}, {"price": 20, "service": 80}), period=period
+    )
+    assert report.reason_flags(calm) == []
+
+
+def test_charts_show_the_named_drivers_first(sample):
+    for name in UNITS:
+        drivers = sample[name][1].drivers
+        table = drivers.coefficients.set_index("term")
+        named = churn_drivers.named_drivers(drivers)
+        numbers = [table.loc[t, "feature"] for t in named if table.loc[t, "kind"] == "number"]
+        drawn = churn_drivers.cohort_features(drivers)
+        assert len(drawn) == min(churn_drivers.COHORT_PANELS, drivers.cohorts["feature"].nunique())
+        assert drawn[: len(numbers)] == list(dict.fromkeys(numbers)), name
+        named_categories = {table.loc[t, "feature"] for t in named if "=" in t}
+        assert set(churn_drivers.category_features(drivers)) <= named_categories
