@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from numbers import Real
@@ -107,11 +108,16 @@ def format_change(change: Any, figure: KeyFigure, value: Any) -> ChangeCell | No
 
 def fill_detail(key: str, results: dict[str, Any]) -> str:
     """A figure's detail: catalogue text ``key`` with its ``{placeholders}`` filled from the
-    run's results; empty when there is no key or the run lacks a value it names."""
+    run's results; empty when there is no key or the run lacks a value it names (absent or
+    null: churn's inactivity days are null where churn is recorded)."""
     if not key:
         return ""
+    text = words(key)
+    names = [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    if any(results.get(name) is None for name in names):
+        return ""
     try:
-        return words(key).format_map(results)
+        return text.format_map(results)
     except (KeyError, IndexError, ValueError, AttributeError):
         return ""
 

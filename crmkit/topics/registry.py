@@ -471,7 +471,12 @@ TOPICS: dict[str, Topic] = {
             },
             key_figures=(
                 KeyFigure(
-                    "churn_rate", "churn_rate", "share", change="churn_change", good_when="down"
+                    "churn_rate",
+                    "churn_rate",
+                    "share",
+                    "churn.portfolio_inactivity",
+                    change="churn_change",
+                    good_when="down",
                 ),
             ),
             flags={

@@ -75,6 +75,10 @@ def test_detail_is_filled_from_the_results():
         assert fill_detail("clv.over_months", {"horizon_months": 12}) == "over 12 months"
         assert fill_detail("clv.over_months", {}) == ""
         assert fill_detail("", {"horizon_months": 12}) == ""
+        # churn says its inactivity threshold, and nothing where churn is recorded
+        detail = "churn.portfolio_inactivity"
+        assert fill_detail(detail, {"inactivity_days": 134}) == "134 days without an order"
+        assert fill_detail(detail, {"inactivity_days": None}) == ""
 
 
 WIN_RATE = KeyFigure("win_rate", "win_rate", "share", change="win_rate_change")
