@@ -22,7 +22,7 @@ from crmkit.metrics.churn_drivers import (
 )
 from crmkit.metrics.churn_risk import ChurnRisk
 from crmkit.present.format import money, num, pct, pseudonym
-from crmkit.present.language import words
+from crmkit.present.language import term, words
 from crmkit.present.plots.churn_drivers import (
     driver_name,
     feature_name,
@@ -127,6 +127,16 @@ def drivers_sentence(drivers: ChurnDrivers) -> str:
             )
         )
     return _w("drivers_finding", drivers=_join(named))
+
+
+def inactivity_note(drivers: ChurnDrivers) -> str | None:
+    """Where churn is inferred from inactivity, days since the last purchase decide it by
+    definition (a customer silent long enough at the start churns unless they order), so the
+    model's strength and that driver say little; None where churn is recorded."""
+    if drivers.definition.kind != "inactivity":
+        return None
+    days = num(drivers.definition.inactivity_days)
+    return _w("inactivity_note", days=days, recency=term("recency_days"))
 
 
 def cohort_sentence(drivers: ChurnDrivers) -> str | None:

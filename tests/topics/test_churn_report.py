@@ -181,3 +181,14 @@ def test_charts_show_the_named_drivers_first(sample):
         assert drawn[: len(numbers)] == list(dict.fromkeys(numbers)), name
         named_categories = {table.loc[t, "feature"] for t in named if "=" in t}
         assert set(churn_drivers.category_features(drivers)) <= named_categories
+
+
+def test_inactivity_churn_warns_that_recency_decides_it(sample):
+    west, north = sample["west"][1].drivers, sample["north"][1].drivers
+    assert churn_drivers.inactivity_note(north) is None
+    with language("en"):
+        note = churn_drivers.inactivity_note(west)
+    assert f"{west.definition.inactivity_days} days without an order" in note
+    assert "days since last purchase predicts it by definition" in note
+    with language("zh"):
+        assert english_words([churn_drivers.inactivity_note(west)], allowed=set()) == []
