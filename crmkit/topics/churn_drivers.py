@@ -139,6 +139,18 @@ def inactivity_note(drivers: ChurnDrivers) -> str | None:
     return _w("inactivity_note", days=days, recency=term("recency_days"))
 
 
+def silent_note(drivers: ChurnDrivers) -> str | None:
+    """Where churn is recorded and the model links a longer silence to *less* churn, the
+    longest-silent customers rarely cancel: some may have left without telling us. Says so;
+    None otherwise."""
+    if drivers.definition.kind != "events" or drivers.model is None:
+        return None
+    table = drivers.coefficients.set_index("term")
+    if "recency_days" not in table.index or table.loc["recency_days", "direction"] != "lowers":
+        return None
+    return _w("silent_note", recency=term("recency_days"))
+
+
 def cohort_sentence(drivers: ChurnDrivers) -> str | None:
     """The strongest number driver's cohorts in one sentence: the churn rate at the risky
     end of the feature (its highest cohort for a driver that raises churn, its lowest for one

@@ -192,3 +192,17 @@ def test_inactivity_churn_warns_that_recency_decides_it(sample):
     assert "days since last purchase predicts it by definition" in note
     with language("zh"):
         assert english_words([churn_drivers.inactivity_note(west)], allowed=set()) == []
+
+
+def test_recorded_churn_that_falls_with_silence_says_some_left_silently(sample):
+    for name in UNITS:
+        drivers = sample[name][1].drivers
+        table = drivers.coefficients.set_index("term")
+        lowers = (
+            "recency_days" in table.index and table.loc["recency_days", "direction"] == "lowers"
+        )
+        expected = drivers.definition.kind == "events" and lowers
+        assert (churn_drivers.silent_note(drivers) is not None) == expected, name
+    with language("zh"):
+        note = churn_drivers.silent_note(sample["north"][1].drivers)
+    assert note and english_words([note], allowed=set()) == []
