@@ -139,14 +139,16 @@ def analyse(
         random_state=random_state,
         statuses={period.end: at_end, period.previous_end: previous_end},
     )
-    value = expected_value(
-        transactions,
-        customers,
-        period=period,
-        horizon_months=clv_horizon_months,
-        monthly_discount_rate=clv_discount_rate,
-        holdout_weeks=clv_holdout_weeks,
-    )
+    value = None
+    if drivers.model is not None and len(drivers.current):  # else nobody is scored
+        value = expected_value(
+            transactions,
+            customers,
+            period=period,
+            horizon_months=clv_horizon_months,
+            monthly_discount_rate=clv_discount_rate,
+            holdout_weeks=clv_holdout_weeks,
+        )
     risk = risk_analysis(drivers, value=value, top=at_risk_top)
     return ChurnAnalysis(
         period, definition, rates, lifetimes, reasons, drivers, risk, risk.value_basis

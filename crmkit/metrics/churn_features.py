@@ -23,8 +23,9 @@ Features (one row per customer signed up by the cut day):
     at least 30 and at most 180, ÷ 30.4375), so recent joiners are not diluted.
 ``complaints_90d``
     Complaints opened in the last 90 days: tickets with ``is_complaint`` true where the
-    tickets carry that column, else interactions whose ``kind`` is a complaint (``complaint``,
-    ``投诉``) — one source, so one complaint logged twice is not counted twice.
+    tickets carry that column with values, else interactions whose ``kind`` is a complaint
+    (``complaint``, ``投诉``) — one source, so one complaint logged twice is not counted
+    twice; an empty column is no source (absent, not zero).
 ``tickets_90d``
     Service tickets opened in the last 90 days.
 ``latest_nps``, ``latest_csat``
@@ -49,7 +50,7 @@ import pandas as pd
 
 from crmkit.core.errors import require_columns
 from crmkit.core.periods import day_after
-from crmkit.core.schema import PII_COLUMNS
+from crmkit.core.schema import PII_COLUMNS, TABLES
 
 FEATURES: tuple[str, ...] = (
     "orders_last_year",
@@ -201,20 +202,49 @@ class CustomerTables:
         )
 
 
+def attribute_values(values: pd.Series) -> pd.Series:
+    """A customer column beyond the contract as the report reads it: text trimmed with
+    blanks missing, and text whose every value given is a number as numbers. Such a column
+    arrives as the file wrote it (text, ``""`` where blank), so a plan with a few blanks
+    would otherwise gain a nameless value and a score column would be a text of hundreds of
+    values. A contract column (its name in :data:`crmkit.core.schema.TABLES`) is returned as
+    loaded: loading already gave it its kind (``psy_*`` stay categories).
+
+    Examples
+    --------
+    >>> attribute_values(pd.Series(["4.5", "", " 12 "], name="score")).tolist()
+    [4.5, nan, 12.0]
+    >>> attribute_values(pd.Series(["pro", " ", "basic "], name="plan")).tolist()
+    ['pro', <NA>, 'basic']
+    """
+    if TABLES["customers"].column(str(values.name)) is not None or not (
+        pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+    ):
+        return values
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    given = text.notna()
+    numbers = pd.to_numeric(text, errors="coerce")
+    if given.any() and numbers[given].notna().all():
+        return numbers.astype(float)
+    return text
+
+
 def attribute_columns(customers: pd.DataFrame) -> list[str]:
     """The customer columns that are candidate drivers: number columns with two values or
-    more, text or yes/no columns with 2 to :data:`MAX_LEVELS` values; never ids (``*_id``),
-    dates, ``business_unit``, personal data or a name shared with a feature."""
+    more (text that holds only numbers included), text or yes/no columns with 2 to
+    :data:`MAX_LEVELS` values; never ids (``*_id``), dates, ``business_unit``, personal data
+    or a name shared with a feature."""
     found = []
     for column in customers.columns:
-        values = customers[column]
         if (
             column in _NOT_ATTRIBUTES
             or column in FEATURES
             or str(column).endswith("_id")
-            or pd.api.types.is_datetime64_any_dtype(values)
+            or pd.api.types.is_datetime64_any_dtype(customers[column])
         ):
             continue
+        values = attribute_values(customers[column])
         distinct = values.nunique(dropna=True)
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if distinct >= 2 and (numeric or distinct <= MAX_LEVELS):
@@ -256,20 +286,26 @@ def encode(
     amounts = pd.to_numeric(transactions["amount"], errors="coerce").fillna(0.0).to_numpy(float)
     orders = _Rows.of(next(codes), nanoseconds(transactions["order_date"]), amounts)
     tickets_rows = complaints = contacts = nps = csat = None
+    # A column counts as a source of complaints only where it holds values: an export with
+    # an empty is_complaint column knows nothing of complaints (not that there were none).
+    flagged = has_tickets and _present(tickets, ["is_complaint"])
+    flagged = flagged and tickets["is_complaint"].notna().any()
+    kinded = has_contacts and _present(interactions, ["kind"])
+    kinded = kinded and interactions["kind"].astype("string").str.strip().fillna("").ne("").any()
     if has_tickets:
         flags = np.zeros(len(tickets), dtype=bool)
-        if "is_complaint" in tickets.columns:
+        if flagged:
             flags = tickets["is_complaint"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         tickets_rows = _Rows.of(next(codes), nanoseconds(tickets["opened_at"]), flags)
-        if "is_complaint" in tickets.columns:
+        if flagged:
             complaints = tickets_rows.where(tickets_rows.value)
     if has_contacts:
         kinds = np.zeros(len(interactions), dtype=bool)
-        if "kind" in interactions.columns:
+        if kinded:
             text = interactions["kind"].astype("string").str.strip().str.lower()
             kinds = text.isin(COMPLAINT_KINDS).fillna(False).to_numpy(dtype=bool)
         contacts = _Rows.of(next(codes), nanoseconds(interactions["occurred_at"]), kinds)
-        if complaints is None and "kind" in interactions.columns:
+        if complaints is None and kinded:
             complaints = contacts.where(contacts.value)
     if scores:
         where, times = next(codes), nanoseconds(surveys["responded_at"])
@@ -286,7 +322,10 @@ def encode(
     return CustomerTables(
         ids=people["customer_id"],
         signup=nanoseconds(people["signup_date"]),
-        attributes=people[attribute_columns(people)].reset_index(drop=True),
+        attributes=pd.DataFrame(
+            {c: attribute_values(people[c]) for c in attribute_columns(people)},
+            index=people.index,
+        ),
         orders=orders,
         tickets=tickets_rows,
         complaints=complaints,

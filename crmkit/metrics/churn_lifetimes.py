@@ -28,6 +28,7 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, day_after, require_period
+from crmkit.metrics.churn_features import attribute_values
 from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
 from crmkit.metrics.survival import (
     LogRank,
@@ -42,6 +43,8 @@ MONTH_DAYS = 365.25 / 12
 """Days in a month of lifetime: the mean Gregorian month."""
 MIN_GROUP = 30
 """Fewest customers a group needs to get a curve of its own; smaller ones are merged."""
+BANDS = 4
+"""Bands (quartiles) a number column is cut into to compare lifetimes by it."""
 RFM_LOOKBACK_MONTHS = 12
 """How long before the period end RFM segments are scored for the segment breakdown."""
 STANDARD_BREAKDOWNS = ("acquisition_channel", "region")
@@ -172,13 +175,15 @@ def group_lifetimes(
     horizon_months: float,
     min_group: int = MIN_GROUP,
     as_of: date | None = None,
+    group_order: list[str] | None = None,
 ) -> LifetimeBreakdown | str:
     """Lifetimes by group: a Kaplan–Meier curve, median and restricted mean per group, and
     the log-rank test across them.
 
     Groups with fewer than ``min_group`` customers are merged into :data:`OTHER`; if the
     merged group is still under ``min_group``, it is left out (named in ``left_out``).
-    Missing values are the group :data:`NONE`.
+    Missing values are the group :data:`NONE`. Groups are listed largest first, or in
+    ``group_order`` where given (bands of a number, lowest first).
 
     Returns
     -------
@@ -203,7 +208,8 @@ def group_lifetimes(
     sizes = labels.value_counts()
     if len(sizes) < 2:
         return "too_few"
-    names = sorted(sizes.index, key=lambda g: (g == OTHER, -sizes[g], g))
+    rank = {name: k for k, name in enumerate(group_order or [])}
+    names = sorted(sizes.index, key=lambda g: (g == OTHER, rank.get(g, len(rank)), -sizes[g], g))
     codes = pd.Categorical(labels, categories=names).codes
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
@@ -227,6 +233,39 @@ def group_lifetimes(
         left_out_customers=left_out_customers,
         as_of=as_of,
     )
+
+
+def _plain(value: float) -> str:
+    """A band's end as data would write it: ``12``, ``48.5``, ``0.125``."""
+    if float(value).is_integer():
+        return str(int(value))
+    text = f"{value:.4g}"
+    return text if "e" not in text else f"{value:.2f}"
+
+
+def value_bands(values: pd.Series, *, bands: int = BANDS) -> tuple[pd.Series, list[str]]:
+    """A number column cut into ``bands`` groups of about equal size (quantiles; fewer where
+    many customers share a value), each named by the lowest and highest value it holds
+    (``"43.1–50.2"``); missing values stay missing.
+
+    Returns
+    -------
+    (groups, order)
+        Each customer's band name, and the band names lowest first.
+
+    Examples
+    --------
+    >>> groups, order = value_bands(pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, None]), bands=2)
+    >>> order, groups.iloc[0], groups.iloc[-1]
+    (['1–4', '5–8'], '1–4', nan)
+    """
+    codes = pd.qcut(values, bands, labels=False, duplicates="drop")
+    lows, highs = values.groupby(codes).min(), values.groupby(codes).max()
+    names = {
+        k: _plain(lows[k]) if lows[k] == highs[k] else f"{_plain(lows[k])}–{_plain(highs[k])}"
+        for k in sorted(lows.index)
+    }
+    return codes.map(names), list(names.values())
 
 
 def used_horizon(horizon_months: float, overall: SurvivalCurve) -> float:
@@ -320,7 +359,9 @@ def lifetimes_analysis(
     breakdowns
         Customer columns to compare lifetimes by (the registry's ``churn_breakdowns``);
         acquisition channel and region are always tried, ``segment`` always means the RFM
-        segment. Columns absent from ``customers`` are skipped (``skipped``).
+        segment. Columns absent from ``customers`` are skipped (``skipped``); a number
+        column with more than :data:`BANDS` values is cut into quartile bands
+        (:func:`value_bands`).
     horizon_months
         Horizon of the restricted mean lifetime (``churn_horizon_months``).
     rfm
@@ -358,7 +399,11 @@ def lifetimes_analysis(
         if column not in people.columns:
             skipped[column] = "missing"
             continue
-        values = status["customer_id"].map(people[column])
+        values = status["customer_id"].map(attribute_values(people[column]))
+        bands = None
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric and values.nunique() > BANDS:
+            values, bands = value_bands(values)
         result = group_lifetimes(
             months,
             churned,
@@ -366,6 +411,7 @@ def lifetimes_analysis(
             column=column,
             horizon_months=horizon,
             min_group=min_group,
+            group_order=bands,
         )
         if result == "one_group":
             one_group[column] = str(values.dropna().iloc[0]) if values.notna().any() else NONE

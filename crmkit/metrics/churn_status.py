@@ -19,11 +19,14 @@ that day, so features and labels computed at a past period end never see later d
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from crmkit.core.errors import ParameterError
 from crmkit.core.periods import Period, day_after
 
 GAP_QUANTILE = 0.9
@@ -39,13 +42,22 @@ class ChurnDefinition:
     ``kind`` is ``"events"`` or ``"inactivity"``; ``inactivity_days`` the silence that counts as
     churn (None for events); ``basis`` why: ``"events"``, ``"parameter"`` (set by the unit),
     ``"gaps"`` (the 90th percentile of gaps between orders, ``gap_quantile``) or
-    ``"fallback"`` (too few repeat orders to measure gaps: 180 days).
+    ``"fallback"`` (too few repeat orders to measure gaps: 180 days). ``events_until`` is the
+    latest ``churned_at`` on record (events only): records that stop before a period cannot
+    count its churn (:meth:`records_stop_before`).
     """
 
     kind: str
     inactivity_days: int | None
     basis: str
     gap_quantile: float = GAP_QUANTILE
+    events_until: date | None = None
+
+    def records_stop_before(self, period: Period) -> bool:
+        """Whether the cancellations on record all predate ``period``: its churn then rests
+        on no record at all, so a low churn rate may only mean the records were exported
+        before the period's cancellations were entered."""
+        return self.events_until is not None and self.events_until < period.start
 
 
 def default_inactivity_days(
@@ -92,10 +104,28 @@ def choose_definition(
     inactivity_days: int = 0,
 ) -> ChurnDefinition:
     """Events where the unit has ``churn_events`` rows, else inactivity: ``inactivity_days``
-    when positive, else :func:`default_inactivity_days` over orders before the period."""
+    when positive, else :func:`default_inactivity_days` over orders before the period.
+
+    Raises
+    ------
+    ParameterError
+        ``inactivity_days`` is negative or not a number.
+    """
+    if isinstance(inactivity_days, bool) or not isinstance(inactivity_days, numbers.Real):
+        raise ParameterError(
+            "churn_inactivity_days must be a whole number of days (0: the unit's own gaps "
+            f"between orders); got {inactivity_days!r}."
+        )
+    if inactivity_days < 0:
+        raise ParameterError(
+            "churn_inactivity_days must be 0 (the unit's own gaps between orders) or a "
+            f"positive number of days; got {inactivity_days}."
+        )
     if churn_events is not None and len(churn_events):
-        return ChurnDefinition("events", None, "events")
-    if inactivity_days and inactivity_days > 0:
+        latest = pd.Timestamp(churn_events["churned_at"].max())
+        until = None if pd.isna(latest) else latest.date()
+        return ChurnDefinition("events", None, "events", events_until=until)
+    if inactivity_days > 0:
         return ChurnDefinition("inactivity", int(inactivity_days), "parameter")
     days, basis = default_inactivity_days(transactions, before=pd.Timestamp(period.start))
     return ChurnDefinition("inactivity", days, basis)

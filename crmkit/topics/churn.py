@@ -8,7 +8,8 @@ registry lists.
 Flags (registry ``churn.flags``):
 
 ``churn_change``   the churn rate changed significantly on the previous period (pooled
-                   two-proportion test, p < 0.05); bad when it rose; ranked by z.
+                   two-proportion test, p < 0.05); bad when it rose; ranked by z. A fall
+                   with no cancellation recorded in the period asks to check the records.
 ``reason_rising``  a stated reason's share of the period's stated reasons rose significantly
                    (Holm-adjusted over the reasons, p < 0.05); ranked by z of the rise.
 """
@@ -50,9 +51,12 @@ def flags(analysis: ChurnAnalysis) -> list[Flag]:
 
 
 def churn_flag(analysis: ChurnAnalysis) -> Flag | None:
-    """``churn_change``: the churn rate's significant change on the previous period."""
+    """``churn_change``: the churn rate's significant change on the previous period. Where a
+    fall rests on no cancellation recorded in the period (records exported too early show
+    the same fall), its action says to check the records first."""
     change = analysis.rates.churn_change
     direction = "up" if change.delta > 0 else "down"
+    unrecorded = direction == "down" and analysis.definition.records_stop_before(analysis.period)
     return change_flag(
         TOPIC,
         "churn_change",
@@ -62,7 +66,9 @@ def churn_flag(analysis: ChurnAnalysis) -> Flag | None:
         p_value=change.p_value,
         good_when="down",
         message=f"churn.flag_churn_{direction}",
-        action=f"churn.action_churn_{direction}",
+        action="churn.action_churn_down_unrecorded"
+        if unrecorded
+        else f"churn.action_churn_{direction}",
         section="churn.rate_heading",
         values={
             name: (lambda n=name: _rate_change_values(analysis)[n])

@@ -104,15 +104,25 @@ def category_features(drivers: ChurnDrivers, most: int = CATEGORY_CHARTS) -> lis
 # ----------------------------------------------------------------------------- sentences
 
 
+def _too_few(drivers: ChurnDrivers, part: str) -> str:
+    """Why ``part`` (``drivers`` or ``model``) is missing: no customer at the start, none of
+    them churned, or too few churned."""
+    if not drivers.customers:
+        return _w(f"{part}_no_customers")
+    if not drivers.churned:
+        return _w(f"{part}_no_churn", customers=num(drivers.customers))
+    return _w(
+        f"{part}_too_few",
+        churned=num(drivers.churned),
+        customers=num(drivers.customers),
+        needed=num(MIN_MODEL_CHURNS),
+    )
+
+
 def drivers_sentence(drivers: ChurnDrivers) -> str:
     """The strongest drivers of the period, each with the way it goes, as associations."""
     if drivers.model is None:
-        return _w(
-            "drivers_too_few",
-            churned=num(drivers.churned),
-            customers=num(drivers.customers),
-            needed=num(MIN_MODEL_CHURNS),
-        )
+        return _too_few(drivers, "drivers")
     terms = named_drivers(drivers)
     if not terms:
         return _w("drivers_none_stand_out")
@@ -191,12 +201,7 @@ def model_sentence(drivers: ChurnDrivers) -> str:
     holding 0.5), that its scores are not to be relied on."""
     e = drivers.evaluation
     if e.method == "too few churns":
-        return _w(
-            "model_too_few",
-            churned=num(drivers.churned),
-            customers=num(drivers.customers),
-            needed=num(MIN_MODEL_CHURNS),
-        )
+        return _too_few(drivers, "model")
     method = "backtest" if e.method == "backtest" else "cross_validation"
     figures = {"auc": num(e.auc.value, 2), "low": num(e.auc.low, 2), "high": num(e.auc.high, 2)}
     if e.weak:
@@ -240,7 +245,10 @@ def value_at_risk_sentence(risk: ChurnRisk, *, currency: str = "") -> str:
         basis=_w(f"basis_{risk.value_basis}"),
     )
     if risk.without_value:
-        note = _w("without_value_note", n=num(risk.without_value))
+        if risk.without_value == 1:
+            note = _w("without_value_note_one")
+        else:
+            note = _w("without_value_note", n=num(risk.without_value))
         found = _w("two_sentences", first=found, second=note)
     return found
 

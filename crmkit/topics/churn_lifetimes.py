@@ -29,6 +29,8 @@ from crmkit.present.language import is_term, term, words
 
 TOP_REASONS = 10
 """Most reasons published in ``top_reasons``."""
+LISTED_GROUPS = 8
+"""Most merged groups a note names (the rest are counted)."""
 
 
 def _w(key: str, /, **values) -> str:
@@ -46,6 +48,15 @@ def _months(value: float) -> str:
 
 def _join(names) -> str:
     return _w("list_separator").join(names)
+
+
+def _group_list(column: str, groups: list[str]) -> str:
+    """Groups named in a note: all of them, or the first :data:`LISTED_GROUPS` and how many
+    more (a column of hundreds of small values would otherwise fill the page)."""
+    names = [group_name(column, g) for g in groups[:LISTED_GROUPS]]
+    if len(groups) <= LISTED_GROUPS:
+        return _join(names)
+    return _w("groups_and_more", groups=_join(names), n=num(len(groups) - LISTED_GROUPS))
 
 
 # ----------------------------------------------------------------------------- names
@@ -173,7 +184,7 @@ def notes(lifetimes: ChurnLifetimes) -> list[str]:
     minimum = num(lifetimes.min_group)
     for column, breakdown in lifetimes.breakdowns.items():
         by = column_name(column)
-        names = _join(group_name(column, g) for g in breakdown.merged)
+        names = _group_list(column, breakdown.merged)
         if breakdown.left_out:
             customers = num(breakdown.left_out_customers)
             found.append(_w("left_out_note", by=by, min=minimum, groups=names, customers=customers))
@@ -181,8 +192,10 @@ def notes(lifetimes: ChurnLifetimes) -> list[str]:
             found.append(_w("merged_note", by=by, min=minimum, groups=names))
     for column, why in lifetimes.skipped.items():
         by = column_name(column)
-        if why == "one_group":
-            value = group_name(column, lifetimes.one_group.get(column, NONE))
+        if why == "one_group" and lifetimes.one_group.get(column, NONE) == NONE:
+            found.append(_w("skipped_no_values", by=by))
+        elif why == "one_group":
+            value = group_name(column, lifetimes.one_group[column])
             found.append(_w("skipped_one_group", by=by, value=value))
         elif why == "no_history":
             found.append(_w("skipped_no_history", by=by, months=num(RFM_LOOKBACK_MONTHS)))

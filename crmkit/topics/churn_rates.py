@@ -15,7 +15,7 @@ import pandas as pd
 
 from crmkit.metrics.churn_rates import COHORT_MONTHS, TREND_MONTHS, ChurnRates
 from crmkit.metrics.stats import Change
-from crmkit.present.format import money, month, num, p_text, pct, signed
+from crmkit.present.format import day, money, month, num, p_text, pct, signed
 from crmkit.present.language import term, words
 
 
@@ -33,10 +33,15 @@ def _number(value: float) -> float | None:
 
 def definition_sentence(rates: ChurnRates) -> str:
     """Which definition of churn the report uses, and why: the cancellations the business
-    records, or inactivity past a threshold set in the parameters, measured from the unit's
-    own gaps between orders, or the standard one when there are too few repeat orders."""
+    records (and, where every one of them predates the period, that its churn rate may be
+    understated), or inactivity past a threshold set in the parameters, measured from the
+    unit's own gaps between orders, or the standard one when there are too few repeat
+    orders."""
     d = rates.definition
     if d.kind == "events":
+        if d.records_stop_before(rates.period):
+            stop = _w("records_stop", day=day(d.events_until))
+            return _w("two_sentences", first=_w("definition_events"), second=stop)
         return _w("definition_events")
     days = num(d.inactivity_days)
     if d.basis == "gaps":
@@ -108,10 +113,11 @@ def customer_month_sentence(rates: ChurnRates) -> str:
 
 def revenue_retention_sentence(rates: ChurnRates, *, currency: str = "") -> str:
     """Net and gross revenue retention of the customers active at the start, with the
-    revenue they stand on; says so when they bought nothing in the previous period."""
+    revenue they stand on; says so when they bought nothing in the previous period, or when
+    there were none."""
     now = rates.current
     if not np.isfinite(now.net_revenue_retention):
-        return _w("revenue_none")
+        return _w("revenue_none" if rates.churn.trials else "revenue_no_customers")
     return _w(
         "revenue_sentence",
         now=money(now.revenue_now, currency),
@@ -128,7 +134,7 @@ def skipped(rates: ChurnRates) -> dict[str, str]:
     if not rates.churn.trials:
         text["churn_rate"] = _w("churn_none")
     if not np.isfinite(rates.current.net_revenue_retention):
-        text["revenue_retention"] = _w("revenue_none")
+        text["revenue_retention"] = revenue_retention_sentence(rates)
     if not (rates.trend["active_at_start"] > 0).any():
         text["trend"] = _w("no_trend", months=num(TREND_MONTHS))
     if rates.cohorts.empty:

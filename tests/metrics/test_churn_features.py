@@ -124,6 +124,20 @@ def test_complaints_come_from_interactions_when_tickets_do_not_flag_them():
     assert _features(tables).set_index("customer_id").loc["a", "complaints_90d"] == 1
 
 
+def test_an_empty_complaint_column_is_no_source_of_complaints():
+    """An export with is_complaint present but blank knows nothing of complaints: the
+    interactions' complaints count; with kind blank too, the feature is left out, not 0."""
+    tables = tiny()
+    tickets = tables["tickets"].copy()
+    tickets["is_complaint"] = pd.Series(pd.NA, index=tickets.index, dtype="boolean")
+    found = _features(tables, tickets=tickets).set_index("customer_id")
+    assert found.loc["a", "complaints_90d"] == 1  # the "Complaint" interaction of 20 Jun
+    interactions = tables["interactions"].assign(kind=pd.NA)
+    found = _features(tables, tickets=tickets, interactions=interactions)
+    assert "complaints_90d" not in found.columns
+    assert "tickets_90d" in found.columns and "interactions_per_month" in found.columns
+
+
 def test_absent_or_empty_tables_leave_their_features_out_not_zero():
     tables = tiny()
     found = _features(tables, interactions=None, tickets=tables["tickets"].iloc[:0], surveys=None)
@@ -211,6 +225,38 @@ def test_candidate_attribute_columns():
         }
     )
     assert attribute_columns(customers) == ["plan", "age", "vip"]
+
+
+def test_columns_read_from_a_file_as_text_are_attributes_as_meant():
+    """A CSV keeps columns beyond the contract as text, blanks as "": a score with blanks
+    is a number feature (missing where blank), a plan with blanks has no nameless value."""
+    n = 40
+    score = [f"{k * 1.5:.1f}" for k in range(n)]
+    score[::4] = [""] * 10
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{k}" for k in range(n)],
+            "business_unit": "u",
+            "signup_date": pd.Timestamp("2026-01-01"),
+            "plan": ["basic", "pro", " ", "pro "] * (n // 4),
+            "score": score,
+            "会员等级": ["金卡", "银卡"] * (n // 2),
+            "psy_interest": ["1", "2", "3", "4"] * (n // 4),  # a contract category
+        }
+    )
+    orders = pd.DataFrame(
+        {"customer_id": ["c0"], "order_date": pd.Timestamp("2026-02-01"), "amount": [5.0]}
+    )
+    assert attribute_columns(customers) == ["plan", "score", "会员等级", "psy_interest"]
+    features = features_at(customers, orders, cut=CUT)
+    assert not pd.api.types.is_numeric_dtype(features["psy_interest"])
+    assert pd.api.types.is_float_dtype(features["score"])
+    assert features["score"].isna().sum() == 10 and features["score"].max() == 58.5
+    assert features["plan"].value_counts(dropna=False).to_dict() == {
+        "pro": 20,
+        "basic": 10,
+        pd.NA: 10,
+    }
 
 
 def test_a_missing_column_is_named():

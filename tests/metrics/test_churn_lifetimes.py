@@ -371,3 +371,39 @@ def test_degenerate_units_give_empty_results_not_errors():
         )
     with pytest.raises(ParameterError, match="Period"):
         lifetimes_analysis(customers, orders, events, period="2026-Q3", definition=EVENTS)
+
+
+def test_columns_as_a_file_writes_them_are_grouped_as_meant():
+    """Columns beyond the contract arrive as text: a blank plan is a missing plan, not a
+    nameless group, and a number column is compared in quartile bands, lowest first, not as
+    hundreds of one-customer groups merged into "other"."""
+    rng = np.random.default_rng(3)
+    n = 200
+    ids = [f"c{k}" for k in range(n)]
+    score = [f"{v:.2f}" for v in rng.normal(50, 10, n)]
+    score[:40] = [""] * 40
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "signup_date": pd.Timestamp("2024-01-01"),
+            "plan": ["pro"] * 80 + ["basic"] * 80 + [""] * 20 + ["  "] * 20,
+            "score": score,
+        }
+    )
+    orders = pd.DataFrame(
+        {"customer_id": ids, "order_date": pd.Timestamp("2024-02-01"), "amount": 10.0}
+    )
+    silence = ChurnDefinition("inactivity", 400, "parameter")
+    found = lifetimes_analysis(
+        customers, orders, None, period=Q3, definition=silence, breakdowns=["plan", "score"]
+    )
+    plan = found.breakdowns["plan"].table
+    assert plan["group"].tolist() == ["basic", "pro", NONE]
+    assert plan["customers"].tolist() == [80, 80, 40]
+    bands = found.breakdowns["score"]
+    values = pd.to_numeric(pd.Series(score[40:]))
+    quartile = values.groupby(pd.qcut(values, 4, labels=False))
+    expected = [f"{lo:g}–{hi:g}" for lo, hi in zip(quartile.min(), quartile.max(), strict=True)]
+    assert bands.table["group"].tolist() == [*expected, NONE]
+    assert bands.table["customers"].tolist() == [*quartile.size().tolist(), 40]
+    assert bands.merged == []

@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period
 from crmkit.metrics.churn_status import (
     ChurnDefinition,
@@ -111,3 +112,23 @@ def test_an_events_definition_without_events_is_refused_clearly():
             ChurnDefinition("events", None, "events"),
             as_of="2026-06-30",
         )
+
+
+def test_events_definition_knows_when_the_records_stop():
+    """Cancellations exported before the period: every one predates it, so the period's
+    churn rests on no record (the report says so instead of claiming churn fell to 0)."""
+    q3 = parse_period("2026-Q3")
+    events = pd.DataFrame(
+        {"customer_id": ["a", "b"], "churned_at": pd.to_datetime(["2026-02-01", "2026-06-28"])}
+    )
+    chosen = choose_definition(_orders(), events, period=q3)
+    assert chosen.events_until == pd.Timestamp("2026-06-28").date()
+    assert chosen.records_stop_before(q3)
+    assert not chosen.records_stop_before(parse_period("2026-Q2"))
+    assert not choose_definition(_orders(), None, period=q3).records_stop_before(q3)
+
+
+@pytest.mark.parametrize("days", [-30, "90"])
+def test_an_unusable_inactivity_threshold_is_refused_not_ignored(days):
+    with pytest.raises(ParameterError, match="churn_inactivity_days must be"):
+        choose_definition(_orders(), None, period=parse_period("2026-Q3"), inactivity_days=days)

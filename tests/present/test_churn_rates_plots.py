@@ -78,8 +78,9 @@ def test_trend_names_months_without_customers_and_says_when_there_is_nothing():
     with language("en"):
         ax = plots.plot_churn_trend(rates.trend, period=period)
         notes = " ".join(_texts(ax))
-    assert "No customers active at the start of: Jul 2024, Aug 2024" in notes
-    assert "Jan 2025" in notes and "Feb 2025" not in notes
+    # the months before the first signup, Jul 2024 to Jan 2025, named as one span
+    assert "No customers active at the start of: Jul 2024–Jan 2025" in notes
+    assert "Feb 2025" not in notes and "Aug 2024" not in notes
     nothing = rates.trend.assign(active_at_start=0, churn_rate=np.nan)
     with language("zh"):
         ax = plots.plot_churn_trend(nothing, period=period)
@@ -114,6 +115,49 @@ def test_heatmap_writes_each_share_and_hatches_months_not_yet_over(code):
             assert english_words(_texts(ax)) == []
         else:
             assert rows[0] == f"Jan 2025 ({cohorts['customers'].iloc[0]})"
+
+
+def test_heatmap_of_cohorts_all_retained_keeps_a_scale_that_ends_at_100_percent():
+    """A young unit where nobody has left: every cell 100%; the colour scale must not
+    stretch past 100% (a share retained of 105% or 110% does not exist)."""
+    cohorts = pd.DataFrame(
+        {
+            "signup_month": pd.to_datetime(["2026-07-01", "2026-07-01", "2026-08-01"]),
+            "months_since_signup": [0, 1, 0],
+            "customers": [10, 10, 12],
+            "retention": [1.0, 1.0, 1.0],
+            "complete": [True, True, True],
+        }
+    )
+    with language("en"):
+        ax = plots.plot_cohort_heatmap(cohorts)
+    low, high = ax.collections[0].get_clim()
+    assert (low, high) == (0.95, 1.0)
+    plt.close("all")
+
+
+def test_trend_of_a_young_unit_names_its_empty_months_as_one_span():
+    rows = pd.date_range("2025-10-01", "2026-09-01", freq="MS")
+    active = [0] * 10 + [50, 80]
+    trend = pd.DataFrame(
+        {
+            "month": rows,
+            "month_end": rows + pd.offsets.MonthEnd(0),
+            "complete": True,
+            "active_at_start": active,
+            "churned": 0,
+            "churn_rate": [np.nan if a == 0 else 0.0 for a in active],
+            "low": [np.nan if a == 0 else 0.0 for a in active],
+            "high": [np.nan if a == 0 else 0.05 for a in active],
+        }
+    )
+    with language("en"):
+        ax = plots.plot_churn_trend(trend, period=parse_period("2026-Q3"))
+        assert "No customers active at the start of: Oct 2025–Jul 2026" in _texts(ax)
+    with language("zh"):
+        ax = plots.plot_churn_trend(trend, period=parse_period("2026-Q3"))
+        assert "以下月份月初无活跃客户：2025年10月–2026年7月" in _texts(ax)
+    plt.close("all")
 
 
 def test_heatmap_without_cohorts_says_so():

@@ -160,6 +160,28 @@ def test_too_few_churns_said_plainly():
     }
 
 
+def test_no_churn_or_no_customers_is_said_without_only_0_of():
+    drivers = analyse(planted(150, base=0.0, lift=0.05, seed=9))
+    quiet = dataclasses.replace(drivers, churned=0)
+    with language("en"):
+        assert report.drivers_sentence(quiet) == (
+            f"None of the {drivers.customers} customers active at the start churned this "
+            "period, so no behaviour can be linked to churn."
+        )
+        assert report.model_sentence(quiet) == (
+            f"No churn model: none of the {drivers.customers} customers active at the start "
+            "churned this period."
+        )
+        empty = dataclasses.replace(drivers, churned=0, customers=0)
+        assert report.drivers_sentence(empty).startswith("No customer was active at the start")
+        assert report.model_sentence(empty) == (
+            "No churn model: no customer was active at the start of the period."
+        )
+    with language("zh"):
+        texts = [report.drivers_sentence(quiet), report.model_sentence(empty)]
+    assert "本期无人流失" in texts[0] and english_words(texts, allowed=set()) == []
+
+
 def test_at_risk_customers_are_pseudonyms_with_their_reasons(world):
     _, drivers, risk = world
     view = report.at_risk_view(risk, salt="u")
@@ -186,6 +208,19 @@ def test_at_risk_customers_are_pseudonyms_with_their_reasons(world):
     with language("zh"):
         assert "¥" in report.value_at_risk_sentence(risk, currency="CNY")
         assert report.at_risk_view(risk)["risk_reasons"][0].startswith("近90天投诉次数：")
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (1, "One active customer has no expected value and is left out of the value at risk."),
+        (3, "3 active customers have no expected value and are left out of the value at risk."),
+    ],
+)
+def test_customers_without_a_value_are_counted_in_good_english(world, n, expected):
+    risk = dataclasses.replace(world[2], without_value=n)
+    with language("en"):
+        assert report.value_at_risk_sentence(risk).endswith(expected)
 
 
 def test_results_hold_the_registry_keys_and_the_figures(world):

@@ -153,6 +153,38 @@ def test_notes_name_what_was_left_out(lifetimes):
     assert any(text.startswith("No lifetimes by segment: every customer") for text in found)
 
 
+def test_a_note_names_a_few_merged_groups_and_counts_the_rest():
+    """A column of many small values (a customer reference kept by the user): the note
+    names eight and counts the others instead of listing every one."""
+    customers, transactions, events = _unit()
+    customers["ref"] = [f"R{k % 20:02d}" for k in range(60)] + ["big"] * 60
+    found = lifetimes_analysis(
+        customers, transactions, events, period=Q3, definition=EVENTS, breakdowns=["ref"]
+    )
+    assert len(found.breakdowns["ref"].merged) == 20
+    with language("en"):
+        (note,) = [t for t in report.notes(found) if t.startswith("ref:")]
+    assert note == (
+        "ref: groups with fewer than 30 customers (R00, R01, R02, R03, R04, R05, R06, R07 "
+        "and 12 more) are merged into other."
+    )
+    with language("zh"):
+        (note,) = [t for t in report.notes(found) if t.startswith("ref：")]
+    assert "R07等另外 12 组" in note
+
+
+def test_an_empty_column_is_said_to_be_empty():
+    customers, transactions, events = _unit()
+    customers["note"] = ""  # a column the export keeps with nothing in it
+    found = lifetimes_analysis(
+        customers, transactions, events, period=Q3, definition=EVENTS, breakdowns=["note"]
+    )
+    with language("en"):
+        assert "No lifetimes by note: the column holds no values." in report.notes(found)
+    with language("zh"):
+        assert "客户表中note字段没有任何取值，无法按其比较生命周期。" in report.notes(found)
+
+
 def test_zh_sentences_hold_no_english_words(lifetimes, reasons):
     with language("zh"):
         texts = report.lifetime_sentences(lifetimes) + report.notes(lifetimes)

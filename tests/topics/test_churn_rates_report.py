@@ -3,6 +3,7 @@ hold the registry's keys."""
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ def _by_silence(basis="parameter", days=30):
     return churn_rates_analysis(people, orders, None, period=Q2, definition=definition)
 
 
-def _steady(lost_q1: int, lost_q2: int, n: int = 200):
+def _steady(lost_q1: int, lost_q2: int, n: int = 200, definition=EVENTS):
     """``n`` customers signed up in 2025, each ordering on 1 Oct 2025; ``lost_q1`` churn in
     February, ``lost_q2`` of the rest in May."""
     ids = [f"k{i}" for i in range(n)]
@@ -63,7 +64,7 @@ def _steady(lost_q1: int, lost_q2: int, n: int = 200):
             + [pd.Timestamp("2026-05-10")] * lost_q2,
         }
     )
-    return churn_rates_analysis(people, orders, lost, period=Q2, definition=EVENTS)
+    return churn_rates_analysis(people, orders, lost, period=Q2, definition=definition)
 
 
 def _empty():
@@ -92,6 +93,27 @@ def test_definition_says_which_and_why():
         assert "连续 30 天未下单" in report.definition_sentence(_by_silence())
         assert "90%" in report.definition_sentence(_by_silence("gaps", 47))
         assert "复购订单太少" in report.definition_sentence(_by_silence("fallback", 180))
+
+
+def test_records_that_stop_before_the_period_are_said_with_the_definition():
+    """Every cancellation on record predates the period (an export made too early): the
+    period's 0% churn stands on no record, and the report says so first."""
+    stale = ChurnDefinition("events", None, "events", events_until=date(2026, 2, 10))
+    rates = _steady(60, 0, definition=stale)
+    assert rates.churn.value == 0 and rates.churn_change.p_value < 0.001
+    with language("en"):
+        text = report.definition_sentence(rates)
+        assert text.startswith("Churn is the cancellation the business records")
+        assert "No cancellation is recorded in this period: the latest on record is dated " in (
+            text
+        )
+        assert "Feb 10, 2026" in text and "understated" in text
+    with language("zh"):
+        text = report.definition_sentence(rates)
+        assert "本期没有任何解约记录，最近一条记录的日期为 2026年2月10日" in text
+        assert english_words([text], allowed=set()) == []
+    with language("en"):
+        assert "No cancellation" not in report.definition_sentence(_steady(60, 14))
 
 
 def test_churn_rate_sentence_says_the_counts_rate_interval_and_change():
@@ -148,7 +170,13 @@ def test_nothing_to_measure_is_said():
         assert report.churn_rate_sentence(empty) == (
             "No customer was active at the start of the period, so there is no churn rate."
         )
-        assert "bought nothing in the previous period" in report.revenue_retention_sentence(empty)
+        assert report.revenue_retention_sentence(empty) == (
+            "No customer was active at the start of the period, so there is no revenue "
+            "retention to measure."
+        )
+        # customers at the start who bought nothing in the previous period
+        idle = _steady(0, 10)
+        assert "bought nothing in the previous period" in report.revenue_retention_sentence(idle)
         skipped = report.skipped(empty)
         assert set(skipped) == {"churn_rate", "revenue_retention", "trend", "cohorts"}
         assert "last 12" in skipped["trend"] and "24 months" in skipped["cohorts"]

@@ -206,3 +206,54 @@ def test_recorded_churn_that_falls_with_silence_says_some_left_silently(sample):
     with language("zh"):
         note = churn_drivers.silent_note(sample["north"][1].drivers)
     assert note and english_words([note], allowed=set()) == []
+
+
+def _fell_to_nothing(events_until):
+    """200 customers; 60 cancel in February (Q1), none in Q2: a significant fall."""
+    from types import SimpleNamespace
+
+    from crmkit.metrics.churn_rates import churn_rates_analysis
+    from crmkit.metrics.churn_status import ChurnDefinition
+
+    ids = [f"k{i}" for i in range(200)]
+    people = pd.DataFrame({"customer_id": ids, "signup_date": pd.Timestamp("2025-01-01")})
+    orders = pd.DataFrame(
+        {"customer_id": ids, "order_date": pd.Timestamp("2025-10-01"), "amount": 10.0}
+    )
+    lost = pd.DataFrame({"customer_id": ids[:60], "churned_at": pd.Timestamp("2026-02-10")})
+    definition = ChurnDefinition("events", None, "events", events_until=events_until)
+    period = parse_period("2026-Q2")
+    rates = churn_rates_analysis(people, orders, lost, period=period, definition=definition)
+    return SimpleNamespace(rates=rates, definition=definition, period=period)
+
+
+def test_a_fall_with_no_cancellation_recorded_in_the_period_asks_to_check_the_records():
+    stale = _fell_to_nothing(pd.Timestamp("2026-02-10").date())
+    assert stale.rates.churn_change.p_value < 0.001 and stale.rates.churn.value == 0
+    flag = report.churn_flag(stale)
+    assert flag.key == "churn_change"
+    assert "check that the churn records are complete" in flag.action["en"]
+    assert "make it the standard" not in flag.action["en"]
+    assert english_words([flag.action["zh"]], allowed=set()) == []
+    # The same fall with a cancellation recorded in the period's days: the usual action.
+    current = report.churn_flag(_fell_to_nothing(pd.Timestamp("2026-06-30").date()))
+    assert "make it the standard" in current.action["en"]
+
+
+def test_no_clv_models_are_fitted_when_no_customer_is_scored(monkeypatch):
+    """Without a churn model nobody gets a risk, so nobody needs a value: the CLV models
+    (minutes on some shapes of data) are not fitted at all."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("expected_value() called without a churn model")
+
+    monkeypatch.setattr(churn, "expected_value", refuse)
+    ids = [f"k{i}" for i in range(40)]
+    customers = pd.DataFrame({"customer_id": ids, "signup_date": pd.Timestamp("2025-01-01")})
+    days = pd.date_range("2025-01-15", "2026-09-15", freq="MS")
+    transactions = pd.DataFrame(
+        [(c, d, 10.0) for c in ids for d in days], columns=["customer_id", "order_date", "amount"]
+    )
+    analysis = churn.analyse(customers, transactions, period=parse_period("2026-Q3"))
+    assert analysis.drivers.model is None and analysis.risk.state == "no model"
+    assert analysis.value_basis == "trailing_revenue"

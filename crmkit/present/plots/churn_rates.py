@@ -35,8 +35,25 @@ def _note(ax: Axes, text: str, *, y: float = 0.97) -> None:
 
 def _floor(value: float) -> float:
     """The colour scale's low end: the lowest share shown, down to a step of 5 percent (0
-    when nothing is shown), so high retention still shows its differences."""
-    return 0.0 if pd.isna(value) else float(np.floor(value * 20) / 20)
+    when nothing is shown), so high retention still shows its differences; at most 95%, so
+    a table of 100% cells keeps a scale that ends at 100% (equal ends would stretch it to
+    110%)."""
+    return 0.0 if pd.isna(value) else min(float(np.floor(value * 20) / 20), 0.95)
+
+
+def _month_runs(months: pd.Series) -> str:
+    """Months named for a note, consecutive ones as one span: "Oct 2025–Jul 2026, Sep 2026"
+    (a young unit's twelve empty months would otherwise run off the chart)."""
+    runs: list[list[pd.Period]] = []
+    for m in sorted(pd.Timestamp(v).to_period("M") for v in months):
+        if runs and (m - runs[-1][1]).n == 1:
+            runs[-1][1] = m
+        else:
+            runs.append([m, m])
+    return words("report.list_separator").join(
+        month(a.start_time) if a == b else f"{month(a.start_time)}–{month(b.start_time)}"
+        for a, b in runs
+    )
 
 
 def plot_churn_trend(trend: pd.DataFrame, *, period: Period, ax: Axes | None = None) -> Axes:
@@ -87,8 +104,7 @@ def plot_churn_trend(trend: pd.DataFrame, *, period: Period, ax: Axes | None = N
     notes = []
     empty = trend.loc[trend["active_at_start"] <= 0, "month"]
     if len(empty):
-        names = words("report.list_separator").join(month(m) for m in empty)
-        notes.append(_w("months_without_customers", months=names))
+        notes.append(_w("months_without_customers", months=_month_runs(empty)))
     notes += [
         _w("partial_month", month=month(row.month), day=day(row.month_end))
         for row in partial.itertuples()
