@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 
 from crmkit.present.format import day, num, pct
 from crmkit.present.language import term, words
+from crmkit.present.plots.funnel import note
 from crmkit.present.plots.theme import PALETTE, legend_beside, share_axis
 
 NOTE_COLOUR = "#666"
@@ -28,21 +29,6 @@ LINE_STYLES = ["-", "--", "-."]
 
 def _w(key: str, /, **values) -> str:
     return words(f"churn_lifetimes.{key}", **values)
-
-
-def _note(ax: Axes, text: str) -> None:
-    """What the chart leaves out, in grey under the x-axis label: part of the image."""
-    ax.annotate(
-        text,
-        xy=(0, 0),
-        xycoords="axes fraction",
-        xytext=(0, -44),
-        textcoords="offset points",
-        va="top",
-        ha="left",
-        fontsize=9.5,
-        color=NOTE_COLOUR,
-    )
 
 
 def _steps(curve: Any) -> tuple[list[float], list[float], list[float], list[float]]:
@@ -127,7 +113,7 @@ def plot_lifetime_curves(
     if not curves:
         left_out.append(_w("chart_no_curves"))
     if left_out:
-        _note(ax, "\n".join(left_out))
+        note(ax, "\n".join(left_out))
     return ax
 
 
