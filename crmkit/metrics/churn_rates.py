@@ -42,6 +42,7 @@ TREND_COLUMNS = [
     "month_end",
     "complete",
     "active_at_start",
+    "active",
     "churned",
     "churn_rate",
     "low",
@@ -110,6 +111,12 @@ class PeriodRates:
     @property
     def churned(self) -> int:
         return self.churn.successes
+
+    @property
+    def active_customers(self) -> int:
+        """Customers active in the period: active at its start or joined during it (the base of
+        every per-customer figure of the health review)."""
+        return self.churn.trials + self.new_customers
 
 
 @dataclass(frozen=True)
@@ -400,8 +407,9 @@ def _trend(timeline: _Timeline, period: Period, *, level: float) -> pd.DataFrame
     for month in _trend_months(period):
         last_day = min(month.end, period.end)
         present_before, churned_before, _ = timeline.status(month.previous_end)
-        _, churned_at, _ = timeline.status(last_day)
+        present, churned_at, _ = timeline.status(last_day)
         at_start = present_before & (churned_before == _NAT)
+        joined = present & ~present_before
         lost = at_start & (churned_at >= _start(month.start)) & (churned_at < _bound(last_day))
         share = wilson_interval(int(lost.sum()), int(at_start.sum()), level=level)
         rows.append(
@@ -409,10 +417,12 @@ def _trend(timeline: _Timeline, period: Period, *, level: float) -> pd.DataFrame
                 pd.Timestamp(month.start),
                 pd.Timestamp(last_day),
                 last_day == month.end,
-                *(share.trials, share.successes, share.value, share.low, share.high),
+                share.trials,
+                share.trials + int(joined.sum()),
+                *(share.successes, share.value, share.low, share.high),
             ]
         )
-    kinds = ["datetime64[ns]"] * 2 + [bool, int, int] + [float] * 3
+    kinds = ["datetime64[ns]"] * 2 + [bool, int, int, int] + [float] * 3
     types = dict(zip(TREND_COLUMNS, kinds, strict=True))
     return pd.DataFrame(rows, columns=TREND_COLUMNS).astype(types)
 

@@ -126,6 +126,7 @@ def test_logo_churn_counts_customers_active_at_the_start(by_events):
     assert now.churn.value == 0.5
     assert now.retention.value == 0.5
     assert (by_events.active_at_start, by_events.churned, by_events.new_customers) == (4, 2, 1)
+    assert now.active_customers == 5  # the four active at the start and e, who joined
     z = stats.norm.ppf(0.975)
     centre = (0.5 + z**2 / 8) / (1 + z**2 / 4)
     half = z * math.sqrt(0.25 / 4 + z**2 / 64) / (1 + z**2 / 4)
@@ -211,6 +212,9 @@ def test_monthly_trend_by_hand(by_events):
     assert np.isnan(trend.loc["2025-07-01", "churn_rate"])
     assert trend.loc["2026-06-01", "churn_rate"] == pytest.approx(0.4)
     assert trend["complete"].all()
+    # active in the month: active at its start or joined in it (e joined in May)
+    assert trend.loc["2026-05-01", "active"] == 6
+    assert trend.loc["2026-06-01", "active"] == 5
 
 
 def test_trend_cuts_the_last_month_at_the_period_end():
