@@ -194,6 +194,26 @@ def ltv_cac(
     return table.reset_index()
 
 
+def overall_ltv_cac(table: pd.DataFrame) -> float | None:
+    """LTV:CAC of all channels together: their margin LTV summed over their customers ÷ what
+    acquiring those customers cost (Σ ltv·customers ÷ Σ cac·customers over the channels of
+    :func:`ltv_cac` with both known); None without a channel that has both.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"customers": [10, 30], "ltv": [300.0, 100.0],
+    ...                       "cac": [100.0, 50.0]})
+    >>> overall_ltv_cac(table)  # (3000 + 3000) / (1000 + 1500)
+    2.4
+    """
+    known = table.loc[np.isfinite(table["ltv"]) & np.isfinite(table["cac"]) & (table["cac"] > 0)]
+    if known.empty:
+        return None
+    return float(
+        (known["ltv"] * known["customers"]).sum() / (known["cac"] * known["customers"]).sum()
+    )
+
+
 # ----------------------------------------------------------------------------- one unit
 
 

@@ -62,12 +62,18 @@ def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
     """A key figure for reading, by its :class:`KeyFigure` unit, in the active language.
 
     ``money`` → ``'CN¥1,235'`` (the unit's currency), ``share`` → ``'12.3%'``, ``points``
-    → ``'+32'`` (signed, NPS), ``count`` → ``'12,345'``, ``days`` → ``'42 days'``, ``text``
-    as is (the page escapes it). Missing values, and numbers that are not finite, → ``'–'``;
+    → ``'+32'`` (signed, NPS), ``count`` → ``'12,345'``, ``days`` → ``'42 days'``, ``score``
+    → ``'68'``, ``bands`` → ``'red 12% · amber 30% · green 58%'``, ``text`` as is (the page
+    escapes it). Missing values, and numbers that are not finite, → ``'–'``;
     a value of the wrong kind for its unit is shown as text rather than hidden.
     """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return MISSING
+    if unit == "bands" and isinstance(value, dict):
+        shares = {band: value.get(band) for band in ("red", "amber", "green")}
+        if not all(_is_number(share) for share in shares.values()):
+            return MISSING
+        return words("portfolio.health_bands", **{b: pct(v) for b, v in shares.items()})
     if unit == "text" or not _is_number(value):
         return str(value)
     if unit == "money":
@@ -80,6 +86,8 @@ def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
         return num(value)
     if unit == "days":
         return words("portfolio.days", n=num(value))
+    if unit == "score":
+        return num(value, 0)
     return num(value, 2)
 
 
@@ -92,7 +100,7 @@ def format_change(change: Any, figure: KeyFigure, value: Any) -> ChangeCell | No
     delta = float(change["delta"])
     if figure.unit == "share":
         size = words("portfolio.share_points", size=num(abs(delta) * 100, 1))
-    elif figure.unit == "points":  # one decimal below 10, so +53 → +51 reads as 1.5, not 1
+    elif figure.unit in ("points", "score"):  # one decimal below 10: +53 → +51 reads 1.5, not 1
         size = words("portfolio.score_points", size=num(abs(delta), 1 if abs(delta) < 10 else 0))
     elif _is_number(value) and float(value) - delta != 0:
         size = pct(abs(delta) / abs(float(value) - delta))

@@ -68,6 +68,7 @@ class UnitPlan:
     defects: bool = False
     churn_rise_last_quarter: float = 0.0  # share of active customers made to leave in 2026-Q3
     records_churn: bool = True  # False: no churn_events rows (churn inferred from inactivity)
+    resolution_slowdown_last_quarter: float = 1.0  # × resolution time of tickets opened in 2026-Q3
 
 
 UNITS = (
@@ -94,7 +95,17 @@ UNITS = (
         nps_shift_last_quarter=-1.6,
         churn_rise_last_quarter=0.10,
     ),
-    UnitPlan("east", "华东事业部", "CNY", "E", "zh", 2400, 0.9, (0.06, 0.06, 0.06, 0.76, 0.06)),
+    UnitPlan(
+        "east",
+        "华东事业部",
+        "CNY",
+        "E",
+        "zh",
+        2400,
+        0.9,
+        (0.06, 0.06, 0.06, 0.76, 0.06),
+        resolution_slowdown_last_quarter=2.5,
+    ),
     UnitPlan(
         "west",
         "West",
@@ -121,6 +132,10 @@ RECORDED_SHARE = 0.6  # dropouts recorded in churn_events
 # latent in what they write and 1.2 + LATE_DIP in the scores they give (the churn drivers must
 # find low scores before leaving).
 LATE_DIP = 1.8
+# Interactions before a dropout: in the QUIET_DAYS before it only QUIET_KEPT of them happen
+# (the health score's engagement component must see customers go quiet before leaving).
+QUIET_DAYS = 120
+QUIET_KEPT = 0.25
 MIN_CUSTOMERS = 60  # per unit: fewer cannot carry the planted defects (50 rows in west)
 
 LABELS = {
@@ -288,12 +303,16 @@ def _fmt_minutes(days: np.ndarray) -> list[str]:
 
 
 def generate_unit(
-    plan: UnitPlan, rng: np.random.Generator, planted_rng: np.random.Generator | None = None
+    plan: UnitPlan,
+    rng: np.random.Generator,
+    planted_rng: np.random.Generator | None = None,
+    thinning_rng: np.random.Generator | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """All nine tables for one unit, plus the truth about what was planted.
 
-    ``planted_rng`` draws the churn rise of the last quarter, apart from ``rng`` so that the
-    other units' data does not move when that effect is tuned.
+    ``planted_rng`` draws the churn rise of the last quarter and ``thinning_rng`` which
+    interactions fall silent before a dropout, apart from ``rng`` so that the other tables
+    do not move when those effects are tuned.
     """
     labels = LABELS[plan.language]
     segments = segments_for(plan)
@@ -455,7 +474,13 @@ def generate_unit(
     response_hours = rng.gamma(2.0, np.where(tk_complaint, 10.0, 4.0))
     resolve_days = rng.gamma(2.0, np.where(tk_complaint, 3.0, 1.0))
     first_response = tk_day + response_hours / 24
-    resolved = first_response + resolve_days
+    # A planted service slow-down: tickets opened in the last quarter take longer to resolve.
+    slower = np.where(
+        tk_day >= (LAST_QUARTER_START - HISTORY_START).days,
+        plan.resolution_slowdown_last_quarter,
+        1.0,
+    )
+    resolved = first_response + resolve_days * slower
     tickets = pd.DataFrame(
         {
             "ticket_id": [f"{P}T{k:05d}" for k in range(1, len(tickets_rows) + 1)],
@@ -576,11 +601,13 @@ def generate_unit(
         it_rows.extend((i, t) for t in rng.uniform(start, end, size=k))
     it_rows.sort(key=lambda r: (r[1], r[0]))
     k = len(it_rows)
+    it_customer = np.array([r[0] for r in it_rows], dtype=int)
+    it_day = np.array([r[1] for r in it_rows])
     interactions = pd.DataFrame(
         {
             "interaction_id": [f"{P}I{j:06d}" for j in range(1, k + 1)],
-            "customer_id": customer_ids[[r[0] for r in it_rows]],
-            "occurred_at": _fmt_days(np.array([r[1] for r in it_rows])),
+            "customer_id": customer_ids[it_customer],
+            "occurred_at": _fmt_days(it_day),
             "channel": np.array(labels["touch_channel"])[
                 rng.choice(4, size=k, p=[0.4, 0.25, 0.25, 0.1])
             ],
@@ -588,6 +615,15 @@ def generate_unit(
             "kind": np.array(labels["kind"])[rng.choice(5, size=k, p=[0.4, 0.25, 0.2, 0.1, 0.05])],
         }
     )
+    # Customers go quiet before they leave: in the QUIET_DAYS before a dropout only
+    # QUIET_KEPT of their interactions happen, and none after it. Drawn on its own stream
+    # after every draw above, so the tables drawn from ``rng`` below do not move.
+    before_dropout = dropout_day[it_customer] - it_day
+    quiet = (before_dropout >= 0) & (before_dropout < QUIET_DAYS)
+    thin = thinning_rng or np.random.default_rng(0)
+    kept = (before_dropout >= QUIET_DAYS) | (quiet & (thin.random(k) < QUIET_KEPT))
+    interactions = interactions.loc[kept].reset_index(drop=True)
+    interactions["interaction_id"] = [f"{P}I{j:06d}" for j in range(1, len(interactions) + 1)]
 
     opportunities, stage_history = _funnel(plan, labels, rng, signup, customer_ids)
     costs = _costs(plan, labels, rng, customers, signup, acq)
@@ -627,6 +663,11 @@ def generate_unit(
             "reason_shares": dict(zip(labels["reason"], REASON_SHARES, strict=True)),
             "rise_last_quarter": plan.churn_rise_last_quarter,
             "extra_churners_last_quarter": int(np.isfinite(forced_churn_day).sum()),
+        },
+        "health": {
+            "resolution_slowdown_last_quarter": plan.resolution_slowdown_last_quarter,
+            "quiet_days_before_dropout": QUIET_DAYS,
+            "interactions_kept_when_quiet": QUIET_KEPT,
         },
     }
     segment_labels = pd.DataFrame(
@@ -916,7 +957,9 @@ def generate(
         if customers:
             plan = UnitPlan(**{**plan.__dict__, "n_customers": customers})
         rng = np.random.default_rng([seed, k])
-        tables, planted = generate_unit(plan, rng, np.random.default_rng([seed, k, 13]))
+        tables, planted = generate_unit(
+            plan, rng, np.random.default_rng([seed, k, 13]), np.random.default_rng([seed, k, 14])
+        )
         unit_truth = planted["truth"]
         if plan.defects:
             unit_truth["defects_planted"] = plant_defects(tables, rng, plan.prefix)
