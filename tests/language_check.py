@@ -21,7 +21,7 @@ PROPER_NAMES = {
     "RFM", "LTV", "CAC", "BG", "NBD", "Pareto", "Gamma", "Kaplan", "Meier", "Wilson", "Holm",
     "Mann", "Whitney", "TF", "IDF", "jieba", "Johnson", "Rocks", "Fader", "Hardie", "Reichheld",
     "Wald", "Cox", "KMeans", "crmkit", "Jupyter", "Newcombe", "Hodges", "Lehmann", "AUC", "DeLong",
-    "Gold", "L1",
+    "Gold", "L1", "SLA",
     # file kinds and database engines, as named in a Sources table
     "CSV", "Excel", "Parquet", "DuckDB", "SQLite", "PostgreSQL", "MySQL", "UTF",
 }  # fmt: skip

@@ -25,7 +25,8 @@ Features (one row per customer signed up by the cut day):
     Complaints opened in the last 90 days: tickets with ``is_complaint`` true where the
     tickets carry that column with values, else interactions whose ``kind`` is a complaint
     (``complaint``, ``投诉``) — one source, so one complaint logged twice is not counted
-    twice; an empty column is no source (absent, not zero).
+    twice; an empty column is no source (absent, not zero). The rule is
+    :mod:`crmkit.metrics.complaints`, shared with the health review.
 ``tickets_90d``
     Service tickets opened in the last 90 days.
 ``latest_nps``, ``latest_csat``
@@ -51,6 +52,12 @@ import pandas as pd
 from crmkit.core.errors import require_columns
 from crmkit.core.periods import day_after
 from crmkit.core.schema import PII_COLUMNS, TABLES
+from crmkit.metrics.complaints import (
+    COMPLAINT_KINDS,  # noqa: F401  (re-exported: where it was defined before)
+    complaint_interactions,
+    complaint_source,
+    complaint_tickets,
+)
 
 FEATURES: tuple[str, ...] = (
     "orders_last_year",
@@ -68,9 +75,6 @@ FEATURES: tuple[str, ...] = (
 
 MAX_LEVELS = 20
 """Most distinct values a text column of the customers may have to be a candidate driver."""
-
-COMPLAINT_KINDS = frozenset({"complaint", "complaints", "投诉"})
-"""Interaction kinds that are complaints (compared in lower case)."""
 
 DAYS_PER_MONTH = 30.4375
 _DAY = np.int64(86_400_000_000_000)  # nanoseconds
@@ -286,26 +290,21 @@ def encode(
     amounts = pd.to_numeric(transactions["amount"], errors="coerce").fillna(0.0).to_numpy(float)
     orders = _Rows.of(next(codes), nanoseconds(transactions["order_date"]), amounts)
     tickets_rows = complaints = contacts = nps = csat = None
-    # A column counts as a source of complaints only where it holds values: an export with
-    # an empty is_complaint column knows nothing of complaints (not that there were none).
-    flagged = has_tickets and _present(tickets, ["is_complaint"])
-    flagged = flagged and tickets["is_complaint"].notna().any()
-    kinded = has_contacts and _present(interactions, ["kind"])
-    kinded = kinded and interactions["kind"].astype("string").str.strip().fillna("").ne("").any()
+    # One rule of what a complaint is, one source (crmkit.metrics.complaints).
+    source = complaint_source(tickets, interactions)
     if has_tickets:
         flags = np.zeros(len(tickets), dtype=bool)
-        if flagged:
-            flags = tickets["is_complaint"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if source == "tickets":
+            flags = complaint_tickets(tickets)
         tickets_rows = _Rows.of(next(codes), nanoseconds(tickets["opened_at"]), flags)
-        if flagged:
+        if source == "tickets":
             complaints = tickets_rows.where(tickets_rows.value)
     if has_contacts:
         kinds = np.zeros(len(interactions), dtype=bool)
-        if kinded:
-            text = interactions["kind"].astype("string").str.strip().str.lower()
-            kinds = text.isin(COMPLAINT_KINDS).fillna(False).to_numpy(dtype=bool)
+        if source == "interactions":
+            kinds = complaint_interactions(interactions)
         contacts = _Rows.of(next(codes), nanoseconds(interactions["occurred_at"]), kinds)
-        if complaints is None and kinded:
+        if source == "interactions":
             complaints = contacts.where(contacts.value)
     if scores:
         where, times = next(codes), nanoseconds(surveys["responded_at"])

@@ -54,7 +54,8 @@ class KeyFigure:
     """A figure of a topic's results shown on the portfolio page.
 
     ``unit`` says how to read and format it: ``money`` (the unit's currency), ``share``
-    (a fraction shown as %), ``points`` (NPS, -100..100), ``count``, ``days``, ``text``.
+    (a fraction shown as %), ``points`` (NPS, -100..100), ``count``, ``days``, ``text``,
+    ``score`` (0–100, the health score), ``bands`` ({red, amber, green}: shares).
     """
 
     key: str
@@ -65,7 +66,7 @@ class KeyFigure:
     good_when: str = "up"  # which way is good news: "up" (NPS, win rate) or "down" (churn)
 
 
-FIGURE_UNITS = ("money", "share", "points", "count", "days", "text")
+FIGURE_UNITS = ("money", "share", "points", "count", "days", "text", "score", "bands")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,23 @@ CLV_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("clv_horizon_months", 12, "months of future value counted in CLV"),
     Parameter("clv_discount_rate", 0.01, "monthly discount rate for future value"),
     Parameter("clv_holdout_weeks", 26, "weeks held out to test the model"),
+)
+
+FUNNEL_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "funnel_stages",
+        ["lead", "intent", "negotiation", "won"],
+        "ordered stages; the last is won",
+    ),
+    Parameter("conversion_window_days", 90, "conversion counted within this many days"),
+)
+
+# The churn definition: read by the churn report and by the health review, so both count the
+# same customers as churned.
+CHURN_DEFINITION = Parameter(
+    "churn_inactivity_days",
+    0,
+    "days without an order counted as churn if no churn_events; 0: p90 gap",
 )
 
 _LOG = "Data quality"
@@ -271,12 +289,7 @@ TOPICS: dict[str, Topic] = {
                 Section("Source ROI", ("costs", "opportunities.source")),
             ),
             parameters=(
-                Parameter(
-                    "funnel_stages",
-                    ["lead", "intent", "negotiation", "won"],
-                    "ordered stages; the last is won",
-                ),
-                Parameter("conversion_window_days", 90, "conversion counted within this many days"),
+                *FUNNEL_PARAMETERS,
                 Parameter(
                     "funnel_breakdowns",
                     ["source", "owner"],
@@ -431,11 +444,7 @@ TOPICS: dict[str, Topic] = {
                 Section("Customers at risk", ()),
             ),
             parameters=(
-                Parameter(
-                    "churn_inactivity_days",
-                    0,
-                    "days without an order counted as churn if no churn_events; 0: p90 gap",
-                ),
+                CHURN_DEFINITION,
                 Parameter(
                     "churn_breakdowns",
                     ["acquisition_channel", "region"],
@@ -483,6 +492,87 @@ TOPICS: dict[str, Topic] = {
                 "churn_change": "the churn rate changed significantly (p < 0.05); bad when up",
                 "reason_rising": "a stated reason's share of churn rose significantly "
                 "(Holm-adjusted p < 0.05)",
+            },
+        ),
+        Topic(
+            name="health",
+            title="Relationship health",
+            question=(
+                "How healthy are this unit's customer relationships: which KPIs need action, "
+                "how often do we talk to customers, how well does service work, what do "
+                "customers cost to win and keep, which customers are healthy or at risk, does "
+                "the health score predict churn, and whom should we call first?"
+            ),
+            tables=("customers", "transactions"),
+            sections=(
+                Section("Scorecard", ()),
+                Section("Interactions", ("interactions",)),
+                Section("Service", ("tickets",)),
+                Section("Costs", ("costs",)),
+                Section("Customer health score", ()),
+                Section("Does the score predict churn?", ()),
+                Section("Alerts and actions", ()),
+            ),
+            parameters=(
+                Parameter(
+                    "service_sla_hours", 72, "hours within which a ticket should be resolved"
+                ),
+                Parameter(
+                    "health_weights",
+                    {},
+                    "points per score component over the defaults; they must sum to 100",
+                ),
+                Parameter(
+                    "health_bands", [50, 75], "score below the first is red, from the second green"
+                ),
+                Parameter(
+                    "health_points", {}, "points grids of the score's inputs over the defaults"
+                ),
+                Parameter(
+                    "health_cap_at_amber", True, "a poor component keeps a customer from green"
+                ),
+                Parameter(
+                    "health_thresholds",
+                    {},
+                    "scorecard levels per KPI {good, act} over the defaults",
+                ),
+                Parameter("health_treatments", {}, "action per alert reason over the defaults"),
+                Parameter("health_alerts_top", 50, "customers listed in the alerts table"),
+                CHURN_DEFINITION,
+                *FUNNEL_PARAMETERS,
+                *CLV_PARAMETERS,
+            ),
+            results={
+                "scorecard": "{kpi: {value, previous, change: {delta, ci, p_value} or null, band: "
+                "good, watch, act or null}}",
+                "health_bands": "{red, amber, green}: shares of the customers scored at the "
+                "period end",
+                "mean_health": "mean health score (0–100, higher is healthier) at the period end",
+                "health_auc": "AUC of the score at the previous period end for staying (not "
+                "churning) during this period",
+                "health_auc_ci": "[lo, hi], DeLong",
+                "churn_by_band": "{band: churn rate during this period of the customers in that "
+                "band at the previous period end}",
+                "suggested_weights": "{component: points} from an L1 logistic fit, or null",
+                "alerts": "customers with an alert at the period end",
+                "interaction_frequency": "interactions per active customer per month",
+                "complaint_rate": "complaints per 100 active customers in the period",
+                "median_first_response_hours": "median hours to the first response (Kaplan–Meier)",
+                "median_resolution_hours": "median hours to resolution (Kaplan–Meier)",
+                "sla_share": "share of the period's tickets resolved within service_sla_hours",
+                "cac": "acquisition spend in the period ÷ customers who signed up in it",
+                "retention_cost_per_customer": "retention spend in the period ÷ customers kept",
+            },
+            key_figures=(
+                KeyFigure("mean_health", "health_score", "score"),
+                KeyFigure("health_bands", "health_band", "bands"),
+            ),
+            flags={
+                "kpi_act": "a scorecard KPI is at or past its 'act' level",
+                "service_slower": "ticket resolution time rose significantly (log-rank p < 0.05)",
+                "health_not_predictive": "the health score did not predict this period's churn",
+                "red_share_rising": "the share of customers in the red band rose significantly "
+                "(p < 0.05)",
             },
         ),
     )

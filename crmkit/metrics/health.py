@@ -1,0 +1,251 @@
+"""The relationship health review's numbers in one call: the KPI scorecard, interactions,
+service, costs, the customer health score, its validation against churn, and the alerts.
+
+Each part has its own module. :func:`analyse` takes every figure another report shows from
+that report's own analysis (churn rates, the CLV fit, satisfaction, the funnel), decides the
+churn definition once as the churn report does (:func:`~crmkit.metrics.churn_status.
+choose_definition` with the same ``churn_inactivity_days``), and hands the customers active
+in each period to every per-customer figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from crmkit.core.errors import CrmkitError
+from crmkit.core.periods import Period, require_period
+from crmkit.metrics import clv, funnel, satisfaction
+from crmkit.metrics import scorecard as cards
+from crmkit.metrics.churn_rates import ChurnRates, churn_rates_analysis
+from crmkit.metrics.churn_status import ChurnDefinition, choose_definition, churn_dates
+from crmkit.metrics.costs import CostsAnalysis, costs_analysis
+from crmkit.metrics.health_score import (
+    HealthSettings,
+    alerts,
+    component_points,
+    health_scores,
+    score_change,
+)
+from crmkit.metrics.health_validation import HealthValidation, validate
+from crmkit.metrics.interactions import InteractionsAnalysis, interactions_analysis
+from crmkit.metrics.scorecard import KPI
+from crmkit.metrics.service import ServiceAnalysis, service_analysis
+
+
+@dataclass(frozen=True)
+class HealthAnalysis:
+    """Everything the health review shows for one unit and period.
+
+    ``scores`` and ``previous_scores`` are the customers active at the period end and at the
+    previous period end with their components and score; ``clv``/``previous_clv`` the CLV
+    fits at those days (None where the models could not be fitted); ``funnel_missing`` why
+    the funnel's figures are absent ("" when present).
+    """
+
+    period: Period
+    definition: ChurnDefinition
+    rates: ChurnRates
+    scorecard: list[KPI]
+    interactions: InteractionsAnalysis
+    service: ServiceAnalysis
+    costs: CostsAnalysis
+    settings: HealthSettings
+    scores: pd.DataFrame
+    previous_scores: pd.DataFrame
+    changes: pd.DataFrame
+    validation: HealthValidation
+    alerts: pd.DataFrame
+    clv: clv.CLVAnalysis | None
+    previous_clv: clv.CLVAnalysis | None
+    funnel_missing: str = ""
+
+
+def _clv_fit(transactions, customers, costs, *, period, settings: dict) -> clv.CLVAnalysis | None:
+    """The clv report's fit at ``period``'s end, or None where it cannot be fitted (the
+    report says why; here the value parts show "no data")."""
+    try:
+        fitted = clv.analyse(transactions, customers, period=period, costs=costs, **settings)
+    except CrmkitError:
+        return None
+    return None if fitted.values is None or fitted.values.empty else fitted
+
+
+def _values(fit: clv.CLVAnalysis | None) -> pd.Series | None:
+    return None if fit is None else fit.values.set_index("customer_id")["clv"]
+
+
+def _churned_during(status_end: pd.DataFrame, scored: pd.DataFrame, period: Period) -> pd.Series:
+    """Of the customers in ``scored`` (active at the day before ``period``), whether each
+    churned during it, by the churn dates known at its end."""
+    churned_at = status_end.set_index("customer_id")["churned_at"].reindex(scored["customer_id"])
+    during = (churned_at >= pd.Timestamp(period.start)) & (
+        churned_at < pd.Timestamp(period.end) + pd.Timedelta(days=1)
+    )
+    return pd.Series(during.to_numpy(), index=scored["customer_id"].to_numpy())
+
+
+def analyse(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    period: Period,
+    churn_events: pd.DataFrame | None = None,
+    interactions: pd.DataFrame | None = None,
+    tickets: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    costs: pd.DataFrame | None = None,
+    opportunities: pd.DataFrame | None = None,
+    stage_history: pd.DataFrame | None = None,
+    settings: HealthSettings | None = None,
+    sla_hours: float = 72,
+    thresholds: dict | None = None,
+    inactivity_days: int = 0,
+    funnel_stages: list[str] | tuple[str, ...] = ("lead", "intent", "negotiation", "won"),
+    conversion_window_days: int = 90,
+    clv_horizon_months: int = 12,
+    clv_discount_rate: float = 0.01,
+    clv_holdout_weeks: int = 26,
+) -> HealthAnalysis:
+    """The health review of one unit: see each part's module for its definitions.
+
+    Parameters
+    ----------
+    customers, transactions
+        The unit's tables up to the period end.
+    period
+        The reporting period, compared with the one before it.
+    churn_events, interactions, tickets, surveys, costs, opportunities, stage_history
+        Optional tables (None when absent); a part without its table shows "no data".
+    settings
+        The health score's weights, grids, bands and cap rule (defaults when None).
+    sla_hours
+        Hours within which a ticket should be resolved.
+    thresholds
+        The unit's scorecard levels over :data:`~crmkit.metrics.scorecard.DEFAULT_THRESHOLDS`.
+    inactivity_days, funnel_stages, conversion_window_days, clv_*
+        The churn, funnel and clv reports' settings, so every figure here is theirs.
+    """
+    require_period(period, caller="health.analyse")
+    settings = settings or HealthSettings()
+    events = churn_events if churn_events is not None and len(churn_events) else None
+    definition = choose_definition(
+        transactions, events, period=period, inactivity_days=inactivity_days
+    )
+    rates = churn_rates_analysis(
+        customers, transactions, events, period=period, definition=definition
+    )
+    now, before = rates.current, rates.previous
+    contacts = interactions_analysis(
+        interactions,
+        transactions,
+        period=period,
+        active=now.active_customers,
+        previous_active=before.active_customers,
+        monthly_active=rates.trend,
+    )
+    service = service_analysis(
+        tickets,
+        period=period,
+        active=now.active_customers,
+        previous_active=before.active_customers,
+        monthly_active=rates.trend,
+        sla_hours=sla_hours,
+        interactions=interactions,
+    )
+    spend = costs_analysis(
+        costs,
+        customers,
+        period=period,
+        retained=now.churn.trials - now.churn.successes,
+        previous_retained=before.churn.trials - before.churn.successes,
+        tickets_opened=service.tickets if service.tickets is not None else None,
+        previous_tickets_opened=service.previous_tickets,
+    )
+    clv_settings = {
+        "horizon_months": clv_horizon_months,
+        "monthly_discount_rate": clv_discount_rate,
+        "holdout_weeks": clv_holdout_weeks,
+    }
+    fit = _clv_fit(transactions, customers, costs, period=period, settings=clv_settings)
+    previous_fit = _clv_fit(
+        transactions, customers, costs, period=period.previous(), settings=clv_settings
+    )
+    sat = None
+    if surveys is not None and len(surveys):
+        sat = satisfaction.analyse(surveys, period=period)
+    pipeline, funnel_missing = None, "opportunities"
+    if opportunities is not None and len(opportunities) and stage_history is not None:
+        try:
+            pipeline = funnel.analyse(
+                opportunities,
+                stage_history,
+                stages=list(funnel_stages),
+                period=period,
+                window_days=conversion_window_days,
+            )
+            funnel_missing = ""
+        except CrmkitError as error:  # the funnel report says the same, in full
+            funnel_missing = str(error)
+
+    rows = [
+        *cards.churn_rows(rates),
+        *cards.clv_rows(fit, previous_fit),
+        *cards.satisfaction_rows(sat),
+        *cards.funnel_rows(pipeline),
+        *cards.interaction_rows(contacts),
+        *cards.service_rows(service),
+        *cards.cost_rows(spend),
+    ]
+    rows = cards.scorecard(rows, thresholds=thresholds)
+
+    tables = {"interactions": interactions, "tickets": tickets, "surveys": surveys}
+
+    def scored(day, fit_at):
+        status = churn_dates(customers, transactions, events, definition, as_of=day)
+        points = component_points(
+            customers,
+            transactions,
+            cut=day,
+            status=status,
+            clv=_values(fit_at),
+            settings=settings,
+            **tables,
+        )
+        return health_scores(points, settings)
+
+    scores = scored(period.end, fit)
+    previous_scores = scored(period.previous_end, previous_fit)
+    status_end = churn_dates(customers, transactions, events, definition, as_of=period.end)
+    churned = _churned_during(status_end, previous_scores, period)
+    training = None
+    earlier = period.previous()
+    if pd.Timestamp(earlier.previous_end) >= customers["signup_date"].min():
+        earlier_fit = _clv_fit(
+            transactions, customers, costs, period=earlier.previous(), settings=clv_settings
+        )
+        earlier_scores = scored(earlier.previous_end, earlier_fit)
+        status_before = churn_dates(
+            customers, transactions, events, definition, as_of=period.previous_end
+        )
+        training = (earlier_scores, _churned_during(status_before, earlier_scores, earlier))
+    validation = validate(previous_scores, churned, settings=settings, training=training)
+    return HealthAnalysis(
+        period=period,
+        definition=definition,
+        rates=rates,
+        scorecard=rows,
+        interactions=contacts,
+        service=service,
+        costs=spend,
+        settings=settings,
+        scores=scores,
+        previous_scores=previous_scores,
+        changes=score_change(scores, previous_scores),
+        validation=validation,
+        alerts=alerts(scores, previous_scores, clv=_values(fit), settings=settings),
+        clv=fit,
+        previous_clv=previous_fit,
+        funnel_missing=funnel_missing,
+    )
