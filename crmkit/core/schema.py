@@ -30,6 +30,8 @@ class Column:
     low: float | None = None
     high: float | None = None
     values: tuple[str, ...] | None = None  # allowed values of a category, lower case
+    # other names of those values (Chinese exports), read as them and logged as a repair
+    synonyms: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,20 @@ TABLES: dict[str, TableSpec] = {
                 _c("opportunity_id", "id", True),
                 _c("business_unit", "category", True),
                 _c("created_at", "date", True),
-                _c("outcome", "category", True, values=("open", "won", "lost")),
+                _c(
+                    "outcome",
+                    "category",
+                    True,
+                    values=("open", "won", "lost"),
+                    synonyms=(
+                        ("进行中", "open"),
+                        ("跟进中", "open"),
+                        ("赢单", "won"),
+                        ("成交", "won"),
+                        ("丢单", "lost"),
+                        ("输单", "lost"),
+                    ),
+                ),
                 _c("customer_id", "id"),
                 _c("source", "category"),
                 _c("owner", "category"),
@@ -215,6 +230,16 @@ TABLES: dict[str, TableSpec] = {
                     "category",
                     True,
                     values=("acquisition", "retention", "service"),
+                    synonyms=(
+                        ("获客", "acquisition"),
+                        ("获客成本", "acquisition"),
+                        ("维系", "retention"),
+                        ("客户维系", "retention"),
+                        ("留存", "retention"),
+                        ("服务", "service"),
+                        ("客服", "service"),
+                        ("客户服务", "service"),
+                    ),
                 ),
                 _c("amount", "amount", True),
                 _c("channel", "category"),

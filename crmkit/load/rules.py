@@ -168,6 +168,18 @@ def clean_table(
     for column in spec.columns:
         if column.values and column.name in table.columns:
             values = table[column.name].str.lower()
+            if column.synonyms:
+                named = values.map(dict(column.synonyms))
+                log.add(
+                    name,
+                    f"'{column.name}' named in other words, read as one of {list(column.values)}",
+                    "repaired",
+                    named.notna().sum(),
+                    ids_of(table, spec, table.index[named.notna()]),
+                    detail="values read: "
+                    + _examples(table.loc[named.notna(), column.name].drop_duplicates()),
+                )
+                values = named.fillna(values)
             unknown = values.notna() & ~values.isin(column.values)
             log.add(
                 name,

@@ -326,6 +326,14 @@ def defective_folder(tmp_path: Path) -> Path:
             "is_complaint": ["yes", "否", "maybe"],
         }
     )
+    tables["costs"] = pd.DataFrame(
+        {
+            "business_unit": ["alpha"] * 4,
+            "month": ["2026-07-01"] * 4,
+            "category": ["获客", "Retention", "客服", "rent"],
+            "amount": ["100", "50", "20", "999"],
+        }
+    )
     return write_folder(tmp_path / "defects", tables)
 
 
@@ -389,6 +397,17 @@ def test_scores_out_of_range_set_missing(defective):
     assert surveys["csat"].isna().tolist() == [False, True, True]
 
 
+def test_chinese_cost_categories_read_as_the_contracts(defective):
+    costs = defective["costs"]
+    assert log_rows(defective, "costs", "'category' named in other words", "repaired") == 2
+    assert log_rows(defective, "costs", "'category' not one of", "dropped") == 1  # rent
+    assert dict(zip(costs["category"], costs["amount"], strict=True)) == {
+        "acquisition": 100.0,
+        "retention": 50.0,
+        "service": 20.0,
+    }
+
+
 def test_outcomes_normalised_unknown_dropped_and_late_close_reopened(defective):
     opportunities = defective["opportunities"].set_index("opportunity_id")
     assert log_rows(defective, "opportunities", "'outcome' not one of", "dropped") == 1
@@ -410,7 +429,7 @@ def test_booleans_parsed_and_unknown_set_missing(defective):
 def test_totals_match_the_entries(defective):
     frame = defective.quality.to_frame()
     assert defective.quality.rows_dropped == frame.loc[frame["action"] == "dropped", "rows"].sum()
-    assert defective.quality.rows_dropped == 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2
+    assert defective.quality.rows_dropped == 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1  # + rent
 
 
 def test_rules_leave_their_input_tables_alone():
