@@ -19,27 +19,21 @@ from crmkit.core.periods import Period, require_period
 from crmkit.metrics import clv, funnel, satisfaction
 from crmkit.metrics import scorecard as cards
 from crmkit.metrics.churn_rates import ChurnRates, churn_rates_analysis
-from crmkit.metrics.churn_status import ChurnDefinition, choose_definition, churn_dates
+from crmkit.metrics.churn_status import ChurnDefinition, choose_definition
 from crmkit.metrics.costs import CostsAnalysis, costs_analysis
-from crmkit.metrics.health_score import (
-    HealthSettings,
-    alerts,
-    component_points,
-    health_scores,
-    score_change,
-)
-from crmkit.metrics.health_validation import HealthValidation, validate
+from crmkit.metrics.health_score import HealthSettings
+from crmkit.metrics.health_validation import HealthScoreAnalysis, health_score_analysis
 from crmkit.metrics.interactions import InteractionsAnalysis, interactions_analysis
 from crmkit.metrics.scorecard import KPI
-from crmkit.metrics.service import ServiceAnalysis, service_analysis
+from crmkit.metrics.service import SLA_HOURS, ServiceAnalysis, service_analysis
 
 
 @dataclass(frozen=True)
 class HealthAnalysis:
     """Everything the health review shows for one unit and period.
 
-    ``scores`` and ``previous_scores`` are the customers active at the period end and at the
-    previous period end with their components and score; ``clv``/``previous_clv`` the CLV
+    ``score`` holds the health score at the period end and at the previous period end, its
+    validation against this period's churn and the alerts; ``clv``/``previous_clv`` the CLV
     fits at those days (None where the models could not be fitted); ``funnel_missing`` why
     the funnel's figures are absent ("" when present).
     """
@@ -51,12 +45,7 @@ class HealthAnalysis:
     interactions: InteractionsAnalysis
     service: ServiceAnalysis
     costs: CostsAnalysis
-    settings: HealthSettings
-    scores: pd.DataFrame
-    previous_scores: pd.DataFrame
-    changes: pd.DataFrame
-    validation: HealthValidation
-    alerts: pd.DataFrame
+    score: HealthScoreAnalysis
     clv: clv.CLVAnalysis | None
     previous_clv: clv.CLVAnalysis | None
     funnel_missing: str = ""
@@ -76,16 +65,6 @@ def _values(fit: clv.CLVAnalysis | None) -> pd.Series | None:
     return None if fit is None else fit.values.set_index("customer_id")["clv"]
 
 
-def _churned_during(status_end: pd.DataFrame, scored: pd.DataFrame, period: Period) -> pd.Series:
-    """Of the customers in ``scored`` (active at the day before ``period``), whether each
-    churned during it, by the churn dates known at its end."""
-    churned_at = status_end.set_index("customer_id")["churned_at"].reindex(scored["customer_id"])
-    during = (churned_at >= pd.Timestamp(period.start)) & (
-        churned_at < pd.Timestamp(period.end) + pd.Timedelta(days=1)
-    )
-    return pd.Series(during.to_numpy(), index=scored["customer_id"].to_numpy())
-
-
 def analyse(
     customers: pd.DataFrame,
     transactions: pd.DataFrame,
@@ -99,7 +78,8 @@ def analyse(
     opportunities: pd.DataFrame | None = None,
     stage_history: pd.DataFrame | None = None,
     settings: HealthSettings | None = None,
-    sla_hours: float = 72,
+    sla_hours: float = SLA_HOURS,
+    purchase_days: int = 30,
     thresholds: dict | None = None,
     inactivity_days: int = 0,
     funnel_stages: list[str] | tuple[str, ...] = ("lead", "intent", "negotiation", "won"),
@@ -122,6 +102,8 @@ def analyse(
         The health score's weights, grids, bands and cap rule (defaults when None).
     sla_hours
         Hours within which a ticket should be resolved.
+    purchase_days
+        Days after an interaction in which an order counts as following it.
     thresholds
         The unit's scorecard levels over :data:`~crmkit.metrics.scorecard.DEFAULT_THRESHOLDS`.
     inactivity_days, funnel_stages, conversion_window_days, clv_*
@@ -144,6 +126,7 @@ def analyse(
         active=now.active_customers,
         previous_active=before.active_customers,
         monthly_active=rates.trend,
+        purchase_days=purchase_days,
     )
     service = service_analysis(
         tickets,
@@ -160,7 +143,7 @@ def analyse(
         period=period,
         retained=now.churn.trials - now.churn.successes,
         previous_retained=before.churn.trials - before.churn.successes,
-        tickets_opened=service.tickets if service.tickets is not None else None,
+        tickets_opened=service.tickets,
         previous_tickets_opened=service.previous_tickets,
     )
     clv_settings = {
@@ -200,37 +183,19 @@ def analyse(
     ]
     rows = cards.scorecard(rows, thresholds=thresholds)
 
-    tables = {"interactions": interactions, "tickets": tickets, "surveys": surveys}
-
-    def scored(day, fit_at):
-        status = churn_dates(customers, transactions, events, definition, as_of=day)
-        points = component_points(
-            customers,
-            transactions,
-            cut=day,
-            status=status,
-            clv=_values(fit_at),
-            settings=settings,
-            **tables,
-        )
-        return health_scores(points, settings)
-
-    scores = scored(period.end, fit)
-    previous_scores = scored(period.previous_end, previous_fit)
-    status_end = churn_dates(customers, transactions, events, definition, as_of=period.end)
-    churned = _churned_during(status_end, previous_scores, period)
-    training = None
-    earlier = period.previous()
-    if pd.Timestamp(earlier.previous_end) >= customers["signup_date"].min():
-        earlier_fit = _clv_fit(
-            transactions, customers, costs, period=earlier.previous(), settings=clv_settings
-        )
-        earlier_scores = scored(earlier.previous_end, earlier_fit)
-        status_before = churn_dates(
-            customers, transactions, events, definition, as_of=period.previous_end
-        )
-        training = (earlier_scores, _churned_during(status_before, earlier_scores, earlier))
-    validation = validate(previous_scores, churned, settings=settings, training=training)
+    score = health_score_analysis(
+        customers,
+        transactions,
+        period=period,
+        definition=definition,
+        churn_events=events,
+        interactions=interactions,
+        tickets=tickets,
+        surveys=surveys,
+        clv=_values(fit),
+        previous_clv=_values(previous_fit),
+        settings=settings,
+    )
     return HealthAnalysis(
         period=period,
         definition=definition,
@@ -239,12 +204,7 @@ def analyse(
         interactions=contacts,
         service=service,
         costs=spend,
-        settings=settings,
-        scores=scores,
-        previous_scores=previous_scores,
-        changes=score_change(scores, previous_scores),
-        validation=validation,
-        alerts=alerts(scores, previous_scores, clv=_values(fit), settings=settings),
+        score=score,
         clv=fit,
         previous_clv=previous_fit,
         funnel_missing=funnel_missing,

@@ -47,7 +47,8 @@ class KPI:
 
     ``key`` is the figure's glossary key, ``source`` the topic that owns its definition,
     ``unit`` how to read it (``share``, ``money``, ``points``, ``hours``, ``days``, ``ratio``,
-    ``per_customer``, ``per_100``), ``good_when`` which way is good news. ``change`` is None
+    ``per_customer``, ``per_100``), ``good_when`` which way is good news (``up``, ``down``, or
+    ``neither`` for a mix). ``change`` is None
     when either period has no value; its ``p_value`` is NaN where no test exists.
     ``missing`` says why there is no value (a table or column absent).
     """
@@ -70,7 +71,7 @@ class KPI:
     @property
     def worsened(self) -> bool:
         """Significantly worse than the previous period."""
-        if self.change is None or not self.change.significant:
+        if self.change is None or not self.change.significant or self.good_when == "neither":
             return False
         return (self.change.delta < 0) == (self.good_when == "up")
 
@@ -378,4 +379,64 @@ def service_rows(service) -> list[KPI]:
             missing=no_tickets,
         )
     )
+    return rows
+
+
+def interaction_rows(contacts) -> list[KPI]:
+    """Interaction frequency and the channel mix (the top channel's share of interactions)
+    from :func:`crmkit.metrics.interactions.interactions_analysis`."""
+    missing = "interactions" if "interactions" in contacts.missing else ""
+    return [
+        kpi(
+            "interaction_frequency",
+            source="health",
+            unit="per_customer",
+            good_when="up",
+            value=contacts.frequency,
+            previous=contacts.previous_frequency,
+            change=contacts.frequency_change,
+            missing=missing,
+        ),
+        kpi(
+            "interaction_share",
+            source="health",
+            unit="share",
+            good_when="neither",  # a mix is neither better nor worse for moving
+            value=contacts.top_channel_share if contacts.top_channel else None,
+            previous=contacts.top_channel_previous_share if contacts.top_channel else None,
+            change=contacts.top_channel_change,
+            missing=missing,
+            detail=str(contacts.top_channel or ""),
+        ),
+    ]
+
+
+def cost_rows(spend) -> list[KPI]:
+    """Period CAC, retention cost per kept customer and service cost per ticket from
+    :func:`crmkit.metrics.costs.costs_analysis` (differences only: no test)."""
+    rows = []
+    for key, value, previous in (
+        ("period_cac", spend.cac, spend.previous_cac),
+        (
+            "retention_cost_per_customer",
+            spend.retention_cost_per_customer,
+            spend.previous_retention_cost_per_customer,
+        ),
+        (
+            "service_cost_per_ticket",
+            spend.service_cost_per_ticket,
+            spend.previous_service_cost_per_ticket,
+        ),
+    ):
+        rows.append(
+            kpi(
+                key,
+                source="health",
+                unit="money",
+                good_when="down",
+                value=value,
+                previous=previous,
+                missing="costs" if "costs" in spend.missing else "",
+            )
+        )
     return rows

@@ -65,7 +65,7 @@ from crmkit.metrics.complaints import complaint_rows, complaint_source, complain
 from crmkit.metrics.stats import Change, Proportion, holm, wilson_interval, z_value
 from crmkit.metrics.survival import SurvivalCurve, kaplan_meier, logrank_test
 
-SLA_HOURS = 72.0
+SLA_HOURS = 120.0
 """Default resolution service level: hours within which a ticket should be resolved."""
 
 _NAT = np.iinfo(np.int64).min

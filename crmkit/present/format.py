@@ -95,6 +95,16 @@ def p_text(value: float) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {num(value, 3)}"
 
 
+def signed_money(delta: float, currency: str = "", digits: int = 0) -> str:
+    """A change of money with its sign: ``-3.4, 'USD'`` → ``'−$3'``; one that rounds to
+    nothing is unsigned (``'$0'``, never ``'−$0'``)."""
+    if _missing(delta):
+        return MISSING
+    rounded = round(float(delta), digits) + 0.0
+    shown = money(abs(rounded), currency, digits)
+    return shown if rounded == 0 else ("+" if rounded > 0 else "−") + shown
+
+
 def change(current_value: float, previous: float) -> str:
     """Relative change in words: ``'up 12.0% on the previous period'``."""
     if _missing(previous) or previous == 0 or _missing(current_value):

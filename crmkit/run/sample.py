@@ -127,14 +127,16 @@ SOURCE_LIFT = [1.0, 1.15, 0.95, 0.85, 1.0]  # every step's conversion × this, p
 PROSPECT_SHARE = 0.08  # customers who signed up but never bought
 # Stated exit reasons (labels["reason"] order), the same for every recorded churn.
 REASON_SHARES = (0.30, 0.25, 0.20, 0.15, 0.10)
-RECORDED_SHARE = 0.6  # dropouts recorded in churn_events
+STATED_SHARE = 0.6  # cancellations with a stated reason (the others leave it blank)
+CANCEL_AFTER = (0, 30)  # days from the last order to the cancellation
+DORMANT_DAYS = 365  # units that record churn close an account this long after its last order
 # Satisfaction before a dropout: responses in the 120 days before are 1.2 points lower on the
 # latent in what they write and 1.2 + LATE_DIP in the scores they give (the churn drivers must
 # find low scores before leaving).
 LATE_DIP = 1.8
 # Interactions before a dropout: in the QUIET_DAYS before it only QUIET_KEPT of them happen
 # (the health score's engagement component must see customers go quiet before leaving).
-QUIET_DAYS = 120
+QUIET_DAYS = 180
 QUIET_KEPT = 0.25
 MIN_CUSTOMERS = 60  # per unit: fewer cannot carry the planted defects (50 rows in west)
 
@@ -310,9 +312,9 @@ def generate_unit(
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """All nine tables for one unit, plus the truth about what was planted.
 
-    ``planted_rng`` draws the churn rise of the last quarter and ``thinning_rng`` which
-    interactions fall silent before a dropout, apart from ``rng`` so that the other tables
-    do not move when those effects are tuned.
+    ``planted_rng`` draws the churn rise of the last quarter and ``thinning_rng`` the
+    cancellations that state no reason and which interactions fall silent before a dropout,
+    apart from ``rng`` so that the other tables do not move when those effects are tuned.
     """
     labels = LABELS[plan.language]
     segments = segments_for(plan)
@@ -499,19 +501,49 @@ def generate_unit(
             "is_complaint": np.where(tk_complaint, "true", "false"),
         }
     )
+    if np.isfinite(forced_churn_day).any():
+        tickets = _warning_complaints(
+            tickets, np.flatnonzero(np.isfinite(forced_churn_day)), planted_rng, labels, plan
+        )
+        tickets["customer_id"] = tickets["customer_id"].replace(
+            {str(k): customer_ids[k] for k in np.flatnonzero(np.isfinite(forced_churn_day))}
+        )
 
+    # Every dropout cancels 30–120 days after the last order; STATED_SHARE of them state a
+    # reason. The cancellations without one draw on ``silent_rng``, so the tables drawn from
+    # ``rng`` below are the same as when only the stated ones were recorded.
+    silent_rng = thinning_rng or np.random.default_rng(0)
     churn_rows = []
     for i in np.flatnonzero(dropped):
         # The draws keep the order they have always had, so units without a planted churn
         # rise keep their data.
         forced = bool(np.isfinite(forced_churn_day[i]))
-        if rng.random() >= RECORDED_SHARE and not forced:
+        if rng.random() >= STATED_SHARE and not forced:
+            # Cancelled without stating a reason; drawn on its own stream (see above).
+            t = dropout_day[i] + silent_rng.uniform(CANCEL_AFTER[0], CANCEL_AFTER[1])
+            if t <= HORIZON_DAYS:
+                churn_rows.append((i, t, ""))
             continue
-        t = dropout_day[i] + rng.uniform(30, 120)
-        if t > HORIZON_DAYS and not forced:
+        # The draw and the skip it has always had keep the stream (and every table drawn
+        # after it) as it was; the draw is mapped onto CANCEL_AFTER.
+        u = rng.uniform(30, 120)
+        first, last = CANCEL_AFTER
+        t = dropout_day[i] + first + (u - 30) / 90 * (last - first)
+        if dropout_day[i] + u > HORIZON_DAYS and not forced:
+            if t <= HORIZON_DAYS:
+                churn_rows.append((i, t, ""))
             continue
         reason = labels["reason"][rng.choice(5, p=REASON_SHARES)]
         churn_rows.append((i, forced_churn_day[i] if forced else t, reason))
+    # The business closes an account after DORMANT_DAYS without an order (no reason stated):
+    # customers who bought once and never again, or stopped without cancelling, leave too.
+    cancelled = {r[0] for r in churn_rows}
+    final_order = np.full(n, -np.inf)
+    np.maximum.at(final_order, order_customer, order_day)
+    closes = final_order + DORMANT_DAYS
+    for i in np.flatnonzero(np.isfinite(final_order) & (closes <= HORIZON_DAYS)):
+        if i not in cancelled:
+            churn_rows.append((i, closes[i], ""))
     if not plan.records_churn:
         churn_rows = []
     churn_events = pd.DataFrame(
@@ -520,7 +552,7 @@ def generate_unit(
             "business_unit": plan.business_unit,
             "churned_at": _fmt_days(np.array([r[1] for r in churn_rows])),
             "reason": [r[2] for r in churn_rows],
-            "reason_text": [_exit_text(plan.language, r[2]) for r in churn_rows],
+            "reason_text": [_exit_text(plan.language, r[2]) if r[2] else "" for r in churn_rows],
         }
     ).sort_values(["churned_at", "customer_id"], ignore_index=True)
 
@@ -620,8 +652,7 @@ def generate_unit(
     # after every draw above, so the tables drawn from ``rng`` below do not move.
     before_dropout = dropout_day[it_customer] - it_day
     quiet = (before_dropout >= 0) & (before_dropout < QUIET_DAYS)
-    thin = thinning_rng or np.random.default_rng(0)
-    kept = (before_dropout >= QUIET_DAYS) | (quiet & (thin.random(k) < QUIET_KEPT))
+    kept = (before_dropout >= QUIET_DAYS) | (quiet & (silent_rng.random(k) < QUIET_KEPT))
     interactions = interactions.loc[kept].reset_index(drop=True)
     interactions["interaction_id"] = [f"{P}I{j:06d}" for j in range(1, len(interactions) + 1)]
 
@@ -659,7 +690,8 @@ def generate_unit(
         "defects": plan.defects,
         "churn": {
             "definition": "events" if plan.records_churn else "inactivity",
-            "recorded_share": RECORDED_SHARE if plan.records_churn else 0.0,
+            "recorded_share": 1.0 if plan.records_churn else 0.0,
+            "stated_reason_share": STATED_SHARE if plan.records_churn else 0.0,
             "reason_shares": dict(zip(labels["reason"], REASON_SHARES, strict=True)),
             "rise_last_quarter": plan.churn_rise_last_quarter,
             "extra_churners_last_quarter": int(np.isfinite(forced_churn_day).sum()),
@@ -716,6 +748,39 @@ def _churn_rise(
     days = np.full(len(signup), np.inf)
     days[chosen] = rng.uniform(start, HORIZON_DAYS + 0.999, size=len(chosen))
     return days
+
+
+def _warning_complaints(
+    tickets: pd.DataFrame,
+    leavers: np.ndarray,
+    rng: np.random.Generator | None,
+    labels: dict,
+    plan: UnitPlan,
+) -> pd.DataFrame:
+    """The planted churn rise's early warning: each extra leaver complains about billing once
+    in the 90 days before the last quarter starts (a rival's lower prices, complained of before
+    they go). Drawn on the planted stream and added after the other tickets, so the tables
+    drawn after them do not move; ids are renumbered in order of opening."""
+    rng = rng or np.random.default_rng(0)
+    start = (LAST_QUARTER_START - HISTORY_START).days
+    day = start - rng.uniform(1, 90, size=len(leavers))
+    answered = day + rng.gamma(2.0, 10.0, size=len(leavers)) / 24
+    resolved = answered + rng.gamma(2.0, 3.0, size=len(leavers))
+    extra = pd.DataFrame(
+        {
+            "customer_id": leavers.astype(str),  # the caller puts the customer ids in
+            "business_unit": plan.business_unit,
+            "opened_at": _fmt_minutes(day),
+            "first_response_at": _fmt_minutes(answered),
+            "resolved_at": _fmt_minutes(resolved),
+            "category": labels["ticket_category"][1],
+            "is_complaint": "true",
+        }
+    )
+    merged = pd.concat([tickets, extra], ignore_index=True)
+    merged = merged.sort_values("opened_at", kind="stable", ignore_index=True)
+    merged["ticket_id"] = [f"{plan.prefix}T{k:05d}" for k in range(1, len(merged) + 1)]
+    return merged
 
 
 def _exit_text(language: str, reason: str) -> str:

@@ -22,8 +22,8 @@ import pandas as pd
 from babel.lists import format_list
 
 from crmkit.metrics.health import HealthAnalysis
-from crmkit.metrics.scorecard import ACT, WATCH, KPI, as_results, merge_thresholds
-from crmkit.present.format import money, num, pct, signed
+from crmkit.metrics.scorecard import ACT, KPI, WATCH, as_results, merge_thresholds
+from crmkit.present.format import money, num, pct, signed, signed_money
 from crmkit.present.language import UnknownWords, locale, term, words
 from crmkit.topics import churn_rates, health_interactions, health_score, health_service
 from crmkit.topics.flags import Flag, alert_flag
@@ -41,8 +41,7 @@ def _listed(items: list[str]) -> str:
 
 def kpi_name(row: KPI) -> str:
     """The KPI's glossary name, with what it is about where it needs one (the top channel)."""
-    name = term(row.key)
-    return f"{name} ({row.detail})" if row.detail else name
+    return _w("kpi_about", kpi=term(row.key), about=row.detail) if row.detail else term(row.key)
 
 
 def format_value(row: KPI, value: float | None, *, currency: str = "") -> str:
@@ -72,8 +71,7 @@ def format_change(row: KPI, *, currency: str = "") -> str:
     if row.unit == "share":
         return _w("points", n=signed(delta * 100, 1))
     if row.unit == "money":
-        sign = "+" if delta > 0 else "−" if delta < 0 else ""
-        return sign + money(abs(delta), currency, digits=0)
+        return signed_money(delta, currency)
     if row.unit == "points":
         return signed(delta, 1)
     if row.unit == "hours":
@@ -94,15 +92,16 @@ def scorecard_view(rows: list[KPI], *, currency: str = "") -> pd.DataFrame:
         {
             "kpi": [kpi_name(r) for r in rows],
             "value_this_period": [format_value(r, r.value, currency=currency) for r in rows],
-            "value_previous_period": [
-                format_value(r, r.previous, currency=currency) for r in rows
-            ],
+            "value_previous_period": [format_value(r, r.previous, currency=currency) for r in rows],
             "change_on_previous": [format_change(r, currency=currency) for r in rows],
             "p_value": [r.change.p_value if r.tested else math.nan for r in rows],
             "kpi_band": [band_label(r.band) for r in rows],
         }
     )
 
+
+MIRRORED = {"retention_rate": "churn_rate"}
+"""KPIs that are another's complement: flagged only where the other is not."""
 
 BAND_COLOURS = {"good": "#d9f0d3", "watch": "#fff2cc", "act": "#f4cccc"}
 """Background of a band's cell in the scorecard table (green, amber, red tints)."""
@@ -154,6 +153,8 @@ def kpi_flags(rows: list[KPI], *, thresholds: dict | None = None, currency: str 
     for row in rows:
         if row.band != ACT or row.key not in levels or "act" not in levels[row.key]:
             continue
+        if row.key in MIRRORED and any(r.key == MIRRORED[row.key] and r.band == ACT for r in rows):
+            continue  # the same news as the KPI it mirrors, told once
         action = f"health.action_act_{row.key}"
         try:
             words(action)
@@ -182,24 +183,28 @@ def kpi_flags(rows: list[KPI], *, thresholds: dict | None = None, currency: str 
 def flags(analysis: HealthAnalysis, *, thresholds: dict | None = None, currency: str = "") -> list:
     """What a manager should know first: see the module's table of flags."""
     return [
-        *health_score.score_flags(analysis.validation, analysis.scores, analysis.previous_scores),
+        *health_score.score_flags(analysis.score),
         *health_service.service_flags(analysis.service),
         *kpi_flags(analysis.scorecard, thresholds=thresholds, currency=currency),
     ]
 
 
 def key_findings(analysis: HealthAnalysis, *, currency: str = "") -> list[str]:
-    """The sentences at the top: whether the score can be trusted (first when it cannot),
-    the scorecard's act items, the score's bands, service and interactions."""
-    verdict = health_score.validation_sentence(analysis.validation)
+    """The sentences at the top: whether the score can be trusted (first when it does not
+    predict churn, or churn does not fall from red to green), the scorecard's act items, the
+    score's bands, service, interactions and the alerts."""
+    score = analysis.score
+    validation = score.validation
+    verdict = health_score.verdict_sentence(score)
+    doubtful = validation.verdict != "predictive" or validation.falls_red_to_green is False
     found = [
-        verdict if not analysis.validation.trusted else "",
-        *scorecard_sentences(analysis.scorecard, currency=currency)[:1],
-        health_score.bands_sentence(analysis.scores, analysis.settings),
-        verdict if analysis.validation.trusted else "",
+        verdict if doubtful else "",
+        scorecard_sentences(analysis.scorecard, currency=currency)[0],
+        health_score.summary_sentence(score),
+        "" if doubtful else verdict,
         health_service.resolution_sentence(analysis.service),
         health_interactions.frequency_sentence(analysis.interactions),
-        health_score.alerts_sentence(analysis.alerts),
+        health_score.alerts_sentence(score),
     ]
     return [sentence for sentence in found if sentence]
 
@@ -208,9 +213,7 @@ def results(analysis: HealthAnalysis) -> dict:
     """The registry's results keys for ``health``, from each part."""
     return {
         "scorecard": as_results(analysis.scorecard),
-        **health_score.results_part(
-            analysis.scores, analysis.validation, analysis.alerts
-        ),
+        **health_score.results_part(analysis.score),
         **health_interactions.results_part(analysis.interactions, analysis.costs),
         **health_service.results_part(analysis.service),
     }
@@ -222,5 +225,5 @@ def methods(analysis: HealthAnalysis) -> list[str]:
         _w("methods_scorecard", definition=churn_rates.definition_sentence(analysis.rates)),
         *health_interactions.methods(analysis.interactions, analysis.costs),
         *health_service.methods(analysis.service),
-        *health_score.methods(analysis.settings, analysis.validation),
+        *health_score.methods(analysis.score),
     ]

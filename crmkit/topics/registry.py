@@ -515,7 +515,12 @@ TOPICS: dict[str, Topic] = {
             ),
             parameters=(
                 Parameter(
-                    "service_sla_hours", 72, "hours within which a ticket should be resolved"
+                    "service_sla_hours", 120, "hours within which a ticket should be resolved"
+                ),
+                Parameter(
+                    "interaction_purchase_days",
+                    30,
+                    "days after an interaction in which an order counts as following it",
                 ),
                 Parameter(
                     "health_weights",
@@ -523,13 +528,17 @@ TOPICS: dict[str, Topic] = {
                     "points per score component over the defaults; they must sum to 100",
                 ),
                 Parameter(
-                    "health_bands", [50, 75], "score below the first is red, from the second green"
+                    "health_bands",
+                    {},
+                    "red_below (50), green_from (75), poor_below (25) over the defaults",
                 ),
                 Parameter(
                     "health_points", {}, "points grids of the score's inputs over the defaults"
                 ),
                 Parameter(
-                    "health_cap_at_amber", True, "a poor component keeps a customer from green"
+                    "health_cap_at_amber",
+                    True,
+                    "a component under poor_below keeps a customer amber",
                 ),
                 Parameter(
                     "health_thresholds",
@@ -537,7 +546,7 @@ TOPICS: dict[str, Topic] = {
                     "scorecard levels per KPI {good, act} over the defaults",
                 ),
                 Parameter("health_treatments", {}, "action per alert reason over the defaults"),
-                Parameter("health_alerts_top", 50, "customers listed in the alerts table"),
+                Parameter("health_alerts_top", 20, "customers listed in the alerts table"),
                 CHURN_DEFINITION,
                 *FUNNEL_PARAMETERS,
                 *CLV_PARAMETERS,

@@ -167,7 +167,7 @@ def test_flags_of_a_hand_counted_unit(unit):
     # customers' last signup 2026-08-01: 60 days before the period end, past 31
     assert by_table["table_stale", "customers"].strength == pytest.approx((60 - 31) / 31)
     # not provided: whole reports need opportunities, stage_history and surveys; sections
-    # need interactions, churn_events and costs; no report needs tickets
+    # need interactions, churn_events, costs and tickets (the health review's service)
     missing = {t: f.strength for (k, t), f in by_table.items() if k == "table_missing"}
     assert missing == {
         "opportunities": 1.0,
@@ -176,8 +176,9 @@ def test_flags_of_a_hand_counted_unit(unit):
         "interactions": 0.5,
         "churn_events": 0.5,
         "costs": 0.5,
+        "tickets": 0.5,
     }
-    assert len(raised) == 3 + 6
+    assert len(raised) == 3 + 7
     assert all(f.bad and f.kind == "alert" for f in raised)
     # each flag links to the section with its detail, in every language
     assert dropped.section == {"en": "Repairs and drops", "zh": "修复与剔除"}

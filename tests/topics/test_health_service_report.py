@@ -82,7 +82,7 @@ def test_sentences_carry_the_figures(slower):
     assert "significant change" in resolution
     assert repeat.startswith("3 of the 3 customers")  # c0, c1, c2 complained twice each
     s = slower.sla_share
-    assert f"{s.value:.1%}" in sla and "72 hours" in sla
+    assert f"{s.value:.1%}" in sla and "120 hours" in sla
     with language("zh"):
         text = report.sentences(slower)
     assert all(english_words([t.replace("p = ", "").replace("p < ", "")]) == [] for t in text)

@@ -29,6 +29,24 @@ from crmkit.present.plots.funnel import (
     plot_funnel,
     plot_stage_durations,
 )
+from crmkit.present.plots.health_interactions import (
+    plot_interaction_trend,
+    plot_interactions_per_customer,
+    plot_purchase_after,
+    plot_spend_by_category,
+)
+from crmkit.present.plots.health_score import (
+    BAND_COLOURS,
+    plot_band_moves,
+    plot_churn_by_band,
+    plot_health_distribution,
+    plot_health_weights,
+)
+from crmkit.present.plots.health_service import (
+    plot_category_resolution,
+    plot_resolution_curves,
+    plot_service_trend,
+)
 from crmkit.present.plots.quality import (
     plot_missing_share,
     plot_monthly_volume,
@@ -62,16 +80,20 @@ from crmkit.present.plots.theme import (
 )
 
 __all__ = [
+    "BAND_COLOURS",
     "CJK_FONT",
     "NPS_COLOURS",
     "PALETTE",
     "PERIOD_COLOUR",
     "label_points",
     "legend_beside",
+    "plot_band_moves",
     "plot_bars",
     "plot_breakdown",
     "plot_calibration",
     "plot_category_cohorts",
+    "plot_category_resolution",
+    "plot_churn_by_band",
     "plot_churn_trend",
     "plot_cohort_curves",
     "plot_cohort_heatmap",
@@ -81,8 +103,12 @@ __all__ = [
     "plot_cycle_trend",
     "plot_funnel",
     "plot_group_intervals",
+    "plot_health_distribution",
+    "plot_health_weights",
     "plot_holdout_by_frequency",
     "plot_importance_performance",
+    "plot_interaction_trend",
+    "plot_interactions_per_customer",
     "plot_lifetime_curves",
     "plot_lorenz",
     "plot_ltv_cac",
@@ -91,10 +117,14 @@ __all__ = [
     "plot_monthly_volume",
     "plot_nps_breakdown",
     "plot_nps_distribution",
+    "plot_purchase_after",
     "plot_reason_pareto",
+    "plot_resolution_curves",
     "plot_retention_impact",
     "plot_score_trend",
+    "plot_service_trend",
     "plot_silhouettes",
+    "plot_spend_by_category",
     "plot_stage_durations",
     "plot_tracking",
     "plot_transitions",
