@@ -8,9 +8,9 @@ This module only lines them up and bands them.
 **Bands.** A KPI with thresholds (:data:`DEFAULT_THRESHOLDS`, overridden per unit by the
 ``health_thresholds`` parameter) is *good* at or past its ``good`` level, *act* at or past
 its ``act`` level and *watch* between. A significant change for the worse (p < 0.05) is never
-*good*: it is at least *watch*. A KPI without thresholds is *watch* when it worsened
-significantly and unbanded otherwise: the scorecard does not call a figure good on no
-standard. A KPI without data is ``no data``, never 0.
+*good*: it is at least *watch*. A KPI without thresholds is *act* when it worsened
+significantly (the change is the only standard it has) and unbanded otherwise: the scorecard
+does not call a figure good on no standard. A KPI without data is ``no data``, never 0.
 """
 
 from __future__ import annotations
@@ -141,8 +141,10 @@ def band(row: KPI, thresholds: Mapping[str, Mapping[str, float]]) -> str | None:
             found = ACT
         elif good is not None and (row.value >= good if up else row.value <= good):
             found = GOOD
-    if row.worsened and found in (None, GOOD):
+    if row.worsened and found == GOOD:
         found = WATCH
+    elif row.worsened and found is None:
+        found = ACT  # without levels, a significant worsening is the one standard there is
     return found
 
 
@@ -436,7 +438,7 @@ def cost_rows(spend) -> list[KPI]:
                 good_when="down",
                 value=value,
                 previous=previous,
-                missing="costs" if "costs" in spend.missing else "",
+                missing="costs" if "costs" in spend.missing and _number(value) is None else "",
             )
         )
     return rows

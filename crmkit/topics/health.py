@@ -39,58 +39,78 @@ def _listed(items: list[str]) -> str:
     return format_list(items, locale=locale())
 
 
-def kpi_name(row: KPI) -> str:
-    """The KPI's glossary name, with what it is about where it needs one (the top channel)."""
-    return _w("kpi_about", kpi=term(row.key), about=row.detail) if row.detail else term(row.key)
+def kpi_name(row: KPI, details: dict[str, str] | None = None) -> str:
+    """The KPI's glossary name, with what it is about where it needs one: the top channel,
+    or (``details``, by KPI key) how churn is counted where it is inferred."""
+    about = row.detail or (details or {}).get(row.key, "")
+    return _w("kpi_about", kpi=term(row.key), about=about) if about else term(row.key)
+
+
+DIGITS = {"share": 1, "money": 0, "points": 0, "hours": 1, "per_100": 1}
+"""Decimals a KPI is shown with, by unit (shares in percent); days: 1 below 10, else 0;
+anything else 2. A change is the difference of the two values as shown, so the three
+numbers of a row always agree."""
+
+
+def _digits(row: KPI, value: float) -> int:
+    if row.unit == "days":
+        return 1 if abs(value) < 10 else 0
+    return DIGITS.get(row.unit, 2)
 
 
 def format_value(row: KPI, value: float | None, *, currency: str = "") -> str:
     """A KPI's value for reading, by its unit; "no data" where it has none."""
     if value is None or not math.isfinite(value):
         return _w("no_data")
+    digits = _digits(row, value)
     if row.unit == "share":
-        return pct(value)
+        return pct(value, digits)
     if row.unit == "money":
-        return money(value, currency, digits=0)
+        return money(value, currency, digits=digits)
     if row.unit == "points":
-        return signed(value)
-    if row.unit == "hours":
-        return _w("hours", n=num(value, 1))
-    if row.unit == "days":
-        return _w("days", n=num(value, 1 if value < 10 else 0))
-    if row.unit == "per_100":
-        return num(value, 1)
-    return num(value, 2)
+        return signed(value, digits)
+    if row.unit in ("hours", "days", "per_100", "per_customer"):
+        return _w(row.unit, n=num(value, digits))
+    return num(value, digits)
+
+
+def shown_change(row: KPI) -> float | None:
+    """The change as the two shown values differ (shares in fractions)."""
+    if row.change is None:
+        return None
+    scale = 100 if row.unit == "share" else 1
+    digits = max(_digits(row, row.value), _digits(row, row.previous))
+    now, before = round(row.value * scale, digits), round(row.previous * scale, digits)
+    return (now - before) / scale
 
 
 def format_change(row: KPI, *, currency: str = "") -> str:
     """The change on the previous period in the KPI's unit (shares in percentage points)."""
-    if row.change is None:
+    delta = shown_change(row)
+    if delta is None:
         return "–"
-    delta = row.change.delta
+    digits = max(_digits(row, row.value), _digits(row, row.previous))
     if row.unit == "share":
-        return _w("points", n=signed(delta * 100, 1))
+        return _w("points", n=signed(delta * 100, digits))
     if row.unit == "money":
-        return signed_money(delta, currency)
-    if row.unit == "points":
-        return signed(delta, 1)
-    if row.unit == "hours":
-        return _w("hours", n=signed(delta, 1))
-    if row.unit == "days":
-        return _w("days", n=signed(delta, 1))
-    return signed(delta, 2)
+        return signed_money(delta, currency, digits)
+    if row.unit in ("hours", "days", "per_100", "per_customer"):
+        return _w(row.unit, n=signed(delta, digits))
+    return signed(delta, digits)
 
 
 def band_label(band: str | None) -> str:
     return _w(f"band_{band}") if band else "–"
 
 
-def scorecard_view(rows: list[KPI], *, currency: str = "") -> pd.DataFrame:
+def scorecard_view(
+    rows: list[KPI], *, currency: str = "", details: dict[str, str] | None = None
+) -> pd.DataFrame:
     """The scorecard for reading: KPI, this and the previous period, the change, its p-value
     (blank without a test) and the band."""
     return pd.DataFrame(
         {
-            "kpi": [kpi_name(r) for r in rows],
+            "kpi": [kpi_name(r, details) for r in rows],
             "value_this_period": [format_value(r, r.value, currency=currency) for r in rows],
             "value_previous_period": [format_value(r, r.previous, currency=currency) for r in rows],
             "change_on_previous": [format_change(r, currency=currency) for r in rows],
@@ -112,7 +132,9 @@ def band_styles(rows: list[KPI]) -> list[str]:
     return [f"background-color: {BAND_COLOURS[r.band]}" if r.band else "" for r in rows]
 
 
-def scorecard_sentences(rows: list[KPI], *, currency: str = "") -> list[str]:
+def scorecard_sentences(
+    rows: list[KPI], *, currency: str = "", details: dict[str, str] | None = None
+) -> list[str]:
     """How many KPIs need action and which, which to watch, which have no data."""
     known = [r for r in rows if r.value is not None]
     acts = [r for r in known if r.band == ACT]
@@ -121,8 +143,8 @@ def scorecard_sentences(rows: list[KPI], *, currency: str = "") -> list[str]:
 
     def named(items):
         return _listed(
-            [_w("kpi_value", kpi=kpi_name(r), value=format_value(r, r.value, currency=currency))
-             for r in items]
+            [_w("kpi_value", kpi=kpi_name(r, details),
+                value=format_value(r, r.value, currency=currency)) for r in items]
         )  # fmt: skip
 
     found = [
@@ -133,7 +155,7 @@ def scorecard_sentences(rows: list[KPI], *, currency: str = "") -> list[str]:
     if watch:
         found.append(_w("watch_found", n=num(len(watch)), kpis=named(watch)))
     if empty:
-        found.append(_w("no_data_found", kpis=_listed([kpi_name(r) for r in empty])))
+        found.append(_w("no_data_found", kpis=_listed([kpi_name(r, details) for r in empty])))
     return found
 
 
@@ -145,7 +167,13 @@ def _excess(row: KPI, levels: dict) -> float:
     return abs(row.value - act) / scale
 
 
-def kpi_flags(rows: list[KPI], *, thresholds: dict | None = None, currency: str = "") -> list[Flag]:
+def kpi_flags(
+    rows: list[KPI],
+    *,
+    thresholds: dict | None = None,
+    currency: str = "",
+    details: dict[str, str] | None = None,
+) -> list[Flag]:
     """``kpi_act``: one alert per KPI at or past its act level, with the action that KPI
     calls for (a general one where the catalogue has none for it)."""
     levels = merge_thresholds(thresholds)
@@ -166,11 +194,11 @@ def kpi_flags(rows: list[KPI], *, thresholds: dict | None = None, currency: str 
                 TOPIC,
                 "kpi_act",
                 excess=_excess(row, levels[row.key]),
-                message="health.flag_kpi_act",
+                message="health.flag_kpi_act_" + ("below" if row.good_when == "up" else "above"),
                 action=action,
                 section="health.scorecard_heading",
                 values={
-                    "kpi": lambda r=row: kpi_name(r),
+                    "kpi": lambda r=row: kpi_name(r, details),
                     "value": lambda r=row: format_value(r, r.value, currency=currency),
                     "level": lambda r=row, v=level: format_value(r, v, currency=currency),
                 },
@@ -180,12 +208,27 @@ def kpi_flags(rows: list[KPI], *, thresholds: dict | None = None, currency: str 
     return found
 
 
+def details(analysis: HealthAnalysis) -> dict[str, str]:
+    """What the churn KPIs count where churn is inferred: "134 days without an order" (the
+    same words as the portfolio's), so they are not read as recorded cancellations."""
+    days = analysis.definition.inactivity_days
+    if analysis.definition.kind != "inactivity" or days is None:
+        return {}
+    text = words("churn.portfolio_inactivity", inactivity_days=num(days))
+    return {"churn_rate": text, "retention_rate": text}
+
+
 def flags(analysis: HealthAnalysis, *, thresholds: dict | None = None, currency: str = "") -> list:
     """What a manager should know first: see the module's table of flags."""
     return [
         *health_score.score_flags(analysis.score),
         *health_service.service_flags(analysis.service),
-        *kpi_flags(analysis.scorecard, thresholds=thresholds, currency=currency),
+        *kpi_flags(
+            analysis.scorecard,
+            thresholds=thresholds,
+            currency=currency,
+            details=details(analysis),
+        ),
     ]
 
 
@@ -199,7 +242,7 @@ def key_findings(analysis: HealthAnalysis, *, currency: str = "") -> list[str]:
     doubtful = validation.verdict != "predictive" or validation.falls_red_to_green is False
     found = [
         verdict if doubtful else "",
-        scorecard_sentences(analysis.scorecard, currency=currency)[0],
+        scorecard_sentences(analysis.scorecard, currency=currency, details=details(analysis))[0],
         health_score.summary_sentence(score),
         "" if doubtful else verdict,
         health_service.resolution_sentence(analysis.service),

@@ -144,9 +144,9 @@ def purchase_after_sentence(interactions: InteractionsAnalysis) -> str:
 def _before(now: float, before: float, currency: str) -> str:
     if not (np.isfinite(now) and np.isfinite(before)):
         return _w("cost_no_before")
-    return _w(
-        "cost_before", before=money(before, currency), delta=signed_money(now - before, currency)
-    )
+    # the difference of the two amounts as written, so the sentence's three figures agree
+    change = round(now) - round(before)
+    return _w("cost_before", before=money(before, currency), delta=signed_money(change, currency))
 
 
 def cac_sentence(costs: CostsAnalysis, *, currency: str = "") -> str:

@@ -57,7 +57,7 @@ def test_without_levels_only_a_significant_worsening_is_banded():
     levels = cards.merge_thresholds({})
     worse = Change(3.0, 1.0, 5.0, 0.001)  # hours up: worse when lower is better
     hours = dict(key="median_resolution_hours", good_when="down", unit="hours")
-    assert cards.band(row(value=50.0, previous=47.0, change=worse, **hours), levels) == cards.WATCH
+    assert cards.band(row(value=50.0, previous=47.0, change=worse, **hours), levels) == cards.ACT
     assert cards.band(row(value=50.0, previous=47.0, **hours), levels) is None
     better = Change(-3.0, -5.0, -1.0, 0.001)
     assert cards.band(row(value=44.0, previous=47.0, change=better, **hours), levels) is None

@@ -109,18 +109,19 @@ def test_top_channel_and_purchase_after_sentences_say_association():
     assert "association, not a cause" in after
 
 
-def test_cost_sentences_give_ratios_and_say_there_is_no_test():
+def test_cost_sentences_give_ratios_and_their_change():
     c = costs()
     with language("en"):
         cac = report.cac_sentence(c, currency="USD")
         kept = report.retention_cost_sentence(c, currency="USD")
         served = report.service_cost_sentence(c, currency="USD")
     # Q2: 300 over a, b, d = $100; Q1: 100 over c
-    assert "brought 3 new customers" in cac and "$100" in cac and "no test" in cac
+    assert "brought 3 new customers" in cac and "$100" in cac
+    assert "it was $100 ($0)" in cac  # Q1: 100 over c alone; no change is unsigned
     assert "$30 per retained customer" in kept  # 90 ÷ 3
     assert "$10 per ticket" in served  # 50 ÷ 5
     with language("zh"):
-        assert "不做检验" in report.cac_sentence(c, currency="CNY")
+        assert "上期为 ¥100（¥0）" in report.cac_sentence(c, currency="CNY")
 
 
 def test_views_are_named_by_the_glossary():
