@@ -52,6 +52,7 @@ class FigureCell:
     value: str
     detail: str = ""
     change: ChangeCell | None = None
+    bands: tuple[tuple[str, float], ...] = ()  # (colour, share) of a ``bands`` figure's bar
 
 
 def _is_number(value: Any) -> bool:
@@ -140,7 +141,10 @@ def figure_cell(record: dict | None, figure: KeyFigure) -> FigureCell:
     if shown == MISSING:
         return FigureCell(MISSING)
     change = format_change(results.get(figure.change), figure, value) if figure.change else None
-    return FigureCell(shown, fill_detail(figure.detail, results), change)
+    bands = ()
+    if figure.unit == "bands":  # format_figure has checked the three shares
+        bands = tuple((band, float(value[band])) for band in ("red", "amber", "green"))
+    return FigureCell(shown, fill_detail(figure.detail, results), change, bands)
 
 
 def read_records(period_dir: Path) -> dict[str, dict[str, dict]]:

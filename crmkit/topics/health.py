@@ -183,6 +183,8 @@ def kpi_flags(
             continue
         if row.key in MIRRORED and any(r.key == MIRRORED[row.key] and r.band == ACT for r in rows):
             continue  # the same news as the KPI it mirrors, told once
+        if row.key == "nps" and row.value < 0 <= levels["nps"]["act"]:
+            continue  # the satisfaction report's own flag says NPS is below zero
         action = f"health.action_act_{row.key}"
         try:
             words(action)

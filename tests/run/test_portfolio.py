@@ -11,6 +11,7 @@ from language_check import english_words, visible_text
 from crmkit.core.periods import parse_period
 from crmkit.present.language import language
 from crmkit.run.portfolio import (
+    figure_cell,
     fill_detail,
     format_change,
     format_figure,
@@ -76,6 +77,16 @@ def test_figures_read_by_their_unit_in_each_language(value, unit, en, zh):
     for code, shown in (("en", en), ("zh", zh)):
         with language(code):
             assert format_figure(value, unit, currency="CNY") == shown
+
+
+def test_band_shares_are_drawn_as_a_bar():
+    figure = KeyFigure("health_bands", "health_band", "bands")
+    record = {"status": "ok", "results": {"health_bands": {"red": 0.2, "amber": 0.3, "green": 0.5}}}
+    with language("en"):
+        cell = figure_cell(record, figure)
+    assert cell.value == "red 20.0% · amber 30.0% · green 50.0%"
+    assert cell.bands == (("red", 0.2), ("amber", 0.3), ("green", 0.5))
+    assert figure_cell({"status": "ok", "results": {}}, figure).bands == ()
 
 
 def test_detail_is_filled_from_the_results():
