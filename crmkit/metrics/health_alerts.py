@@ -1,19 +1,20 @@
 """Customers to act on now, and why: the health review's alerts.
 
-Reasons, in priority order (a customer may have several; the first decides the action):
+Reasons, in priority order (a customer may have several; each has its action):
 
-``turned_red``
-    Red now, scored and not red at the previous period end.
 ``high_value_at_risk``
     In the top CLV tier (:func:`crmkit.metrics.health_score.clv_tiers`) and amber or red.
+``turned_red``
+    Red now, scored and not red at the previous period end.
+``complained_recently``
+    A complaint in the last ``recent_complaints_days`` days (the one-source complaint rule).
 ``cycle_lengthened``
     Days since the last order at least :data:`CYCLE_FACTOR` × the customer's own expected
     purchase cycle, measured on 3 order days or more (two gaps: a rhythm, not one interval).
-``complained_recently``
-    A complaint in the last ``recent_complaints_days`` days (the one-source complaint rule).
 
-The action per reason is the topic's treatment table (words, overridable by the parameter
-``health_treatments``); this module only finds the customers.
+Urgency order of the list: high value at risk first, then the lowest score, then the first
+reason's priority. The action per reason is the topic's treatment table (words, overridable
+by the parameter ``health_treatments``); this module only finds the customers.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from crmkit.core.errors import ParameterError, require_columns
 from crmkit.metrics.health_score import HealthSettings, clv_tiers
 
 REASONS: tuple[str, ...] = (
-    "turned_red",
     "high_value_at_risk",
-    "cycle_lengthened",
+    "turned_red",
     "complained_recently",
+    "cycle_lengthened",
 )
 """Alert reasons, highest priority first."""
 
@@ -65,8 +66,8 @@ def alerts(
     -------
     pandas.DataFrame
         One row per alerted customer: ``customer_id, score, previous_score, band, reasons``
-        (a list, in :data:`REASONS` order), ``reason`` (the first) and ``clv``; ordered by
-        reason priority, then lowest score first.
+        (a list, in :data:`REASONS` order), ``reason`` (the first) and ``clv``; most urgent
+        first: high value at risk first, then lowest score, then the first reason's priority.
 
     Raises
     ------
@@ -123,8 +124,10 @@ def alerts(
             "reasons": reasons,
             "reason": names[first[rows]],
             "clv": value[rows],
+            "_high": ~found["high_value_at_risk"][rows],
             "_priority": first[rows],
         }
     )
-    table = table.sort_values(["_priority", "score"], kind="stable").drop(columns="_priority")
+    order = ["_high", "score", "_priority"]
+    table = table.sort_values(order, kind="stable").drop(columns=["_high", "_priority"])
     return table.reset_index(drop=True)

@@ -17,6 +17,9 @@ against the churn that followed during this period.
   that has 20 churns or more — else on this period in sample (``"this_period"``: the AUC of
   the suggested weights is then optimistic). Both weightings' AUC on this period are shown
   side by side (same renormalisation over available components).
+* ``component_gaps``: per component, over the customers scored at the previous period end who
+  have that component, the mean points of those who churned during this period and of those
+  who stayed, and the gap (stayed − left): what already told the leavers apart.
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ class HealthValidation:
     and ``predictive``/``falls_red_to_green`` are None. ``verdict`` is ``"predictive"``,
     ``"weak"`` (interval above 0.5, AUC below 0.7), ``"not_predictive"`` (interval reaches
     0.5 or below) or the state. ``suggested_weights`` is None when no fit was possible or
-    every weight came out 0; ``suggested_auc`` then NaN.
+    every weight came out 0; ``suggested_auc`` then NaN. ``component_gaps`` is
+    :func:`component_gaps` of the customers judged.
     """
 
     customers: int
@@ -82,6 +86,7 @@ class HealthValidation:
     suggested_basis: str | None
     suggested_auc: AUC
     suggested_c: float | None = None
+    component_gaps: pd.DataFrame | None = None
 
 
 def _labels(scored: pd.DataFrame, churned: Iterable | pd.Series) -> np.ndarray:
@@ -103,6 +108,39 @@ def churn_by_band(scored: pd.DataFrame, churned: np.ndarray) -> pd.DataFrame:
         p = wilson_interval(k, n)
         rows.append((name, n, k, p.value, p.low, p.high))
     return pd.DataFrame(rows, columns=["band", "customers", "churned", "rate", "low", "high"])
+
+
+def component_gaps(scored: pd.DataFrame, churned: np.ndarray) -> pd.DataFrame:
+    """Per component (in :data:`~crmkit.metrics.health_score.COMPONENTS` order), over the
+    customers with points for it: ``component, customers_with_data, left_with_data,
+    mean_points_left, mean_points_stayed, gap`` (``gap`` = stayed − left; a mean is NaN
+    without customers on its side). A component absent from ``scored`` has 0 customers.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"engagement": [10.0, 30.0, 80.0, np.nan]})
+    >>> row = component_gaps(frame, np.array([True, True, False, False])).iloc[0]
+    >>> int(row["customers_with_data"]), float(row["mean_points_left"]), float(row["gap"])
+    (3, 20.0, 60.0)
+    """
+    y = np.asarray(churned, dtype=bool)
+    rows = []
+    for name in COMPONENTS:
+        if name in scored.columns:
+            points = scored[name].to_numpy(dtype=float)
+        else:
+            points = np.full(len(y), np.nan)
+        have = ~np.isnan(points)
+        left, stayed = have & y, have & ~y
+        mean_left = float(points[left].mean()) if left.any() else float("nan")
+        mean_stayed = float(points[stayed].mean()) if stayed.any() else float("nan")
+        rows.append(
+            (name, int(have.sum()), int(left.sum()), mean_left, mean_stayed,
+             mean_stayed - mean_left)
+        )  # fmt: skip
+    columns = ["component", "customers_with_data", "left_with_data", "mean_points_left",
+               "mean_points_stayed", "gap"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 def falls_red_to_green(table: pd.DataFrame) -> bool | None:
@@ -267,6 +305,7 @@ def validate(
         suggested_basis=basis,
         suggested_auc=suggested_auc,
         suggested_c=C,
+        component_gaps=component_gaps(scored, y),
     )
 
 
@@ -284,7 +323,8 @@ class HealthScoreAnalysis:
     ``red_share_change`` the red share now minus then with its interval and pooled
     two-proportion p-value; ``validation`` the score at the previous period end against
     churn during this period (:func:`validate`); ``alerts``
-    :func:`crmkit.metrics.health_alerts.alerts` at the period end.
+    :func:`crmkit.metrics.health_alerts.alerts` at the period end; ``definition`` the churn
+    definition used (None when not given).
     """
 
     period: Period
@@ -297,6 +337,24 @@ class HealthScoreAnalysis:
     red_share_change: Change
     validation: HealthValidation
     alerts: pd.DataFrame
+    definition: ChurnDefinition | None = None
+
+    @property
+    def inferred_churn(self) -> bool:
+        """Whether churn is inferred from days without an order (an inactivity definition)."""
+        return self.definition is not None and self.definition.kind == "inactivity"
+
+    @property
+    def turned_red(self) -> int:
+        """Customers scored at both period ends, not red then and red now."""
+        c = self.change
+        return int(((c["band"] == "red") & (c["previous_band"] != "red")).sum()) if len(c) else 0
+
+    @property
+    def left_red(self) -> int:
+        """Customers scored at both period ends, red then and not red now."""
+        c = self.change
+        return int(((c["band"] != "red") & (c["previous_band"] == "red")).sum()) if len(c) else 0
 
     @property
     def mean_score(self) -> float:
@@ -398,4 +456,5 @@ def health_score_analysis(
         alerts=alerts(
             now, before, clv=clv, settings=settings, recent_complaints_days=recent_complaints_days
         ),
+        definition=definition,
     )

@@ -30,8 +30,8 @@ BANDS = (GOOD, WATCH, ACT)
 
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     # Rules of thumb for a quarterly review; each unit can set its own (health_thresholds).
-    "churn_rate": {"good": 0.05, "act": 0.10},
-    "retention_rate": {"good": 0.95, "act": 0.90},
+    "churn_rate": {"good": 0.05, "act": 0.15},
+    "retention_rate": {"good": 0.95, "act": 0.85},
     "nps": {"good": 30.0, "act": 0.0},
     "csat": {"good": 0.80, "act": 0.60},
     "sla_share": {"good": 0.90, "act": 0.75},

@@ -40,6 +40,14 @@ def _listed(parts: list[str]) -> str:
     return _w("list_and", first=_w("list_separator").join(parts[:-1]), last=parts[-1])
 
 
+def _sentences(parts: list[str]) -> str:
+    """Sentences in a row, spaced as the language spaces them."""
+    text = parts[0]
+    for part in parts[1:]:
+        text = _w("two_sentences", first=text, second=part)
+    return text
+
+
 def band_name(band: str) -> str:
     """The colour band in the report's language."""
     return _w(f"band_{band}")
@@ -89,25 +97,41 @@ def summary_sentence(analysis: HealthScoreAnalysis) -> str:
 
 
 def change_sentence(analysis: HealthScoreAnalysis) -> str:
-    """The mean change since the previous period end of the customers scored at both, and
-    the red share then and now with its two-proportion test."""
+    """Two sentences on two populations, each named: the customers scored at both period ends
+    (the band-moves chart's: how many turned red, how many left red, their mean change), then
+    all customers scored at each date (the red share then and now, pooled two-proportion
+    test)."""
+    previous_day, end_day = day(analysis.period.previous_end), day(analysis.period.end)
     if analysis.change.empty:
-        return _w("change_none")
+        first = _w("change_none")
+    else:
+        first = _w(
+            "change",
+            customers=num(len(analysis.change)),
+            before_day=previous_day,
+            day=end_day,
+            turned=num(analysis.turned_red),
+            left=num(analysis.left_red),
+            change=signed(analysis.mean_change, 1),
+        )
+    before, after = analysis.previous_bands.iloc[0]["share"], analysis.bands.iloc[0]["share"]
+    if not (np.isfinite(before) and np.isfinite(after)):
+        return first
     test = analysis.red_share_change
     if np.isfinite(test.p_value):
         verdict = _w("significant" if test.significant else "not_significant",
                      p=p_text(test.p_value))  # fmt: skip
     else:
         verdict = "–"
-    return _w(
-        "change",
-        day=day(analysis.period.previous_end),
-        customers=num(len(analysis.change)),
-        change=signed(analysis.mean_change, 1),
-        before=pct(analysis.previous_bands.iloc[0]["share"]),
-        after=pct(analysis.bands.iloc[0]["share"]),
+    second = _w(
+        "red_share",
+        before_day=previous_day,
+        day=end_day,
+        before=pct(before),
+        after=pct(after),
         verdict=verdict,
     )
+    return _w("two_sentences", first=first, second=second)
 
 
 def _rates(validation: HealthValidation) -> str:
@@ -117,44 +141,98 @@ def _rates(validation: HealthValidation) -> str:
     )
 
 
-def verdict_sentence(analysis: HealthScoreAnalysis) -> str:
-    """Whether the score at the previous period end predicted this period's churn, in plain
-    words: predictive, weak, or not predictive (then: do not act on the colours as they
-    stand), or why it could not be tested; then whether churn falls from red to green."""
+def _inferred(analysis: HealthScoreAnalysis, inferred_churn: bool | None) -> bool:
+    return analysis.inferred_churn if inferred_churn is None else bool(inferred_churn)
+
+
+def verdict_sentence(analysis: HealthScoreAnalysis, *, inferred_churn: bool | None = None) -> str:
+    """Whether the score at the previous period end predicted this period's churn, the
+    verdict first in plain words (predictive, weak, or not predictive — then: do not act on
+    the colours as they stand — or why it could not be tested), the AUC in brackets; then
+    whether churn falls from red to green; then, when churn is inferred from days without an
+    order (``inferred_churn``; None: from the analysis's churn definition), that the
+    purchasing rhythm predicts it partly by definition."""
     v = analysis.validation
-    first = _w(
-        f"verdict_{v.verdict}",
-        day=day(analysis.period.previous_end),
-        auc=pct(v.auc.value),
-        low=pct(v.auc.low),
-        high=pct(v.auc.high),
-        churned=num(v.churned),
-        customers=num(v.customers),
-    )
-    if v.falls_red_to_green is None:
-        return first
-    second = _w("falls" if v.falls_red_to_green else "does_not_fall", rates=_rates(v))
-    return _w("two_sentences", first=first, second=second)
+    sentences = [
+        _w(
+            f"verdict_{v.verdict}",
+            day=day(analysis.period.previous_end),
+            auc=pct(v.auc.value),
+            low=pct(v.auc.low),
+            high=pct(v.auc.high),
+            churned=num(v.churned),
+            customers=num(v.customers),
+        )
+    ]
+    if v.falls_red_to_green is not None:
+        sentences.append(_w("falls" if v.falls_red_to_green else "does_not_fall", rates=_rates(v)))
+    if v.state == "ok" and _inferred(analysis, inferred_churn):
+        sentences.append(_w("inferred_churn"))
+    return _sentences(sentences)
 
 
 def suggested_sentence(analysis: HealthScoreAnalysis) -> str:
-    """The suggested weights, on what they were fitted, and the AUC of both weightings on
-    this period."""
+    """Whether weights fitted on churn would rank this period's leavers better than the
+    configured ones, in plain words: suggest them only when their AUC on this period is
+    higher, else say to keep the configured weights (how they were fitted: :func:`methods`)."""
     v = analysis.validation
     if v.suggested_weights is None:
         return _w("suggested_none")
+    basis = _w(f"basis_{v.suggested_basis}")
+    if not (np.isfinite(v.suggested_auc.value) and np.isfinite(v.auc.value)):
+        return _w("suggested_untested", basis=basis)
+    values = {
+        "basis": basis,
+        "suggested": pct(v.suggested_auc.value),
+        "configured": pct(v.auc.value),
+    }
+    if v.suggested_auc.value <= v.auc.value:
+        key = "suggested_worse" if v.suggested_auc.value < v.auc.value else "suggested_same"
+        return _w(key, **values)
     parts = [
         _w("weight_part", component=component_name(c), weight=num(v.suggested_weights[c]))
         for c in COMPONENTS
         if v.suggested_weights[c] > 0
     ]
-    return _w(
-        "suggested",
-        basis=_w(f"basis_{v.suggested_basis}"),
-        weights=_listed(parts),
-        suggested=pct(v.suggested_auc.value),
-        configured=pct(v.auc.value),
-    )
+    return _w(f"suggested_better_{v.suggested_basis}", weights=_listed(parts), **values)
+
+
+_GAP_MIN_POINTS = 10.0
+"""Smallest gap (points) said as "already told the leavers apart"."""
+
+
+def gaps_sentence(analysis: HealthScoreAnalysis, *, inferred_churn: bool | None = None) -> str:
+    """The component whose points at the previous period end differed most between the
+    customers who left this period and those who stayed, in plain words (e.g. "had already
+    gone quiet"). Only when the score could be tested (enough churn) and over components with
+    leavers and stayers; when churn is inferred from days without an order the purchasing
+    rhythm is left out (it tells them apart by definition) and the sentence says so."""
+    v = analysis.validation
+    gaps = v.component_gaps
+    if v.state != "ok" or gaps is None:
+        return _w("gaps_none")
+    inferred = _inferred(analysis, inferred_churn)
+    usable = gaps.loc[
+        (gaps["left_with_data"] > 0)
+        & (gaps["customers_with_data"] > gaps["left_with_data"])
+        & ~(inferred & (gaps["component"] == "purchasing"))
+    ]
+    if usable.empty:
+        return _w("gaps_none")
+    top = usable.loc[usable["gap"].idxmax()]
+    values = {
+        "day": day(analysis.period.previous_end),
+        "component": component_name(top["component"]),
+        "left": num(top["mean_points_left"]),
+        "stayed": num(top["mean_points_stayed"]),
+    }
+    if top["gap"] >= _GAP_MIN_POINTS:
+        text = _w("gaps_lead", lead=_w(f"gap_{top['component']}"), **values)
+    else:
+        text = _w("gaps_small", **values)
+    if inferred and "purchasing" in set(gaps["component"]):
+        text = _w("two_sentences", first=text, second=_w("gaps_purchasing_left_out"))
+    return text
 
 
 def alerts_sentence(analysis: HealthScoreAnalysis) -> str:
@@ -169,6 +247,17 @@ def alerts_sentence(analysis: HealthScoreAnalysis) -> str:
         if r in counts.index
     ]
     return _w("alerts_summary", count=num(len(table)), parts=_listed(parts))
+
+
+def alerts_listed_sentence(analysis: HealthScoreAnalysis, top: int | None) -> str:
+    """Which alerted customers the table lists and in what order ("" when none are
+    alerted): the ``top`` most urgent, or all of them."""
+    count = len(analysis.alerts)
+    if not count:
+        return ""
+    if top is None or top >= count:
+        return _w("alerts_listed_all", count=num(count))
+    return _w("alerts_listed", top=num(top), count=num(count))
 
 
 # ----------------------------------------------------------------------------- tables
@@ -197,6 +286,19 @@ def treatment_view(overrides: Mapping[str, str] | None = None) -> pd.DataFrame:
     )
 
 
+def _joined_actions(reasons: list[str], actions: Mapping[str, str]) -> str:
+    """The actions of a customer's reasons in one cell, in reason order: end marks dropped,
+    each after the first starting lower case (unless it starts with an abbreviation),
+    joined as the language joins clauses ("A; b" / "甲；乙"); repeated actions once."""
+    texts: list[str] = []
+    for r in reasons:
+        text = str(actions[r]).strip().rstrip(".。;；")
+        if text and text not in texts:
+            texts.append(text)
+    tail = [t if t[1:2].isupper() else t[:1].lower() + t[1:] for t in texts[1:]]
+    return _w("actions_separator").join(texts[:1] + tail)
+
+
 def alerts_view(
     analysis: HealthScoreAnalysis,
     *,
@@ -205,9 +307,11 @@ def alerts_view(
     currency: str = "",
     top: int | None = 50,
 ) -> pd.DataFrame:
-    """The alerted customers for reading: pseudonymous id (salted with the unit), score now
-    and at the previous period end, band, reasons, the action for the first reason and the
-    predicted CLV; at most ``top`` rows (None: all), in priority order."""
+    """The most urgent ``top`` alerted customers (None: all; high value at risk first, then
+    the lowest score — the alerts' own order) for reading: pseudonymous id (salted with the
+    unit), score now and at the previous period end, band, reasons, the action of each
+    reason (joined) and the predicted CLV. Say what is listed with
+    :func:`alerts_listed_sentence`."""
     table = analysis.alerts if top is None else analysis.alerts.head(top)
     actions = treatments(overrides)
     separator = _w("list_separator")
@@ -220,8 +324,27 @@ def alerts_view(
             "alert_reason": [
                 separator.join(_w(f"reason_{r}") for r in rs) for rs in table["reasons"]
             ],
-            "suggested_action": [actions[r] for r in table["reason"]],
+            "suggested_action": [_joined_actions(rs, actions) for rs in table["reasons"]],
             "predicted_clv": [money(v, currency) for v in table["clv"]],
+        }
+    )
+
+
+def gaps_view(analysis: HealthScoreAnalysis) -> pd.DataFrame:
+    """Per component, the customers scored at the previous period end with data for it and
+    the mean points then of those who left this period and of those who stayed."""
+    gaps = analysis.validation.component_gaps
+    if gaps is None:
+        gaps = pd.DataFrame(
+            {"component": list(COMPONENTS), "customers_with_data": 0,
+             "mean_points_left": np.nan, "mean_points_stayed": np.nan}
+        )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "health_component": [component_name(c) for c in gaps["component"]],
+            "health_customers_with_data": gaps["customers_with_data"].to_numpy(dtype=int),
+            "health_points_left": [num(v, 1) for v in gaps["mean_points_left"]],
+            "health_points_stayed": [num(v, 1) for v in gaps["mean_points_stayed"]],
         }
     )
 
@@ -339,10 +462,16 @@ def results_part(analysis: HealthScoreAnalysis) -> dict:
 def methods(analysis: HealthScoreAnalysis, *, recent_complaints_days: int = 30) -> list[str]:
     """The methods paragraphs of this part, in the report's language."""
     s = analysis.settings
+    v = analysis.validation
     cap = _w("method_cap_on", poor=num(s.poor_below)) if s.cap_at_amber else _w("method_cap_off")
+    suggested = _w("method_suggested")
+    if v.suggested_basis is not None:
+        suggested = _w(
+            "two_sentences", first=suggested, second=_w(f"method_basis_{v.suggested_basis}")
+        )
     return [
         _w("method_score", red_below=num(s.red_below), green_from=num(s.green_from), cap=cap),
-        _w("method_validation"),
-        _w("method_suggested"),
+        _w("two_sentences", first=_w("method_validation"), second=_w("method_gaps")),
+        suggested,
         _w("method_alerts", days=num(recent_complaints_days)),
     ]

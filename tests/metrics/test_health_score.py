@@ -379,12 +379,15 @@ def test_alert_reasons_in_priority_order():
     clv = pd.Series({"a": 10.0, "b": 1000.0, "c": 5.0, "d": 3.0, "e": 2.0, "f": 1.0})
     table = alerts(now, before, clv=clv).set_index("customer_id")
     assert table["reasons"].to_dict() == {
-        "a": ["turned_red", "cycle_lengthened", "complained_recently"],
+        "a": ["turned_red", "complained_recently", "cycle_lengthened"],
         "b": ["high_value_at_risk"],  # top tier (top 20% of 6: 1) and amber; 1 order day
         "c": ["cycle_lengthened"],  # red before too; 1.5 × its cycle exactly
         "d": ["complained_recently"],  # 29 days ago
     }
-    assert table["reason"].tolist() == ["turned_red", "high_value_at_risk", "cycle_lengthened",
+    # most urgent first: high value (b, score 60), then the lowest score: a 30, c 40, d 90
+    # (c's lengthened cycle before d's complaint: the score decides, not the reason)
+    assert table.index.tolist() == ["b", "a", "c", "d"]
+    assert table["reason"].tolist() == ["high_value_at_risk", "turned_red", "cycle_lengthened",
                                         "complained_recently"]  # fmt: skip
     assert table.loc["a", "previous_score"] == 70 and table.loc["b", "clv"] == 1000
     # f is red but was not scored before: not "turned red"

@@ -7,6 +7,7 @@ import pytest
 from crmkit.metrics.health_score import COMPONENTS, HealthSettings, health_scores
 from crmkit.metrics.health_validation import (
     churn_by_band,
+    component_gaps,
     falls_red_to_green,
     validate,
     whole_points,
@@ -65,6 +66,35 @@ def test_churn_by_band_and_its_order():
     assert falls_red_to_green(table.reset_index()) is True
     flipped = churn_by_band(_flat(scores), churned[::-1])
     assert falls_red_to_green(flipped) is False
+
+
+def test_component_gaps_compare_leavers_with_stayers_who_have_the_component():
+    frame = pd.DataFrame(
+        {
+            "engagement": [10.0, 20.0, np.nan, 70.0, 90.0, np.nan],
+            "value": [50.0, 50.0, 50.0, 40.0, 40.0, 40.0],
+            "service": [np.nan, np.nan, np.nan, 60.0, 80.0, 100.0],
+        }
+    )
+    churned = np.array([True, True, True, False, False, False])
+    table = component_gaps(frame, churned).set_index("component")
+    assert table.index.tolist() == list(COMPONENTS)
+    # engagement: left (10 + 20) / 2 = 15 of 2 with data, stayed (70 + 90) / 2 = 80
+    assert table.loc["engagement"].tolist() == [4, 2, 15.0, 80.0, 65.0]
+    assert table.loc["value", "gap"] == -10.0  # the leavers scored higher
+    assert table.loc["service", "left_with_data"] == 0
+    assert np.isnan(table.loc["service", "mean_points_left"])
+    assert table.loc["service", "mean_points_stayed"] == 80.0
+    assert table.loc["sentiment", "customers_with_data"] == 0  # absent column
+
+
+def test_validate_carries_the_gaps_of_the_customers_judged():
+    scored = _flat([20] * 12 + [80] * 28)
+    result = validate(scored, set(scored["customer_id"][:12]))
+    gaps = result.component_gaps.set_index("component")
+    assert gaps.loc["purchasing", ["customers_with_data", "left_with_data", "gap"]].tolist() == [
+        40, 12, 60.0
+    ]  # fmt: skip
 
 
 def test_falls_needs_two_bands():

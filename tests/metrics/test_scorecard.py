@@ -34,11 +34,11 @@ def test_bands_by_the_levels_in_each_direction():
     assert cards.band(row(value=29.9), levels) == cards.WATCH
     assert cards.band(row(value=0.0), levels) == cards.ACT  # exactly the act level
     assert cards.band(row(value=-12.0), levels) == cards.ACT
-    # churn: good at 5% or less, act from 10% (lower is better)
+    # churn: good at 5% or less, act from 15% (lower is better)
     churn = dict(key="churn_rate", good_when="down", unit="share")
     assert cards.band(row(value=0.05, previous=0.05, **churn), levels) == cards.GOOD
     assert cards.band(row(value=0.07, previous=0.05, **churn), levels) == cards.WATCH
-    assert cards.band(row(value=0.10, previous=0.05, **churn), levels) == cards.ACT
+    assert cards.band(row(value=0.15, previous=0.05, **churn), levels) == cards.ACT
 
 
 def test_a_significant_worsening_is_never_good():
