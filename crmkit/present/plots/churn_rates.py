@@ -19,7 +19,14 @@ from matplotlib.ticker import FuncFormatter
 from crmkit.core.periods import Period
 from crmkit.present.format import day, month, num, pct
 from crmkit.present.language import term, words
-from crmkit.present.plots.theme import PALETTE, legend_beside, month_axis, shade_period, share_axis
+from crmkit.present.plots.theme import (
+    PALETTE,
+    legend_beside,
+    month_axis,
+    monthly_line,
+    shade_period,
+    share_axis,
+)
 
 COHORT_MONTHS = 24  # signup months the cohort table keeps (crmkit.metrics.churn_rates)
 
@@ -81,21 +88,8 @@ def plot_churn_trend(trend: pd.DataFrame, *, period: Period, ax: Axes | None = N
         linewidth=0,
         label=_w("interval"),
     )
-    ax.plot(
-        drawn["month"], drawn["churn_rate"], marker="o", color=PALETTE[0], label=term("churn_rate")
-    )
+    monthly_line(ax, trend, "churn_rate", period=period, label=term("churn_rate"), drawn=drawn)
     partial = drawn.loc[~drawn["complete"].astype(bool)]
-    ax.plot(
-        partial["month"],
-        partial["churn_rate"],
-        "o",
-        markerfacecolor="white",
-        markeredgecolor=PALETTE[0],
-        zorder=3,
-    )
-    margin = pd.Timedelta(days=15)
-    right = max(trend["month"].max() + margin, pd.Timestamp(period.end) + pd.Timedelta(days=1))
-    ax.set_xlim(trend["month"].min() - margin, right)
     ax.set_ylim(bottom=0)
     share_axis(ax.yaxis)
     ax.set_ylabel(term("churn_rate"))

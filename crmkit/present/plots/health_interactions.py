@@ -19,7 +19,14 @@ from crmkit.core.periods import Period
 from crmkit.present.format import day, money, month, num, pct
 from crmkit.present.language import term, words
 from crmkit.present.plots.funnel import note
-from crmkit.present.plots.theme import PALETTE, legend_beside, month_axis, shade_period, share_axis
+from crmkit.present.plots.theme import (
+    PALETTE,
+    legend_beside,
+    month_axis,
+    monthly_line,
+    shade_period,
+    share_axis,
+)
 
 CATEGORIES = ("acquisition", "retention", "service")  # crmkit.metrics.costs.CATEGORIES
 
@@ -90,25 +97,9 @@ def plot_interaction_trend(trend: pd.DataFrame, *, period: Period, ax: Axes | No
     if drawn.empty:
         return _empty(ax, _w("trend_title"), _w("no_trend"))
     shade_period(ax, period)
-    ax.plot(
-        drawn["month"],
-        drawn["per_customer"],
-        marker="o",
-        color=PALETTE[0],
-        label=_w("per_active_customer"),
-    )
+    label = _w("per_active_customer")
+    monthly_line(ax, trend, "per_customer", period=period, label=label, drawn=drawn)
     partial = drawn.loc[~drawn["complete"].astype(bool)]
-    ax.plot(
-        partial["month"],
-        partial["per_customer"],
-        "o",
-        markerfacecolor="white",
-        markeredgecolor=PALETTE[0],
-        zorder=3,
-    )
-    margin = pd.Timedelta(days=15)
-    right = max(trend["month"].max() + margin, pd.Timestamp(period.end) + pd.Timedelta(days=1))
-    ax.set_xlim(trend["month"].min() - margin, right)
     ax.set_ylim(0, float(drawn["per_customer"].max()) * 1.15 or 1)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: num(v, 2)))
     ax.set_ylabel(_w("per_active_customer"))

@@ -169,6 +169,31 @@ def month_axis(ax: Axes, axis: str = "x", *, most: int = 8) -> Axes:
     return ax
 
 
+def monthly_line(
+    ax: Axes, trend: pd.DataFrame, column: str, *, period: Period, label: str, drawn=None
+) -> Axes:
+    """A monthly figure as a line: a month cut at the period end (``complete`` False) drawn
+    hollow, and the months framed with half a month either side, through the period end.
+
+    ``trend`` holds every month (``month``, ``complete``); ``drawn`` the rows that have a
+    value (all of ``trend`` when None)."""
+    drawn = trend if drawn is None else drawn
+    ax.plot(drawn["month"], drawn[column], marker="o", color=PALETTE[0], label=label)
+    partial = drawn.loc[~drawn["complete"].astype(bool)]
+    ax.plot(
+        partial["month"],
+        partial[column],
+        "o",
+        markerfacecolor="white",
+        markeredgecolor=PALETTE[0],
+        zorder=3,
+    )
+    margin = pd.Timedelta(days=15)
+    right = max(trend["month"].max() + margin, pd.Timestamp(period.end) + pd.Timedelta(days=1))
+    ax.set_xlim(trend["month"].min() - margin, right)
+    return ax
+
+
 VERDICTS = ("too_few", "above", "below", "no_difference")
 """The verdicts of :func:`crmkit.metrics.stats.verdicts`, by code (``common.verdict_<code>``)."""
 
