@@ -100,6 +100,9 @@ def test_an_unknown_language_is_refused_with_the_choices():
         (lambda: fmt.money(1234.4), "1,234", "1,234"),
         (lambda: fmt.signed(-3.46, 1), "−3.5", "−3.5"),
         (lambda: fmt.signed(0.04, 1), "0.0", "0.0"),
+        (lambda: fmt.signed_money(-3.4, "USD"), "−$3", "−US$3"),
+        (lambda: fmt.signed_money(0.4, "CNY"), "CN¥0", "¥0"),  # nothing is unsigned
+        (lambda: fmt.signed_money(1234.5, "CNY"), "+CN¥1,234", "+¥1,234"),
         (lambda: fmt.day("2026-09-30"), "Sep 30, 2026", "2026年9月30日"),
         (lambda: fmt.month("2026-09-14"), "Sep 2026", "2026年9月"),
         (lambda: fmt.p_text(0.0004), "p < 0.001", "p < 0.001"),
