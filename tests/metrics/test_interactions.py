@@ -241,28 +241,3 @@ def test_bad_arguments_are_refused_with_the_fix():
             previous_active=1,
             monthly_active=months(),
         )
-
-
-def test_speed_on_a_large_frame():
-    rng = np.random.default_rng(7)
-    n, m = 500_000, 1_000_000
-    ids = pd.array(rng.integers(0, 100_000, n).astype(str), dtype="string")
-    days = pd.Timestamp("2025-07-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
-    big = pd.DataFrame(
-        {"customer_id": ids, "occurred_at": days, "channel": rng.choice(["a", "b", "c"], n)}
-    )
-    buys = pd.DataFrame(
-        {
-            "customer_id": pd.array(rng.integers(0, 100_000, m).astype(str), dtype="string"),
-            "order_date": pd.Timestamp("2025-07-01")
-            + pd.to_timedelta(rng.integers(0, 365, m), unit="D"),
-        }
-    )
-    import time
-
-    start = time.perf_counter()
-    a = interactions_analysis(
-        big, buys, period=Q2, active=90_000, previous_active=90_000, monthly_active=months()
-    )
-    assert time.perf_counter() - start < 5
-    assert a.purchase_after_overall.trials > 0
