@@ -64,7 +64,7 @@ def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
 
     ``money`` → ``'CN¥1,235'`` (the unit's currency), ``share`` → ``'12.3%'``, ``points``
     → ``'+32'`` (signed, NPS), ``count`` → ``'12,345'``, ``days`` → ``'42 days'``, ``score``
-    → ``'68'``, ``bands`` → ``'red 12% · amber 30% · green 58%'``, ``text`` as is (the page
+    → ``'67.6'``, ``bands`` → ``'red 12% · amber 30% · green 58%'``, ``text`` as is (the page
     escapes it). Missing values, and numbers that are not finite, → ``'–'``;
     a value of the wrong kind for its unit is shown as text rather than hidden.
     """
@@ -88,7 +88,7 @@ def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
     if unit == "days":
         return words("portfolio.days", n=num(value))
     if unit == "score":
-        return num(value, 0)
+        return num(value, 1)
     return num(value, 2)
 
 

@@ -136,7 +136,7 @@ DORMANT_DAYS = 365  # units that record churn close an account this long after i
 LATE_DIP = 1.8
 # Interactions before a dropout: in the QUIET_DAYS before it only QUIET_KEPT of them happen
 # (the health score's engagement component must see customers go quiet before leaving).
-QUIET_DAYS = 180
+QUIET_DAYS = 120
 QUIET_KEPT = 0.25
 MIN_CUSTOMERS = 60  # per unit: fewer cannot carry the planted defects (50 rows in west)
 

@@ -106,10 +106,18 @@ def test_no_personal_data_in_any_output(fleet):
     customers = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
     secrets = set(customers["email"]) | set(customers["phone"])
     secrets |= set(customers.loc[customers["business_unit"] != "east", "name"])
+    # Every secret is an email, a phone number or a two-word name: the page's candidates of
+    # those shapes are looked up in the secrets (one pass over a page, not one per secret).
+    # (a lookahead, so that "Dear Jamie Johnson" yields "Jamie Johnson" too)
+    shapes = re.compile(
+        r"(?=([\w.+-]+@[\w.-]+|\+1-555-[A-Z]\d{5}|1[3-9]\d{9}|[A-Z][a-z]+ [A-Z][a-z]+))"
+    )
+    assert all(shapes.match(s).group(1) == s for s in secrets)  # no secret slips past
     for path in fleet["period_dir"].rglob("*"):
         if path.suffix in (".html", ".json"):
-            text = path.read_text(encoding="utf-8")
-            leaked = [s for s in secrets if s in text]
+            text = re.sub(r"base64,[A-Za-z0-9+/=]+", "", path.read_text(encoding="utf-8"))
+            found = {m.group(1) for m in shapes.finditer(text)} & secrets
+            leaked = sorted(found)
             # survey comments carry their own: user123@example.com, 1390000xxxx
             leaked += re.findall(r"user\d+@example\.com|1390000\d{4}", text)
             assert leaked == [], f"{path.name} shows {leaked[:3]}"
@@ -119,7 +127,8 @@ def test_a_unit_shows_only_its_own_ids(fleet):
     pattern = re.compile(r"\b([NSEW])(?:C|O|OF|OX|P|R|RX|I|T|X)\d{4,6}\b")
     for unit, prefix in (("east", "E"), ("west", "W")):
         for path in unit_files(fleet, unit):
-            text = path.read_text(encoding="utf-8")
+            # embedded charts and fonts are base64, where such a pattern can occur by chance
+            text = re.sub(r"base64,[A-Za-z0-9+/=]+", "", path.read_text(encoding="utf-8"))
             found = {m.group(1) for m in pattern.finditer(text)}
             assert found <= {prefix}, f"{path} mentions ids of units {found - {prefix}}"
 

@@ -60,7 +60,7 @@ def write_records(out: Path, *records: dict) -> Path:
         (12345, "count", "12,345", "12,345"),
         (41.6, "days", "42 days", "42 天"),
         ("lead->intent", "text", "lead->intent", "lead->intent"),
-        (67.6, "score", "68", "68"),
+        (67.63, "score", "67.6", "67.6"),
         (
             {"red": 0.125, "amber": 0.3, "green": 0.575},
             "bands",

@@ -85,17 +85,15 @@ def test_the_unit_without_churn_events_is_churned_by_inactivity_and_says_why(sam
     assert report.results(west)["top_reasons"] == {}
 
 
-def test_complaints_quiet_and_low_satisfaction_are_among_the_drivers(sample):
-    """Planted: half of the customers who leave complain in the 60 days before, their survey
-    scores in the 120 days before are 3 points lower, and three in four of their
-    interactions in those 120 days do not happen."""
+def test_complaints_and_low_satisfaction_are_among_the_drivers(sample):
+    """Planted: half of the customers who leave complain in the 60 days before, and their
+    survey scores in the 120 days before are 3 points lower. (Their going quiet is found by
+    the health review's engagement: tests/topics/test_health_report.py.)"""
     for name in ("north", "south", "east"):
         drivers = sample[name][1].drivers
         table = drivers.coefficients.set_index("term")
-        assert "complaints_90d" in drivers.top_drivers[:8], (name, drivers.top_drivers)
+        assert "complaints_90d" in drivers.top_drivers[:5], (name, drivers.top_drivers)
         assert table.loc["complaints_90d", "direction"] == "raises"
-        assert "interactions_per_month" in drivers.top_drivers[:8], (name, drivers.top_drivers)
-        assert table.loc["interactions_per_month", "direction"] == "lowers"
         assert "latest_nps" in drivers.top_drivers, (name, drivers.top_drivers)
         assert table.loc["latest_nps", "direction"] == "lowers"
         cohorts = drivers.cohorts.loc[drivers.cohorts["feature"] == "complaints_90d"]

@@ -132,7 +132,7 @@ def test_the_score_predicts_next_period_churn(sample, name):
 
 @pytest.mark.parametrize("name", ["north", "south", "east"])
 def test_customers_go_quiet_before_they_leave(sample, name):
-    """Planted: in the 180 days before leaving, three interactions in four do not happen; the
+    """Planted: in the 120 days before leaving, three interactions in four do not happen; the
     engagement of those who leave this period was lower at the previous period end."""
     unit, analysis = sample[name]
     before = analysis.score.previous_scores
