@@ -55,6 +55,8 @@ def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> Prop
     >>> p = wilson_interval(8, 10)
     >>> round(p.low, 4), round(p.high, 4)
     (0.4902, 0.9433)
+    >>> wilson_interval(0, 10).low, wilson_interval(10, 10).high
+    (0.0, 1.0)
     """
     if trials <= 0:
         return Proportion(successes, trials, float("nan"), float("nan"), float("nan"))
@@ -64,7 +66,10 @@ def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> Prop
     p = successes / trials
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
-    return Proportion(successes, trials, p, float(centre - half), float(centre + half))
+    # At 0 or all the interval's end is the share itself: exactly, not off by rounding.
+    low = 0.0 if successes == 0 else float(centre - half)
+    high = 1.0 if successes == trials else float(centre + half)
+    return Proportion(successes, trials, p, low, high)
 
 
 @dataclass(frozen=True)

@@ -222,16 +222,13 @@ def details(analysis: HealthAnalysis) -> dict[str, str]:
 
 def flags(analysis: HealthAnalysis, *, thresholds: dict | None = None, currency: str = "") -> list:
     """What a manager should know first: see the module's table of flags."""
-    return [
-        *health_score.score_flags(analysis.score),
-        *health_service.service_flags(analysis.service),
-        *kpi_flags(
-            analysis.scorecard,
-            thresholds=thresholds,
-            currency=currency,
-            details=details(analysis),
-        ),
-    ]
+    slower = health_service.service_flags(analysis.service)
+    acts = kpi_flags(
+        analysis.scorecard, thresholds=thresholds, currency=currency, details=details(analysis)
+    )
+    if slower:  # fewer tickets within the SLA is the slow-down's news, told once
+        acts = [f for f in acts if f.values.get("kpi") != "sla_share"]
+    return [*health_score.score_flags(analysis.score), *slower, *acts]
 
 
 def key_findings(analysis: HealthAnalysis, *, currency: str = "") -> list[str]:

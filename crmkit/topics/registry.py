@@ -546,7 +546,7 @@ TOPICS: dict[str, Topic] = {
                     "scorecard levels per KPI {good, act} over the defaults",
                 ),
                 Parameter("health_treatments", {}, "action per alert reason over the defaults"),
-                Parameter("health_alerts_top", 20, "customers listed in the alerts table"),
+                Parameter("health_alerts_top", 10, "customers listed in the alerts table"),
                 CHURN_DEFINITION,
                 *FUNNEL_PARAMETERS,
                 *CLV_PARAMETERS,

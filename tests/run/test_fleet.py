@@ -128,7 +128,7 @@ def test_a_unit_shows_only_its_own_ids(fleet):
     for unit, prefix in (("east", "E"), ("west", "W")):
         for path in unit_files(fleet, unit):
             # embedded charts and fonts are base64, where such a pattern can occur by chance
-            text = re.sub(r"base64,[A-Za-z0-9+/=]+", "", path.read_text(encoding="utf-8"))
+            text = re.sub(r"[A-Za-z0-9+/]{100,}=*", "", path.read_text(encoding="utf-8"))
             found = {m.group(1) for m in pattern.finditer(text)}
             assert found <= {prefix}, f"{path} mentions ids of units {found - {prefix}}"
 

@@ -144,6 +144,7 @@ def plot_purchase_after(
             purchase_after["high"].to_numpy(float) - share,
         ]
     )
+    errors = np.clip(np.nan_to_num(errors), 0, None)  # a share at 0% or 100%: no bar below
     ax.barh(y, share, color=PALETTE[0], height=0.6, label=term("purchase_after_share"))
     ax.errorbar(
         share, y, xerr=errors, fmt="none", ecolor="#333", elinewidth=1.2, capsize=3,
