@@ -157,7 +157,7 @@ def analyse(
     )
     sat = None
     if surveys is not None and len(surveys):
-        sat = satisfaction.analyse(surveys, period=period)
+        sat = satisfaction.period_scores(surveys, period=period)
     pipeline, funnel_missing = None, "opportunities"
     if opportunities is not None and len(opportunities) and stage_history is not None:
         try:

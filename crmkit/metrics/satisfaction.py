@@ -502,6 +502,43 @@ class SatisfactionAnalysis:
     respondents_with_orders: int | None = None  # None: no transactions given, or no response
 
 
+@dataclass(frozen=True)
+class PeriodScores:
+    """NPS and CSAT of the responses dated in a period and in the one before, and their
+    changes: the figures :func:`analyse` reports, for readers that need only them."""
+
+    nps: NPS
+    previous_nps: NPS
+    nps_change: Change
+    csat: CSAT
+    previous_csat: CSAT
+    csat_change: Change
+
+
+def period_scores(surveys: pd.DataFrame, *, period: Period) -> PeriodScores:
+    """NPS and CSAT of the period's responses (``responded_at`` in it) against the previous
+    period's, with their tests; a score the surveys do not carry is empty (n = 0)."""
+    require_period(period, caller="satisfaction.period_scores")
+    current = period.rows(surveys, "responded_at")
+    previous = period.previous().rows(surveys, "responded_at")
+    empty = pd.Series(dtype=float)
+    has_nps, has_csat = "nps" in surveys, "csat" in surveys
+    now, before = (
+        nps(current["nps"] if has_nps else empty),
+        nps(previous["nps"] if has_nps else empty),
+    )
+    share_now = csat(current["csat"] if has_csat else empty)
+    share_before = csat(previous["csat"] if has_csat else empty)
+    return PeriodScores(
+        now,
+        before,
+        nps_change(now, before),
+        share_now,
+        share_before,
+        csat_change(share_now, share_before),
+    )
+
+
 def analyse(
     surveys: pd.DataFrame,
     *,
@@ -541,13 +578,10 @@ def analyse(
     require_period(period, caller="satisfaction.analyse")
     require_columns(surveys, ["response_id", "customer_id", "responded_at"], "surveys", "analyse")
     current = period.rows(surveys, "responded_at")
-    previous = period.previous().rows(surveys, "responded_at")
     has_nps, has_csat = "nps" in surveys, "csat" in surveys
-    empty = pd.Series(dtype=float)
-    score_now = nps(current["nps"] if has_nps else empty)
-    score_before = nps(previous["nps"] if has_nps else empty)
-    share_now = csat(current["csat"] if has_csat else empty)
-    share_before = csat(previous["csat"] if has_csat else empty)
+    scores = period_scores(surveys, period=period)
+    score_now, score_before = scores.nps, scores.previous_nps
+    share_now, share_before = scores.csat, scores.previous_csat
     enriched = _with_customer_columns(current, customers, transactions, period.end)
     breakdowns, skipped, one_group = {}, [], {}
     for column in breakdown_columns if has_nps or has_csat else ():  # else no score to split
@@ -585,10 +619,10 @@ def analyse(
         n_responses=len(current),
         nps=score_now,
         previous_nps=score_before,
-        nps_change=nps_change(score_now, score_before),
+        nps_change=scores.nps_change,
         csat=share_now,
         previous_csat=share_before,
-        csat_change=csat_change(share_now, share_before),
+        csat_change=scores.csat_change,
         nps_distribution=distribution(current["nps"], values=range(11)) if has_nps else blank,
         csat_distribution=distribution(current["csat"], values=range(1, 6)) if has_csat else blank,
         trend=monthly(surveys, as_of=period.end),
@@ -605,7 +639,7 @@ def analyse(
         drivers_error=drivers_error,
         one_group=one_group,
         comments=_comments(current),
-        previous_responses=len(previous),
+        previous_responses=len(period.previous().rows(surveys, "responded_at")),
         respondents_with_orders=buyers,
     )
 

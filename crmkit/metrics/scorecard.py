@@ -231,7 +231,8 @@ def clv_rows(now, before) -> list[KPI]:
 
 
 def satisfaction_rows(analysis) -> list[KPI]:
-    """NPS and CSAT from :func:`crmkit.metrics.satisfaction.analyse` (None: no surveys)."""
+    """NPS and CSAT from :func:`crmkit.metrics.satisfaction.period_scores`, the figures the
+    satisfaction report shows (None: no surveys)."""
     if analysis is None:
         return [
             kpi(key, source="satisfaction", unit=unit, good_when="up", value=None,
