@@ -504,8 +504,7 @@ class SatisfactionAnalysis:
 
 @dataclass(frozen=True)
 class PeriodScores:
-    """NPS and CSAT of the responses dated in a period and in the one before, and their
-    changes: the figures :func:`analyse` reports, for readers that need only them."""
+    """The period's NPS and CSAT against the previous period's: what :func:`analyse` reports."""
 
     nps: NPS
     previous_nps: NPS
@@ -519,24 +518,11 @@ def period_scores(surveys: pd.DataFrame, *, period: Period) -> PeriodScores:
     """NPS and CSAT of the period's responses (``responded_at`` in it) against the previous
     period's, with their tests; a score the surveys do not carry is empty (n = 0)."""
     require_period(period, caller="satisfaction.period_scores")
-    current = period.rows(surveys, "responded_at")
-    previous = period.previous().rows(surveys, "responded_at")
+    now, before = (p.rows(surveys, "responded_at") for p in (period, period.previous()))
     empty = pd.Series(dtype=float)
-    has_nps, has_csat = "nps" in surveys, "csat" in surveys
-    now, before = (
-        nps(current["nps"] if has_nps else empty),
-        nps(previous["nps"] if has_nps else empty),
-    )
-    share_now = csat(current["csat"] if has_csat else empty)
-    share_before = csat(previous["csat"] if has_csat else empty)
-    return PeriodScores(
-        now,
-        before,
-        nps_change(now, before),
-        share_now,
-        share_before,
-        csat_change(share_now, share_before),
-    )
+    n1, n0 = (nps(t["nps"] if "nps" in surveys else empty) for t in (now, before))
+    c1, c0 = (csat(t["csat"] if "csat" in surveys else empty) for t in (now, before))
+    return PeriodScores(n1, n0, nps_change(n1, n0), c1, c0, csat_change(c1, c0))
 
 
 def analyse(
@@ -551,10 +537,10 @@ def analyse(
     """The whole satisfaction report for one period against the previous one.
 
     Breakdown columns are looked up on the responses, then on the customers (``region``,
-    ``city``, ...); ``segment`` is the customer's RFM segment at the period end (needs
-    transactions). Columns found nowhere are skipped and listed in ``skipped_breakdowns``,
-    those with one value in ``one_group``. Loyalty and spend after responding are None
-    (unknown, not 0) when no respondent of the period has an order by its end.
+    ``city``, ...); ``segment`` is the RFM segment at the period end (needs transactions).
+    Columns found nowhere are listed in ``skipped_breakdowns``, those with one value in
+    ``one_group``. Loyalty and spend after responding are None (unknown, not 0) when no
+    respondent of the period has an order by its end.
 
     Parameters
     ----------
@@ -565,23 +551,16 @@ def analyse(
         The reporting period; its ``previous_start``/``previous_end`` give the comparison.
     customers, transactions
         For breakdown columns, segments, loyalty and spend after responding; None to skip.
-    breakdown_columns
-        Columns to break NPS and CSAT down by.
-    min_group
-        Smallest group a breakdown tests against the rest.
+    breakdown_columns, min_group
+        Columns to break NPS and CSAT down by; the smallest group tested against the rest.
 
-    Raises
-    ------
-    ParameterError
-        ``period`` is not a Period, or a required column is missing.
+    Raises ``ParameterError`` when ``period`` is not a Period or a required column is missing.
     """
     require_period(period, caller="satisfaction.analyse")
     require_columns(surveys, ["response_id", "customer_id", "responded_at"], "surveys", "analyse")
     current = period.rows(surveys, "responded_at")
     has_nps, has_csat = "nps" in surveys, "csat" in surveys
     scores = period_scores(surveys, period=period)
-    score_now, score_before = scores.nps, scores.previous_nps
-    share_now, share_before = scores.csat, scores.previous_csat
     enriched = _with_customer_columns(current, customers, transactions, period.end)
     breakdowns, skipped, one_group = {}, [], {}
     for column in breakdown_columns if has_nps or has_csat else ():  # else no score to split
@@ -617,11 +596,11 @@ def analyse(
     return SatisfactionAnalysis(
         period=period,
         n_responses=len(current),
-        nps=score_now,
-        previous_nps=score_before,
+        nps=scores.nps,
+        previous_nps=scores.previous_nps,
         nps_change=scores.nps_change,
-        csat=share_now,
-        previous_csat=share_before,
+        csat=scores.csat,
+        previous_csat=scores.previous_csat,
         csat_change=scores.csat_change,
         nps_distribution=distribution(current["nps"], values=range(11)) if has_nps else blank,
         csat_distribution=distribution(current["csat"], values=range(1, 6)) if has_csat else blank,
