@@ -29,7 +29,11 @@ def open_unit(namespace: Mapping[str, Any]) -> CRMData:
     Topic parameters (``funnel_stages`` ...) stay notebook variables; only the names
     :func:`~crmkit.load.unit.load_unit` takes are read here, and ``language``, which sets
     the report language (:func:`crmkit.present.language.set_language`).
+
+    A ``snapshot`` folder (``crmkit run`` stages each unit once, :mod:`crmkit.load.snapshot`)
+    is read instead of the source when it was made with these loading parameters.
     """
+    from crmkit.load.snapshot import loading_key, read_snapshot
     from crmkit.present.plots import use_theme
 
     set_language(namespace.get("language") or "en")
@@ -39,6 +43,10 @@ def open_unit(namespace: Mapping[str, Any]) -> CRMData:
         for name, parameter in inspect.signature(load_unit).parameters.items()
         if parameter.kind is not inspect.Parameter.VAR_KEYWORD
     ]
+    if namespace.get("snapshot"):
+        staged = read_snapshot(namespace["snapshot"], key=loading_key(namespace))
+        if staged is not None:
+            return staged
     return load_unit(**{name: namespace[name] for name in accepted if name in namespace})
 
 

@@ -1,4 +1,4 @@
-"""The ``crmkit`` command: ``init``, ``sample``, ``validate`` and ``run``.
+"""The ``crmkit`` command: ``init``, ``sample``, ``validate``, ``run``, ``stage`` and ``index``.
 
 Each command imports what it needs when it runs: ``sample`` and ``validate`` start without
 papermill and nbconvert, which only ``run`` (and its worker processes) load.
@@ -26,9 +26,15 @@ def skip_slow_optional_imports() -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from crmkit.run.sample import write_sample
+    from crmkit.run.sample_files import write_sample_files
 
-    written = write_sample(Path(args.out), seed=args.seed, customers=args.customers)
+    written = write_sample_files(
+        Path(args.out),
+        seed=args.seed,
+        customers=args.customers,
+        units=args.units,
+        fmt=args.format,
+    )
     print(f"Wrote {len(written)} files to {args.out}/ (seed {args.seed}).")
     return 0
 
@@ -87,15 +93,54 @@ def cmd_run(args: argparse.Namespace) -> int:
             cell_timeout=args.cell_timeout,
             run_timeout=args.run_timeout,
             progress=not args.no_progress,
+            cluster=args.cluster or "",
+            staging=args.snapshots,
+            index=not args.no_index,
         )
     ok = len(result.outcomes) - len(result.failed)
-    print(
-        f"{ok} of {len(result.outcomes)} runs succeeded in {result.seconds:.1f} s; "
-        f"portfolio: {result.index}"
-    )
+    where = f"portfolio: {result.index}" if result.index else "index pages not written (--no-index)"
+    print(f"{ok} of {len(result.outcomes)} runs succeeded in {result.seconds:.1f} s; {where}")
     for outcome in result.failed:
         print(f"✗ {outcome.business_unit}/{outcome.notebook}: {outcome.reason}", file=sys.stderr)
     return 1 if result.failed else 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from crmkit.core.periods import parse_period
+    from crmkit.run.fleet import write_indexes
+
+    period = parse_period(args.period, as_of=iso_day(args.as_of, what="--as-of"))
+    if not (Path(args.out) / period.label).is_dir():
+        print(f"crmkit: no reports for {period.label} in {args.out}/.", file=sys.stderr)
+        return 2
+    page = write_indexes(Path(args.out), period, params_dir=Path(args.params))
+    print(f"portfolio: {page}")
+    return 0
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    from crmkit.core.periods import parse_period
+    from crmkit.run.execute import stage_unit
+    from crmkit.run.plan import plan_jobs
+
+    period = parse_period(args.period, as_of=iso_day(args.as_of, what="--as-of"))
+    jobs = plan_jobs(
+        period,
+        params_dir=Path(args.params),
+        out=Path(args.out),
+        units=args.unit,
+        notebooks=["data_quality"],
+        as_of=args.as_of or "",
+    )
+    status = 0
+    for job in jobs:
+        folder = stage_unit(job)
+        if folder:
+            print(f"✓ {job.params['business_unit']}: {folder}")
+        else:
+            print(f"✗ {job.params['business_unit']}: cannot be loaded (crmkit validate says why)")
+            status = 1
+    return status
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -146,7 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--customers",
         type=int,
         default=None,
-        help="customers per unit (default: the committed sample's sizes)",
+        help="customers per unit, drawn by the vectorised generator with ~10 orders each "
+        "(default: the committed sample's sizes)",
+    )
+    sample.add_argument(
+        "--units",
+        type=int,
+        default=4,
+        help="write the first N units of the plan, north first (default: %(default)s)",
+    )
+    sample.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format of the tables (default: %(default)s)",
     )
     sample.add_argument("--seed", type=int, default=2026, help="random seed (default: %(default)s)")
     sample.set_defaults(func=cmd_sample)
@@ -195,7 +253,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per notebook run (default: %(default)s)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+        "workers need crmkit and the same paths (default: worker processes here)",
+    )
+    run.add_argument(
+        "--snapshots",
+        choices=("stage", "staged", "remove", "none"),
+        default="stage",
+        help="stage: load each unit once into <out>/<period>/<unit>/snapshot/, read by its "
+        "notebooks and kept as the audit trail; staged: read the snapshots `crmkit stage` "
+        "wrote; remove: stage, then remove them; none: each notebook loads the source "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--no-index",
+        action="store_true",
+        help="leave the index pages and shared flags to `crmkit index` (one job per task)",
+    )
     run.set_defaults(func=cmd_run)
+
+    stage = sub.add_parser(
+        "stage", help="load units once into snapshots for `crmkit run --snapshots staged`"
+    )
+    stage.add_argument("--period", default="last-quarter", help="default: %(default)s")
+    stage.add_argument("--as-of", help=AS_OF_HELP)
+    stage.add_argument("--unit", action="append", help="stage only this unit (repeatable)")
+    stage.add_argument("--params", default="parameters", help="default: %(default)s")
+    stage.add_argument("--out", default="reports", help="default: %(default)s")
+    stage.set_defaults(func=cmd_stage)
+
+    index = sub.add_parser(
+        "index", help="write a period's portfolio page from its reports (after --no-index runs)"
+    )
+    index.add_argument("--period", default="last-quarter", help="default: %(default)s")
+    index.add_argument("--as-of", help=AS_OF_HELP)
+    index.add_argument("--params", default="parameters", help="default: %(default)s")
+    index.add_argument("--out", default="reports", help="default: %(default)s")
+    index.set_defaults(func=cmd_index)
     return parser
 
 

@@ -88,43 +88,83 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
 def leftovers(out_dir: Path, pid: int) -> list[Path]:
     """The partial and temporary files process ``pid`` has in ``out_dir`` while it writes a
-    run's outputs (``.<notebook>.<pid>.partial.ipynb``, ``.<name>.<pid>.tmp``)."""
+    run's outputs (``.<notebook>.<pid>.partial.ipynb``, ``.<name>.<pid>.tmp``) or a unit's
+    snapshot (``.snapshot.<pid>.partial/``)."""
     out_dir = Path(out_dir)
-    return [*out_dir.glob(f".*.{pid}.partial.ipynb"), *out_dir.glob(f".*.{pid}.tmp")]
+    return [
+        *out_dir.glob(f".*.{pid}.partial.ipynb"),
+        *out_dir.glob(f".*.{pid}.tmp"),
+        *out_dir.glob(f".*.{pid}.partial"),  # a snapshot being written
+    ]
 
 
-@dataclass
+@dataclass(eq=False)
 class _RunInProgress:
-    """What this process's current run has on disk and running, to remove if it is stopped."""
+    """What one run has on disk and running, to remove if it is stopped."""
 
     out_dir: Path | None = None
     kernel_dir: Path | None = None
     kernel: Any = None  # the kernel's subprocess.Popen
     timed_out: bool = False  # over its run timeout: a kernel that starts is killed at once
 
+    def kill_kernel(self) -> None:
+        """Kill the run's kernel, and anything it started, if it is still running (the
+        kernel leads a process group of its own)."""
+        kernel = self.kernel
+        if kernel is not None and kernel.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(kernel.pid, signal.SIGKILL)
 
-_IN_PROGRESS = _RunInProgress()
 
-
-def _kill_kernel() -> None:
-    """Kill the current run's kernel, and anything it started, if it is still running (the
-    kernel leads a process group of its own)."""
-    kernel = _IN_PROGRESS.kernel
-    if kernel is not None and kernel.poll() is None:
-        with contextlib.suppress(OSError):
-            os.killpg(kernel.pid, signal.SIGKILL)
+_RUNS: set[_RunInProgress] = set()
+"""This process's runs in progress: one in a worker of ``crmkit run``, one per thread in a
+Dask worker."""
+_RUNS_LOCK = threading.Lock()
 
 
 def abandon_run() -> None:
-    """Stop this process's run in progress now: kill its kernel (and anything the kernel
-    started), delete its partial files and its kernel folder. For a worker about to exit."""
-    run = _IN_PROGRESS
-    _kill_kernel()
-    if run.kernel_dir is not None:
-        shutil.rmtree(run.kernel_dir, ignore_errors=True)
-    if run.out_dir is not None:
-        for path in leftovers(run.out_dir, os.getpid()):
-            path.unlink(missing_ok=True)
+    """Stop this process's runs in progress now: kill their kernels (and anything the kernels
+    started), delete their partial files and kernel folders. For a worker about to exit."""
+    with _RUNS_LOCK:
+        runs = list(_RUNS)
+    for run in runs:
+        run.kill_kernel()
+        if run.kernel_dir is not None:
+            shutil.rmtree(run.kernel_dir, ignore_errors=True)
+        if run.out_dir is not None:
+            for path in leftovers(run.out_dir, os.getpid()):
+                _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _tracked(out_dir: Path):
+    run = _RunInProgress(out_dir=out_dir)
+    with _RUNS_LOCK:
+        _RUNS.add(run)
+    try:
+        yield run
+    finally:
+        with _RUNS_LOCK:
+            _RUNS.discard(run)
+
+
+KERNEL_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""The thread-pool sizes a kernel's numerical libraries read when they start."""
+
+
+def limit_threads(threads: int) -> None:
+    """Kernels started from this process use ``threads`` threads each for OpenMP (scikit-learn)
+    and BLAS: two kernels with two threads each on two cores slow each other by 12-60%
+    (measured, issue #15). A size the user set in the environment is kept."""
+    for name in KERNEL_THREADS:
+        os.environ.setdefault(name, str(max(1, threads)))
 
 
 def notebook_parameters(job: Job) -> dict[str, Any]:
@@ -135,15 +175,20 @@ def notebook_parameters(job: Job) -> dict[str, Any]:
     import papermill
 
     declared = papermill.inspect_notebook(job.notebook_path)
-    values = {
+    values = {**job_parameters(job), "snapshot": job.snapshot}
+    return {name: values[name] for name in declared if name in values}
+
+
+def job_parameters(job: Job) -> dict[str, Any]:
+    """The unit's parameters with the period's ``period_start`` and ``period_end``."""
+    return {
         **job.params,
         "period_start": job.period.start.isoformat(),
         "period_end": job.period.end.isoformat(),
     }
-    return {name: values[name] for name in declared if name in values}
 
 
-def ipc_kernel_manager(folder: Path) -> type:
+def ipc_kernel_manager(folder: Path, run: _RunInProgress | None = None) -> type:
     """A kernel manager whose kernel talks over Unix sockets in ``folder``.
 
     The default TCP transport picks free ports per process; kernels started at the same moment
@@ -169,9 +214,10 @@ def ipc_kernel_manager(folder: Path) -> type:
                 await super()._async_launch_kernel(
                     kernel_cmd, **{**kw, "stdout": log, "stderr": log}
                 )
-            _IN_PROGRESS.kernel = getattr(self.provisioner, "process", None)
-            if _IN_PROGRESS.timed_out:
-                _kill_kernel()
+            if run is not None:
+                run.kernel = getattr(self.provisioner, "process", None)
+                if run.timed_out:
+                    run.kill_kernel()
 
     return IPCKernelManager
 
@@ -188,38 +234,61 @@ def extract_results(executed: nbformat.NotebookNode) -> dict | None:
     return found
 
 
-def _on_alarm(signum, frame):  # pragma: no cover - exercised through execute()
-    """The run is over its time limit: kill its kernel. papermill then fails the run as a dead
-    kernel, through its own clean-up; raising here instead would leave papermill's tasks
-    half-run in its event loop, to print tracebacks when they are collected."""
-    _IN_PROGRESS.timed_out = True
-    _kill_kernel()
+@contextlib.contextmanager
+def _time_limit(seconds: int, run: _RunInProgress):
+    """Kill ``run``'s kernel once it has run ``seconds``. papermill then fails the run as a
+    dead kernel, through its own clean-up; raising instead would leave papermill's tasks
+    half-run in its event loop, to print tracebacks when they are collected.
+
+    A SIGALRM in a process's main thread (a worker of ``crmkit run``); a timer thread where
+    runs share a process in threads of their own (a Dask worker), where signals cannot be set.
+    """
+
+    def over_time(*_):  # pragma: no cover - exercised through execute()
+        run.timed_out = True
+        run.kill_kernel()
+
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGALRM, over_time)
+        signal.alarm(seconds)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous_handler)
+        return
+    timer = threading.Timer(seconds, over_time)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
-def _run_notebook(job: Job, partial: Path) -> str:
+def _run_notebook(job: Job, partial: Path, run: _RunInProgress) -> str:
     """Execute the notebook into ``partial``; the failure reason, or '' on success.
 
-    Timeouts: ``job.cell_timeout`` goes to papermill (per cell); ``job.run_timeout`` is a
-    SIGALRM in this process, which kills the run's kernel: papermill stops on the dead kernel.
+    Timeouts: ``job.cell_timeout`` goes to papermill (per cell); ``job.run_timeout`` kills the
+    run's kernel (:func:`_time_limit`): papermill stops on the dead kernel.
     """
     import papermill
 
     sockets = Path(tempfile.mkdtemp(prefix=_KERNEL_PREFIX))
-    _IN_PROGRESS.kernel_dir, _IN_PROGRESS.timed_out = sockets, False
-    previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(job.run_timeout)
+    run.kernel_dir, run.timed_out = sockets, False
     try:
-        papermill.execute_notebook(
-            job.notebook_path,
-            str(partial),
-            parameters=notebook_parameters(job),
-            kernel_name="python3",
-            cwd=job.cwd,
-            execution_timeout=job.cell_timeout,
-            progress_bar=False,
-            log_output=False,
-            kernel_manager_class=ipc_kernel_manager(sockets),
-        )
+        with _time_limit(job.run_timeout, run):
+            papermill.execute_notebook(
+                job.notebook_path,
+                str(partial),
+                parameters=notebook_parameters(job),
+                kernel_name="python3",
+                cwd=job.cwd,
+                execution_timeout=job.cell_timeout,
+                progress_bar=False,
+                log_output=False,
+                kernel_manager_class=ipc_kernel_manager(sockets, run),
+            )
     except papermill.PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}" if exc.evalue else exc.ename
     except Exception as exc:  # a kernel that dies, a cell timeout, a bad notebook file
@@ -227,12 +296,10 @@ def _run_notebook(job: Job, partial: Path) -> str:
     else:
         reason = ""
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous_handler)
-        _kill_kernel()  # papermill shut it down; this is for the paths where it could not
-        _IN_PROGRESS.kernel = _IN_PROGRESS.kernel_dir = None
+        run.kill_kernel()  # papermill shut it down; this is for the paths where it could not
+        run.kernel = run.kernel_dir = None
         shutil.rmtree(sockets, ignore_errors=True)
-    if _IN_PROGRESS.timed_out and reason:
+    if run.timed_out and reason:
         return f"The run took longer than its limit of {job.run_timeout} s and was stopped."
     return reason
 
@@ -294,11 +361,16 @@ def run_record(
 def execute(job: Job) -> Outcome:
     """Run one notebook for one unit; write its .ipynb, .json and .html. Never raises."""
     started = time.monotonic()
+    limit_threads(job.threads)
     out_dir = Path(job.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with _tracked(out_dir) as run:
+        return _execute(job, out_dir, run, started)
+
+
+def _execute(job: Job, out_dir: Path, run: _RunInProgress, started: float) -> Outcome:
     partial = out_dir / f".{job.notebook}.{os.getpid()}.partial.ipynb"
-    _IN_PROGRESS.out_dir = out_dir
-    reason = _run_notebook(job, partial)
+    reason = _run_notebook(job, partial, run)
     seconds = time.monotonic() - started
     try:
         executed = nbformat.read(partial, as_version=4) if partial.exists() else None
@@ -329,8 +401,23 @@ def execute(job: Job) -> Outcome:
         status, reason = "failed", f"Writing the report failed: {type(exc).__name__}: {exc}"
     finally:
         partial.unlink(missing_ok=True)
-        _IN_PROGRESS.out_dir = None
     return Outcome(job.notebook, job.params["business_unit"], status, reason, round(seconds, 2))
+
+
+def stage_unit(job: Job) -> str:
+    """Load ``job``'s unit once and write its snapshot beside its reports, for all its
+    notebooks (:mod:`crmkit.load.snapshot`); the snapshot folder, or '' when the unit cannot be
+    loaded (its notebooks then load the source and report why). Never raises."""
+    from crmkit.load.snapshot import SNAPSHOT_DIR, stage
+
+    folder = Path(job.out_dir) / SNAPSHOT_DIR
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _tracked(folder.parent):
+        try:
+            reason = stage(job_parameters(job), folder)
+        except Exception:  # a snapshot that cannot be written: the notebooks load the source
+            return ""
+    return "" if reason else str(folder)
 
 
 # ----------------------------------------------------------------------------- workers

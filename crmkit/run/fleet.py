@@ -19,14 +19,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
+from crmkit.core.errors import ParameterError
 from crmkit.core.periods import Period
-from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, start_worker
+from crmkit.load.snapshot import SNAPSHOT_DIR
+from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, stage_unit, start_worker
 from crmkit.run.params import portfolio_language
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job, plan_jobs
 from crmkit.run.portfolio import write_period_index, write_root_index
@@ -35,6 +37,8 @@ from crmkit.run.shared_flags import share_unit_flags
 WORKER_PRELOAD = "crmkit.run.worker"
 STOP_GRACE = 5.0
 """Seconds stopped workers get to clean up before they are killed."""
+CLUSTER_TIMEOUT = 30
+"""Seconds ``--cluster`` waits for its scheduler to answer."""
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -159,27 +163,96 @@ class FleetResult:
         return [o for o in self.outcomes if o.status != "ok"]
 
 
+def _schedule(submit, jobs: list[Job], *, stage: bool, on_outcome) -> list[Outcome]:
+    """Run ``jobs`` through ``submit`` (an executor's): with ``stage``, each unit is first
+    loaded once into a snapshot (:func:`crmkit.run.execute.stage`) and its notebooks are queued
+    as soon as it is ready, reading the snapshot; a unit that cannot be staged runs its
+    notebooks on the source, which report why it cannot be loaded."""
+    pending: dict = {}
+    if stage:
+        by_unit: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_unit.setdefault(job.out_dir, []).append(job)
+        for unit_jobs in by_unit.values():
+            pending[submit(stage_unit, unit_jobs[0])] = unit_jobs
+    else:
+        for job in jobs:
+            pending[submit(execute, job)] = job
+    outcomes: list[Outcome] = []
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            what = pending.pop(future)
+            if isinstance(what, list):  # a unit staged
+                try:
+                    snapshot = future.result()
+                except Exception:  # the worker died while staging: the notebooks load the source
+                    snapshot = ""
+                for job in what:
+                    pending[submit(execute, replace(job, snapshot=snapshot))] = job
+                continue
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker process itself died
+                outcome = Outcome(
+                    what.notebook,
+                    what.params["business_unit"],
+                    "failed",
+                    f"Worker crashed: {type(exc).__name__}: {exc}",
+                )
+            outcomes.append(outcome)
+            on_outcome(outcome)
+    return outcomes
+
+
 def run_jobs(
     jobs: list[Job],
     *,
     workers: int | None = None,
     progress: bool = True,
+    stage: bool = True,
+    cluster: str = "",
 ) -> list[Outcome]:
-    """Execute jobs in a pool of worker processes; a failure in one does not stop the others.
+    """Execute jobs in a pool of worker processes, or on the Dask cluster at ``cluster``;
+    a failure in one does not stop the others.
 
-    Returns the outcomes in the order of ``jobs``.
+    With ``stage`` each unit is loaded once for all its notebooks (:func:`_schedule`).
+    Each kernel gets the machine's cores shared among the workers as its OpenMP and BLAS
+    threads (one each when there are as many workers as cores). Returns the outcomes in the
+    order of ``jobs``.
 
     Raises
     ------
     KeyboardInterrupt
         :class:`Interrupted` under :func:`stop_on_signals`: the workers were stopped and their
         runs in progress left no files; the reports of finished runs are in place.
+    ParameterError
+        ``cluster`` cannot be reached.
     """
     from tqdm.auto import tqdm
 
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    outcomes: list[Outcome] = []
     bar = tqdm(total=len(jobs), desc="reports", unit="run", disable=not progress)
+
+    def on_outcome(outcome: Outcome) -> None:
+        bar.update(1)
+        bar.set_postfix_str(f"{outcome.business_unit}/{outcome.notebook} {outcome.status}")
+
+    try:
+        if cluster:
+            outcomes = run_on_cluster(jobs, cluster, stage=stage, on_outcome=on_outcome)
+        else:
+            outcomes = _run_in_pool(jobs, workers, stage=stage, on_outcome=on_outcome)
+    finally:
+        bar.close()
+    order = {(j.params["business_unit"], j.notebook): k for k, j in enumerate(jobs)}
+    return sorted(outcomes, key=lambda o: order[(o.business_unit, o.notebook)])
+
+
+def _run_in_pool(jobs: list[Job], workers: int | None, *, stage: bool, on_outcome):
+    """:func:`run_jobs` on this machine: a pool of worker processes forked from a server."""
+    cores = os.cpu_count() or 1
+    workers = max(1, min(workers or cores, len(jobs) or 1))
+    jobs = [replace(job, threads=max(1, cores // workers)) for job in jobs]
     # Workers fork from a server that has imported papermill and nbconvert once, instead of
     # each importing them afresh (spawn) or inheriting the parent's threads (fork).
     context = get_context("forkserver")
@@ -188,7 +261,12 @@ def run_jobs(
     temp_dir = tempfile.mkdtemp(prefix="crmkit-run-")
     parent_alive, alive = context.Pipe(duplex=False)  # only this process holds `alive`
     pool = None
-    finished = 0  # runs that ended in their worker, well or not
+    finished = [0]  # runs that ended in their worker, well or not
+
+    def count(outcome: Outcome) -> None:
+        finished[0] += 1
+        on_outcome(outcome)
+
     try:
         setup = WorkerSetup(
             temp_dir, parent_alive, os.getpid(), multiprocessing.util.get_temp_dir()
@@ -196,38 +274,47 @@ def run_jobs(
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=start_worker, initargs=(setup,)
         )
-        futures = {pool.submit(execute, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcome = future.result()
-                finished += 1
-            except Exception as exc:  # the worker process itself died
-                outcome = Outcome(
-                    job.notebook,
-                    job.params["business_unit"],
-                    "failed",
-                    f"Worker crashed: {type(exc).__name__}: {exc}",
-                )
-            outcomes.append(outcome)
-            bar.update(1)
-            bar.set_postfix_str(f"{outcome.business_unit}/{outcome.notebook} {outcome.status}")
+        outcomes = _schedule(pool.submit, jobs, stage=stage, on_outcome=count)
         pool.shutdown(wait=True)
     except BaseException as exc:  # Interrupted, Ctrl-C, or a bug here: stop the workers too
-        bar.close()
         if pool is not None:
             with _signals_held():
                 _sweep(jobs, _stop_pool(pool))
         if isinstance(exc, Interrupted):
-            exc.finished, exc.total = finished, len(jobs)
+            exc.finished, exc.total = finished[0], len(jobs)
         raise
     finally:
-        bar.close()
         alive.close()  # the workers are gone; closing earlier would stop them
         parent_alive.close()
         shutil.rmtree(temp_dir, ignore_errors=True)
-    order = {(j.params["business_unit"], j.notebook): k for k, j in enumerate(jobs)}
-    return sorted(outcomes, key=lambda o: order[(o.business_unit, o.notebook)])
+    return outcomes
+
+
+def run_on_cluster(jobs: list[Job], address: str, *, stage: bool, on_outcome) -> list[Outcome]:
+    """:func:`run_jobs` on the Dask distributed cluster whose scheduler is at ``address``
+    (``tcp://host:8786``), through its standard executor (``Client.get_executor``).
+
+    The workers need crmkit installed and the same paths as this machine for the data, the
+    notebooks and ``--out`` (a shared file system): each run writes its files where a local run
+    would. Interrupted, the runs not started are cancelled; the cluster's workers finish or
+    abandon the runs in progress as Dask does.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ParameterError(
+            "--cluster needs Dask distributed: pip install 'crmkit[cluster]' (or distributed)."
+        ) from None
+    try:
+        client = Client(address, timeout=CLUSTER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise ParameterError(f"Cannot reach the Dask scheduler at {address} ({exc}).") from None
+    with client:
+        executor = client.get_executor(pure=False)
+        try:
+            return _schedule(executor.submit, jobs, stage=stage, on_outcome=on_outcome)
+        finally:
+            executor.shutdown(wait=False)  # cancels what has not finished
 
 
 def run_reports(
@@ -243,13 +330,25 @@ def run_reports(
     cell_timeout: int = CELL_TIMEOUT,
     run_timeout: int = RUN_TIMEOUT,
     progress: bool = True,
+    cluster: str = "",
+    staging: str = "stage",
+    index: bool = True,
 ) -> FleetResult:
     """Run every notebook for every unit for ``period`` and write the index pages.
 
     Planning is :func:`crmkit.run.plan.plan_jobs` (same arguments); it raises
     :class:`~crmkit.core.errors.ParameterError` before anything runs when there is nothing
-    to run.
+    to run. ``cluster`` runs the jobs on a Dask cluster (:func:`run_on_cluster`).
+
+    ``staging`` says where the notebooks' data comes from: ``"stage"`` loads each unit once
+    into a snapshot beside its reports; ``"staged"`` reads the snapshots ``crmkit stage``
+    wrote (a unit without a matching one loads its source); ``"remove"`` stages, then removes
+    the snapshots after the run; ``"none"`` has every notebook load its source.
+    Without ``index`` the reports' shared flags and the index pages are left to
+    :func:`write_indexes` (``crmkit index``), for schedulers that run one job per task.
     """
+    if staging not in STAGING:
+        raise ParameterError(f"staging must be one of {STAGING}; got {staging!r}.")
     started = time.monotonic()
     jobs = plan_jobs(
         period,
@@ -262,11 +361,32 @@ def run_reports(
         cell_timeout=cell_timeout,
         run_timeout=run_timeout,
     )
-    outcomes = run_jobs(jobs, workers=workers, progress=progress)
+    if staging == "staged":
+        jobs = [replace(job, snapshot=str(Path(job.out_dir) / SNAPSHOT_DIR)) for job in jobs]
+    outcomes = run_jobs(
+        jobs,
+        workers=workers,
+        progress=progress,
+        stage=staging in ("stage", "remove"),
+        cluster=cluster,
+    )
+    if staging == "remove":
+        for out_dir in {job.out_dir for job in jobs}:
+            shutil.rmtree(Path(out_dir) / SNAPSHOT_DIR, ignore_errors=True)
+    page = write_indexes(Path(out), period, params_dir=Path(params_dir)) if index else None
+    return FleetResult(outcomes, round(time.monotonic() - started, 2), page)
+
+
+STAGING = ("stage", "staged", "remove", "none")
+
+
+def write_indexes(out: Path, period: Period, *, params_dir: Path) -> Path:
+    """Share each unit's flags across its reports and write the period's portfolio page and
+    the list of periods, from the run records in ``out/<period>``; the portfolio page."""
     period_dir = Path(out) / period.label
     period_dir.mkdir(parents=True, exist_ok=True)
     share_unit_flags(period_dir)
     code = portfolio_language(Path(params_dir))
-    index = write_period_index(period_dir, period, code=code)
+    page = write_period_index(period_dir, period, code=code)
     write_root_index(Path(out), code=code)
-    return FleetResult(outcomes, round(time.monotonic() - started, 2), index)
+    return page

@@ -31,6 +31,8 @@ class Job:
 
     ``params`` are the unit's merged parameters (``as_of`` included); ``cwd`` is the working
     directory of the notebook's kernel, ``out_dir`` the unit's folder of the period's reports.
+    ``snapshot`` is the unit's staged data (:mod:`crmkit.load.snapshot`), empty for none;
+    ``threads`` the OpenMP and BLAS threads of its kernel.
     """
 
     notebook: str
@@ -41,6 +43,8 @@ class Job:
     cwd: str
     cell_timeout: int = CELL_TIMEOUT
     run_timeout: int = RUN_TIMEOUT
+    snapshot: str = ""
+    threads: int = 1
 
 
 def packaged_notebooks() -> Path:

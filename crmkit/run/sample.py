@@ -3,7 +3,8 @@
 Everything is drawn from a seeded NumPy generator, so ``crmkit sample`` rewrites the committed
 ``sample_data/`` byte for byte. What is planted, with the exact parameters, is documented in
 ``docs/sample_data.md`` and written to ``sample_data/_truth/planted.json`` so tests can check
-that analyses recover it.
+that analyses recover it. ``crmkit sample --customers N`` draws the same story at any size
+with the vectorised generator in ``crmkit/run/sample_scale.py``.
 """
 
 from __future__ import annotations
@@ -659,7 +660,35 @@ def generate_unit(
     opportunities, stage_history = _funnel(plan, labels, rng, signup, customer_ids)
     costs = _costs(plan, labels, rng, customers, signup, acq)
 
-    truth = {
+    truth = unit_truth(plan, segments, extra_churners=int(np.isfinite(forced_churn_day).sum()))
+    segment_labels = pd.DataFrame(
+        {
+            "customer_id": customer_ids,
+            "business_unit": plan.business_unit,
+            "segment": np.where(
+                prospect, "prospect", np.array([s.name for s in segments])[seg_index]
+            ),
+            "dropped_out": dropped,
+        }
+    )
+    tables = {
+        "customers": customers,
+        "transactions": transactions,
+        "opportunities": opportunities,
+        "stage_history": stage_history,
+        "surveys": surveys,
+        "interactions": interactions,
+        "tickets": tickets,
+        "churn_events": churn_events,
+        "costs": costs,
+    }
+    return tables, {"truth": truth, "segments": segment_labels}
+
+
+def unit_truth(plan: UnitPlan, segments: tuple[Segment, ...], *, extra_churners: int) -> dict:
+    """What was planted in one unit, as ``_truth/planted.json`` records it."""
+    labels = LABELS[plan.language]
+    return {
         "display_name": plan.display_name,
         "currency": plan.currency,
         "segments": {
@@ -694,7 +723,7 @@ def generate_unit(
             "stated_reason_share": STATED_SHARE if plan.records_churn else 0.0,
             "reason_shares": dict(zip(labels["reason"], REASON_SHARES, strict=True)),
             "rise_last_quarter": plan.churn_rise_last_quarter,
-            "extra_churners_last_quarter": int(np.isfinite(forced_churn_day).sum()),
+            "extra_churners_last_quarter": extra_churners,
         },
         "health": {
             "resolution_slowdown_last_quarter": plan.resolution_slowdown_last_quarter,
@@ -702,28 +731,6 @@ def generate_unit(
             "interactions_kept_when_quiet": QUIET_KEPT,
         },
     }
-    segment_labels = pd.DataFrame(
-        {
-            "customer_id": customer_ids,
-            "business_unit": plan.business_unit,
-            "segment": np.where(
-                prospect, "prospect", np.array([s.name for s in segments])[seg_index]
-            ),
-            "dropped_out": dropped,
-        }
-    )
-    tables = {
-        "customers": customers,
-        "transactions": transactions,
-        "opportunities": opportunities,
-        "stage_history": stage_history,
-        "surveys": surveys,
-        "interactions": interactions,
-        "tickets": tickets,
-        "churn_events": churn_events,
-        "costs": costs,
-    }
-    return tables, {"truth": truth, "segments": segment_labels}
 
 
 def _churn_rise(
@@ -996,21 +1003,46 @@ def plant_defects(
     return planted
 
 
-def generate(
-    *, seed: int = 2026, customers: int | None = None
-) -> tuple[dict[str, pd.DataFrame], dict, pd.DataFrame]:
-    """All units' tables (concatenated per table), the planted truth and segment labels.
+FORMATS = ("csv", "parquet")
+
+
+def check_sample_size(*, customers: int | None, units: int, fmt: str = "csv") -> None:
+    """Refuse sizes and formats the sample cannot be made in, naming the option and the value.
 
     Raises
     ------
     ParameterError
-        ``customers`` is too small to plant the sample's defects and effects.
+        ``customers`` is too small to plant the sample's defects and effects, ``units`` is
+        not between 1 and the number of units in the plan, or ``fmt`` is not in ``FORMATS``.
     """
     if customers is not None and customers < MIN_CUSTOMERS:
         raise ParameterError(
             f"--customers must be at least {MIN_CUSTOMERS} (the sample plants defects and "
             f"effects that need that many customers per unit); got {customers}."
         )
+    if not 1 <= units <= len(UNITS):
+        raise ParameterError(
+            f"--units must be between 1 and {len(UNITS)} (the first units of the plan: "
+            f"{', '.join(p.business_unit for p in UNITS)}); got {units}."
+        )
+    if fmt not in FORMATS:
+        raise ParameterError(f"--format must be one of {list(FORMATS)}; got {fmt!r}.")
+
+
+def generate(
+    *, seed: int = 2026, customers: int | None = None, units: int = len(UNITS)
+) -> tuple[dict[str, pd.DataFrame], dict, pd.DataFrame]:
+    """The first ``units`` units' tables (concatenated per table), the planted truth and
+    segment labels. Each unit draws on its own streams, so fewer units leave the first ones'
+    data as it is in the whole sample.
+
+    Raises
+    ------
+    ParameterError
+        ``customers`` is too small to plant the sample's defects and effects, or ``units`` is
+        out of range.
+    """
+    check_sample_size(customers=customers, units=units)
     all_tables: dict[str, list[pd.DataFrame]] = {}
     truth: dict = {
         "seed": seed,
@@ -1018,7 +1050,7 @@ def generate(
         "units": {},
     }
     labels = []
-    for k, plan in enumerate(UNITS):
+    for k, plan in enumerate(UNITS[:units]):
         if customers:
             plan = UnitPlan(**{**plan.__dict__, "n_customers": customers})
         rng = np.random.default_rng([seed, k])
@@ -1036,18 +1068,46 @@ def generate(
     return merged, truth, pd.concat(labels, ignore_index=True)
 
 
-def write_sample(out: Path, *, seed: int = 2026, customers: int | None = None) -> list[Path]:
-    """Write the sample tables, the truth files and the units' parameter files.
+def _as_parquet_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with columns of mixed Python types (the defects planted in west: text in a
+    number column) as text, which Parquet, unlike CSV, needs to hold them."""
+    mixed = [
+        c
+        for c in table.columns
+        if table[c].dtype == object and pd.api.types.infer_dtype(table[c]) != "string"
+    ]
+    return table.astype(dict.fromkeys(mixed, str)) if mixed else table
 
-    Returns the files written. Output is byte-identical for the same seed and size.
+
+def write_sample(
+    out: Path,
+    *,
+    seed: int = 2026,
+    customers: int | None = None,
+    units: int = len(UNITS),
+    fmt: str = "csv",
+) -> list[Path]:
+    """Write the sample tables (the first ``units`` units, in ``fmt``) and the truth files;
+    return the files written. Byte-identical for the same seed and size: without ``customers``
+    it is the committed sample. (``crmkit sample --customers N`` uses the vectorised generator
+    instead, through ``crmkit.run.sample_files.write_sample_files``.)
+
+    Raises
+    ------
+    ParameterError
+        ``customers`` or ``units`` out of range, or ``fmt`` not one of ``FORMATS``.
     """
+    check_sample_size(customers=customers, units=units, fmt=fmt)
     out = Path(out)
     (out / "_truth").mkdir(parents=True, exist_ok=True)
-    tables, truth, labels = generate(seed=seed, customers=customers)
+    tables, truth, labels = generate(seed=seed, customers=customers, units=units)
     written = []
     for name, table in tables.items():
-        path = out / f"{name}.csv"
-        table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        path = out / f"{name}.{fmt}"
+        if fmt == "csv":
+            table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        else:
+            _as_parquet_columns(table).to_parquet(path, index=False)
         written.append(path)
     path = out / "_truth" / "planted.json"
     path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -185,6 +185,7 @@ def test_customised_notebooks_run_in_the_project_root(tmp_path: Path):
         "data_quality.html",
         "data_quality.ipynb",
         "data_quality.json",
+        "snapshot",
     ]
 
 

@@ -15,6 +15,7 @@ from crmkit.core.schema import TABLE_NAMES
 from crmkit.load.unit import load_unit
 from crmkit.run.params import load_params
 from crmkit.run.sample import generate, write_sample
+from crmkit.run.sample_files import write_sample_files
 
 SAMPLE = ROOT / "sample_data"
 
@@ -187,3 +188,142 @@ def test_segment_labels_and_parameters_are_recorded(truth):
 def test_too_few_customers_is_a_clear_error():
     with pytest.raises(ParameterError, match=r"--customers must be at least 60.*got 20"):
         generate(customers=20)
+
+
+def test_units_keeps_the_first_units_as_in_the_whole_sample(tmp_path: Path):
+    write_sample(tmp_path, units=1)
+    customers = pd.read_csv(tmp_path / "customers.csv", dtype=str)
+    committed = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
+    assert set(customers["business_unit"]) == {"north"}
+    north = committed[committed["business_unit"] == "north"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(customers, north)
+    truth = json.loads((tmp_path / "_truth" / "planted.json").read_text(encoding="utf-8"))
+    assert list(truth["units"]) == ["north"]
+
+
+def test_sample_size_and_format_errors_name_the_option():
+    with pytest.raises(ParameterError, match=r"--units must be between 1 and 4.*got 0"):
+        generate(units=0)
+    with pytest.raises(ParameterError, match=r"--units must be between 1 and 4.*got 5"):
+        write_sample_files(Path("unused"), customers=1000, units=5)
+    with pytest.raises(ParameterError, match=r"--format must be one of \['csv', 'parquet'\]"):
+        write_sample_files(Path("unused"), fmt="xlsx")
+
+
+def test_scaled_parquet_unit_is_read_by_the_loader(tmp_path: Path):
+    """Through the command line: one unit, Parquet files, read back whole and clean."""
+    from crmkit.run.cli import main
+
+    out = tmp_path / "big"
+    args = ["sample", "--customers", "3000", "--units", "1", "--format", "parquet"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.glob("*.parquet")) == sorted(
+        f"{name}.parquet" for name in TABLE_NAMES
+    )
+    assert not list(out.glob("*.csv"))
+    written = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLE_NAMES}
+    assert set(written["customers"]["business_unit"]) == {"north"}
+    assert len(written["customers"]) == 3000
+    data = load_unit("north", data_source=str(out), period="2026-Q3", as_of="2026-12-01")
+    assert data.missing_tables == []
+    assert data.quality.rows_dropped == 0 and data.quality.rows_repaired == 0
+    for name in ("customers", "transactions", "surveys", "tickets", "churn_events"):
+        assert len(data.tables[name]) == len(written[name]), name
+    truth = json.loads((out / "_truth" / "planted.json").read_text(encoding="utf-8"))
+    assert list(truth["units"]) == ["north"]
+    labels = pd.read_parquet(out / "_truth" / "customer_segments.parquet")
+    assert labels["customer_id"].tolist() == written["customers"]["customer_id"].tolist()
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """north and south at 20,000 customers each from the vectorised generator, as CSV."""
+    out = tmp_path_factory.mktemp("scaled")
+    write_sample_files(out, customers=20_000, units=2)
+    return {name: pd.read_csv(out / f"{name}.csv", dtype=str) for name in TABLE_NAMES} | {
+        "truth": json.loads((out / "_truth" / "planted.json").read_text(encoding="utf-8"))
+    }
+
+
+def test_scaled_sample_has_ten_orders_a_customer_in_north(scaled):
+    from crmkit.run.sample_scale import ORDER_DENSITY
+
+    per_unit = scaled["transactions"].groupby("business_unit").size()
+    customers = scaled["customers"].groupby("business_unit").size()
+    assert customers.to_dict() == {"north": 20_000, "south": 20_000}
+    assert 9.3 < per_unit["north"] / customers["north"] < 10.7
+    assert per_unit["south"] < per_unit["north"]  # south's α is 1.2 times north's
+    regular = scaled["truth"]["units"]["north"]["segments"]["regular"]["bgnbd"]
+    assert regular["alpha"] == pytest.approx(25.0 / ORDER_DENSITY)
+    assert scaled["transactions"]["order_id"].is_unique
+    assert scaled["transactions"]["customer_id"].isin(scaled["customers"]["customer_id"]).all()
+
+
+def test_scaled_sample_keeps_the_planted_effects(scaled):
+    surveys = scaled["surveys"].assign(when=lambda d: pd.to_datetime(d["responded_at"]))
+    q3 = surveys["when"] >= "2026-07-01"
+    q2 = (surveys["when"] >= "2026-04-01") & ~q3
+
+    def change(unit: str) -> float:
+        mine = surveys["business_unit"] == unit
+        return _nps(surveys.loc[q3 & mine, "nps"]) - _nps(surveys.loc[q2 & mine, "nps"])
+
+    assert change("south") < -30 and abs(change("north")) < 10
+    opportunities = scaled["opportunities"].set_index("opportunity_id")
+    history = scaled["stage_history"]
+    created = pd.to_datetime(history["opportunity_id"].map(opportunities["created_at"]))
+    north = history["opportunity_id"].map(opportunities["business_unit"]) == "north"
+
+    def step_rate(start: str) -> float:
+        cohort = history[
+            north & (created >= start) & (created < pd.Timestamp(start) + pd.DateOffset(months=3))
+        ]
+        intent = cohort.loc[
+            cohort["stage"].isin(["intent", "negotiation", "won"]), "opportunity_id"
+        ]
+        negotiation = cohort.loc[cohort["stage"].isin(["negotiation", "won"]), "opportunity_id"]
+        return negotiation.nunique() / intent.nunique()
+
+    assert step_rate("2026-07-01") < 0.3 < 0.45 < step_rate("2026-04-01")
+    complained = scaled["tickets"].loc[scaled["tickets"]["is_complaint"] == "true", "customer_id"]
+    customers = scaled["customers"]["customer_id"]
+    churned = customers.isin(scaled["churn_events"]["customer_id"])
+    has_complaint = customers.isin(complained)
+    assert churned[has_complaint].mean() > 2 * churned[~has_complaint].mean()
+
+
+def test_vectorised_purchases_match_the_process_drawn_order_by_order():
+    """The order-statistics draw gives the same BG/NBD process as drawing each gap in turn
+    (the committed generator's loop): mean orders, dropout share and mean days from signup to
+    the last order (the times, not just the counts) within 3%."""
+    from crmkit.run.sample import BASE_SEGMENTS, HORIZON_DAYS
+    from crmkit.run.sample_scale import purchases
+
+    n = 20_000
+    regular = BASE_SEGMENTS[1]
+    rng = np.random.default_rng(7)
+    signup = np.sort(rng.uniform(0, HORIZON_DAYS, n))
+    customer, day, dropout = purchases(
+        (regular,),
+        np.random.default_rng(8),
+        seg=np.zeros(n, int),
+        prospect=np.zeros(n, bool),
+        signup=signup,
+    )
+    loop_orders, loop_dropped, loop_active_days = 0, 0, 0.0
+    for start in signup:
+        rate = rng.gamma(regular.r, 1.0 / regular.alpha) / 7.0
+        p = rng.beta(regular.a, regular.b)
+        t, last, loop_orders = start, start, loop_orders + 1
+        while (t := t + rng.exponential(1.0 / rate)) < HORIZON_DAYS + 1:
+            loop_orders, last = loop_orders + 1, t
+            if rng.random() < p:
+                loop_dropped += 1
+                break
+        loop_active_days += last - start
+    assert len(customer) / n == pytest.approx(loop_orders / n, rel=0.03)
+    assert np.isfinite(dropout).mean() == pytest.approx(loop_dropped / n, rel=0.03)
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, customer, day)
+    assert (last - signup).mean() == pytest.approx(loop_active_days / n, rel=0.03)
+    assert np.all(np.diff(customer) >= 0)

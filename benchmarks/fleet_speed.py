@@ -1,0 +1,151 @@
+"""Fleet wall time: loading each unit once and one thread per kernel, against the path before,
+and a Dask LocalCluster against the local pool. Each comparison runs both sides in this run.
+
+    python benchmarks/fleet_speed.py sample  [--jobs 2] [--notebook N ...]
+    python benchmarks/fleet_speed.py cluster [--units 100] [--notebook data_quality]
+
+``sample``: the sample fleet (every unit × notebook) as `crmkit run` ran it before issue #15
+(every notebook loads its unit: ``--snapshots none``; kernels with the machine's default
+OpenMP/BLAS threads) and as it runs now (``crmkit run``). Target: now ≤ 0.5 × before.
+
+``cluster``: N small units (the sample's north unit at its smallest size, copied under N ids)
+through the local pool of 2 workers and a ``distributed.LocalCluster`` of 2 process workers
+with one thread each. Target: cluster ≤ 1.0 × pool (no overhead worth a user's notice).
+
+Each side is a separate ``crmkit run`` process, as a scheduler starts it: environment
+variables (the thread counts) reach its workers and kernels as they would in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+CRMKIT = [sys.executable, "-m", "crmkit.run.cli"]
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def crmkit_run(argv: list[str], *, env: dict | None = None) -> float:
+    """Wall seconds of one `crmkit run` process (thread variables as in ``env`` only); fails
+    loudly if any run failed."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*CRMKIT, "run", "--no-progress", *argv],
+        env={**{k: v for k, v in os.environ.items() if k not in THREADS}, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"crmkit run failed:\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def sample(args: argparse.Namespace, work: Path) -> None:
+    common = ["--period", "2026-Q3", "--params", str(ROOT / "parameters")]
+    common += ["--jobs", str(args.jobs)] + [f"--notebook={n}" for n in args.notebook or []]
+    # before: every library's default, a thread per core in every kernel
+    cores = {name: str(os.cpu_count()) for name in THREADS}
+    before = crmkit_run([*common, "--out", str(work / "before"), "--snapshots", "none"], env=cores)
+    now = crmkit_run([*common, "--out", str(work / "now")])
+    same = _same_results(work / "before" / "2026-Q3", work / "now" / "2026-Q3")
+    print(f"sample fleet, {args.jobs} workers")
+    print(f"before #15 (each notebook loads, default threads): {before:7.1f} s")
+    print(
+        f"now (staged once, {os.cpu_count() // args.jobs or 1} thread(s) per kernel): {now:7.1f} s"
+    )
+    print(f"ratio now/before: {now / before:.2f} (target ≤ 0.50); same results: {same}")
+
+
+def _same_results(left: Path, right: Path) -> bool:
+    def results(folder: Path) -> dict:
+        return {
+            str(p.relative_to(folder)): json.loads(p.read_text("utf-8"))["results"]
+            for p in folder.glob("*/*.json")
+        }
+
+    return results(left) == results(right)
+
+
+def small_units(work: Path, count: int) -> Path:
+    """A parameters folder of ``count`` units, each the smallest sample's north unit under an
+    id of its own (ids prefixed, so no two units share a customer)."""
+    data = work / "data"
+    subprocess.run(
+        [*CRMKIT, "sample", "--out", str(work / "small"), "--customers", "60"],
+        check=True,
+        capture_output=True,
+    )
+    data.mkdir()
+    params = work / "parameters"
+    params.mkdir()
+    for path in (work / "small").glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "business_unit" in frame.columns:
+            frame = frame[frame["business_unit"] == "north"]
+        copies = []
+        for k in range(count):
+            copy = frame.copy()
+            for column in copy.columns:
+                if column.endswith("_id") and column != "business_unit":
+                    copy[column] = copy[column].where(
+                        copy[column] == "", f"U{k:03d}" + copy[column]
+                    )
+            if "business_unit" in copy.columns:
+                copy["business_unit"] = f"u{k:03d}"
+            copies.append(copy)
+        pd.concat(copies).to_csv(data / path.name, index=False)
+    for k in range(count):
+        (params / f"u{k:03d}.yaml").write_text(
+            f"business_unit: u{k:03d}\ncurrency: USD\ndata_source: {data}\n", encoding="utf-8"
+        )
+    return params
+
+
+def cluster(args: argparse.Namespace, work: Path) -> None:
+    from distributed import LocalCluster
+
+    params = small_units(work, args.units)
+    common = ["--period", "2026-Q3", "--params", str(params), "--as-of", "2026-10-15"]
+    common += [f"--notebook={n}" for n in args.notebook or ["data_quality"]]
+    pool = crmkit_run([*common, "--out", str(work / "pool"), "--jobs", "2"])
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        on_cluster = crmkit_run(
+            [*common, "--out", str(work / "cluster"), "--cluster", local.scheduler_address]
+        )
+    same = _same_results(work / "pool" / "2026-Q3", work / "cluster" / "2026-Q3")
+    print(f"{args.units} small units × {len(args.notebook or ['data_quality'])} notebook(s)")
+    print(f"local pool, 2 workers:               {pool:7.1f} s")
+    print(f"LocalCluster, 2 process workers:     {on_cluster:7.1f} s")
+    print(f"ratio cluster/pool: {on_cluster / pool:.2f} (target ≤ 1.0); same results: {same}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("sample", "cluster"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--notebook", action="append")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="crmkit-fleet-"))
+    try:
+        (sample if args.what == "sample" else cluster)(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""A unit's snapshot: what a notebook reads back is exactly what loading gave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT, tiny_tables, write_folder
+
+from crmkit.load.snapshot import loading_key, read_snapshot, stage, write_snapshot
+from crmkit.load.unit import load_unit
+from crmkit.present.notebook import open_unit
+
+SAMPLE = ROOT / "sample_data"
+NORTH = {
+    "business_unit": "north",
+    "data_source": str(SAMPLE),
+    "period_start": "2026-07-01",
+    "period_end": "2026-09-30",
+    "as_of": "2026-10-15",
+}
+
+
+@pytest.fixture(scope="module")
+def north():
+    return load_unit(**NORTH)
+
+
+def test_a_snapshot_reads_back_the_loaded_unit_exactly(north, tmp_path: Path):
+    folder = write_snapshot(north, tmp_path / "snapshot", key="k")
+    staged = read_snapshot(folder, key="k")
+    assert list(staged.tables) == list(north.tables)
+    for name, frame in north.tables.items():
+        pd.testing.assert_frame_equal(staged.tables[name], frame, check_exact=True)
+    assert staged.quality.entries == north.quality.entries
+    assert staged.period == north.period
+    assert (staged.business_unit, staged.display_name, staged.currency) == (
+        north.business_unit,
+        north.display_name,
+        north.currency,
+    )
+    assert staged.sources == north.sources and staged.pii_removed == north.pii_removed
+    # the audit trail a person reads: the log as the reports show it
+    log = pd.read_csv(folder / "quality_log.csv")
+    assert log["rows"].sum() == sum(e.rows for e in north.quality.entries)
+
+
+def test_a_snapshot_made_with_other_parameters_or_another_layout_is_not_read(north, tmp_path):
+    folder = write_snapshot(north, tmp_path / "snapshot", key="k")
+    assert read_snapshot(folder, key="other") is None
+    assert read_snapshot(tmp_path / "nowhere") is None
+    meta = folder / "snapshot.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("format: 1", "format: 99"))
+    assert read_snapshot(folder) is None
+
+
+def test_the_loading_key_tells_loads_apart_and_ignores_empty_defaults():
+    assert loading_key(NORTH) == loading_key({**NORTH, "column_map": {}, "pii_columns": []})
+    assert loading_key(NORTH) != loading_key({**NORTH, "period_end": "2026-08-31"})
+    assert loading_key(NORTH) != loading_key({**NORTH, "column_map": {"kunde": "customer_id"}})
+    assert loading_key(NORTH) == loading_key({**NORTH, "language": "zh", "snapshot": "x"})
+
+
+def test_a_notebook_reads_the_snapshot_made_with_its_own_parameters(tmp_path: Path):
+    unit = load_unit(
+        "alpha",
+        data_source=write_folder(tmp_path / "data", tiny_tables()),
+        period="2026-Q3",
+        as_of="2026-10-15",
+    )
+    parameters = {
+        "business_unit": "alpha",
+        "data_source": str(tmp_path / "data"),
+        "period_start": "2026-07-01",
+        "period_end": "2026-09-30",
+        "as_of": "2026-10-15",
+    }
+    # a snapshot that differs from the source (one customer fewer) shows which was read
+    unit.tables["customers"] = unit.tables["customers"].iloc[1:].reset_index(drop=True)
+    folder = write_snapshot(unit, tmp_path / "snapshot", key=loading_key(parameters))
+    assert len(open_unit({**parameters, "snapshot": str(folder)})["customers"]) == 2
+    assert len(open_unit(parameters)["customers"]) == 3
+    # edited by hand to another period: the notebook loads its source, not the snapshot
+    moved = {**parameters, "period_end": "2026-09-29", "snapshot": str(folder)}
+    assert len(open_unit(moved)["customers"]) == 3
+
+
+def test_staging_a_unit_that_cannot_be_loaded_says_why_and_writes_nothing(tmp_path: Path):
+    tables = tiny_tables()
+    tables["customers"] = tables["customers"].drop(columns="signup_date")
+    data = write_folder(tmp_path / "data", tables)
+    parameters = {**NORTH, "business_unit": "alpha", "data_source": str(data)}
+    reason = stage(parameters, tmp_path / "snapshot")
+    assert "signup_date" in reason
+    assert not (tmp_path / "snapshot").exists()
+    assert list(tmp_path.iterdir()) == [data]  # no partial folder left
+
+
+def test_staging_writes_the_snapshot_a_notebook_with_the_same_parameters_reads(tmp_path):
+    data = write_folder(tmp_path / "data", tiny_tables())
+    parameters = {**NORTH, "business_unit": "alpha", "data_source": str(data)}
+    assert stage(parameters, tmp_path / "snapshot") == ""
+    staged = read_snapshot(tmp_path / "snapshot", key=loading_key(parameters))
+    assert sorted(staged["customers"]["customer_id"]) == ["A1", "A2", "A3"]
+    assert "name" not in staged["customers"].columns  # personal data never reaches the disk
