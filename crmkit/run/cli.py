@@ -191,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--customers",
         type=int,
         default=None,
-        help="customers per unit, drawn by the vectorised generator with ~10 orders each "
-        "(default: the committed sample's sizes)",
+        help="customers per unit; from 10,000 drawn by the vectorised generator with ~10 "
+        "orders each (default: the committed sample's sizes)",
     )
     sample.add_argument(
         "--units",

@@ -105,6 +105,11 @@ def write_scaled_sample(
     return [*written, path]
 
 
+SCALED_FROM = 10_000
+"""Customers per unit from which ``crmkit sample`` uses the vectorised generator: below it the
+committed sample's generator (west's planted defects included) is fast enough."""
+
+
 def write_sample_files(
     out: Path,
     *,
@@ -113,15 +118,16 @@ def write_sample_files(
     units: int = len(UNITS),
     fmt: str = "csv",
 ) -> list[Path]:
-    """``crmkit sample``: the committed sample's first ``units`` units without ``customers``,
-    else ``customers`` customers in each from the vectorised generator; return the files.
+    """``crmkit sample``: the first ``units`` units of the committed sample's generator, at
+    its sizes or with ``customers`` customers each; from :data:`SCALED_FROM` customers, of the
+    vectorised generator (no planted defects, ~10 orders a customer); return the files.
 
     Raises
     ------
     ParameterError
         ``customers`` or ``units`` out of range, or ``fmt`` not ``csv`` or ``parquet``.
     """
-    if customers is None:
-        return write_sample(out, seed=seed, units=units, fmt=fmt)
+    if customers is None or customers < SCALED_FROM:
+        return write_sample(out, seed=seed, customers=customers, units=units, fmt=fmt)
     check_sample_size(customers=customers, units=units, fmt=fmt)
     return write_scaled_sample(out, seed=seed, customers=customers, units=units, fmt=fmt)

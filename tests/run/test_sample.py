@@ -215,7 +215,7 @@ def test_scaled_parquet_unit_is_read_by_the_loader(tmp_path: Path):
     from crmkit.run.cli import main
 
     out = tmp_path / "big"
-    args = ["sample", "--customers", "3000", "--units", "1", "--format", "parquet"]
+    args = ["sample", "--customers", "10000", "--units", "1", "--format", "parquet"]
     assert main([*args, "--out", str(out)]) == 0
     assert sorted(p.name for p in out.glob("*.parquet")) == sorted(
         f"{name}.parquet" for name in TABLE_NAMES
@@ -223,7 +223,7 @@ def test_scaled_parquet_unit_is_read_by_the_loader(tmp_path: Path):
     assert not list(out.glob("*.csv"))
     written = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLE_NAMES}
     assert set(written["customers"]["business_unit"]) == {"north"}
-    assert len(written["customers"]) == 3000
+    assert len(written["customers"]) == 10000
     data = load_unit("north", data_source=str(out), period="2026-Q3", as_of="2026-12-01")
     assert data.missing_tables == []
     assert data.quality.rows_dropped == 0 and data.quality.rows_repaired == 0
