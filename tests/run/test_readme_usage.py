@@ -11,7 +11,7 @@ def test_readme_usage_lists_every_option():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     usage = readme[readme.index("```text\ncrmkit init") : readme.index("## Outputs")]
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"init", "sample", "validate", "run"}
+    assert set(commands.choices) == {"init", "sample", "validate", "run", "stage", "index"}
     for name, command in commands.choices.items():
         assert f"crmkit {name}" in usage
         options = [
