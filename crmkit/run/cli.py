@@ -120,7 +120,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_stage(args: argparse.Namespace) -> int:
     from crmkit.core.periods import parse_period
-    from crmkit.run.execute import stage_unit
+    from crmkit.load.snapshot import SNAPSHOT_DIR, stage
+    from crmkit.run.execute import job_parameters
     from crmkit.run.plan import plan_jobs
 
     period = parse_period(args.period, as_of=iso_day(args.as_of, what="--as-of"))
@@ -129,17 +130,18 @@ def cmd_stage(args: argparse.Namespace) -> int:
         params_dir=Path(args.params),
         out=Path(args.out),
         units=args.unit,
-        notebooks=["data_quality"],
+        notebooks=["data_quality"],  # one job per unit
         as_of=args.as_of or "",
     )
     status = 0
     for job in jobs:
-        folder = stage_unit(job)
-        if folder:
-            print(f"✓ {job.params['business_unit']}: {folder}")
-        else:
-            print(f"✗ {job.params['business_unit']}: cannot be loaded (crmkit validate says why)")
+        folder = Path(job.out_dir) / SNAPSHOT_DIR
+        reason = stage(job_parameters(job), folder)
+        if reason:
+            print(f"✗ {job.params['business_unit']}: {reason}")
             status = 1
+        else:
+            print(f"✓ {job.params['business_unit']}: {folder}")
     return status
 
 

@@ -131,3 +131,13 @@ def test_the_example_airflow_dag_uses_only_options_crmkit_has():
     }
     used = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", dag))
     assert used and used <= known, used - known
+
+
+def test_staging_a_unit_that_cannot_be_loaded_says_why(tmp_path: Path, capsys):
+    (tmp_path / "north.yaml").write_text(
+        f"business_unit: north\ncurrency: USD\ndata_source: {tmp_path / 'nowhere'}\n"
+    )
+    argv = ["stage", "--period", "2026-Q3", "--params", str(tmp_path), "--out", str(tmp_path)]
+    assert main(argv) == 1
+    assert "✗ north: data_source" in capsys.readouterr().out
+    assert not (tmp_path / "2026-Q3" / "north" / "snapshot").exists()
