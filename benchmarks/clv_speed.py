@@ -5,8 +5,9 @@
 1. ``rfm_summary`` on N orders of M customers, against a plain DuckDB GROUP BY over the
    same frame in the same process (the reference; issue #3 aims for ≤ 1.2×), and against
    the same summary in plain pandas.
-2. BG/NBD fitting on M simulated BG/NBD customers (fitted on distinct
-   (frequency, recency, T) triples with weights), with the planted parameters to compare.
+2. BG/NBD, Pareto/NBD and Gamma-Gamma fits on the summary (fitted once per distinct
+   (frequency, recency, T) history, weighted by its customers; see
+   crmkit.metrics.clv_histories), with how many distinct histories and pairs there are.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crmkit.metrics import clv
+from crmkit.metrics import clv, clv_histories
 from crmkit.topics.clv import fit_note
 
 
@@ -132,15 +133,25 @@ def main() -> None:
     print(f"crmkit rfm_summary:          {ours:6.2f} s  ({ours / reference:.2f}× the reference)")
     print(f"plain pandas summary:        {plain:6.2f} s  ({plain / reference:.2f}×)")
 
-    triples = summary.groupby(["frequency", "recency", "T"]).ngroups
-    started = time.perf_counter()
-    fit = clv.fit_purchase_model(summary)
-    seconds = time.perf_counter() - started
+    grouped = clv_histories.histories(summary)
     print(
-        f"BG/NBD fit on {len(summary):,} customers ({triples:,} distinct triples): "
-        f"{seconds:.1f} s, params { ({k: round(v, 3) for k, v in fit.params.items()}) }"
-        + (f"; {fit_note(fit)}" if fit_note(fit) else "")
+        f"{len(summary):,} customers: {len(grouped.frequency):,} distinct histories, "
+        f"{len(grouped.recency_pairs[0]):,} (frequency, recency) and "
+        f"{len(grouped.age_pairs[0]):,} (frequency, T) pairs"
     )
+    for name, fit_model in (
+        ("BG/NBD", lambda: clv.fit_purchase_model(summary, model="bgnbd")),
+        ("Pareto/NBD", lambda: clv.fit_purchase_model(summary, model="pareto_nbd")),
+        ("Gamma-Gamma", lambda: clv.fit_spend_model(summary)),
+    ):
+        started = time.perf_counter()
+        fit = fit_model()
+        seconds = time.perf_counter() - started
+        print(
+            f"{name} fit: {seconds:.1f} s, params "
+            f"{ ({k: round(v, 4) for k, v in fit.params.items()}) }"
+            + (f"; {fit_note(fit)}" if fit_note(fit) else "")
+        )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """The probabilistic CLV models: the RFM summary, BG/NBD, Pareto/NBD and Gamma-Gamma fits,
 predicted CLV and the holdout check.
 
-The models come from ``lifetimes`` (Fader, Hardie & Lee 2005a, BG/NBD; Schmittlein, Morrison
-& Colombo 1987, Pareto/NBD; Fader, Hardie & Lee 2005b, Gamma-Gamma). lifetimes changes pandas
-options and warning filters when imported and while fitting, so it is only ever used inside
+The models are lifetimes' (Fader, Hardie & Lee 2005a, BG/NBD; Schmittlein, Morrison &
+Colombo 1987, Pareto/NBD; Fader, Hardie & Lee 2005b, Gamma-Gamma), fitted and evaluated once
+per distinct purchase history by :mod:`crmkit.metrics.clv_histories`; a fit carries a
+lifetimes fitter with its parameters, for lifetimes' other methods. lifetimes changes pandas
+options and warning filters when imported, so it is only ever used inside
 :func:`_lifetimes_sandbox`, which puts them back. :mod:`crmkit.metrics.clv` re-exports the
 public names.
 """
@@ -24,6 +26,15 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import day_after, rows_through
+from crmkit.metrics.clv_histories import (
+    Histories,
+    expected_order_value,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    fit_pareto_nbd,
+    forecast,
+    histories,
+)
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -147,6 +158,7 @@ def rfm_summary(
 # ----------------------------------------------------------------------------- models
 
 PURCHASE_MODELS = {"bgnbd": "BetaGeoFitter", "pareto_nbd": "ParetoNBDFitter"}
+FITTERS = {**PURCHASE_MODELS, "gamma_gamma": "GammaGammaFitter"}
 PENALIZERS = (0.0, 0.001, 0.01, 0.1)
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 MIN_CUSTOMERS, MIN_REPEAT_BUYERS = 30, 10
@@ -192,21 +204,25 @@ def _plausible(params: dict[str, float]) -> bool:
 
 
 def _fit_with_retries(
-    model: str, make_and_fit, penalizers: tuple[float, ...], *, customers: int, repeat_buyers: int
+    model: str, fit, penalizers: tuple[float, ...], *, customers: int, repeat_buyers: int
 ) -> ModelFit:
+    """``fit(penalizer)`` → params, with each penalizer in turn until one gives plausible
+    parameters; the fitter is a lifetimes fitter carrying them, for lifetimes' methods."""
     base = {"customers": customers, "repeat_buyers": repeat_buyers}
     failures: list[tuple[float, str]] = []
     for penalizer in penalizers:
         try:
-            with _lifetimes_sandbox() as lifetimes:
-                fitter = make_and_fit(lifetimes, penalizer)
-            params = {k: float(v) for k, v in fitter.params_.items()}
-        except Exception as exc:  # lifetimes raises ConvergenceError, ValueError, overflow ...
+            with np.errstate(all="ignore"):
+                params = {k: float(v) for k, v in fit(penalizer).items()}
+        except Exception as exc:  # ConvergenceError, ValueError, overflow ...
             failures.append((penalizer, type(exc).__name__))
             continue
         if not _plausible(params):
             failures.append((penalizer, "implausible parameters"))
             continue
+        with _lifetimes_sandbox() as lifetimes:
+            fitter = getattr(lifetimes, FITTERS[model])(penalizer_coef=penalizer)
+        fitter.params_ = pd.Series(params)
         return ModelFit(model, params, penalizer, tuple(failures), fitter=fitter, **base)
     return ModelFit(model, {}, float("nan"), tuple(failures), **base)
 
@@ -217,10 +233,12 @@ def fit_purchase_model(
     """Fit BG/NBD (Fader, Hardie & Lee 2005) or Pareto/NBD (Schmittlein et al. 1987).
 
     Customers with the same ``(frequency, recency, T)`` share one likelihood term, so the fit
-    runs on the distinct triples with their counts as weights: a million customers fit in
-    seconds. A failed or implausible fit is retried with increasing penalizers; if every try
-    fails, or there are fewer than 30 customers or 10 repeat buyers, the result has no fitter
-    and its ``failures``, ``customers`` and ``repeat_buyers`` say why.
+    runs on the distinct histories with their counts as weights
+    (:mod:`crmkit.metrics.clv_histories`): the same maximum as lifetimes' fit on
+    per-customer rows, and a million customers fit in seconds. A failed or implausible fit
+    is retried with increasing penalizers; if every try fails, or there are fewer than 30
+    customers or 10 repeat buyers, the result has no fitter and its ``failures``,
+    ``customers`` and ``repeat_buyers`` say why.
 
     Parameters
     ----------
@@ -232,27 +250,22 @@ def fit_purchase_model(
     if model not in PURCHASE_MODELS:
         raise ParameterError(f"model must be one of {list(PURCHASE_MODELS)}; got {model!r}.")
     require_columns(summary, ["frequency", "recency", "T"], "summary", "fit_purchase_model")
+    return _fit_purchase(summary, histories(summary), model, penalizers)
+
+
+def _fit_purchase(
+    summary: pd.DataFrame, grouped: Histories, model: str, penalizers: tuple[float, ...]
+) -> ModelFit:
     repeaters = int((summary["frequency"] > 0).sum())
     if len(summary) < MIN_CUSTOMERS or repeaters < MIN_REPEAT_BUYERS:
         return ModelFit(model, {}, float("nan"), customers=len(summary), repeat_buyers=repeaters)
-    triples = summary.groupby(["frequency", "recency", "T"], as_index=False).size()
-
-    # lifetimes starts Pareto/NBD from a random draw around 1 (numpy's global generator), so
-    # two runs of one report could differ; start it at 1 itself. BG/NBD starts fixed already.
-    start = {"initial_params": np.ones(4)} if model == "pareto_nbd" else {}
-
-    def make_and_fit(lifetimes, penalizer):
-        fitter = getattr(lifetimes, PURCHASE_MODELS[model])(penalizer_coef=penalizer)
-        return fitter.fit(
-            triples["frequency"],
-            triples["recency"],
-            triples["T"],
-            weights=triples["size"],
-            **start,
-        )
-
+    fit = fit_pareto_nbd if model == "pareto_nbd" else fit_bgnbd
     return _fit_with_retries(
-        model, make_and_fit, penalizers, customers=len(summary), repeat_buyers=repeaters
+        model,
+        lambda penalizer: fit(grouped, penalizer=penalizer),
+        penalizers,
+        customers=len(summary),
+        repeat_buyers=repeaters,
     )
 
 
@@ -270,19 +283,14 @@ def fit_spend_model(
         return ModelFit(
             "gamma_gamma", {}, float("nan"), customers=len(buyers), repeat_buyers=len(buyers)
         )
-    pairs = buyers.groupby(["frequency", "monetary_value"], as_index=False).size()
-    # Fit in units of the median spend: lifetimes starts its optimiser near 0.1, far from a
-    # scale parameter in the thousands. Spend / c keeps p and q and divides v by c.
-    scale = float(pairs["monetary_value"].median())
-
-    def make_and_fit(lifetimes, penalizer):
-        fitter = lifetimes.GammaGammaFitter(penalizer_coef=penalizer)
-        fitter.fit(pairs["frequency"], pairs["monetary_value"] / scale, weights=pairs["size"])
-        fitter.params_["v"] = fitter.params_["v"] * scale
-        return fitter
-
+    frequency = buyers["frequency"].to_numpy()
+    spend = buyers["monetary_value"].to_numpy()
     return _fit_with_retries(
-        "gamma_gamma", make_and_fit, penalizers, customers=len(buyers), repeat_buyers=len(buyers)
+        "gamma_gamma",
+        lambda penalizer: fit_gamma_gamma(frequency, spend, penalizer=penalizer),
+        penalizers,
+        customers=len(buyers),
+        repeat_buyers=len(buyers),
     )
 
 
@@ -296,14 +304,9 @@ def frequency_spend_correlation(summary: pd.DataFrame) -> float:
 
 
 def _expected_purchases(fit: ModelFit, t, summary: pd.DataFrame) -> np.ndarray:
-    with _lifetimes_sandbox():
-        values = fit.fitter.conditional_expected_number_of_purchases_up_to_time(
-            t,
-            summary["frequency"].to_numpy(),
-            summary["recency"].to_numpy(),
-            summary["T"].to_numpy(),
-        )
-    return np.asarray(values, dtype=float)
+    """Expected repeat purchases per customer of ``summary`` in the next ``t`` weeks."""
+    grouped = histories(summary)
+    return grouped.per_customer(forecast(fit.model, fit.params, grouped).expected(t))
 
 
 def predict_clv(
@@ -319,6 +322,8 @@ def predict_clv(
     CLV = Σ_{m=1..H} E[purchases in month m] × E[order value] / (1 + d)^m, with purchases
     from the purchase model given each customer's history and order value from the
     Gamma-Gamma conditional mean (Fader, Hardie & Lee 2005b, eq. 5). Time units are weeks.
+    Both purchase models forecast P(alive) times a term of (frequency, T), so the monthly
+    sum is taken once per distinct (frequency, T) and each customer's P(alive) scales it.
 
     Returns
     -------
@@ -334,50 +339,32 @@ def predict_clv(
         )
     if horizon_months < 1:
         raise ParameterError(f"horizon_months must be at least 1; got {horizon_months}.")
-    with _lifetimes_sandbox():
-        p_alive = purchase.fitter.conditional_probability_alive(
-            summary["frequency"].to_numpy(), summary["recency"].to_numpy(), summary["T"].to_numpy()
-        )
-        order_value = spend.fitter.conditional_expected_average_profit(
-            summary["frequency"], summary["monetary_value"].where(summary["frequency"] > 0, 0)
-        )
-    cumulative = [np.zeros(len(summary))]
-    for month in range(1, horizon_months + 1):
-        cumulative.append(_expected_purchases(purchase, month * WEEKS_PER_MONTH, summary))
-    per_month = np.diff(np.vstack(cumulative), axis=0)
-    discount = (1 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
-    order_value = np.asarray(order_value, dtype=float)
-    return pd.DataFrame(
-        {
-            "customer_id": summary["customer_id"].to_numpy(),
-            "p_alive": np.asarray(p_alive, dtype=float),
-            "expected_purchases": cumulative[-1],
-            "expected_order_value": order_value,
-            "clv": (per_month * discount[:, None]).sum(axis=0) * order_value,
-        }
+    return _predict_clv(
+        summary, histories(summary), purchase, spend, horizon_months, monthly_discount_rate
     )
 
 
-def mean_interval(
-    values: pd.Series | np.ndarray,
-    *,
-    n_boot: int = 2000,
-    level: float = 0.95,
-    random_state: int = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of a mean, resampling customers.
-
-    It reflects which customers happen to be in the base, not the uncertainty of the fitted
-    parameters (lifetimes offers neither).
-    """
-    data = np.asarray(values, dtype=float)
-    data = data[np.isfinite(data)]
-    if len(data) < 2:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(random_state)
-    means = np.array([rng.choice(data, size=len(data)).mean() for _ in range(n_boot)])
-    tail = (1 - level) / 2 * 100
-    return (float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail)))
+def _predict_clv(summary, grouped, purchase, spend, horizon_months, monthly_discount_rate):
+    purchases = forecast(purchase.model, purchase.params, grouped)
+    frequency = summary["frequency"].to_numpy()
+    order_value = expected_order_value(
+        spend.params, frequency, summary["monetary_value"].where(summary["frequency"] > 0, 0)
+    )
+    months = [purchases.per_pair(m * WEEKS_PER_MONTH) for m in range(1, horizon_months + 1)]
+    per_month = np.diff(np.vstack([np.zeros_like(months[0]), *months]), axis=0)
+    discount = (1 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
+    discounted = (per_month * discount[:, None]).sum(axis=0)[grouped.age_key]
+    return pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"].to_numpy(),
+            "p_alive": grouped.per_customer(purchases.p_alive),
+            "expected_purchases": grouped.per_customer(
+                purchases.p_alive * months[-1][grouped.age_key]
+            ),
+            "expected_order_value": order_value,
+            "clv": grouped.per_customer(purchases.p_alive * discounted) * order_value,
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- holdout
@@ -468,16 +455,19 @@ def holdout_check(
     calibration = rfm_summary(transactions, observation_end=cal_end)
     later = rows_through(transactions, "order_date", end)
     later = later.loc[later["order_date"] >= day_after(cal_end)]
+    known = pd.Index(calibration["customer_id"])
     days = (
         later.assign(day=later["order_date"].dt.normalize())
         .drop_duplicates(["customer_id", "day"])
-        .loc[lambda d: d["customer_id"].isin(calibration["customer_id"])]
+        .loc[lambda d: known.get_indexer(d["customer_id"]) >= 0]
     )
-    actual = days.groupby("customer_id").size()
-    actual = actual.reindex(calibration["customer_id"]).fillna(0).to_numpy()
-    fits = {m: fit_purchase_model(calibration, model=m) for m in PURCHASE_MODELS}
+    actual = np.bincount(known.get_indexer(days["customer_id"]), minlength=len(known))
+    grouped = histories(calibration)
+    fits = {m: _fit_purchase(calibration, grouped, m, PENALIZERS) for m in PURCHASE_MODELS}
+    forecasts = {m: forecast(m, f.params, grouped) for m, f in fits.items() if f.ok}
     predictions = {
-        m: _expected_purchases(f, weeks, calibration) if f.ok else None for m, f in fits.items()
+        m: grouped.per_customer(forecasts[m].expected(weeks)) if m in forecasts else None
+        for m in fits
     }
     maes = {
         m: float(np.mean(np.abs(p - actual))) if p is not None else float("nan")
@@ -507,28 +497,23 @@ def holdout_check(
         pareto_mae_per_customer=maes["pareto_nbd"],
         model_selected=selected,
         by_frequency=by_frequency,
-        tracking=_tracking(days, calibration, fits[selected], cal_end, end),
+        tracking=_tracking(days, forecasts[selected], cal_end, end),
     )
 
 
-def _tracking(
-    holdout: pd.DataFrame,
-    calibration: pd.DataFrame,
-    fit: ModelFit,
-    cal_end: pd.Timestamp,
-    end: pd.Timestamp,
-) -> pd.DataFrame:
+def _tracking(holdout: pd.DataFrame, purchases, cal_end: pd.Timestamp, end: pd.Timestamp):
     """Week by week over the holdout, the cumulative repeat purchases of the calibration
     customers since the calibration end: ``actual`` (``holdout`` is one row per customer and
-    purchase day) and ``expected``, forecast from each customer's history as the holdout
-    total and CLV are. The first row is the calibration end (0, 0); the last is the
-    observation end, the holdout total."""
+    purchase day) and ``expected``, forecast from each customer's history (``purchases``, a
+    :class:`~crmkit.metrics.clv_histories.Forecast`) as the holdout total and CLV are. The
+    first row is the calibration end (0, 0); the last is the observation end, the holdout
+    total."""
     days = (end - cal_end).days
     offsets = [*range(7, days, 7), days]
     bought = np.sort(holdout["day"].to_numpy())
     ends = [cal_end + pd.Timedelta(days=d) for d in offsets]
     actual = np.searchsorted(bought, np.array(ends, dtype="datetime64[ns]"), side="right")
-    expected = [_expected_purchases(fit, d / 7, calibration).sum() for d in offsets]
+    expected = [purchases.expected_total(d / 7) for d in offsets]
     return pd.DataFrame(
         {
             "week_ending": [cal_end, *ends],

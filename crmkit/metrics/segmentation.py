@@ -77,22 +77,37 @@ def profile(
         One row per group, largest revenue first: ``<by>, customers, revenue,
         revenue_per_customer, active_share, revenue_share``.
     """
+    groups = _profile_groups(customers, by)
+    revenue, active = _period_revenue(customers, transactions, period)
+    return _profile_table(groups, revenue, active, by)
+
+
+def _profile_groups(customers: pd.DataFrame, by: str) -> np.ndarray:
     if by == "age_band":
         require_columns(customers, ["age"], "customers", "profile")
         groups = age_band(customers["age"]).astype("string")
     else:
         require_columns(customers, [by], "customers", "profile")
         groups = customers[by].astype("string")
-    groups = pd.Series(groups.fillna("unknown").to_numpy(), index=customers["customer_id"])
-    orders = period.rows(transactions, "order_date")
+    return groups.fillna("unknown").to_numpy()
+
+
+def _period_revenue(
+    customers: pd.DataFrame, transactions: pd.DataFrame, period: Period
+) -> tuple[np.ndarray, np.ndarray]:
+    """Revenue in ``period`` per customer on record (0 without orders) and whether they
+    ordered, in the order of ``customers``."""
+    orders = period.rows(transactions[["customer_id", "order_date", "amount"]], "order_date")
     revenue = orders.groupby("customer_id")["amount"].sum()
-    frame = pd.DataFrame(
-        {
-            by: groups,
-            "revenue": revenue.reindex(groups.index).fillna(0.0),
-            "active": groups.index.isin(revenue.index),
-        }
-    )
+    position = revenue.index.get_indexer(customers["customer_id"])
+    ordered = position >= 0
+    spent = np.zeros(len(position))
+    spent[ordered] = revenue.to_numpy()[position[ordered]]
+    return spent, ordered
+
+
+def _profile_table(groups: np.ndarray, revenue: np.ndarray, active: np.ndarray, by: str):
+    frame = pd.DataFrame({by: groups, "revenue": revenue, "active": active})
     table = frame.groupby(by).agg(
         customers=("revenue", "size"), revenue=("revenue", "sum"), active_share=("active", "mean")
     )
@@ -110,16 +125,42 @@ def rfm(transactions: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.D
     Returns
     -------
     pandas.DataFrame
-        One row per customer: ``customer_id, recency_days, frequency, monetary``.
+        One row per customer, sorted by id: ``customer_id, recency_days, frequency,
+        monetary``.
     """
     require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
-    orders = rows_through(transactions, "order_date", as_of)
-    grouped = orders.groupby("customer_id").agg(
-        last=("order_date", "max"), frequency=("amount", "size"), monetary=("amount", "sum")
-    )
+    return _rfm_with_codes(transactions, as_of, [])[0]
+
+
+def _rfm_with_codes(transactions: pd.DataFrame, as_of, extra: list[str]):
+    """:func:`rfm`, and the orders up to ``as_of`` that made it (with the ``extra``
+    columns) with each order's row in it (-1: no customer id)."""
+    columns = ["customer_id", "order_date", "amount", *extra]
+    orders = rows_through(transactions[columns], "order_date", as_of)
+    # Ids hashed once (factorize, sorted) and the orders summed by integer code: grouping
+    # millions of orders by the text ids themselves takes several times longer.
+    codes, ids = pd.factorize(orders["customer_id"], sort=True)
+    ordered = codes >= 0
+    kept = codes[ordered]
+    dates = orders["order_date"].to_numpy()[ordered]
+    dated = ~np.isnat(dates)
+    last = np.full(len(ids), _NAT)
+    np.maximum.at(last, kept[dated], dates[dated].astype("datetime64[ns]").view(np.int64))
     today = pd.Timestamp(as_of).normalize()
-    grouped["recency_days"] = (today - grouped["last"].dt.normalize()).dt.days
-    return grouped[["recency_days", "frequency", "monetary"]].reset_index()
+    days = (today - pd.Series(last.view("datetime64[ns]")).dt.normalize()).dt.days
+    amount = np.nan_to_num(orders["amount"].to_numpy(dtype=float)[ordered])
+    table = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "recency_days": days.to_numpy(),
+            "frequency": np.bincount(kept, minlength=len(ids)),
+            "monetary": np.bincount(kept, weights=amount, minlength=len(ids)),
+        }
+    )
+    return table, orders, codes
+
+
+_NAT = np.iinfo(np.int64).min  # NaT as nanoseconds
 
 
 def quintile_scores(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
@@ -142,7 +183,8 @@ def rfm_scores(table: pd.DataFrame) -> pd.DataFrame:
     scored["r"] = quintile_scores(-scored["recency_days"].astype(float))
     scored["f"] = quintile_scores(scored["frequency"].astype(float))
     scored["m"] = quintile_scores(scored["monetary"].astype(float))
-    scored["segment"] = [segment_of(r, f) for r, f in zip(scored["r"], scored["f"], strict=True)]
+    grid = np.array([[segment_of(r, f) for f in range(1, 6)] for r in range(1, 6)])
+    scored["segment"] = grid[scored["r"].to_numpy() - 1, scored["f"].to_numpy() - 1]
     return scored
 
 
@@ -190,7 +232,10 @@ def behaviour_features(
 
     Returns one row per customer with at least one order, indexed by ``customer_id``.
     """
-    table = rfm(transactions, as_of=as_of).set_index("customer_id")
+    require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
+    has_channel = "channel" in transactions.columns
+    table, orders, codes = _rfm_with_codes(transactions, as_of, ["channel"] if has_channel else [])
+    table = table.set_index("customer_id")
     table["average_order_value"] = table["monetary"] / table["frequency"]
     signup = customers.set_index("customer_id")["signup_date"].reindex(table.index)
     today = pd.Timestamp(as_of).normalize()
@@ -200,14 +245,16 @@ def behaviour_features(
         table["interactions"] = (
             touches.groupby("customer_id").size().reindex(table.index, fill_value=0)
         )
-    if "channel" in transactions.columns:
-        orders = rows_through(transactions, "order_date", as_of)
-        orders = orders.loc[orders["customer_id"].isin(table.index)]
-        mix = pd.crosstab(
-            orders["customer_id"], orders["channel"].fillna("unknown"), normalize="index"
-        )
-        mix.columns = [f"channel_{c}" for c in mix.columns]
-        table = table.join(mix).fillna({c: 0.0 for c in mix.columns})
+    if has_channel:
+        # each customer's share of orders per channel, counted by integer codes
+        ordered = codes >= 0
+        channel, names = pd.factorize(orders["channel"].fillna("unknown")[ordered], sort=True)
+        counts = np.bincount(
+            codes[ordered] * len(names) + channel, minlength=len(table) * len(names)
+        ).reshape(len(table), len(names))
+        shares = counts / counts.sum(axis=1, keepdims=True)
+        for column, name in enumerate(names):
+            table[f"channel_{name}"] = shares[:, column]
     return table
 
 
@@ -236,6 +283,11 @@ class Clustering:
     profiles: pd.DataFrame
 
 
+CLUSTER_SAMPLE = 20_000
+"""Above this many customers, :func:`cluster_customers` searches k and checks stability on
+a seeded random sample of this many, then clusters everyone from the sample's centres."""
+
+
 def cluster_customers(
     features: pd.DataFrame,
     *,
@@ -243,13 +295,20 @@ def cluster_customers(
     random_state: int = 0,
     stability_seeds: int = 5,
     sample_size: int = 4000,
+    fit_sample: int = CLUSTER_SAMPLE,
 ) -> Clustering:
     """Choose k by silhouette over ``k_range``, cluster, and check stability across seeds.
 
     Counts and money are log1p-transformed, channel shares kept (less the commonest and the
-    rare ones), all standardised. Silhouettes are
-    computed on a sample of ``sample_size`` customers for speed. k stays below the number of
-    distinct feature rows (customers who behave identically are one point).
+    rare ones), all standardised. Silhouettes are computed on a sample of ``sample_size``
+    customers for speed. k stays below the number of distinct feature rows (customers who
+    behave identically are one point).
+
+    With more than ``fit_sample`` customers, the search for k (k-means with 10 starts per k)
+    and the stability refits run on a seeded random sample of ``fit_sample`` customers, and
+    k-means on all customers then starts from the chosen solution's centres and iterates to
+    convergence (Lloyd's algorithm, as every k-means start does), so every customer is
+    assigned by centres fitted to all of them. Silhouettes and stability are of the sample.
 
     Raises
     ------
@@ -259,21 +318,68 @@ def cluster_customers(
     """
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score, silhouette_score
-    from sklearn.preprocessing import StandardScaler
 
     if len(features) < min_customers_to_cluster(k_range):
         raise ParameterError(
             f"cluster_customers needs at least {min_customers_to_cluster(k_range)} customers; "
             f"got {len(features)}."
         )
-    matrix = features.astype(float).copy()
-    distinct = len(matrix.drop_duplicates())
+    numbers = features.astype(float)
+    # Distinct rows decide only whether there are fewer than k_range.stop: count them in a
+    # first slice, and in all rows only when that slice has too few.
+    distinct = len(numbers.iloc[:fit_sample].drop_duplicates())
+    if distinct < k_range.stop:
+        distinct = len(numbers.drop_duplicates())
     k_range = range(k_range.start, min(k_range.stop, distinct))  # k below the distinct points
     if not len(k_range):
         raise ParameterError(
             f"cluster_customers needs customers whose behaviour differs; got {distinct} "
             f"distinct feature row(s) among {len(features)} customers."
         )
+    x = _cluster_matrix(numbers)
+    sampled = len(x) > fit_sample
+    rng = np.random.default_rng(random_state)
+    fit_rows = np.sort(rng.choice(len(x), fit_sample, replace=False)) if sampled else slice(None)
+    # The silhouette's points are the ones silhouette_score would draw from all customers.
+    scored = np.random.RandomState(random_state).permutation(len(x))[:sample_size]
+    silhouettes, models = {}, {}
+    for k in k_range:
+        model = KMeans(k, n_init=10, random_state=random_state).fit(x[fit_rows])
+        models[k] = model
+        points = x[scored]
+        labelled = model.predict(points) if sampled else model.labels_[scored]
+        silhouettes[k] = float(silhouette_score(points, labelled))
+    k = max(silhouettes, key=silhouettes.get)
+    chosen = models[k].labels_
+    others = [
+        KMeans(k, n_init=10, random_state=random_state + s + 1).fit(x[fit_rows]).labels_
+        for s in range(stability_seeds)
+    ]
+    ari = float(np.mean([adjusted_rand_score(chosen, o) for o in others]))
+    labels = chosen
+    if sampled:
+        start = models[k].cluster_centers_
+        labels = KMeans(k, init=start, n_init=1, random_state=random_state).fit(x).labels_
+    order = (
+        pd.Series(features["monetary"].to_numpy())
+        .groupby(labels)
+        .mean()
+        .sort_values(ascending=False)
+        .index
+    )
+    relabel = np.empty(k, dtype=int)
+    relabel[order.to_numpy()] = np.arange(len(order))
+    labels = pd.Series(relabel[labels], index=features.index, name="cluster")
+    profiles = features.assign(cluster=labels).groupby("cluster").median()
+    profiles.insert(0, "customers", labels.value_counts().sort_index())
+    return Clustering(k, labels, silhouettes[k], silhouettes, ari, profiles)
+
+
+def _cluster_matrix(numbers: pd.DataFrame) -> np.ndarray:
+    """The standardised matrix k-means runs on (see :func:`cluster_customers`)."""
+    from sklearn.preprocessing import StandardScaler
+
+    matrix = numbers.copy()
     shares = [c for c in matrix.columns if c.startswith("channel_")]
     if shares:
         # Shares sum to one: keeping all would weigh the channel mix twice, so the commonest
@@ -284,35 +390,7 @@ def cluster_customers(
     for column in matrix.columns:
         if not column.startswith("channel_"):
             matrix[column] = np.log1p(matrix[column].clip(lower=0))
-    x = StandardScaler().fit_transform(matrix.fillna(0.0))
-    silhouettes, models = {}, {}
-    for k in k_range:
-        model = KMeans(k, n_init=10, random_state=random_state).fit(x)
-        models[k] = model
-        silhouettes[k] = float(
-            silhouette_score(
-                x, model.labels_, sample_size=min(sample_size, len(x)), random_state=random_state
-            )
-        )
-    k = max(silhouettes, key=silhouettes.get)
-    labels = models[k].labels_
-    others = [
-        KMeans(k, n_init=10, random_state=random_state + s + 1).fit(x).labels_
-        for s in range(stability_seeds)
-    ]
-    ari = float(np.mean([adjusted_rand_score(labels, o) for o in others]))
-    order = (
-        pd.Series(features["monetary"].to_numpy())
-        .groupby(labels)
-        .mean()
-        .sort_values(ascending=False)
-        .index
-    )
-    relabel = {old: new for new, old in enumerate(order)}
-    labels = pd.Series([relabel[v] for v in labels], index=features.index, name="cluster")
-    profiles = features.assign(cluster=labels).groupby("cluster").median()
-    profiles.insert(0, "customers", labels.value_counts().sort_index())
-    return Clustering(k, labels, silhouettes[k], silhouettes, ari, profiles)
+    return StandardScaler().fit_transform(matrix.fillna(0.0))
 
 
 # ----------------------------------------------------------------------------- value
@@ -474,13 +552,14 @@ def analyse(
     require_period(period, caller="segmentation.analyse")
     rules = lifecycle_rules_with_defaults(lifecycle_rules)
     missing = missing_inputs(customers, interactions=interactions, churn_events=churn_events)
+    revenue, active = _period_revenue(customers, transactions, period)
     geographic = {
-        by: profile(customers, transactions, by=by, period=period)
+        by: _profile_table(_profile_groups(customers, by), revenue, active, by)
         for by in GEOGRAPHIC
         if f"customers.{by}" not in missing
     }
     demographic = {
-        by: profile(customers, transactions, by=by, period=period)
+        by: _profile_table(_profile_groups(customers, by), revenue, active, by)
         for by in DEMOGRAPHIC
         if f"customers.{'age' if by == 'age_band' else by}" not in missing
     }

@@ -127,6 +127,12 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         "",
         "decimal mark where values like 1,234 do not tell: '.' or ','; empty: from values",
     ),
+    Parameter(
+        "snapshot",
+        "",
+        "the unit staged by crmkit run (a snapshot folder); empty: load data_source",
+        from_run=True,
+    ),
 )
 
 # Predicted CLV's settings: read by the clv report and by churn (the value at risk), so both
