@@ -10,19 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmkit.core.errors import DataError
 from crmkit.core.periods import day_after
 from crmkit.core.schema import CUSTOMER_KEYED, TABLES, Column, TableSpec
 from crmkit.load.log import QualityLog
+from crmkit.load.lookups import is_in, repeated
 from crmkit.load.values import (
     IdReading,
     TableReadings,
     as_text,
     day_month_rows,
     decide_table,
-    per_unique,
     read_ids,
     separator_rows,
     to_datetimes,
@@ -50,31 +53,80 @@ def _lines(index: pd.Index, line_offset: int, n: int = 5) -> str:
     return f"{shown}{more}"
 
 
+def without(table: pd.DataFrame, drop: pd.Series | np.ndarray) -> pd.DataFrame:
+    """``table`` without the rows marked in ``drop``: a new frame sharing the columns when
+    nothing is dropped (copy-on-write keeps the input unchanged when columns are set later),
+    so the usual case of a clean table copies no rows."""
+    drop = np.asarray(drop, dtype=bool)
+    return table.loc[~drop] if drop.any() else table.copy(deep=False)
+
+
 def ids_of(table: pd.DataFrame, spec: TableSpec, index: pd.Index | None = None) -> pd.Series:
     """The identifying values of rows (their key, else their customer or opportunity id)."""
     for column in (spec.key, "customer_id", "opportunity_id"):
         if column and column in table.columns:
             values = table[column]
-            return values if index is None else values.loc[index]
+            if index is None:
+                return values
+            # the log keeps the first five distinct ids: those of the first thousand rows
+            # unless they hold fewer (looking up a million labels costs seconds)
+            first = values.loc[index[:1000]]
+            return first if len(index) <= 1000 or first.nunique() >= 5 else values.loc[index]
     positions = table.index if index is None else index
     return pd.Series([f"row {i}" for i in positions])
 
 
-def fold_categories(values: pd.Series) -> pd.Series:
+def fold_categories(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series]:
     """Trim labels and fold case variants (``Email``/``EMAIL``) onto the most common spelling.
 
     Ties between spellings go to the alphabetically first, so the result is deterministic.
+    Returns the folded labels, which rows changed (whitespace or case), and the distinct
+    raw labels that changed, in order of appearance. Worked out on the distinct labels and
+    spread to the rows by their codes: one pass over a ten-million-row column.
     """
-    text = as_text(values)
-    counts = text.value_counts()
-    if counts.empty:
-        return text
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not len(uniques):
+        empty = pd.Series(pd.NA, index=values.index, name=values.name, dtype="string")
+        return empty, np.zeros(len(values), dtype=bool), pd.Series([], dtype="string")
+    distinct = pd.Series(uniques)
+    text = as_text(distinct)
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    counts = pd.Series(rows).groupby(text.to_numpy(dtype=object, na_value=None)).sum()
     ranked = pd.DataFrame({"text": counts.index.astype(str), "n": counts.to_numpy()})
     ranked["key"] = ranked["text"].str.casefold()
     ranked = ranked.sort_values(["key", "n", "text"], ascending=[True, False, True])
     canonical = ranked.drop_duplicates("key").set_index("key")["text"]
     spelling = dict(zip(ranked["text"], ranked["key"].map(canonical), strict=True))
-    return per_unique(text, lambda u: u.map(spelling))
+    folded = text.map(spelling).astype("string")
+    raw = distinct.astype("string")
+    changed = (folded.notna() & (raw != folded).fillna(True)).to_numpy(dtype=bool)
+    dictionary = pa.array(folded.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    taken = pc.take(dictionary, pa.array(codes, mask=codes < 0))
+    labels = pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array([taken])), index=values.index, name=values.name
+    )
+    row_changed = np.where(codes >= 0, changed[np.maximum(codes, 0)], False)
+    return labels, row_changed, raw[changed]
+
+
+def exact_duplicates(table: pd.DataFrame, spec: TableSpec) -> pd.Series:
+    """Rows equal in every column to an earlier row (pandas' ``duplicated()``, first kept).
+
+    Two equal rows hold the same id, so only rows whose id (key, else customer or
+    opportunity id) occurs more than once are compared column by column: on ten million
+    orders that is a few rows instead of all of them.
+    """
+    column = next(
+        (c for c in (spec.key, "customer_id", "opportunity_id") if c and c in table.columns),
+        None,
+    )
+    if column is None or table.empty:
+        return table.duplicated()
+    candidates = repeated(table[column])
+    duplicated = np.zeros(len(table), dtype=bool)
+    if candidates.any():
+        duplicated[candidates] = table.loc[candidates].duplicated().to_numpy()
+    return pd.Series(duplicated, index=table.index)
 
 
 def clean_table(
@@ -126,7 +178,7 @@ def clean_table(
     table = raw if positional else raw.reset_index(drop=True)
     name = spec.name
 
-    duplicated = table.duplicated()
+    duplicated = exact_duplicates(table, spec)
     log.add(
         name,
         "exact duplicate row",
@@ -134,7 +186,7 @@ def clean_table(
         duplicated.sum(),
         ids_of(table, spec, table.index[duplicated]),
     )
-    table = table.loc[~duplicated].copy()
+    table = without(table, duplicated)
 
     unusable = pd.Series(False, index=table.index)
     for column in table.columns:
@@ -152,7 +204,7 @@ def clean_table(
             readings=readings,
         )
         unusable |= drop
-    table = table.loc[~unusable]
+    table = without(table, unusable)
 
     for column in spec.required_columns:
         blank = table[column].isna()
@@ -163,7 +215,7 @@ def clean_table(
             blank.sum(),
             ids_of(table, spec, table.index[blank]),
         )
-        table = table.loc[~blank]
+        table = without(table, blank)
 
     for column in spec.columns:
         if column.values and column.name in table.columns:
@@ -190,11 +242,13 @@ def clean_table(
                 detail="values seen: "
                 + _examples(table.loc[unknown, column.name].drop_duplicates()),
             )
-            table = table.loc[~unknown]
-            table[column.name] = values.loc[table.index]
+            table = without(table, unknown)
+            table[column.name] = values if len(values) == len(table) else values.loc[table.index]
 
     if spec.key:
-        conflicting = table.duplicated(spec.key, keep="first")
+        conflicting = pd.Series(False, index=table.index)
+        again = repeated(table[spec.key])
+        conflicting[again] = table.loc[again, spec.key].duplicated(keep="first").to_numpy()
         log.add(
             name,
             f"duplicate '{spec.key}' with different content (first kept)",
@@ -202,7 +256,7 @@ def clean_table(
             conflicting.sum(),
             table.loc[conflicting, spec.key],
         )
-        table = table.loc[~conflicting]
+        table = without(table, conflicting)
     table = implausible_amounts(table, spec, log)
     return negative_durations(table, spec, log)
 
@@ -293,13 +347,23 @@ def _convert(
     values = table[column]
     name = spec.name
     keep_all = pd.Series(False, index=values.index)
+
+    def log_rows(rule: str, action: str, mask: pd.Series, detail: str = "") -> None:
+        log.add(name, rule, action, mask.sum(), ids_of(table, spec, table.index[mask]), detail)
+
+    if col.kind == "category":
+        folded, changed, spellings = fold_categories(values)
+        log_rows(
+            f"whitespace or letter case normalised in '{column}'",
+            "repaired",
+            changed,
+            f"e.g. {_examples(spellings, 3)}",
+        )
+        return folded, keep_all
     typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
     text = (
         values if typed and col.kind in ("date", "number", "amount", "score") else as_text(values)
     )
-
-    def log_rows(rule: str, action: str, mask: pd.Series, detail: str = "") -> None:
-        log.add(name, rule, action, mask.sum(), ids_of(table, spec, table.index[mask]), detail)
 
     if col.kind == "text":
         return text, keep_all
@@ -323,17 +387,6 @@ def _convert(
                 f"the same way; e.g. {_examples(text[changed].drop_duplicates(), 3)}",
             )
         return ids, keep_all
-    if col.kind == "category":
-        folded = fold_categories(text)
-        raw_text = values.astype("string")
-        changed = folded.notna() & (raw_text != folded).fillna(True)
-        log_rows(
-            f"whitespace or letter case normalised in '{column}'",
-            "repaired",
-            changed,
-            f"e.g. {_examples(raw_text[changed].drop_duplicates(), 3)}",
-        )
-        return folded, keep_all
     if col.kind == "date":
         return _convert_date(
             values,
@@ -503,7 +556,7 @@ def cut_after(
             else ("dated after the period end")
         )
         log.add(name, rule, action, int(after.sum()), ids_of(table, spec, table.index[after]))
-        table = table.loc[~after].copy()
+        table = without(table, after)
         for column in (c.name for c in spec.columns if c.kind == "date"):
             if column == spec.date or column not in table.columns:
                 continue
@@ -533,8 +586,8 @@ def drop_orphans(tables: Mapping[str, pd.DataFrame], log: QualityLog) -> dict[st
         if name not in kept:
             continue
         table = kept[name]
-        known = set(kept[parent][key]) if parent in kept else set()
-        orphan = ~table[key].isin(known)
+        known = kept[parent][key] if parent in kept else pd.Series([], dtype="string")
+        orphan = ~is_in(table[key], known)
         log.add(
             name,
             f"orphan {key} (not among the unit's {parent})",
@@ -542,5 +595,5 @@ def drop_orphans(tables: Mapping[str, pd.DataFrame], log: QualityLog) -> dict[st
             int(orphan.sum()),
             table.loc[orphan, key],
         )
-        kept[name] = table.loc[~orphan]
+        kept[name] = without(table, orphan)
     return kept

@@ -16,7 +16,8 @@ import pandas as pd
 
 from crmkit.core.errors import DataError
 from crmkit.load.log import QualityLog
-from crmkit.load.values import IdReading, TableReadings, as_text, read_ids
+from crmkit.load.lookups import is_in
+from crmkit.load.values import IdReading, TableReadings, as_text, per_unique, read_ids
 
 SEVERAL_UNITS = "\x00several units"
 """The owner of an id that more than one unit lists."""
@@ -61,15 +62,18 @@ def remove_personal_data(frame: pd.DataFrame, pii: set[str]) -> tuple[pd.DataFra
     return (frame.drop(columns=removed) if removed else frame), removed
 
 
-def keep_unit_rows(frame: pd.DataFrame, table: str, unit: str, log: QualityLog) -> pd.DataFrame:
+def keep_unit_rows(
+    frame: pd.DataFrame, table: str, unit: str, log: QualityLog, *, blank_elsewhere: int = 0
+) -> pd.DataFrame:
     """In a table with a ``business_unit`` column, the rows of ``unit`` (case-insensitive);
-    rows with a blank unit belong to none and are dropped."""
+    rows with a blank unit belong to none and are dropped. ``blank_elsewhere`` counts such
+    rows a database kept back (they are counted, never read)."""
     if "business_unit" not in frame.columns:
         return frame
-    units = as_text(frame["business_unit"]).str.casefold()
-    blank = units.isna()
-    log.add(table, "business_unit blank (row belongs to no unit)", "dropped", int(blank.sum()))
-    return frame.loc[units.eq(unit.casefold()).fillna(False).to_numpy()]
+    units = per_unique(as_text(frame["business_unit"]), lambda u: u.str.casefold())
+    blank = int(units.isna().sum()) + blank_elsewhere
+    log.add(table, "business_unit blank (row belongs to no unit)", "dropped", blank)
+    return _rows(frame, units.eq(unit.casefold()).fillna(False).to_numpy(dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def rows_of_unit(
             if owner.table != table or not len(owner.shared):
                 continue
             ids = read_ids(frame[owner.key], ids_reading.get(owner.key))
-            shared = ids.isin(owner.shared.index).to_numpy()
+            shared = is_in(ids, owner.shared.index.to_series())
             log.add(
                 table,
                 f"{owner.key} also listed under another unit",
@@ -143,9 +147,9 @@ def rows_of_unit(
         if key not in frame.columns:
             continue
         ids = read_ids(frame[key], ids_reading.get(key))
-        belongs = ids.map(owner.unit_of)
+        belongs = per_unique(ids, lambda distinct, of=owner.unit_of: distinct.map(of))
         ours = owner.shared[owner.shared.str.split(", ").map(lambda units: mine in units)]
-        claimed = ids.isin(ours.index).to_numpy()
+        claimed = is_in(ids, ours.index.to_series())
         log.add(
             table,
             f"{key} listed by more than one unit (row cannot be placed)",
@@ -158,5 +162,10 @@ def rows_of_unit(
             else "",
         )
         keep = belongs.isna() | belongs.eq(mine)
-        return frame.loc[keep.fillna(False).to_numpy()]
+        return _rows(frame, keep.fillna(False).to_numpy(dtype=bool))
     return frame
+
+
+def _rows(frame: pd.DataFrame, keep) -> pd.DataFrame:
+    """The rows marked in ``keep``; the frame itself when all are (no copy of every column)."""
+    return frame if keep.all() else frame.loc[keep]

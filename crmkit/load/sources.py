@@ -9,6 +9,9 @@ Sources
 * a DuckDB file (``.duckdb``, ``.ddb`` or a ``duckdb:///path`` URL) with one table per table;
 * any SQLAlchemy URL (``sqlite:///crm.db``, ``postgresql://...``) or an SQLite file.
 
+Databases and Parquet files also give an :class:`EngineTable` per table (``engine_table``),
+which :mod:`crmkit.load.pushdown` asks for the unit's rows only; ``read`` reads a table whole.
+
 CSV encodings are detected (:mod:`crmkit.load.encodings`): UTF-8 (with or without BOM), UTF-16
 with a BOM, GBK/GB18030 (Chinese Excel exports) and Windows-1252 (Latin-1). Column names are
 kept exactly as written, duplicates included, so two columns that land on one contract name
@@ -24,6 +27,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -31,18 +35,29 @@ from crmkit.core.errors import DataError, ParameterError
 from crmkit.core.schema import TABLE_NAMES
 from crmkit.load.encodings import decode_text
 
+if TYPE_CHECKING:
+    from crmkit.load.engines import EngineTable
+
 FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".pq")
 
 
 @dataclass
 class RawTable:
-    """A table as read from its source, with where it came from."""
+    """A table as read from its source, with where it came from.
+
+    A table read through an engine (:mod:`crmkit.load.pushdown`) holds in ``frame`` the
+    evidence of the whole table (distinct values), in ``pairs`` the distinct
+    ``(id, business_unit)`` pairs, and in ``engine`` what reads the unit's rows.
+    """
 
     frame: pd.DataFrame
     where: str
     line_offset: int = 2
     encoding: str = ""
     delimiter: str = ""
+    engine: EngineTable | None = None  # crmkit.load.engines
+    pairs: pd.DataFrame | None = None
+    pushdown: object = None  # crmkit.load.pushdown.Pushdown
 
 
 def read_csv_file(path: Path) -> RawTable:
@@ -157,6 +172,19 @@ class FolderSource:
         path = self.find(table)
         return None if path is None else read_table_file(path)
 
+    def engine_table(self, table: str) -> tuple[EngineTable, str] | None:
+        """A Parquet file's table, read through pyarrow; other files are read whole."""
+        from crmkit.load.engines import ParquetTable
+
+        path = self.find(table)
+        if (
+            path is None
+            or not path.is_file()
+            or not path.name.lower().endswith((".parquet", ".pq"))
+        ):
+            return None
+        return ParquetTable(path, read_table_file), str(path)
+
 
 class ExcelSource:
     """An Excel workbook with one sheet per table."""
@@ -198,6 +226,18 @@ class SQLSource:
             frame = pd.read_sql_table(name, connection)
         return RawTable(frame, f"{self.description}, table {name}", 1)
 
+    def engine_table(self, table: str) -> tuple[EngineTable, str] | None:
+        """The table asked with SQL through SQLAlchemy."""
+        import sqlalchemy
+
+        from crmkit.load.engines import SQLTable
+
+        name = _named(table, self.tables, self.names, kind="table", description=self.description)
+        if name is None:
+            return None
+        types = {c["name"]: c["type"] for c in sqlalchemy.inspect(self.engine).get_columns(name)}
+        return SQLTable(name, self.engine, types), f"{self.description}, table {name}"
+
 
 class DuckDBSource:
     """A DuckDB database file."""
@@ -222,6 +262,15 @@ class DuckDBSource:
             return None
         frame = self.connection.execute(f'SELECT * FROM "{name}"').df()
         return RawTable(frame, f"{self.description}, table {name}", 1)
+
+    def engine_table(self, table: str) -> tuple[EngineTable, str] | None:
+        """The table asked with SQL in DuckDB."""
+        from crmkit.load.engines import DuckDBTable
+
+        name = _named(table, self.tables, self.names, kind="table", description=self.description)
+        if name is None:
+            return None
+        return DuckDBTable(name, self.connection), f"{self.description}, table {name}"
 
 
 def resolve_path(path: str | Path, *, base_dir: Path | None = None) -> Path:

@@ -20,6 +20,7 @@ from crmkit.core.errors import DataError
 from crmkit.core.periods import Period, parse_period, period_from_dates
 from crmkit.core.schema import PII_COLUMNS, TABLE_NAMES, TABLES
 from crmkit.load.log import QualityLog
+from crmkit.load.pushdown import plan_table, unit_rows
 from crmkit.load.rules import clean_table, cut_after, drop_orphans
 from crmkit.load.scope import (
     keep_unit_rows,
@@ -99,6 +100,7 @@ def load_unit(
     date_format: str | Mapping[str, Any] = "",
     decimal: str | Mapping[str, Any] = "",
     base_dir: Path | None = None,
+    pushdown: bool = True,
     **settings: Any,
 ) -> CRMData:
     """Load, validate and clean one business unit's data up to the period end.
@@ -134,6 +136,10 @@ def load_unit(
     base_dir
         The folder relative paths in ``data_source`` start from (the project root); else the
         working directory or a folder above it.
+    pushdown
+        Read only the unit's rows from a DuckDB or SQL database or Parquet files (the filter
+        runs in the engine; :mod:`crmkit.load.pushdown`). The result is the same as with
+        ``False``, which reads every unit's rows and filters them here.
     **settings
         Other unit parameters (``funnel_stages`` ...), kept on the result for analyses.
 
@@ -169,6 +175,10 @@ def load_unit(
 
     raw_tables: dict[str, RawTable] = {}
     for name in TABLE_NAMES:
+        raw = plan_table(source, name, unit=unit, column_map=column_map) if pushdown else None
+        if raw is not None:
+            raw_tables[name] = raw  # the whole table's evidence; the unit's rows come later
+            continue
         raw = source.read(name)
         if raw is None:
             if TABLES[name].required_table:
@@ -196,7 +206,10 @@ def load_unit(
         if table in raw_tables
         and (
             owner := owner_of(
-                raw_tables[table].frame, key, table=table, reading=readings[table].ids.get(key)
+                _pairs_or_frame(raw_tables[table]),
+                key,
+                table=table,
+                reading=readings[table].ids.get(key),
             )
         )
         is not None
@@ -206,10 +219,16 @@ def load_unit(
     sources: dict[str, str] = {}
     pii_removed: dict[str, list[str]] = {}
     for name, raw in raw_tables.items():
-        frame, removed = remove_personal_data(raw.frame, pii)
+        frame, blank_units = raw.frame, 0
+        if raw.pushdown is not None:
+            rows, blank_units = unit_rows(
+                raw, name, unit=unit, owners=owners, readings=readings[name]
+            )
+            frame = rename_columns(rows, name, column_map, where=raw.where)
+        frame, removed = remove_personal_data(frame, pii)
         if removed:
             pii_removed[name] = removed
-        frame = keep_unit_rows(frame, name, unit, log)
+        frame = keep_unit_rows(frame, name, unit, log, blank_elsewhere=blank_units)
         frame = rows_of_unit(frame, name, unit, owners, log, readings[name])
         cleaned[name] = clean_table(
             frame,
@@ -270,6 +289,11 @@ def _readings(
             fraction = readings[name].ids.get(key, IdReading()).fraction
             readings[name].ids[key] = IdReading(fraction=fraction, zeros=True)
     return readings
+
+
+def _pairs_or_frame(raw: RawTable) -> pd.DataFrame:
+    """The ``(id, business_unit)`` pairs the engine gave, else the table as read."""
+    return raw.pairs if raw.pairs is not None else raw.frame
 
 
 def _check_period_has_orders(transactions: pd.DataFrame, period: Period, where: str) -> None:

@@ -38,9 +38,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmkit.core.errors import DataError, ParameterError
 from crmkit.core.schema import TABLES, TableSpec
+from crmkit.load.lookups import is_arrow_text, is_in
 
 NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
 ORDERS = ("dayfirst", "monthfirst")
@@ -62,19 +65,42 @@ _NUMBER_KINDS = ("number", "amount", "score")
 
 
 def per_unique(values: pd.Series, transform) -> pd.Series:
-    """Apply a string transform to the distinct values only, then spread it back."""
+    """Apply a string transform to the distinct values only, then spread it back.
+
+    The result is built in Arrow (``take`` of the transformed distinct values by each row's
+    code): building it from a column of Python strings cost more than the transform on a
+    million-row column.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if not len(uniques):  # nothing but missing values
         return pd.Series(pd.NA, index=values.index, name=values.name, dtype="string")
     done = transform(pd.Series(uniques, dtype=object)).astype("string")
-    out = pd.array(done.to_numpy()[codes], dtype="string")
-    out[codes < 0] = pd.NA
-    return pd.Series(out, index=values.index, name=values.name)
+    dictionary = pa.array(done.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    taken = pc.take(dictionary, pa.array(codes, mask=codes < 0))
+    return pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array([taken])),
+        index=values.index,
+        name=values.name,
+    )
+
+
+_LONGEST_NA = max(map(len, NA_STRINGS))
 
 
 def _strip_blank(text: pd.Series) -> pd.Series:
     text = text.astype("string").str.strip()
-    return text.mask(text.str.lower().isin(NA_STRINGS))
+    # only short texts can be an NA spelling: lower-casing just those spares a pass over
+    # every long id of a million-row column
+    # bytes, not characters: an NA spelling is ASCII, and Arrow counts bytes without decoding
+    if is_arrow_text(text):
+        fits = pc.less_equal(pc.binary_length(text.array._pa_array), _LONGEST_NA)
+        short = np.asarray(pc.fill_null(fits, False).to_numpy(), dtype=bool)
+    else:
+        short = (text.str.len() <= _LONGEST_NA).fillna(False).to_numpy(dtype=bool)
+    blank = np.zeros(len(text), dtype=bool)
+    if short.any():
+        blank[short] = text[short].str.lower().isin(NA_STRINGS).to_numpy(dtype=bool)
+    return text.mask(blank)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -83,7 +109,11 @@ def as_text(values: pd.Series) -> pd.Series:
         # Ids read as floats (Excel, SQL): 1001.0 is the id "1001".
         present = values.dropna()
         if (present == np.floor(present)).all():
-            values = values.map(lambda v: pd.NA if pd.isna(v) else str(int(v)))
+            return per_unique(values, lambda u: _strip_blank(u.map(lambda v: str(int(v)))))
+    if is_arrow_text(values):
+        # Arrow trims and compares a whole column faster than it finds its distinct values
+        # (ten million order ids: 0.7 s against 6 s); the result is the same.
+        return _strip_blank(values)
     return per_unique(values, _strip_blank)
 
 
@@ -556,15 +586,19 @@ def leading_zero_keys(
         if parent not in frames or key not in frames[parent].columns:
             continue
 
-        def distinct(table: str, key: str = key) -> pd.Index:
+        def distinct(table: str, key: str = key) -> pd.Series:
             ids = read_ids(_distinct(frames[table][key]), readings[table].ids.get(key))
-            return pd.Index(pd.unique(ids.dropna()), dtype=object)
+            return ids.dropna()
 
-        owned = distinct(parent)
+        owned_ids = distinct(parent)
         others = [t for t in frames if t != parent and key in frames[t].columns]
         unmatched = pd.Index([], dtype=object)
         for table in others:
-            unmatched = unmatched.union(distinct(table).difference(owned))
+            ids = distinct(table)
+            unmatched = unmatched.union(pd.Index(ids[~is_in(ids, owned_ids)], dtype=object))
+        if not len(unmatched):
+            continue
+        owned = pd.Index(pd.unique(owned_ids), dtype=object)
         unpadded = owned.str.replace(r"^0+(?=\d+$)", "", regex=True)
         loose = unmatched.str.replace(r"^0+(?=\d+$)", "", regex=True)
         if not len(unmatched) or not loose.isin(unpadded).any():
