@@ -14,6 +14,7 @@ import pandas as pd
 from crmkit.core.periods import Period, require_period
 from crmkit.metrics import clv
 from crmkit.metrics.churn_drivers import ChurnDrivers, drivers_analysis
+from crmkit.metrics.churn_features import encode
 from crmkit.metrics.churn_lifetimes import ChurnLifetimes, lifetimes_analysis
 from crmkit.metrics.churn_rates import ChurnRates, churn_rates_analysis
 from crmkit.metrics.churn_reasons import ChurnReasons, reasons_analysis
@@ -112,7 +113,15 @@ def analyse(
     rates = churn_rates_analysis(
         customers, transactions, events, period=period, definition=definition
     )
-    at_end = churn_dates(customers, transactions, events, definition, as_of=period.end)
+    tables = encode(
+        customers, transactions, interactions=interactions, tickets=tickets, surveys=surveys
+    )
+    people = customers[["customer_id", "signup_date"]]
+
+    def status(day):  # churn_dates reads each customer's last order only: just those
+        return churn_dates(people, tables.last_orders(day), events, definition, as_of=day)
+
+    at_end = status(period.end)
     lifetimes = lifetimes_analysis(
         customers,
         transactions,
@@ -123,9 +132,7 @@ def analyse(
         horizon_months=horizon_months,
         status=at_end,
     )
-    previous_end = churn_dates(
-        customers, transactions, events, definition, as_of=period.previous_end
-    )
+    previous_end = status(period.previous_end)
     reasons = reasons_analysis(events, period=period, churned=at_end, previous_churned=previous_end)
     drivers = drivers_analysis(
         customers,
@@ -138,6 +145,7 @@ def analyse(
         surveys=surveys,
         random_state=random_state,
         statuses={period.end: at_end, period.previous_end: previous_end},
+        tables=tables,
     )
     value = None
     if drivers.model is not None and len(drivers.current):  # else nobody is scored

@@ -45,6 +45,7 @@ from crmkit.metrics.churn_features import (
 )
 from crmkit.metrics.churn_risk import (
     AUC,
+    FIT_ROWS,
     NONE_VALUE,
     OTHER_VALUE,
     ChurnModel,
@@ -181,7 +182,7 @@ def boosting_importance(
     numeric: list[str],
     categorical: list[str],
     min_group: int = MIN_GROUP,
-    max_rows: int = 200_000,
+    max_rows: int = FIT_ROWS,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, float]:
     """A gradient-boosted churn model's permutation importance on held-out customers.
@@ -449,9 +450,10 @@ def drivers_analysis(
     tickets: pd.DataFrame | None = None,
     surveys: pd.DataFrame | None = None,
     random_state: int = 0,
-    max_fit_rows: int = 200_000,
+    max_fit_rows: int = FIT_ROWS,
     min_group: int = MIN_GROUP,
     statuses: Mapping[date, pd.DataFrame] | None = None,
+    tables: CustomerTables | None = None,
 ) -> ChurnDrivers:
     """Behavioural drivers of churn in ``period`` and the churn model (see the module text).
 
@@ -477,6 +479,9 @@ def drivers_analysis(
         :func:`crmkit.metrics.churn_status.churn_dates` frames the caller already has, by
         their ``as_of`` day (the period end, the day before the period, the day before the
         previous period): reused instead of computed again.
+    tables
+        The tables already encoded by :func:`crmkit.metrics.churn_features.encode` from
+        these arguments (ids hashed once per report); encoded here when None.
 
     Returns
     -------
@@ -488,9 +493,10 @@ def drivers_analysis(
         ``period`` is not a Period, or a required column is missing.
     """
     require_period(period, caller="drivers_analysis")
-    tables = encode(
-        customers, transactions, interactions=interactions, tickets=tickets, surveys=surveys
-    )
+    if tables is None:
+        tables = encode(
+            customers, transactions, interactions=interactions, tickets=tickets, surveys=surveys
+        )
     people = customers[["customer_id", "signup_date"]]
     cut0, cut1, end = period.previous().previous_end, period.previous_end, period.end
     given = dict(statuses or {})

@@ -414,8 +414,11 @@ def health_score_analysis(
     )
     earlier = period.previous()
 
+    people = customers[["customer_id", "signup_date"]]
+
     def status(day) -> pd.DataFrame:
-        return churn_dates(customers, transactions, events, definition, as_of=day)
+        # churn_dates reads each customer's last order only: handed just those, not every order
+        return churn_dates(people, tables.last_orders(day), events, definition, as_of=day)
 
     def scored(day, status_then, value) -> pd.DataFrame:
         points = component_points(

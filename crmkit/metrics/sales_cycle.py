@@ -187,14 +187,38 @@ def shift_interval(
     x, y = np.asarray(current, dtype=float), np.asarray(previous, dtype=float)
     if not len(x) or not len(y):
         return float("nan"), float("nan"), float("nan")
-    differences = np.sort(np.subtract.outer(x, y).ravel())
-    shift = float(np.median(differences))
-    pairs = len(differences)
+    ranked = _pairwise_differences(x, y)
+    pairs = len(x) * len(y)
+    middle = ranked(pairs // 2)
+    shift = float(middle if pairs % 2 else np.mean([ranked(pairs // 2 - 1), middle]))
     z = float(stats.norm.ppf(0.5 + level / 2))
     count = int(np.floor(pairs / 2 - z * np.sqrt(pairs * (len(x) + len(y) + 1) / 12)))
     if count < 1:
         return shift, float("nan"), float("nan")
-    return shift, float(differences[count - 1]), float(differences[pairs - count])
+    return shift, float(ranked(count - 1)), float(ranked(pairs - count))
+
+
+DISTINCT_PAIRS = 20_000_000
+"""Most pairs of distinct values :func:`_pairwise_differences` sorts; beyond, every pair."""
+
+
+def _pairwise_differences(x: np.ndarray, y: np.ndarray):
+    """The k-th smallest (from 0) of all ``len(x) × len(y)`` differences x − y, as a function
+    of k. Differences are formed between distinct values, each weighted by how many pairs
+    share it: cycle lengths are whole days, so 10k deals a quarter make a few thousand
+    distinct values instead of 10⁸ pairs (all the pairs grew with the square of the deals).
+    The values are the same floats the full list of pairs holds."""
+    x_values, x_counts = np.unique(x, return_counts=True)
+    y_values, y_counts = np.unique(y, return_counts=True)
+    unusual = np.isnan(x_values[-1]) or np.isnan(y_values[-1])  # NaN: np.median's NaN rules
+    if unusual or len(x_values) * len(y_values) > DISTINCT_PAIRS:  # every pair
+        every = np.sort(np.subtract.outer(x, y).ravel())
+        return lambda k: every[k]
+    differences = np.subtract.outer(x_values, y_values).ravel()
+    order = np.argsort(differences, kind="stable")
+    values = differences[order]
+    up_to = np.cumsum(np.multiply.outer(x_counts, y_counts).ravel()[order])
+    return lambda k: values[np.searchsorted(up_to, k, side="right")]
 
 
 def cycle_change(current: pd.Series, previous: pd.Series) -> CycleChange:

@@ -17,6 +17,7 @@ from scipy import stats
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, day_after, require_period, rows_through
+from crmkit.metrics.respondent_spend import spend_within
 from crmkit.metrics.stats import (
     Change,
     holm,
@@ -435,16 +436,8 @@ def spend_after(
         table = pd.DataFrame(columns=columns)
         table.attrs["p_value"] = float("nan")
         return table
-    orders = transactions[["customer_id", "order_date", "amount"]]
-    joined = window[["response_id", "customer_id", "responded_at", "nps"]].merge(
-        orders, on="customer_id", how="left"
-    )
-    within = (joined["order_date"] > joined["responded_at"]) & (
-        joined["order_date"] <= joined["responded_at"] + pd.Timedelta(days=days)
-    )
-    spend = joined["amount"].where(within, 0.0).groupby(joined["response_id"]).sum()
     frame = window.assign(
-        spend=window["response_id"].map(spend).fillna(0.0).to_numpy(),
+        spend=spend_within(window, transactions, days=days),
         nps_group=nps_group(window["nps"]).to_numpy(),
     )
     table = (

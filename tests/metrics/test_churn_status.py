@@ -132,3 +132,30 @@ def test_events_definition_knows_when_the_records_stop():
 def test_an_unusable_inactivity_threshold_is_refused_not_ignored(days):
     with pytest.raises(ParameterError, match="churn_inactivity_days must be"):
         choose_definition(_orders(), None, period=parse_period("2026-Q3"), inactivity_days=days)
+
+
+@pytest.mark.parametrize("unit", ["north", "west"])
+def test_churn_dates_from_each_customers_last_order_equal_those_from_every_order(unit):
+    # churn.analyse and the health score hand churn_dates each customer's last order
+    # (CustomerTables.last_orders) instead of every order: the statuses must not change
+    from conftest import ROOT
+
+    from crmkit.load.unit import load_unit
+    from crmkit.metrics.churn_features import encode
+
+    data = load_unit(unit, data_source=ROOT / "sample_data", period="2026-Q3", as_of="2026-10-15")
+    customers, transactions = data["customers"], data["transactions"]
+    events = data.tables.get("churn_events")
+    tables = encode(customers, transactions)
+    people = customers[["customer_id", "signup_date"]]
+    period = data.period
+    definitions = [choose_definition(transactions, None, period=period)]
+    if events is not None and len(events):
+        definitions.append(choose_definition(transactions, events, period=period))
+    for definition in definitions:
+        given = events if definition.kind == "events" else None
+        for day in (period.end, period.previous_end, period.previous().previous_end):
+            every = churn_dates(customers, transactions, given, definition, as_of=day)
+            last = churn_dates(people, tables.last_orders(day), given, definition, as_of=day)
+            assert every["churned_at"].notna().sum() > 0
+            pd.testing.assert_frame_equal(last, every)

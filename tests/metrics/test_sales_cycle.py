@@ -195,3 +195,47 @@ def test_shift_interval_by_hand():
     assert np.isnan(sales_cycle.shift_interval([1, 2], [3])[1])  # too few pairs for one
     change = sales_cycle.cycle_change(pd.Series(range(5, 13)), pd.Series(range(1, 9)))
     assert (change.shift, change.low, change.high) == (4.0, 1.0, 7.0)
+
+
+def _shift_from_every_pair(x, y, level=0.95):
+    """shift_interval as it was first written: every pairwise difference, sorted."""
+    from scipy import stats
+
+    differences = np.sort(np.subtract.outer(np.asarray(x, float), np.asarray(y, float)).ravel())
+    pairs = len(differences)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    count = int(np.floor(pairs / 2 - z * np.sqrt(pairs * (len(x) + len(y) + 1) / 12)))
+    low, high = (differences[count - 1], differences[pairs - count]) if count >= 1 else (
+        np.nan, np.nan)  # fmt: skip
+    return float(np.median(differences)), float(low), float(high)
+
+
+@pytest.mark.parametrize("sizes", [(1, 1), (2, 3), (7, 7), (300, 451), (1000, 998)])
+def test_shift_interval_equals_the_sorted_pairs(sizes):
+    rng = np.random.default_rng(sum(sizes))
+    current = rng.integers(0, 200, sizes[0]).astype(float)  # whole days: ties everywhere
+    previous = rng.integers(0, 150, sizes[1]).astype(float)
+    found = sales_cycle.shift_interval(current, previous)
+    np.testing.assert_array_equal(found, _shift_from_every_pair(current, previous))
+    fractions = rng.gamma(2.0, 20.0, sizes[0]), rng.gamma(2.0, 25.0, sizes[1])
+    found = sales_cycle.shift_interval(*fractions)
+    np.testing.assert_array_equal(found, _shift_from_every_pair(*fractions))
+
+
+def test_shift_interval_of_many_deals_without_every_pair():
+    rng = np.random.default_rng(3)
+    current, previous = rng.integers(0, 400, 60_000), rng.integers(5, 380, 50_000)
+    shift, low, high = sales_cycle.shift_interval(current, previous)  # 3·10⁹ pairs: 24 GB
+    # the median's definition, checked directly: at most half the differences on either side
+    by_value = np.unique(current, return_counts=True)
+    ordered = np.sort(previous)
+    pairs_below = sum(
+        k * np.searchsorted(ordered, v - shift, side="left") for v, k in zip(*by_value, strict=True)
+    )
+    pairs_above = sum(
+        k * (len(previous) - np.searchsorted(ordered, v - shift, side="right"))
+        for v, k in zip(*by_value, strict=True)
+    )
+    total = len(current) * len(previous)
+    assert pairs_below <= total / 2 and pairs_above <= total / 2
+    assert low <= shift <= high and 0 < high - low <= 3

@@ -1,6 +1,8 @@
 """Satisfaction metrics by hand, relative weights on cases with a known answer, and the
 period cut of the whole analysis."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from sklearn.linear_model import LinearRegression
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period
 from crmkit.metrics import satisfaction as sat
+from crmkit.metrics.respondent_spend import spend_within
 from crmkit.metrics.stats import two_proportion_test, wilson_interval
 
 Z = 1.959963984540054
@@ -157,6 +160,64 @@ def test_spend_after_responding_by_hand():
     assert table.loc["promoter", ["responses", "mean_spend"]].tolist() == [2, 20.0]
     assert table.loc["detractor", "mean_spend"] == 7.0
     assert table.loc["passive", ["mean_spend", "buying_share"]].tolist() == [0.0, 0.0]
+
+
+def _spend_by_joining_ids(responses, transactions, *, days):
+    """Spend after each response as spend_after computed it before it joined on integer
+    codes: a merge on the text ids and a grouped sum by response id."""
+    joined = responses[["response_id", "customer_id", "responded_at"]].merge(
+        transactions[["customer_id", "order_date", "amount"]], on="customer_id", how="left"
+    )
+    within = (joined["order_date"] > joined["responded_at"]) & (
+        joined["order_date"] <= joined["responded_at"] + pd.Timedelta(days=days)
+    )
+    spend = joined["amount"].where(within, 0.0).groupby(joined["response_id"]).sum()
+    return responses["response_id"].map(spend).fillna(0.0).to_numpy()
+
+
+def test_spend_within_matches_the_join_on_ids_on_the_sample_unit():
+    from crmkit.load.unit import load_unit
+
+    root = Path(__file__).resolve().parents[2]
+    unit = load_unit("north", data_source=root / "sample_data", period="2026-Q3",
+                     as_of="2026-10-15")  # fmt: skip
+    responses, transactions = unit["surveys"], unit["transactions"]
+    new = spend_within(responses, transactions, days=90)
+    old = _spend_by_joining_ids(responses, transactions, days=90)
+    assert (old > 0).sum() > 100  # the sample's respondents do buy after responding
+    # orders added in date order, not table order: the last bit of a sum may differ
+    np.testing.assert_allclose(new, old, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(new == 0, old == 0)
+
+
+def test_spend_within_matches_the_join_on_ids_on_random_rows():
+    rng = np.random.default_rng(7)
+    customers = np.array([f"c{k}" for k in range(300)])
+    days = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 365, 3000), unit="D")
+    transactions = pd.DataFrame(
+        {
+            "customer_id": pd.array(rng.choice(customers, 3000), dtype="string"),
+            "order_date": days,
+            "amount": rng.gamma(2.0, 30.0, 3000).round(2),
+        }
+    )
+    responses = pd.DataFrame(
+        {
+            "response_id": [f"r{k}" for k in range(800)],
+            "customer_id": pd.array(rng.choice([*customers, "nobody"], 800), dtype="string"),
+            "responded_at": pd.Timestamp("2026-01-01")
+            + pd.to_timedelta(rng.integers(0, 365, 800), unit="D"),
+        }
+    ).sample(frac=1.0, random_state=1)  # rows out of date and id order, index shuffled
+    new = spend_within(responses, transactions, days=60)
+    old = _spend_by_joining_ids(responses, transactions, days=60)
+    # the last bit of a sum may differ (date order), never whether a response found spend
+    np.testing.assert_allclose(new, old, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(new > 0, old > 0)
+    nameless = responses.assign(customer_id=pd.array([None] * len(responses), dtype="string"))
+    np.testing.assert_array_equal(
+        spend_within(nameless, transactions, days=60), np.zeros(len(responses))
+    )
 
 
 def test_breakdown_marks_small_groups():
@@ -329,3 +390,28 @@ def test_a_period_without_responses_keeps_the_previous_count():
     assert (analysis.n_responses, analysis.previous_responses) == (0, 10)
     assert np.isnan(analysis.nps_change.delta)
     assert analysis.trend["responses"].sum() == 10  # the history is still drawn
+
+
+def test_spend_within_by_hand_at_the_window_edges():
+    responses = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c", None],
+            "responded_at": pd.to_datetime(
+                ["2026-01-01", None, "2026-01-01", "2026-01-01", "2026-01-01"]
+            ),
+        }
+    )
+    # a: on the day itself (not after), one day and 90 days after (in), 91 days (out)
+    order_days = ["2026-01-01", "2026-01-02", "2026-04-01", "2026-04-02", "2026-01-03", None]
+    order_days.append("2026-01-02")
+    transactions = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b", None],
+            "order_date": pd.to_datetime(order_days),
+            "amount": [1.0, 2.0, 4.0, 8.0, np.nan, 16.0, 32.0],
+        }
+    )
+    found = spend_within(responses, transactions, days=90)
+    # a: 2 + 4; a without a date: 0; b: a missing amount counts 0, an undated order never;
+    # c has no orders; a response without a customer: 0
+    assert found.tolist() == [6.0, 0.0, 0.0, 0.0, 0.0]
