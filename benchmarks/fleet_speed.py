@@ -80,7 +80,7 @@ def _same_results(left: Path, right: Path) -> bool:
 
 def small_units(work: Path, count: int) -> Path:
     """A parameters folder of ``count`` units, each the smallest sample's north unit under an
-    id of its own (ids prefixed, so no two units share a customer)."""
+    id of its own (ids prefixed, so no two units share a customer), in one Parquet folder."""
     data = work / "data"
     subprocess.run(
         [*CRMKIT, "sample", "--out", str(work / "small"), "--customers", "60"],
@@ -105,7 +105,8 @@ def small_units(work: Path, count: int) -> Path:
             if "business_unit" in copy.columns:
                 copy["business_unit"] = f"u{k:03d}"
             copies.append(copy)
-        pd.concat(copies).to_csv(data / path.name, index=False)
+        # Parquet: each unit's rows are read in the engine (a CSV is read whole by every unit)
+        pd.concat(copies).to_parquet(data / f"{path.stem}.parquet", index=False)
     for k in range(count):
         (params / f"u{k:03d}.yaml").write_text(
             f"business_unit: u{k:03d}\ncurrency: USD\ndata_source: {data}\n", encoding="utf-8"

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 import pytest
 from conftest import ROOT, tiny_tables, write_folder
 
 from crmkit.load.snapshot import loading_key, read_snapshot, stage, write_snapshot
 from crmkit.load.unit import load_unit
-from crmkit.present.notebook import open_unit
+from crmkit.present.notebook import open_unit as open_unit_and_theme
 
 SAMPLE = ROOT / "sample_data"
+
+
+def open_unit(namespace: dict):
+    """``ck.open_unit`` without leaving its chart theme on for the tests that follow."""
+    with matplotlib.rc_context():
+        return open_unit_and_theme(namespace)
+
+
 NORTH = {
     "business_unit": "north",
     "data_source": str(SAMPLE),
