@@ -146,12 +146,15 @@ def read_snapshot(folder: Path, *, key: str | None = None) -> CRMData | None:
 def stage(parameters: Mapping[str, Any], folder: Path) -> str:
     """Load one unit with ``parameters`` (a unit's parameters with ``period_start`` and
     ``period_end``) and write its snapshot to ``folder``; ``""`` on success, else why the unit
-    cannot be loaded (its notebooks then load the source themselves and report that reason).
+    cannot be loaded or its snapshot written (its notebooks then load the source themselves).
     """
     accepted = {*LOADING_PARAMETERS, "display_name", "currency", "base_dir"}
     try:
         data = load_unit(**{k: v for k, v in parameters.items() if k in accepted})
     except Exception as exc:  # the notebooks meet it again, and report it, when they load
         return str(exc) if isinstance(exc, CrmkitError) else f"{type(exc).__name__}: {exc}"
-    write_snapshot(data, folder, key=loading_key(parameters))
+    try:
+        write_snapshot(data, folder, key=loading_key(parameters))
+    except Exception as exc:  # a column Arrow cannot type: the notebooks load the source
+        return f"its snapshot cannot be written ({type(exc).__name__}: {exc})"
     return ""

@@ -113,3 +113,16 @@ def test_staging_writes_the_snapshot_a_notebook_with_the_same_parameters_reads(t
     staged = read_snapshot(tmp_path / "snapshot", key=loading_key(parameters))
     assert sorted(staged["customers"]["customer_id"]) == ["A1", "A2", "A3"]
     assert "name" not in staged["customers"].columns  # personal data never reaches the disk
+
+
+def test_a_snapshot_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path, monkeypatch):
+    data = write_folder(tmp_path / "data", tiny_tables())
+    parameters = {**NORTH, "business_unit": "alpha", "data_source": str(data)}
+
+    def unwritable(frame, path, **_):
+        raise ValueError("a column Arrow cannot type")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", unwritable)
+    reason = stage(parameters, tmp_path / "snapshot")
+    assert reason == "its snapshot cannot be written (ValueError: a column Arrow cannot type)"
+    assert list(tmp_path.iterdir()) == [data]
