@@ -35,26 +35,45 @@ import psutil
 CRMKIT = [sys.executable, "-m", "crmkit.run.cli"]
 
 
-def tree_peak_rss(process: psutil.Process, stop: threading.Event, peak: list[int]) -> None:
-    """Sample the summed RSS of ``process`` and its descendants until ``stop`` is set."""
+def tree_peak_rss(process: psutil.Process, stop: threading.Event, peak: list) -> None:
+    """Sample the summed RSS of ``process`` and its descendants until ``stop`` is set;
+    ``peak`` gets the largest sum and, at that moment, the GB of each member by role."""
     while not stop.is_set():
         try:
             members = [process, *process.children(recursive=True)]
         except psutil.NoSuchProcess:
             return
-        total = 0
+        total, parts = 0, []
         for member in members:
             with contextlib.suppress(psutil.NoSuchProcess):
-                total += member.memory_info().rss
-        peak[0] = max(peak[0], total)
+                rss = member.memory_info().rss
+                total += rss
+                parts.append((_role(member), rss))
+        if total > peak[0]:
+            peak[0] = total
+            peak[1:] = [sorted(parts, key=lambda part: -part[1])]
         stop.wait(0.2)
 
 
+def _role(member: psutil.Process) -> str:
+    """A process of the tree named by what it runs: a kernel (with its notebook when the
+    command line tells), a worker, or crmkit itself."""
+    with contextlib.suppress(psutil.Error):
+        command = " ".join(member.cmdline())
+        if "ipykernel" in command:
+            return "kernel"
+        if "crmkit.run.cli" in command:
+            return "crmkit"
+        return "worker"
+    return "gone"
+
+
 def measured(argv: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak process-tree RSS (bytes) and stdout of one crmkit command."""
+    """Wall seconds, peak process-tree RSS (bytes) and stdout of one crmkit command; the
+    members' share of the peak is added to the output's last line."""
     started = time.perf_counter()
     process = psutil.Popen([*CRMKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    stop, peak = threading.Event(), [0]
+    stop, peak = threading.Event(), [0, []]
     sampler = threading.Thread(target=tree_peak_rss, args=(process, stop, peak), daemon=True)
     sampler.start()
     output = process.communicate()[0].decode("utf-8", "replace")
@@ -63,7 +82,9 @@ def measured(argv: list[str]) -> tuple[float, int, str]:
     sampler.join()
     if process.returncode not in (0,):
         raise SystemExit(f"crmkit {' '.join(argv)} failed:\n{output[-3000:]}")
-    return seconds, peak[0], output
+    members = peak[1] if len(peak) > 1 else []
+    shares = ", ".join(f"{role} {rss / 1e9:.1f}" for role, rss in members)
+    return seconds, peak[0], output + f"\nat the peak (GB): {shares}"
 
 
 def unit_params(folder: Path, data: Path) -> Path:
@@ -106,7 +127,9 @@ def main() -> None:
         params = unit_params(work, data)
         common = [*where, "--params", str(params), "--out", str(work / "reports")]
         stage_s, stage_rss, _ = measured(["stage", *common])
-        run_s, run_rss, _ = measured(["run", *common, "--jobs", str(args.jobs), "--no-progress"])
+        run_s, run_rss, run_out = measured(
+            ["run", *common, "--jobs", str(args.jobs), "--no-progress"]
+        )
         records = sorted((work / "reports" / "2026-Q3" / "north").glob("*.json"))
         seconds = {
             r["notebook"]: r["seconds"] for r in (json.loads(p.read_text("utf-8")) for p in records)
@@ -119,6 +142,7 @@ def main() -> None:
             f"tree" + (f" · FAILED: {failed}" if failed else "")
         )
         print("           " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
+        print("           " + run_out.splitlines()[-1])
     sizes = sorted(per_notebook)
     for small, big in itertools.pairwise(sizes):
         exponents = {

@@ -49,10 +49,12 @@ def expected_value(
     horizon_months: int,
     monthly_discount_rate: float,
     holdout_weeks: int,
+    costs: pd.DataFrame | None = None,
 ) -> pd.Series | None:
     """Each customer's predicted CLV at the period end, exactly as the clv report computes it
     (:func:`crmkit.metrics.clv.analyse` with the unit's CLV settings), or None where the
-    models cannot be fitted (the risk part then counts trailing revenue)."""
+    models cannot be fitted (the risk part then counts trailing revenue). ``costs`` does not
+    change the values; given as the clv report gives it, a run shares that report's fit."""
     fitted = clv.analyse(
         transactions,
         customers,
@@ -60,6 +62,7 @@ def expected_value(
         horizon_months=horizon_months,
         monthly_discount_rate=monthly_discount_rate,
         holdout_weeks=holdout_weeks,
+        costs=costs,
     )
     if fitted.values is None or fitted.values.empty:
         return None
@@ -75,6 +78,7 @@ def analyse(
     interactions: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
     surveys: pd.DataFrame | None = None,
+    costs: pd.DataFrame | None = None,
     inactivity_days: int = 0,
     breakdowns: tuple[str, ...] | list[str] = (),
     horizon_months: int = 24,
@@ -92,9 +96,11 @@ def analyse(
         The unit's tables up to the period end.
     period
         The reporting period, compared with the one before it.
-    churn_events, interactions, tickets, surveys
-        Optional tables (None when absent). Without ``churn_events`` rows churn is inferred
-        from ``inactivity_days`` without an order (0: the unit's 90th-percentile gap).
+    churn_events, interactions, tickets, surveys, costs
+        Optional tables (None when absent); ``costs`` only as the clv report's input, so the
+        run shares its fit (:mod:`crmkit.core.shared`). Without ``churn_events`` rows churn
+        is inferred from ``inactivity_days`` without an order (0: the unit's 90th-percentile
+        gap).
     breakdowns
         Customer columns to compare lifetimes by, besides acquisition channel, region and
         the RFM segment.
@@ -156,6 +162,7 @@ def analyse(
             horizon_months=clv_horizon_months,
             monthly_discount_rate=clv_discount_rate,
             holdout_weeks=clv_holdout_weeks,
+            costs=costs,
         )
     risk = risk_analysis(drivers, value=value, top=at_risk_top)
     return ChurnAnalysis(

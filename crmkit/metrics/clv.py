@@ -23,6 +23,7 @@ from scipy.stats import norm
 
 from crmkit.core.errors import require_columns
 from crmkit.core.periods import Period, require_period
+from crmkit.core.shared import shared
 from crmkit.metrics.clv_models import (
     FIT_BOUND,
     FIT_VERDICTS,
@@ -406,9 +407,35 @@ def analyse(
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
     require_period(period, caller="clv.analyse")
-    missing = missing_inputs(transactions, customers, costs)
     used = [c for c in ("customer_id", "order_date", "amount", "margin") if c in transactions]
-    orders = period.rows_to_end(transactions[used], "order_date")
+    described = [c for c in CUSTOMER_COLUMNS if c in customers.columns]
+    return _analyse(
+        period.rows_to_end(transactions[used], "order_date"),
+        customers[described],
+        period=period,
+        horizon_months=horizon_months,
+        monthly_discount_rate=monthly_discount_rate,
+        holdout_weeks=holdout_weeks,
+        costs=costs,
+    )
+
+
+CUSTOMER_COLUMNS = ("customer_id", "signup_date", "acquisition_channel", "acquisition_cost")
+"""The customer columns :func:`analyse` reads."""
+
+
+@shared  # the clv, churn and health reports of a unit show one fit
+def _analyse(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    period: Period,
+    horizon_months: int,
+    monthly_discount_rate: float,
+    holdout_weeks: int,
+    costs: pd.DataFrame | None,
+) -> CLVAnalysis:
+    missing = missing_inputs(orders, customers, costs)
     summary = rfm_summary(orders, observation_end=period.end)
     history = historical_value(orders, customers)
     cohorts = cohort_revenue(orders, customers)

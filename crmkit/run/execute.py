@@ -35,6 +35,7 @@ from typing import Any
 
 import nbformat
 
+from crmkit.core import shared
 from crmkit.present.notebook import RESULTS_MIMETYPE
 from crmkit.run.html import render_failure, render_html, report_metadata
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job
@@ -451,12 +452,15 @@ def start_worker(setup: WorkerSetup) -> None:
       does, even by SIGKILL, the worker stops the same way and removes the run's temporary
       folder, which nobody else is left to remove. (Watching the parent process id would not
       do: a worker's parent is the fork server, which waits for its workers.)
+    - The run's kernels share model fits through ``<temp_dir>/shared`` (:mod:`crmkit.core.
+      shared`): a unit's clv, churn and health reports fit CLV once.
     - papermill's log lines (a cell timeout's "Timeout waiting for execute reply") are not
       printed: each run's outcome says what went wrong.
     """
     global _KERNEL_PREFIX
     tempfile.tempdir = setup.temp_dir
     os.environ["TMPDIR"] = setup.temp_dir  # the kernels' temporary folder too
+    os.environ[shared.STORE_VARIABLE] = str(Path(setup.temp_dir) / "shared")
     _KERNEL_PREFIX = "k"  # <temp>/crmkit-run-*/k*/k-<n>: socket paths stay short
     papermill_log = logging.getLogger("papermill")
     papermill_log.addHandler(logging.NullHandler())
