@@ -79,7 +79,9 @@ def _feed(digest: Any, value: Any) -> None:
 
 def fingerprint(function: Callable, args: tuple, kwargs: dict) -> str | None:
     """A key equal for equal calls of ``function`` (same contents, dtypes and index of every
-    frame); None when an argument cannot be read."""
+    frame); None when an argument cannot be read. Values of an object column count by their
+    text (pandas' row hashes), so ``1`` and ``"1"`` there are one value: the loaded tables
+    have typed columns."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{function.__module__}.{function.__qualname__}".encode())
     try:
