@@ -76,6 +76,9 @@ def ids_of(table: pd.DataFrame, spec: TableSpec, index: pd.Index | None = None) 
     return pd.Series([f"row {i}" for i in positions])
 
 
+_ARROW_TEXT = pd.StringDtype("pyarrow")
+
+
 def fold_categories(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series]:
     """Trim labels and fold case variants (``Email``/``EMAIL``) onto the most common spelling.
 
@@ -100,6 +103,9 @@ def fold_categories(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series
     folded = text.map(spelling).astype("string")
     raw = distinct.astype("string")
     changed = (folded.notna() & (raw != folded).fillna(True)).to_numpy(dtype=bool)
+    if values.dtype == _ARROW_TEXT and not changed.any() and folded.isna().equals(raw.isna()):
+        # every label already reads as it is (the usual case): no row is rewritten
+        return values.copy(deep=False), np.zeros(len(values), dtype=bool), raw[changed]
     dictionary = pa.array(folded.to_numpy(dtype=object, na_value=None), type=pa.large_string())
     taken = pc.take(dictionary, pa.array(codes, mask=codes < 0))
     labels = pd.Series(

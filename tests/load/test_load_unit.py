@@ -462,3 +462,24 @@ def test_rules_leave_their_input_tables_alone():
         ("dated after the period end", "excluded", 1),
         ("orphan customer_id (not among the unit's customers)", "dropped", 1),
     ]
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected", "changed"),
+    [
+        (["Email", "email", "Email", None], ["Email", "Email", "Email", None], [0, 1, 0, 0]),
+        (["email", "phone", None, "email"], ["email", "phone", None, "email"], [0, 0, 0, 0]),
+        ([" email", "phone"], ["email", "phone"], [1, 0]),
+        (["email", "", None], ["email", None, None], [0, 0, 0]),  # a blank is no label
+    ],
+)
+def test_category_labels_fold_alike_from_any_column_type(labels, expected, changed):
+    from crmkit.load.rules import fold_categories
+
+    texts = pd.Series(labels, dtype=object, name="channel")  # a CSV's column
+    arrow = texts.astype("string[pyarrow]")  # a Parquet file's or a snapshot's
+    for values in (texts, arrow):
+        folded, rows_changed, _ = fold_categories(values)
+        assert folded.dtype == "string"
+        assert folded.tolist() == [pd.NA if e is None else e for e in expected]
+        assert rows_changed.tolist() == [bool(c) for c in changed]
