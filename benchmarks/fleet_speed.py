@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -68,14 +69,29 @@ def sample(args: argparse.Namespace, work: Path) -> None:
     print(f"ratio now/before: {now / before:.2f} (target ≤ 0.50); same results: {same}")
 
 
-def _same_results(left: Path, right: Path) -> bool:
+def _same_results(left: Path, right: Path) -> str:
+    """ "yes", or where the two runs' results differ; numbers count as equal within a relative
+    1e-9 (kernels with other thread counts sum in another order: the last bits differ)."""
+
     def results(folder: Path) -> dict:
         return {
             str(p.relative_to(folder)): json.loads(p.read_text("utf-8"))["results"]
             for p in folder.glob("*/*.json")
         }
 
-    return results(left) == results(right)
+    def differences(a, b, where: str) -> list[str]:
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys = sorted(set(a) | set(b))
+            return [d for k in keys for d in differences(a.get(k), b.get(k), f"{where}.{k}")]
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            pairs = zip(a, b, strict=True)
+            return [d for k, (x, y) in enumerate(pairs) for d in differences(x, y, f"{where}[{k}]")]
+        if isinstance(a, float) and isinstance(b, float):
+            return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else [where]
+        return [] if a == b else [where]
+
+    found = differences(results(left), results(right), "")
+    return "yes" if not found else f"no, {len(found)} values differ: {found[:5]}"
 
 
 def small_units(work: Path, count: int) -> Path:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import Period, require_period, rows_through
+from crmkit.core.periods import Period, day_after, require_period, rows_through
 from crmkit.metrics.lifecycle import (
     lifecycle_rules_with_defaults,
     lifecycle_stages,
@@ -564,8 +564,8 @@ def analyse(
         if f"customers.{'age' if by == 'age_band' else by}" not in missing
     }
     scored = rfm_scores(rfm(transactions, as_of=period.end))
-    before = rows_through(transactions, "order_date", period.previous_end)
-    previous = rfm_scores(rfm(before, as_of=period.previous_end)) if len(before) else None
+    bought_before = bool((transactions["order_date"] < day_after(period.previous_end)).any())
+    previous = rfm_scores(rfm(transactions, as_of=period.previous_end)) if bought_before else None
     segments = segment_summary(scored, previous)
     features = behaviour_features(
         transactions, customers, as_of=period.end, interactions=interactions
