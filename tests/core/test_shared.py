@@ -136,10 +136,8 @@ def test_a_units_clv_churn_and_health_reports_fit_clv_once(store):
         tables["transactions"],
         tables["customers"],
         period=unit.period,
-        horizon_months=12,
-        monthly_discount_rate=0.01,
-        holdout_weeks=26,
         costs=tables["costs"],
+        **settings,
     )
     assert len(list(store.glob("analyse-*.pickle"))) == 1  # churn read the clv report's fit
     pd.testing.assert_series_equal(values, fitted.values.set_index("customer_id")["clv"])
