@@ -380,14 +380,21 @@ def test_clustering_a_sample_agrees_with_clustering_everyone():
     assert adjusted_rand_score(np.tile(planted.to_numpy(), 20), sampled.labels) >= 0.6
 
 
-@pytest.mark.parametrize("unit", ["datetime64[us]", "datetime64[ns]"])
-def test_first_last_and_count_per_customer_are_pandas_groupby(unit):
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda dates: dates.astype("datetime64[us]"),
+        lambda dates: dates.astype("datetime64[ns]"),
+        lambda dates: dates.dt.tz_localize("UTC"),
+    ],
+)
+def test_first_last_and_count_per_customer_are_pandas_groupby(typed):
     rng = np.random.default_rng(7)
     days = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 600, 5000), "D")
     orders = pd.DataFrame(
         {
             "customer_id": pd.array(rng.choice([*"abcdefgh", None], 5000), dtype="string"),
-            "order_date": pd.Series(days).astype(unit),
+            "order_date": typed(pd.Series(days)),
         }
     )
     expected = orders.groupby("customer_id")["order_date"].agg(["min", "max", "size"])
