@@ -135,9 +135,13 @@ def shared(function: Callable[..., Result]) -> Callable[..., Result]:
         if key is None:
             return function(*args, **kwargs)
         store = Path(folder)
-        store.mkdir(parents=True, exist_ok=True)
         path = store / f"{function.__name__.strip('_')}-{key}.pickle"
-        with _locked(store / f"{key}.lock"):
+        with contextlib.ExitStack() as held:
+            try:
+                store.mkdir(parents=True, exist_ok=True)
+                held.enter_context(_locked(store / f"{key}.lock"))
+            except OSError:  # a store that cannot be written: the function simply runs
+                return function(*args, **kwargs)
             found, result = _read(path)
             if not found:
                 result = function(*args, **kwargs)

@@ -82,6 +82,16 @@ def test_a_call_that_raises_stores_nothing(store):
     assert not list(store.glob("*.pickle"))
 
 
+def test_a_store_that_cannot_be_written_just_runs(tmp_path, monkeypatch):
+    CALLS.clear()
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv(shared.STORE_VARIABLE, str(blocked / "shared"))
+    assert totals(orders(), by="customer_id").to_dict() == {"a": 15.0, "b": 20.0}
+    assert totals(orders(), by="customer_id").to_dict() == {"a": 15.0, "b": 20.0}
+    assert len(CALLS) == 2
+
+
 def test_arguments_the_fingerprint_cannot_read_just_run(store):
     listed = pd.DataFrame({"customer_id": ["a"], "amount": [1.0], "tags": [["x"]]})
     totals(listed, by="customer_id")
