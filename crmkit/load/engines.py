@@ -83,7 +83,7 @@ class EngineTable:
             return self._fetch(f"SELECT * FROM {t}{order}")
         q = self._quote(column)
         values = list(values or [])
-        present = [v for v in values if not _missing(v)]
+        present = [v for v in values if not missing_value(v)]
         where, params = "1 = 0", ()
         if present:
             listed, params = self._many(present, column)
@@ -245,7 +245,7 @@ class ParquetTable(EngineTable):
             frame = self.read_whole(self.path).frame
         else:
             values = list(values or [])
-            present = [v for v in values if not _missing(v)]
+            present = [v for v in values if not missing_value(v)]
             kind = pq_type(self.path, column)
             wanted = pc.field(column).isin(pa.array(present, type=kind))
             if len(present) < len(values):
@@ -263,7 +263,8 @@ def pq_type(path: Path, column: str):
     return pq.read_schema(path).field(column).type
 
 
-def _missing(value) -> bool:
+def missing_value(value) -> bool:
+    """Whether a value an engine returned is missing (NULL, or NaN)."""
     return value is None or (isinstance(value, float) and value != value)
 
 

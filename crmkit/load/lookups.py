@@ -20,24 +20,19 @@ def is_in(values: pd.Series, choices) -> np.ndarray:
     Hashes in Arrow: pandas' ``isin`` on Arrow-backed strings turns every choice into an
     Arrow scalar in Python first, which on a million ids took longer than the lookup.
     """
-    arrow = getattr(values.array, "_pa_array", None)
-    if arrow is None or not (
-        pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)
-    ):
+    if not is_arrow_text(values):
         return values.isin(
             list(choices) if isinstance(choices, (set, frozenset)) else choices
         ).to_numpy(dtype=bool)
+    arrow = values.array._pa_array
     choices = pd.Series(list(choices) if isinstance(choices, (set, frozenset)) else choices)
-    known = getattr(choices.array, "_pa_array", None)
-    if known is None or not (
-        pa.types.is_string(known.type) or pa.types.is_large_string(known.type)
-    ):
+    if is_arrow_text(choices):
+        known = pa.array([], arrow.type)
+        if len(choices):
+            known = choices.array._pa_array.cast(arrow.type).combine_chunks()
+    else:
         texts = choices.to_numpy(dtype=object)
         known = pa.array([v for v in texts if isinstance(v, str)], type=arrow.type)
-    else:
-        known = (
-            known.cast(arrow.type).combine_chunks() if len(choices) else pa.array([], arrow.type)
-        )
     found = pc.is_in(arrow, value_set=known, skip_nulls=True)
     return np.asarray(found.to_numpy(), dtype=bool)
 

@@ -54,7 +54,6 @@ Snowflake, BigQuery through their dialects) need nothing more.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -63,12 +62,13 @@ import pandas as pd
 
 from crmkit.core.errors import DataError, ParameterError
 from crmkit.core.schema import TABLES
+from crmkit.load.engines import missing_value
+from crmkit.load.scope import Owners
 from crmkit.load.sources import RawTable
-from crmkit.load.values import as_text
+from crmkit.load.values import WHOLE_NUMBER, as_text
 
 KEYS = {"customer_id": "customers", "opportunity_id": "opportunities"}
 """The keys that tie a row to a unit, and the table that lists each key with its unit."""
-_WHOLE = re.compile(r"\d+(?:\.0+)?")
 
 
 def unit_spellings(counts: pd.DataFrame, unit: str) -> tuple[list, int]:
@@ -80,12 +80,8 @@ def unit_spellings(counts: pd.DataFrame, unit: str) -> tuple[list, int]:
     text = as_text(counts["value"]).str.casefold()
     mine = text.eq(unit.casefold()).fillna(False).to_numpy(dtype=bool)
     blank = text.isna().to_numpy(dtype=bool)
-    spellings = [v for v in counts["value"][mine].tolist() if not _missing(v)]
+    spellings = [v for v in counts["value"][mine].tolist() if not missing_value(v)]
     return spellings, int(counts["rows"][blank].sum())
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def needs_all_distinct(sample: pd.Series, kind: str) -> bool:
@@ -95,23 +91,21 @@ def needs_all_distinct(sample: pd.Series, kind: str) -> bool:
     if kind != "id":
         return True
     texts = as_text(sample).dropna()
-    return bool(texts.str.fullmatch(_WHOLE.pattern).all())
+    return bool(texts.str.fullmatch(WHOLE_NUMBER).all())
 
 
 def keep_ids(
     distinct_ids: pd.Series,
     *,
     reading_ids: Callable[[pd.Series], pd.Series],
-    unit_of: pd.Series,
+    owner: Owners,
     mine: str,
-    shared: pd.Series,
 ) -> pd.Series:
     """The raw ids whose rows :func:`crmkit.load.scope.rows_of_unit` keeps or counts: ids of
     the unit, of no unit, or listed by several units including this one."""
     read = reading_ids(distinct_ids)
-    belongs = read.map(unit_of)
-    ours_shared = set(shared[shared.str.split(", ").map(lambda units: mine in units)].index)
-    keep = belongs.isna() | belongs.eq(mine) | read.isin(ours_shared)
+    belongs = read.map(owner.unit_of)
+    keep = belongs.isna() | belongs.eq(mine) | read.isin(owner.listed_with(mine).index)
     return distinct_ids[keep.fillna(True).to_numpy(dtype=bool)]
 
 
@@ -260,9 +254,8 @@ def _filtered_rows(raw: RawTable, *, unit: str, owners: Mapping, readings) -> pd
         keep = keep_ids(
             distinct.dropna(),
             reading_ids=lambda ids, k=key: read_ids(ids, readings.ids.get(k)),
-            unit_of=owner.unit_of,
+            owner=owner,
             mine=mine,
-            shared=owner.shared,
         )
         return engine.rows(plan.raw_name[key], [*keep.tolist(), None])
     return engine.rows()

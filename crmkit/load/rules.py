@@ -12,8 +12,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from crmkit.core.errors import DataError
 from crmkit.core.periods import day_after
@@ -28,6 +26,7 @@ from crmkit.load.values import (
     decide_table,
     read_ids,
     separator_rows,
+    spread,
     to_datetimes,
     to_numbers,
 )
@@ -106,11 +105,7 @@ def fold_categories(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series
     if values.dtype == _ARROW_TEXT and not changed.any() and folded.isna().equals(raw.isna()):
         # every label already reads as it is (the usual case): no row is rewritten
         return values.copy(deep=False), np.zeros(len(values), dtype=bool), raw[changed]
-    dictionary = pa.array(folded.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    taken = pc.take(dictionary, pa.array(codes, mask=codes < 0))
-    labels = pd.Series(
-        pd.arrays.ArrowStringArray(pa.chunked_array([taken])), index=values.index, name=values.name
-    )
+    labels = spread(folded, codes, like=values)
     row_changed = np.where(codes >= 0, changed[np.maximum(codes, 0)], False)
     return labels, row_changed, raw[changed]
 

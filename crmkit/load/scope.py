@@ -17,6 +17,7 @@ import pandas as pd
 from crmkit.core.errors import DataError
 from crmkit.load.log import QualityLog
 from crmkit.load.lookups import is_in
+from crmkit.load.rules import without
 from crmkit.load.values import IdReading, TableReadings, as_text, per_unique, read_ids
 
 SEVERAL_UNITS = "\x00several units"
@@ -73,7 +74,7 @@ def keep_unit_rows(
     units = per_unique(as_text(frame["business_unit"]), lambda u: u.str.casefold())
     blank = int(units.isna().sum()) + blank_elsewhere
     log.add(table, "business_unit blank (row belongs to no unit)", "dropped", blank)
-    return _rows(frame, units.eq(unit.casefold()).fillna(False).to_numpy(dtype=bool))
+    return without(frame, ~units.eq(unit.casefold()).fillna(False).to_numpy(dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Owners:
     table: str
     unit_of: pd.Series
     shared: pd.Series
+
+    def listed_with(self, unit: str) -> pd.Series:
+        """The ids that several units list, ``unit`` (lower case) among them, with the units."""
+        return self.shared[self.shared.str.split(", ").map(lambda units: unit in units)]
 
 
 def owner_of(
@@ -148,7 +153,7 @@ def rows_of_unit(
             continue
         ids = read_ids(frame[key], ids_reading.get(key))
         belongs = per_unique(ids, lambda distinct, of=owner.unit_of: distinct.map(of))
-        ours = owner.shared[owner.shared.str.split(", ").map(lambda units: mine in units)]
+        ours = owner.listed_with(mine)
         claimed = is_in(ids, ours.index.to_series())
         log.add(
             table,
@@ -162,10 +167,5 @@ def rows_of_unit(
             else "",
         )
         keep = belongs.isna() | belongs.eq(mine)
-        return _rows(frame, keep.fillna(False).to_numpy(dtype=bool))
+        return without(frame, ~keep.fillna(False).to_numpy(dtype=bool))
     return frame
-
-
-def _rows(frame: pd.DataFrame, keep) -> pd.DataFrame:
-    """The rows marked in ``keep``; the frame itself when all are (no copy of every column)."""
-    return frame if keep.all() else frame.loc[keep]

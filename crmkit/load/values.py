@@ -65,22 +65,24 @@ _NUMBER_KINDS = ("number", "amount", "score")
 
 
 def per_unique(values: pd.Series, transform) -> pd.Series:
-    """Apply a string transform to the distinct values only, then spread it back.
-
-    The result is built in Arrow (``take`` of the transformed distinct values by each row's
-    code): building it from a column of Python strings cost more than the transform on a
-    million-row column.
-    """
+    """Apply a string transform to the distinct values only, then spread it back."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if not len(uniques):  # nothing but missing values
         return pd.Series(pd.NA, index=values.index, name=values.name, dtype="string")
-    done = transform(pd.Series(uniques, dtype=object)).astype("string")
-    dictionary = pa.array(done.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    taken = pc.take(dictionary, pa.array(codes, mask=codes < 0))
+    return spread(transform(pd.Series(uniques, dtype=object)), codes, like=values)
+
+
+def spread(distinct: pd.Series, codes: np.ndarray, *, like: pd.Series) -> pd.Series:
+    """Texts given once per distinct value (``distinct``, by code) spread to the rows by
+    their ``codes`` (−1: missing), with ``like``'s index and name.
+
+    Built in Arrow (``take`` of the distinct texts by each row's code): building it from a
+    column of Python strings cost more than the transform on a million-row column.
+    """
+    texts = distinct.astype("string").to_numpy(dtype=object, na_value=None)
+    taken = pc.take(pa.array(texts, type=pa.large_string()), pa.array(codes, mask=codes < 0))
     return pd.Series(
-        pd.arrays.ArrowStringArray(pa.chunked_array([taken])),
-        index=values.index,
-        name=values.name,
+        pd.arrays.ArrowStringArray(pa.chunked_array([taken])), index=like.index, name=like.name
     )
 
 
@@ -536,15 +538,18 @@ def to_numbers(values: pd.Series, reading: NumberReading | None = None) -> pd.Se
 # ----------------------------------------------------------------------------- ids
 
 
+WHOLE_NUMBER = r"\d+(?:\.0+)?"
+"""An id written as a whole number: ``1001`` or ``1001.0``."""
+
+
 def _written_as_numbers(values: pd.Series) -> bool:
     """Whether every id of a text column is a whole number and some are written ``1001.0``."""
-    whole = r"\d+(?:\.0+)?"
-    if not as_text(values.head(1000)).dropna().str.fullmatch(whole).all():
+    if not as_text(values.head(1000)).dropna().str.fullmatch(WHOLE_NUMBER).all():
         return False  # most id columns stop here, cheaply
     texts = _uniques(values)
     return bool(
         len(texts)
-        and texts.str.fullmatch(whole).all()
+        and texts.str.fullmatch(WHOLE_NUMBER).all()
         and texts.str.contains(".", regex=False).any()
     )
 
@@ -601,7 +606,7 @@ def leading_zero_keys(
         owned = pd.Index(pd.unique(owned_ids), dtype=object)
         unpadded = owned.str.replace(r"^0+(?=\d+$)", "", regex=True)
         loose = unmatched.str.replace(r"^0+(?=\d+$)", "", regex=True)
-        if not len(unmatched) or not loose.isin(unpadded).any():
+        if not loose.isin(unpadded).any():
             continue
         clash = pd.Series(owned, index=unpadded)
         clash = clash[clash.index.duplicated(keep=False)]
