@@ -19,7 +19,7 @@ from crmkit.metrics.churn_lifetimes import ChurnLifetimes, lifetimes_analysis
 from crmkit.metrics.churn_rates import ChurnRates, churn_rates_analysis
 from crmkit.metrics.churn_reasons import ChurnReasons, reasons_analysis
 from crmkit.metrics.churn_risk import ChurnRisk, risk_analysis
-from crmkit.metrics.churn_status import ChurnDefinition, choose_definition, churn_dates
+from crmkit.metrics.churn_status import ChurnDefinition, choose_definition
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,7 @@ def analyse(
     tables = encode(
         customers, transactions, interactions=interactions, tickets=tickets, surveys=surveys
     )
-    people = customers[["customer_id", "signup_date"]]
-
-    def status(day):  # churn_dates reads each customer's last order only: just those
-        return churn_dates(people, tables.last_orders(day), events, definition, as_of=day)
-
-    at_end = status(period.end)
+    at_end = tables.churn_status(customers, events, definition, as_of=period.end)
     lifetimes = lifetimes_analysis(
         customers,
         transactions,
@@ -138,7 +133,7 @@ def analyse(
         horizon_months=horizon_months,
         status=at_end,
     )
-    previous_end = status(period.previous_end)
+    previous_end = tables.churn_status(customers, events, definition, as_of=period.previous_end)
     reasons = reasons_analysis(events, period=period, churned=at_end, previous_churned=previous_end)
     drivers = drivers_analysis(
         customers,

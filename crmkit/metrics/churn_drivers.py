@@ -55,7 +55,7 @@ from crmkit.metrics.churn_risk import (
     stratified_sample,
     top_decile_lift,
 )
-from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
+from crmkit.metrics.churn_status import ChurnDefinition
 from crmkit.metrics.stats import wilson_interval
 
 MIN_MODEL_CHURNS = 10
@@ -497,16 +497,13 @@ def drivers_analysis(
         tables = encode(
             customers, transactions, interactions=interactions, tickets=tickets, surveys=surveys
         )
-    people = customers[["customer_id", "signup_date"]]
     cut0, cut1, end = period.previous().previous_end, period.previous_end, period.end
     given = dict(statuses or {})
     status = {}
     for day in (cut0, cut1, end):
-        # churn_dates reads each customer's last order only: handed just those
         found = given.get(day)
         if found is None:
-            last = tables.last_orders(day)
-            found = churn_dates(people, last, churn_events, definition, as_of=day)
+            found = tables.churn_status(customers, churn_events, definition, as_of=day)
         status[day] = _positions(found, tables, day)
     training = _labelled(features_from(tables, cut=cut1), status[cut1], status[end],
                          cut=cut1, last=end)  # fmt: skip

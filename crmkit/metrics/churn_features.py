@@ -52,6 +52,7 @@ import pandas as pd
 from crmkit.core.errors import require_columns
 from crmkit.core.periods import day_after
 from crmkit.core.schema import PII_COLUMNS, TABLES
+from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
 from crmkit.metrics.complaints import (
     COMPLAINT_KINDS,  # noqa: F401  (re-exported: where it was defined before)
     complaint_interactions,
@@ -204,6 +205,20 @@ class CustomerTables:
                 "order_date": latest[some].view("datetime64[ns]"),
             }
         )
+
+    def churn_status(
+        self,
+        customers: pd.DataFrame,
+        churn_events: pd.DataFrame | None,
+        definition: ChurnDefinition,
+        *,
+        as_of: date | str | pd.Timestamp,
+    ) -> pd.DataFrame:
+        """:func:`~crmkit.metrics.churn_status.churn_dates` at ``as_of`` for the customers
+        these tables were encoded from, handed each customer's last order (:meth:`last_orders`)
+        instead of every order: all it reads of the orders, so the frame is the same."""
+        people = customers[["customer_id", "signup_date"]]
+        return churn_dates(people, self.last_orders(as_of), churn_events, definition, as_of=as_of)
 
 
 def attribute_values(values: pd.Series) -> pd.Series:

@@ -34,7 +34,7 @@ from crmkit.core.errors import require_columns
 from crmkit.core.periods import Period, require_period
 from crmkit.metrics.churn_features import encode
 from crmkit.metrics.churn_risk import AUC, auc_interval, choose_c, stratified_sample
-from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
+from crmkit.metrics.churn_status import ChurnDefinition
 from crmkit.metrics.health_alerts import alerts
 from crmkit.metrics.health_score import (
     BANDS,
@@ -414,11 +414,8 @@ def health_score_analysis(
     )
     earlier = period.previous()
 
-    people = customers[["customer_id", "signup_date"]]
-
     def status(day) -> pd.DataFrame:
-        # churn_dates reads each customer's last order only: handed just those, not every order
-        return churn_dates(people, tables.last_orders(day), events, definition, as_of=day)
+        return tables.churn_status(customers, events, definition, as_of=day)
 
     def scored(day, status_then, value) -> pd.DataFrame:
         points = component_points(
