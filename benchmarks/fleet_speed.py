@@ -4,9 +4,13 @@ and a Dask LocalCluster against the local pool. Each comparison runs both sides 
     python benchmarks/fleet_speed.py sample  [--jobs 2] [--notebook N ...]
     python benchmarks/fleet_speed.py cluster [--units 100] [--notebook data_quality]
 
-``sample``: the sample fleet (every unit × notebook) as `crmkit run` ran it before issue #15
-(every notebook loads its unit: ``--snapshots none``; kernels with the machine's default
-OpenMP/BLAS threads) and as it runs now (``crmkit run``). Target: now ≤ 0.5 × before.
+``sample``: the sample fleet (every unit × notebook) through the code as it was when issue
+#15 was taken (``--before``, default the commit before its first change: every notebook loads
+its unit, fits its own CLV, kernels with the machine's default OpenMP/BLAS threads), checked
+out into a temporary folder and run from there, and through this checkout. The same
+parameters and sample data for both. Target: now ≤ 0.5 × before. ``--emulate`` compares with
+this checkout's own ``--snapshots none`` and default threads instead (what staging and the
+thread limit alone bring, with every other #15 change on both sides).
 
 ``cluster``: N small units (the sample's north unit at its smallest size, copied under N ids)
 through the local pool of 2 workers and a ``distributed.LocalCluster`` of 2 process workers
@@ -36,13 +40,22 @@ CRMKIT = [sys.executable, "-m", "crmkit.run.cli"]
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def crmkit_run(argv: list[str], *, env: dict | None = None) -> float:
-    """Wall seconds of one `crmkit run` process (thread variables as in ``env`` only); fails
+BEFORE_15 = "0688564"
+"""The last commit before issue #15's first change (d663cc2, loading each unit once)."""
+
+
+def crmkit_run(argv: list[str], *, env: dict | None = None, code: Path | None = None) -> float:
+    """Wall seconds of one `crmkit run` process (thread variables as in ``env`` only), of the
+    crmkit in ``code`` if given (run from there, and first on its kernels' path); fails
     loudly if any run failed."""
     started = time.perf_counter()
+    environment = {**{k: v for k, v in os.environ.items() if k not in THREADS}, **(env or {})}
+    if code is not None:
+        environment["PYTHONPATH"] = str(code)
     done = subprocess.run(
         [*CRMKIT, "run", "--no-progress", *argv],
-        env={**{k: v for k, v in os.environ.items() if k not in THREADS}, **(env or {})},
+        env=environment,
+        cwd=code,
         capture_output=True,
         text=True,
         check=False,
@@ -58,15 +71,33 @@ def sample(args: argparse.Namespace, work: Path) -> None:
     common += ["--jobs", str(args.jobs)] + [f"--notebook={n}" for n in args.notebook or []]
     # before: every library's default, a thread per core in every kernel
     cores = {name: str(os.cpu_count()) for name in THREADS}
-    before = crmkit_run([*common, "--out", str(work / "before"), "--snapshots", "none"], env=cores)
+    if args.emulate:
+        label = "this code, each notebook loads, default threads"
+        before_argv, code = ["--snapshots", "none"], None
+    else:
+        label = f"the code at {args.before}, before #15"
+        before_argv, code = [], checkout(args.before, work / "before-code")
+    before = crmkit_run(
+        [*common, "--out", str(work / "before"), *before_argv], env=cores, code=code
+    )
     now = crmkit_run([*common, "--out", str(work / "now")])
     same = _same_results(work / "before" / "2026-Q3", work / "now" / "2026-Q3")
     print(f"sample fleet, {args.jobs} workers")
-    print(f"before #15 (each notebook loads, default threads): {before:7.1f} s")
+    print(f"before ({label}): {before:7.1f} s")
     print(
         f"now (staged once, {os.cpu_count() // args.jobs or 1} thread(s) per kernel): {now:7.1f} s"
     )
     print(f"ratio now/before: {now / before:.2f} (target ≤ 0.50); same results: {same}")
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """This repository's files at ``revision`` in ``folder`` (``git archive``)."""
+    folder.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
 def _same_results(left: Path, right: Path) -> str:
@@ -157,6 +188,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--notebook", action="append")
+    parser.add_argument("--before", default=BEFORE_15, help="sample: the code to compare with")
+    parser.add_argument(
+        "--emulate", action="store_true", help="sample: before is this code's --snapshots none"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="crmkit-fleet-"))
     try:

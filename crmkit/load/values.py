@@ -606,7 +606,7 @@ def leading_zero_keys(
         owned = pd.Index(pd.unique(owned_ids), dtype=object)
         unpadded = owned.str.replace(r"^0+(?=\d+$)", "", regex=True)
         loose = unmatched.str.replace(r"^0+(?=\d+$)", "", regex=True)
-        if not loose.isin(unpadded).any():
+        if not is_in(pd.Series(loose), pd.Series(unpadded)).any():
             continue
         clash = pd.Series(owned, index=unpadded)
         clash = clash[clash.index.duplicated(keep=False)]

@@ -289,6 +289,7 @@ def _run_notebook(job: Job, partial: Path, run: _RunInProgress) -> str:
                 progress_bar=False,
                 log_output=False,
                 kernel_manager_class=ipc_kernel_manager(sockets, run),
+                shutdown_kernel="immediate",
             )
     except papermill.PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}" if exc.evalue else exc.ename
