@@ -118,7 +118,9 @@ def _same_results(left: Path, right: Path) -> str:
             pairs = zip(a, b, strict=True)
             return [d for k, (x, y) in enumerate(pairs) for d in differences(x, y, f"{where}[{k}]")]
         if isinstance(a, float) and isinstance(b, float):
-            return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else [where]
+            if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12):
+                return []
+            return [f"{where} ({abs(a - b) / max(abs(a), abs(b)):.1e} apart)"]
         return [] if a == b else [where]
 
     found = differences(results(left), results(right), "")

@@ -37,6 +37,7 @@ import nbformat
 
 from crmkit.core import shared
 from crmkit.present.notebook import RESULTS_MIMETYPE
+from crmkit.run.forked_kernel import ForkedKernel
 from crmkit.run.html import render_failure, render_html, report_metadata
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job
 
@@ -160,6 +161,16 @@ KERNEL_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """The thread-pool sizes a kernel's numerical libraries read when they start."""
 
 
+_FORKED_KERNELS = False
+"""Whether this process forks its kernels (:mod:`crmkit.run.forked_kernel`): a worker of
+``crmkit run`` (:func:`start_worker`), from its one thread; never a Dask worker, whose other
+threads a fork would leave behind mid-work."""
+
+
+def _fork_kernels() -> bool:
+    return _FORKED_KERNELS and threading.current_thread() is threading.main_thread()
+
+
 def limit_threads(threads: int) -> None:
     """Kernels started from this process use ``threads`` threads each for OpenMP (scikit-learn)
     and BLAS: two kernels with two threads each on two cores slow each other by 12-60%
@@ -189,7 +200,9 @@ def job_parameters(job: Job) -> dict[str, Any]:
     }
 
 
-def ipc_kernel_manager(folder: Path, run: _RunInProgress | None = None) -> type:
+def ipc_kernel_manager(
+    folder: Path, run: _RunInProgress | None = None, forked: ForkedKernel | None = None
+) -> type:
     """A kernel manager whose kernel talks over Unix sockets in ``folder``.
 
     The default TCP transport picks free ports per process; kernels started at the same moment
@@ -200,6 +213,9 @@ def ipc_kernel_manager(folder: Path, run: _RunInProgress | None = None) -> type:
     ``kernel.log`` there: jupyter_client's shutdown interrupts the kernel, and its log lines
     ("KeyboardInterrupt caught in kernel", a ZMQError after a cell timeout) would otherwise
     be printed into the terminal and the progress bar.
+
+    With ``forked``, the kernel is that child of this process (:mod:`crmkit.run.
+    forked_kernel`) instead of a new process.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -211,10 +227,25 @@ def ipc_kernel_manager(folder: Path, run: _RunInProgress | None = None) -> type:
             self.connection_file = str(folder / "kernel.json")
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-            with open(folder / KERNEL_LOG, "ab") as log:
-                await super()._async_launch_kernel(
-                    kernel_cmd, **{**kw, "stdout": log, "stderr": log}
+            if forked is not None and forked.can_launch(kernel_cmd):
+                # papermill changes this process's folder for the launch (its cwd=)
+                cwd = str(kw.get("cwd") or os.getcwd())
+                forked.launch(
+                    kernel_cmd,
+                    env=kw.get("env") or dict(os.environ),
+                    cwd=cwd,
+                    log_path=str(folder / KERNEL_LOG),
                 )
+                provisioner = self.provisioner
+                provisioner.process = forked
+                provisioner.pid = provisioner.pgid = forked.pid
+                provisioner.cwd = cwd
+                self._reconcile_connection_info(provisioner.connection_info)
+            else:
+                with open(folder / KERNEL_LOG, "ab") as log:
+                    await super()._async_launch_kernel(
+                        kernel_cmd, **{**kw, "stdout": log, "stderr": log}
+                    )
             if run is not None:
                 run.kernel = getattr(self.provisioner, "process", None)
                 if run.timed_out:
@@ -277,6 +308,7 @@ def _run_notebook(job: Job, partial: Path, run: _RunInProgress) -> str:
 
     sockets = Path(tempfile.mkdtemp(prefix=_KERNEL_PREFIX))
     run.kernel_dir, run.timed_out = sockets, False
+    forked = ForkedKernel.ready() if _fork_kernels() else None
     try:
         with _time_limit(job.run_timeout, run):
             papermill.execute_notebook(
@@ -288,7 +320,7 @@ def _run_notebook(job: Job, partial: Path, run: _RunInProgress) -> str:
                 execution_timeout=job.cell_timeout,
                 progress_bar=False,
                 log_output=False,
-                kernel_manager_class=ipc_kernel_manager(sockets, run),
+                kernel_manager_class=ipc_kernel_manager(sockets, run, forked),
                 shutdown_kernel="immediate",
             )
     except papermill.PapermillExecutionError as exc:
@@ -299,6 +331,9 @@ def _run_notebook(job: Job, partial: Path, run: _RunInProgress) -> str:
         reason = ""
     finally:
         run.kill_kernel()  # papermill shut it down; this is for the paths where it could not
+        if forked is not None:
+            forked.discard()  # never launched: it exits
+            forked.wait()  # reaped
         run.kernel = run.kernel_dir = None
         shutil.rmtree(sockets, ignore_errors=True)
     if run.timed_out and reason:
@@ -458,7 +493,8 @@ def start_worker(setup: WorkerSetup) -> None:
     - papermill's log lines (a cell timeout's "Timeout waiting for execute reply") are not
       printed: each run's outcome says what went wrong.
     """
-    global _KERNEL_PREFIX
+    global _KERNEL_PREFIX, _FORKED_KERNELS
+    _FORKED_KERNELS = hasattr(os, "fork")
     tempfile.tempdir = setup.temp_dir
     os.environ["TMPDIR"] = setup.temp_dir  # the kernels' temporary folder too
     os.environ[shared.STORE_VARIABLE] = str(Path(setup.temp_dir) / "shared")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 from pathlib import Path
 
 import nbformat
@@ -10,8 +13,18 @@ import pytest
 from conftest import write_notebook
 
 from crmkit.core.periods import parse_period
+from crmkit.run import execute as execute_module
 from crmkit.run.execute import atomic_write, execute, extract_results, notebook_parameters
+from crmkit.run.forked_kernel import ForkedKernel
 from crmkit.run.plan import Job, plan_jobs
+
+
+@pytest.fixture(params=["new process", "forked"])
+def launch(request, monkeypatch) -> str:
+    """Each way a run starts its kernel: a new process (JupyterLab's way, a Dask worker's),
+    or forked from a worker of ``crmkit run`` with the libraries loaded."""
+    monkeypatch.setattr(execute_module, "_FORKED_KERNELS", request.param == "forked")
+    return request.param
 
 
 def _job(tmp_path: Path, source: str, params: dict | None = None, **kwargs) -> Job:
@@ -29,7 +42,7 @@ def _job(tmp_path: Path, source: str, params: dict | None = None, **kwargs) -> J
 
 
 @pytest.mark.slow
-def test_cell_timeout_is_a_failure(tmp_path: Path):
+def test_cell_timeout_is_a_failure(tmp_path: Path, launch: str):
     outcome = execute(_job(tmp_path, "import time\ntime.sleep(30)", cell_timeout=2))
     assert outcome.status == "failed"
     assert "timed out" in outcome.reason.lower() or "timeout" in outcome.reason.lower()
@@ -37,7 +50,7 @@ def test_cell_timeout_is_a_failure(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_run_timeout_stops_a_long_run(tmp_path: Path):
+def test_run_timeout_stops_a_long_run(tmp_path: Path, launch: str):
     cells = "\n---\n".join(["import time\ntime.sleep(1.5)"] * 6)
     outcome = execute(_job(tmp_path, cells, run_timeout=3))
     assert outcome.status == "failed"
@@ -53,7 +66,7 @@ def test_notebook_that_publishes_nothing_fails(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_failed_rerun_replaces_a_good_report_whole(tmp_path: Path):
+def test_failed_rerun_replaces_a_good_report_whole(tmp_path: Path, launch: str):
     params = {"business_unit": "x", "display_name": "Unit X", "currency": "CNY"}
     source = "import crmkit as ck\nck.nb.publish_results({'n': 1})"
     good = execute(_job(tmp_path, source, params))
@@ -113,3 +126,51 @@ def test_notebook_receives_the_period_and_as_of(tmp_path: Path):
     assert (passed["period_start"], passed["period_end"]) == ("2026-07-01", "2026-09-30")
     assert passed["data_source"] == str((tmp_path / "data").resolve())
     assert "funnel_stages" not in passed  # only what the notebook declares
+
+
+@pytest.mark.slow
+def test_a_kernel_runs_in_the_job_s_folder_environment_and_threads(tmp_path: Path, launch: str):
+    source = (
+        "import os, sys\n"
+        "from threadpoolctl import threadpool_info\n"
+        "import crmkit as ck\n"
+        "ck.nb.publish_results({\n"
+        "    'cwd': os.getcwd(),\n"
+        "    'marker': os.environ.get('CRMKIT_TEST_MARKER'),\n"
+        "    'threads': sorted({p['num_threads'] for p in threadpool_info()}),\n"
+        "    'preloaded': 'sklearn.ensemble' in sys.modules,\n"
+        "    'local_import': __import__('local_module').VALUE,\n"
+        "})"
+    )
+    (tmp_path / "local_module.py").write_text("VALUE = 7\n")
+    os.environ["CRMKIT_TEST_MARKER"] = "seen"
+    try:
+        import sklearn.ensemble  # noqa: F401 - loaded here, as the worker's fork server does
+
+        outcome = execute(_job(tmp_path, source, threads=1))
+    finally:
+        del os.environ["CRMKIT_TEST_MARKER"]
+    assert outcome.status == "ok", outcome.reason
+    results = json.loads((tmp_path / "out" / "data_quality.json").read_text())["results"]
+    assert Path(results["cwd"]) == tmp_path
+    assert results["marker"] == "seen"
+    assert results["local_import"] == 7
+    # a forked kernel starts with what this process loaded; a new one does not
+    assert results["preloaded"] is (launch == "forked")
+    assert results["threads"] == [1]
+
+
+def test_a_forked_kernel_never_launched_exits_and_is_reaped():
+    waiting = ForkedKernel.ready()
+    assert waiting.poll() is None
+    waiting.discard()
+    assert waiting.poll() == 0
+    assert not waiting.can_launch([sys.executable, "-m", "ipykernel_launcher"])
+
+
+def test_a_forked_kernel_is_killed_like_a_process():
+    waiting = ForkedKernel.ready()
+    waiting.kill()
+    assert waiting.wait(timeout=10) == -signal.SIGKILL
+    waiting.discard()  # after its death: nothing to tell, nothing raised
+    assert waiting.poll() == -signal.SIGKILL
