@@ -18,6 +18,7 @@ import signal
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager, suppress
@@ -32,7 +33,7 @@ from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, stage_u
 from crmkit.run.params import portfolio_language
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job, plan_jobs
 from crmkit.run.portfolio import write_period_index, write_root_index
-from crmkit.run.shared_flags import share_unit_flags
+from crmkit.run.shared_flags import share_flags_of, share_unit_flags
 
 WORKER_PRELOAD = "crmkit.run.worker"
 STOP_GRACE = 5.0
@@ -163,33 +164,54 @@ class FleetResult:
         return [o for o in self.outcomes if o.status != "ok"]
 
 
-def _schedule(submit, jobs: list[Job], *, stage: bool, on_outcome) -> list[Outcome]:
+def _schedule(
+    submit,
+    jobs: list[Job],
+    *,
+    stage: bool,
+    on_outcome,
+    share_flags: bool = False,
+    at_once: int | None = None,
+) -> list[Outcome]:
     """Run ``jobs`` through ``submit`` (an executor's): with ``stage``, each unit is first
     loaded once into a snapshot (:func:`crmkit.run.execute.stage`) and its notebooks are queued
     as soon as it is ready, reading the snapshot; a unit that cannot be staged runs its
-    notebooks on the source, which report why it cannot be loaded."""
-    pending: dict = {}
+    notebooks on the source, which report why it cannot be loaded.
+
+    With ``share_flags``, a unit whose runs have all ended has its flags shared across its
+    reports (:func:`crmkit.run.shared_flags.share_flags_of`) as a job of its own, ahead of the
+    queue; the index pages' pass over every unit then finds them done. A job that fails is
+    left to that pass. ``at_once`` is how many jobs the executor is given at a time (its
+    workers, and one waiting): the rest wait here, where a unit's flags can go first.
+    """
+    left: dict[str, int] = {}
+    for job in jobs:
+        left[job.out_dir] = left.get(job.out_dir, 0) + 1
+    queued: deque = deque()
     if stage:
         by_unit: dict[str, list[Job]] = {}
         for job in jobs:
             by_unit.setdefault(job.out_dir, []).append(job)
-        for unit_jobs in by_unit.values():
-            pending[submit(stage_unit, unit_jobs[0])] = unit_jobs
+        queued.extend((stage_unit, unit_jobs[0], unit_jobs) for unit_jobs in by_unit.values())
     else:
-        for job in jobs:
-            pending[submit(execute, job)] = job
+        queued.extend((execute, job, job) for job in jobs)
+    pending: dict = {}
     outcomes: list[Outcome] = []
-    while pending:
+    while queued or pending:
+        while queued and (at_once is None or len(pending) < at_once):
+            function, argument, what = queued.popleft()
+            pending[submit(function, argument)] = what
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
             what = pending.pop(future)
+            if isinstance(what, str):  # a unit's flags shared
+                continue
             if isinstance(what, list):  # a unit staged
                 try:
                     snapshot = future.result()
                 except Exception:  # the worker died while staging: the notebooks load the source
                     snapshot = ""
-                for job in what:
-                    pending[submit(execute, replace(job, snapshot=snapshot))] = job
+                queued.extend((execute, replace(job, snapshot=snapshot), job) for job in what)
                 continue
             try:
                 outcome = future.result()
@@ -202,6 +224,9 @@ def _schedule(submit, jobs: list[Job], *, stage: bool, on_outcome) -> list[Outco
                 )
             outcomes.append(outcome)
             on_outcome(outcome)
+            left[what.out_dir] -= 1
+            if share_flags and not left[what.out_dir]:
+                queued.appendleft((share_flags_of, what.out_dir, what.out_dir))
     return outcomes
 
 
@@ -212,11 +237,13 @@ def run_jobs(
     progress: bool = True,
     stage: bool = True,
     cluster: str = "",
+    share_flags: bool = False,
 ) -> list[Outcome]:
     """Execute jobs in a pool of worker processes, or on the Dask cluster at ``cluster``;
     a failure in one does not stop the others.
 
-    With ``stage`` each unit is loaded once for all its notebooks (:func:`_schedule`).
+    With ``stage`` each unit is loaded once for all its notebooks, with ``share_flags`` its
+    flags are shared across its reports once they are written (:func:`_schedule`).
     Each kernel gets the machine's cores shared among the workers as its OpenMP and BLAS
     threads (one each when there are as many workers as cores). Returns the outcomes in the
     order of ``jobs``.
@@ -239,16 +266,22 @@ def run_jobs(
 
     try:
         if cluster:
-            outcomes = run_on_cluster(jobs, cluster, stage=stage, on_outcome=on_outcome)
+            outcomes = run_on_cluster(
+                jobs, cluster, stage=stage, on_outcome=on_outcome, share_flags=share_flags
+            )
         else:
-            outcomes = _run_in_pool(jobs, workers, stage=stage, on_outcome=on_outcome)
+            outcomes = _run_in_pool(
+                jobs, workers, stage=stage, on_outcome=on_outcome, share_flags=share_flags
+            )
     finally:
         bar.close()
     order = {(j.params["business_unit"], j.notebook): k for k, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[(o.business_unit, o.notebook)])
 
 
-def _run_in_pool(jobs: list[Job], workers: int | None, *, stage: bool, on_outcome):
+def _run_in_pool(
+    jobs: list[Job], workers: int | None, *, stage: bool, on_outcome, share_flags: bool = False
+):
     """:func:`run_jobs` on this machine: a pool of worker processes forked from a server."""
     cores = os.cpu_count() or 1
     workers = max(1, min(workers or cores, len(jobs) or 1))
@@ -280,7 +313,14 @@ def _run_in_pool(jobs: list[Job], workers: int | None, *, stage: bool, on_outcom
             initargs=(setup,),
             max_tasks_per_child=1,
         )
-        outcomes = _schedule(pool.submit, jobs, stage=stage, on_outcome=count)
+        outcomes = _schedule(
+            pool.submit,
+            jobs,
+            stage=stage,
+            on_outcome=count,
+            share_flags=share_flags,
+            at_once=workers + 1,
+        )
         pool.shutdown(wait=True)
     except BaseException as exc:  # Interrupted, Ctrl-C, or a bug here: stop the workers too
         if pool is not None:
@@ -296,7 +336,9 @@ def _run_in_pool(jobs: list[Job], workers: int | None, *, stage: bool, on_outcom
     return outcomes
 
 
-def run_on_cluster(jobs: list[Job], address: str, *, stage: bool, on_outcome) -> list[Outcome]:
+def run_on_cluster(
+    jobs: list[Job], address: str, *, stage: bool, on_outcome, share_flags: bool = False
+) -> list[Outcome]:
     """:func:`run_jobs` on the Dask distributed cluster whose scheduler is at ``address``
     (``tcp://host:8786``), through its standard executor (``Client.get_executor``).
 
@@ -318,7 +360,9 @@ def run_on_cluster(jobs: list[Job], address: str, *, stage: bool, on_outcome) ->
     with client:
         executor = client.get_executor(pure=False)
         try:
-            return _schedule(executor.submit, jobs, stage=stage, on_outcome=on_outcome)
+            return _schedule(
+                executor.submit, jobs, stage=stage, on_outcome=on_outcome, share_flags=share_flags
+            )
         finally:
             executor.shutdown(wait=False)  # cancels what has not finished
 
@@ -375,6 +419,7 @@ def run_reports(
         progress=progress,
         stage=staging in ("stage", "remove"),
         cluster=cluster,
+        share_flags=index,
     )
     if staging == "remove":
         for out_dir in {job.out_dir for job in jobs}:

@@ -10,6 +10,7 @@ Which figures a topic shows, and how to read each, comes from the topic registry
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import string
@@ -147,10 +148,12 @@ def figure_cell(record: dict | None, figure: KeyFigure) -> FigureCell:
     return FigureCell(shown, fill_detail(figure.detail, results), change, bands)
 
 
-def read_records(period_dir: Path) -> dict[str, dict[str, dict]]:
-    """``{unit: {notebook: json record}}`` for every run written under ``period_dir``."""
+def read_records(period_dir: Path, unit: str = "*") -> dict[str, dict[str, dict]]:
+    """``{unit: {notebook: json record}}`` for every run written under ``period_dir`` (of
+    the one ``unit``, if given)."""
     records: dict[str, dict[str, dict]] = {}
-    for path in sorted(period_dir.glob("*/*.json")):
+    folders = "*" if unit == "*" else glob.escape(unit)
+    for path in sorted(period_dir.glob(f"{folders}/*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):

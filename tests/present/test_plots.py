@@ -165,3 +165,27 @@ def test_point_names_stay_inside_and_cover_no_other_text(importance, performance
         assert frame.y0 <= box.y0 and box.y1 <= frame.y1
         others = [b for text, b in boxes.items() if text != name]
         assert not any(box.overlaps(other) for other in others), name
+
+
+def test_a_page_keeps_its_font_while_it_covers_the_text():
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from crmkit.present.fonts import embed_fonts
+
+    def glyphs(page: str) -> set[str]:
+        (data,) = re.findall(r"base64,([^)]*)\)", page)
+        return {chr(c) for c in TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap()}
+
+    page = embed_fonts("<html><head></head><body><p>华东事业部</p></body></html>")
+    assert glyphs(page) >= set("华东事业部")
+    fewer = page.replace("事业部", "")  # text removed: the font still covers it, kept as is
+    assert embed_fonts(fewer) == fewer
+    more = page.replace("事业部", "事业部 北区")  # new characters: a new cut, one rule
+    updated = embed_fonts(more)
+    assert updated.count("@font-face") == 1
+    assert glyphs(updated) >= set("华东事业部北区")
+    assert embed_fonts(updated.replace("华东事业部 北区", "abc")).count("@font-face") == 0

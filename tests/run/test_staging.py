@@ -15,7 +15,7 @@ from crmkit.core.periods import parse_period
 from crmkit.load.snapshot import loading_key
 from crmkit.run.cli import main
 from crmkit.run.execute import job_parameters, notebook_parameters
-from crmkit.run.plan import plan_jobs
+from crmkit.run.plan import Job, plan_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +141,44 @@ def test_staging_a_unit_that_cannot_be_loaded_says_why(tmp_path: Path, capsys):
     assert main(argv) == 1
     assert "✗ north: data_source" in capsys.readouterr().out
     assert not (tmp_path / "2026-Q3" / "north" / "snapshot").exists()
+
+
+@pytest.mark.parametrize("share_flags", [True, False])
+def test_a_units_flags_are_shared_once_its_runs_have_all_ended(monkeypatch, share_flags: bool):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crmkit.run import fleet
+    from crmkit.run.execute import Outcome
+
+    events: list[tuple[str, str]] = []
+
+    def execute(job):
+        events.append(("run", f"{job.out_dir}/{job.notebook}"))
+        return Outcome(job.notebook, job.params["business_unit"], "ok")
+
+    monkeypatch.setattr(fleet, "execute", execute)
+    monkeypatch.setattr(fleet, "share_flags_of", lambda out_dir: events.append(("flags", out_dir)))
+    jobs = [
+        Job(notebook, "", {"business_unit": unit}, parse_period("2026-Q3"), f"out/{unit}", ".")
+        for unit in ("a", "b")
+        for notebook in ("churn", "funnel", "clv")
+    ]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # one at a time: the order is the queue's
+        outcomes = fleet._schedule(
+            pool.submit,
+            jobs,
+            stage=False,
+            on_outcome=lambda _: None,
+            share_flags=share_flags,
+            at_once=1,
+        )
+    assert len(outcomes) == 6
+    runs = [
+        ("run", f"out/{unit}/{notebook}")
+        for unit in "ab"
+        for notebook in ("churn", "funnel", "clv")
+    ]
+    if share_flags:  # right after the unit's last run, ahead of the runs still queued
+        assert events == [*runs[:3], ("flags", "out/a"), *runs[3:], ("flags", "out/b")]
+    else:
+        assert events == runs
