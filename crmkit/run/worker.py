@@ -34,28 +34,38 @@ render_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# crm
 # matplotlib resolves its backend at the first figure, in the kernel: the inline one.
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import pkgutil  # noqa: E402
 
-import ipykernel.kernelapp  # noqa: E402, F401
-
 import crmkit  # noqa: E402
 
-for _module in pkgutil.walk_packages(crmkit.__path__, "crmkit."):
-    if not _module.name.startswith(("crmkit.run", "crmkit.notebooks")):
-        importlib.import_module(_module.name)
+
+def _preload(names) -> None:
+    for name in names:
+        with contextlib.suppress(Exception):  # a kernel that needs it says why it cannot
+            importlib.import_module(name)
+
+
+_preload(["ipykernel.kernelapp"])
+_preload(
+    module.name
+    for module in pkgutil.walk_packages(crmkit.__path__, "crmkit.")
+    if not module.name.startswith(("crmkit.run", "crmkit.notebooks"))
+)
 # what the analyses import where they are used
-for _module in (
-    "lifetimes",
-    "pyarrow.compute",
-    "pyarrow.parquet",
-    "sklearn.cluster",
-    "sklearn.ensemble",
-    "sklearn.feature_extraction.text",
-    "sklearn.inspection",
-    "sklearn.linear_model",
-    "sklearn.metrics",
-    "sklearn.model_selection",
-    "sklearn.preprocessing",
-):
-    importlib.import_module(_module)
+_preload(
+    [
+        "lifetimes",
+        "pyarrow.compute",
+        "pyarrow.parquet",
+        "sklearn.cluster",
+        "sklearn.ensemble",
+        "sklearn.feature_extraction.text",
+        "sklearn.inspection",
+        "sklearn.linear_model",
+        "sklearn.metrics",
+        "sklearn.model_selection",
+        "sklearn.preprocessing",
+    ]
+)
