@@ -163,7 +163,7 @@ KERNEL_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _FORKED_KERNELS = False
 """Whether this process forks its kernels (:mod:`crmkit.run.forked_kernel`): a worker of
-``crmkit run`` (:func:`start_worker`), from its one thread; never a Dask worker, whose other
+``crmkit run`` (:func:`start_worker`), from its main thread; never a Dask worker, whose other
 threads a fork would leave behind mid-work."""
 
 
@@ -333,6 +333,7 @@ def _run_notebook(job: Job, partial: Path, run: _RunInProgress) -> str:
         run.kill_kernel()  # papermill shut it down; this is for the paths where it could not
         if forked is not None:
             forked.discard()  # never launched: it exits
+            forked.kill()  # launched: papermill or kill_kernel stopped it already
             forked.wait()  # reaped
         run.kernel = run.kernel_dir = None
         shutil.rmtree(sockets, ignore_errors=True)

@@ -5,11 +5,13 @@ and crmkit before its first cell computes anything, in every report: on the samp
 of a report's time. The worker's fork server imports them once (:mod:`crmkit.run.worker`);
 a kernel forked from the worker starts with them loaded.
 
-The fork is made before papermill runs (:meth:`ForkedKernel.ready`), while the worker is one
-thread with no event loop running; the child waits on a pipe until the kernel manager asks it
-to launch, then becomes ``python -m ipykernel_launcher`` with the manager's arguments,
-environment and folder, in a session of its own (so killing its process group kills what it
-started, as for a kernel started as a new process). It never returns into the worker's code.
+The fork is made before papermill runs (:meth:`ForkedKernel.ready`), from the worker's main
+thread with no event loop running (its one other thread waits on a pipe); the child waits on a
+pipe of its own until the kernel manager asks it to launch, then becomes ``python -m
+ipykernel_launcher`` with the manager's arguments, environment and folder, in a session of its
+own (so killing its process group kills what it started, as for a kernel started as a new
+process). It never returns into the worker's code. A kernel command of another Python (a
+kernelspec of another environment) is started as a new process, as always.
 
 For the kernel manager the fork is a :class:`subprocess.Popen` look-alike (``pid``, ``poll``,
 ``wait``, ``send_signal``, ``kill``, ``terminate``). Not for library use.
@@ -53,7 +55,14 @@ class ForkedKernel:
         return cls(pid, write_fd)
 
     def can_launch(self, cmd: list[str]) -> bool:
-        return self._request_fd is not None and tuple(cmd[1:3]) == LAUNCHER
+        """Whether ``cmd`` is this Python's ``-m ipykernel_launcher`` and the child still
+        waits for it."""
+        return (
+            self._request_fd is not None
+            and len(cmd) >= 3
+            and tuple(cmd[1:3]) == LAUNCHER
+            and os.path.abspath(cmd[0]) == os.path.abspath(sys.executable)
+        )
 
     def launch(self, cmd: list[str], *, env: dict, cwd: str, log_path: str) -> None:
         """Tell the child to run the kernel ``cmd`` (``python -m ipykernel_launcher ...``)."""

@@ -168,6 +168,17 @@ def test_a_forked_kernel_never_launched_exits_and_is_reaped():
     assert not waiting.can_launch([sys.executable, "-m", "ipykernel_launcher"])
 
 
+def test_only_this_python_s_kernel_is_forked():
+    waiting = ForkedKernel.ready()
+    try:
+        assert waiting.can_launch([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
+        # a kernelspec of another environment starts its own Python, as always
+        assert not waiting.can_launch(["/opt/other/bin/python", "-m", "ipykernel_launcher"])
+        assert not waiting.can_launch([sys.executable, "-m", "other_kernel"])
+    finally:
+        waiting.discard()
+
+
 def test_a_forked_kernel_is_killed_like_a_process():
     waiting = ForkedKernel.ready()
     waiting.kill()
