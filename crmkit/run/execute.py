@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -495,7 +496,9 @@ def start_worker(setup: WorkerSetup) -> None:
       printed: each run's outcome says what went wrong.
     """
     global _KERNEL_PREFIX, _FORKED_KERNELS
-    _FORKED_KERNELS = hasattr(os, "fork")
+    # Linux only: macOS's system libraries (Accelerate, used by NumPy) are not safe to use
+    # in a child forked after loading them, and Windows has no fork.
+    _FORKED_KERNELS = sys.platform.startswith("linux")
     tempfile.tempdir = setup.temp_dir
     os.environ["TMPDIR"] = setup.temp_dir  # the kernels' temporary folder too
     os.environ[shared.STORE_VARIABLE] = str(Path(setup.temp_dir) / "shared")
