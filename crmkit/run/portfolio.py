@@ -148,11 +148,11 @@ def figure_cell(record: dict | None, figure: KeyFigure) -> FigureCell:
     return FigureCell(shown, fill_detail(figure.detail, results), change, bands)
 
 
-def read_records(period_dir: Path, unit: str = "*") -> dict[str, dict[str, dict]]:
+def read_records(period_dir: Path, unit: str | None = None) -> dict[str, dict[str, dict]]:
     """``{unit: {notebook: json record}}`` for every run written under ``period_dir`` (of
     the one ``unit``, if given)."""
     records: dict[str, dict[str, dict]] = {}
-    folders = "*" if unit == "*" else glob.escape(unit)
+    folders = "*" if unit is None else glob.escape(unit)
     for path in sorted(period_dir.glob(f"{folders}/*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))

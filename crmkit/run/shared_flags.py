@@ -54,7 +54,7 @@ def share_flags_of(unit_dir: str) -> int:
     return share_unit_flags(folder.parent, unit=folder.name)
 
 
-def share_unit_flags(period_dir: Path, unit: str = "*") -> int:
+def share_unit_flags(period_dir: Path, unit: str | None = None) -> int:
     """Rewrite the flags block of every successful report under ``period_dir`` (of the one
     ``unit``, if given) with its unit's ranked flags from all reports; the number of reports
     rewritten."""

@@ -13,7 +13,7 @@ from test_portfolio import flag, record, write_records
 
 from crmkit.present.fonts import embed_fonts, wide_characters
 from crmkit.present.language import language
-from crmkit.run.shared_flags import share_unit_flags
+from crmkit.run.shared_flags import share_flags_of, share_unit_flags
 from crmkit.topics.flags import flags_markdown
 
 
@@ -73,3 +73,17 @@ def test_each_report_shows_its_units_flags_from_all_reports(tmp_path: Path):
     west = (period_dir / "west" / "funnel.html").read_text(encoding="utf-8")
     assert "Win_rate_change action" in west and "nps_change" not in west
     assert (period_dir / "west" / "clv.html").read_text(encoding="utf-8") == page("en")
+
+
+def test_one_units_flags_are_shared_in_its_own_folder_only(tmp_path: Path):
+    nps = flag("satisfaction", "nps_change", bad=True, kind="change", strength=9.0)
+    period_dir = write_records(
+        tmp_path,
+        record("satisfaction", "east", {}, language="zh", flags=[nps]),
+        record("funnel", "west", {}, flags=[nps]),
+    )
+    (period_dir / "east" / "satisfaction.html").write_text(page("zh"), encoding="utf-8")
+    (period_dir / "west" / "funnel.html").write_text(page("en"), encoding="utf-8")
+    assert share_flags_of(str(period_dir / "east")) == 1
+    assert "nps_change 提示" in (period_dir / "east" / "satisfaction.html").read_text("utf-8")
+    assert (period_dir / "west" / "funnel.html").read_text(encoding="utf-8") == page("en")
