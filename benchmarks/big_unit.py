@@ -10,7 +10,8 @@ For each size, writes one unit with ``crmkit sample --customers N --units 1 --fo
 - ``crmkit run`` over every notebook with ``--jobs`` workers, staging included: wall time and
   the peak of the summed resident memory of ``crmkit run`` and all its descendants (workers
   and kernels), sampled every 0.2 s (targets at 1M customers / ~10M orders: ≤ 180 s, ≤ 6 GB);
-- each notebook's own seconds (from its run record), and the growth exponent between sizes,
+- each notebook's own seconds and its kernel's peak memory (from its run record), and the
+  growth exponent between sizes,
   log(t_big / t_small) / log(N_big / N_small) (target: ≤ 1.1 for every notebook).
 
 Targets are issue #15's, on a 2-core machine.
@@ -23,6 +24,7 @@ import contextlib
 import itertools
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -56,11 +58,11 @@ def tree_peak_rss(process: psutil.Process, stop: threading.Event, peak: list) ->
 
 
 def _role(member: psutil.Process) -> str:
-    """A process of the tree named by what it runs: a kernel (with its notebook when the
-    command line tells), a worker, or crmkit itself."""
-    with contextlib.suppress(psutil.Error):
+    """A process of the tree named by what it runs: a kernel (a kernel leads a session of its
+    own; a forked one keeps its worker's command line), a worker, or crmkit itself."""
+    with contextlib.suppress(psutil.Error, OSError):
         command = " ".join(member.cmdline())
-        if "ipykernel" in command:
+        if "ipykernel" in command or os.getsid(member.pid) == member.pid:
             return "kernel"
         if "crmkit.run.cli" in command:
             return "crmkit"
@@ -131,9 +133,9 @@ def main() -> None:
             ["run", *common, "--jobs", str(args.jobs), "--no-progress"]
         )
         records = sorted((work / "reports" / "2026-Q3" / "north").glob("*.json"))
-        seconds = {
-            r["notebook"]: r["seconds"] for r in (json.loads(p.read_text("utf-8")) for p in records)
-        }
+        runs = [json.loads(p.read_text("utf-8")) for p in records]
+        seconds = {r["notebook"]: r["seconds"] for r in runs}
+        kernel_gb = {r["notebook"]: (r.get("kernel_peak_mb") or 0) / 1024 for r in runs}
         failed = [p.stem for p in records if json.loads(p.read_text("utf-8"))["status"] != "ok"]
         per_notebook[customers] = seconds
         print(
@@ -142,6 +144,10 @@ def main() -> None:
             f"tree" + (f" · FAILED: {failed}" if failed else "")
         )
         print("           " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
+        print(
+            "           kernel peaks (GB): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in kernel_gb.items())
+        )
         print("           " + run_out.splitlines()[-1])
     sizes = sorted(per_notebook)
     for small, big in itertools.pairwise(sizes):

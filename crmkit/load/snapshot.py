@@ -11,6 +11,10 @@ instead of loading the source again (:func:`read_snapshot`). The snapshot is the
 trail: exactly the rows and the log they were computed from. A notebook opened alone has an
 empty ``snapshot`` and loads its source directly.
 
+A table is read from its file the first time a notebook asks for it (:class:`SnapshotTables`),
+so a report holds in memory only the tables it uses: at a million customers the funnel report
+no longer holds ten million orders, nor the clv report three million survey answers.
+
 A snapshot is used only when it was made with the notebook's own loading parameters (the
 ``loading`` fingerprint, :func:`loading_key`): a notebook whose ``data_source``, period or
 ``column_map`` was changed by hand loads its source instead of reading another load's rows.
@@ -25,13 +29,15 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from crmkit.core.errors import CrmkitError
@@ -103,9 +109,44 @@ def write_snapshot(data: CRMData, folder: Path, *, key: str) -> Path:
     return folder
 
 
+class SnapshotTables(Mapping[str, pd.DataFrame]):
+    """A snapshot's tables by name, each read from its Parquet file the first time it is
+    asked for and kept; asking whether a table is there reads nothing."""
+
+    def __init__(self, folder: Path, names: list[str]) -> None:
+        self._folder = folder
+        self._names = list(names)
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._read:
+            path = self._folder / f"{name}.parquet"
+            try:
+                self._read[name] = pd.read_parquet(path)
+            except (OSError, pa.ArrowException) as exc:
+                raise CrmkitError(
+                    f"{path}: this snapshot's {name} table cannot be read ({exc}); run "
+                    "`crmkit run` again, or clear the notebook's `snapshot` parameter to "
+                    "load the source."
+                ) from exc
+        return self._read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def read_snapshot(folder: Path, *, key: str | None = None) -> CRMData | None:
-    """The unit's data from ``folder``; ``None`` when there is no complete snapshot there of
-    this layout, or (with ``key``) it was made with other loading parameters."""
+    """The unit's data from ``folder``, its tables read when first used
+    (:class:`SnapshotTables`); ``None`` when there is no complete snapshot there of this
+    layout, or (with ``key``) it was made with other loading parameters."""
     folder = Path(folder)
     try:
         meta = yaml.safe_load((folder / "snapshot.yaml").read_text(encoding="utf-8"))
@@ -127,16 +168,17 @@ def read_snapshot(folder: Path, *, key: str | None = None) -> CRMData | None:
             for entry in meta["quality_log"]
         ]
     )
-    try:
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in meta["tables"]}
-    except OSError:
+    try:  # each file's footer, so that a missing or cut file is found now, not mid-report
+        for name in meta["tables"]:
+            pq.read_metadata(folder / f"{name}.parquet")
+    except (OSError, pa.ArrowException):
         return None
     return CRMData(
         business_unit=meta["business_unit"],
         display_name=meta["display_name"],
         currency=meta["currency"],
         period=period,
-        tables=tables,
+        tables=SnapshotTables(folder, meta["tables"]),
         quality=log,
         sources=meta["sources"],
         pii_removed=meta["pii_removed"],

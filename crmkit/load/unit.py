@@ -46,13 +46,15 @@ class CRMData:
 
     Tables hold the unit's whole history up to ``period.end`` (analyses need history before
     the period: CLV, previous-period comparisons); :meth:`in_period` selects the period.
+    ``tables`` is a dict after loading, and reads each table when first used when the unit
+    comes from a snapshot (:class:`crmkit.load.snapshot.SnapshotTables`).
     """
 
     business_unit: str
     display_name: str
     currency: str
     period: Period
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     quality: QualityLog
     sources: dict[str, str] = field(default_factory=dict)
     pii_removed: dict[str, list[str]] = field(default_factory=dict)

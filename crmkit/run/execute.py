@@ -162,6 +162,10 @@ KERNEL_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """The thread-pool sizes a kernel's numerical libraries read when they start."""
 
 
+_ONE_RUN_WORKER = False
+"""Whether this process is a worker of ``crmkit run``'s pool, which runs one job and exits: the
+largest of its reaped children is then this run's kernel (:func:`_kernel_peak_mb`)."""
+
 _FORKED_KERNELS = False
 """Whether this process forks its kernels (:mod:`crmkit.run.forked_kernel`): a worker of
 ``crmkit run`` (:func:`start_worker`), from its main thread; never a Dask worker, whose other
@@ -374,11 +378,33 @@ def failure_reason(exc: Exception, *, job: Job, kernel_log: Path) -> str:
     return reason
 
 
+def _kernel_peak_mb() -> int | None:
+    """The kernel's peak resident memory in MB, in a worker of ``crmkit run``'s pool (where the
+    kernel is the largest child the worker has reaped); None elsewhere (a Dask worker runs many
+    reports, and Windows does not tell)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    if not _ONE_RUN_WORKER:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10)) or None  # B or KiB
+
+
 def run_record(
-    job: Job, *, status: str, reason: str, seconds: float, results: dict, flags: list | None = None
+    job: Job,
+    *,
+    status: str,
+    reason: str,
+    seconds: float,
+    results: dict,
+    flags: list | None = None,
+    kernel_peak_mb: int | None = None,
 ) -> dict:
     """The ``<notebook>.json`` record of a run (the keys of the Outputs contract and more):
-    ``flags`` are the ranked "what changed" flags the report raised."""
+    ``flags`` are the ranked "what changed" flags the report raised, ``kernel_peak_mb`` the
+    kernel's peak resident memory (None where it is not known)."""
     unit = job.params["business_unit"]
     return {
         "notebook": job.notebook,
@@ -392,6 +418,7 @@ def run_record(
         "status": status,
         "reason": reason,
         "seconds": round(seconds, 2),
+        "kernel_peak_mb": kernel_peak_mb,
         "results": results,
         "flags": flags or [],
     }
@@ -411,6 +438,7 @@ def _execute(job: Job, out_dir: Path, run: _RunInProgress, started: float) -> Ou
     partial = out_dir / f".{job.notebook}.{os.getpid()}.partial.ipynb"
     reason = _run_notebook(job, partial, run)
     seconds = time.monotonic() - started
+    kernel_peak_mb = _kernel_peak_mb()
     try:
         executed = nbformat.read(partial, as_version=4) if partial.exists() else None
         published = extract_results(executed) if executed is not None and not reason else {}
@@ -429,6 +457,7 @@ def _execute(job: Job, out_dir: Path, run: _RunInProgress, started: float) -> Ou
             seconds=seconds,
             results=published.get("results", {}),
             flags=published.get("flags", []),
+            kernel_peak_mb=kernel_peak_mb,
         )
         atomic_write(
             out_dir / f"{job.notebook}.json",
@@ -495,7 +524,8 @@ def start_worker(setup: WorkerSetup) -> None:
     - papermill's log lines (a cell timeout's "Timeout waiting for execute reply") are not
       printed: each run's outcome says what went wrong.
     """
-    global _KERNEL_PREFIX, _FORKED_KERNELS
+    global _KERNEL_PREFIX, _FORKED_KERNELS, _ONE_RUN_WORKER
+    _ONE_RUN_WORKER = True
     # Linux only: macOS's system libraries (Accelerate, used by NumPy) are not safe to use
     # in a child forked after loading them, and Windows has no fork.
     _FORKED_KERNELS = sys.platform.startswith("linux")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, tiny_tables, write_folder
 
+from crmkit.core.errors import CrmkitError
 from crmkit.load.snapshot import loading_key, read_snapshot, stage, write_snapshot
 from crmkit.load.unit import load_unit
 from crmkit.present.notebook import open_unit as open_unit_and_theme
@@ -53,6 +54,29 @@ def test_a_snapshot_reads_back_the_loaded_unit_exactly(north, tmp_path: Path):
     # the audit trail a person reads: the log as the reports show it
     log = pd.read_csv(folder / "quality_log.csv")
     assert log["rows"].sum() == sum(e.rows for e in north.quality.entries)
+
+
+def test_a_snapshot_reads_a_table_only_when_a_report_asks_for_it(north, tmp_path: Path):
+    folder = write_snapshot(north, tmp_path / "snapshot", key="k")
+    staged = read_snapshot(folder, key="k")
+    # the files are replaced after opening: what was not read yet is read from the new file
+    (folder / "surveys.parquet").unlink()
+    north["tickets"].iloc[:2].to_parquet(folder / "tickets.parquet", index=False)
+    assert "surveys" in staged.tables and "tickets" in staged.tables  # no read to answer
+    assert len(staged["tickets"]) == 2
+    pd.testing.assert_frame_equal(staged["customers"], north["customers"], check_exact=True)
+    with pytest.raises(CrmkitError, match=r"surveys\.parquet: this snapshot's surveys table "):
+        staged.tables.get("surveys")
+    assert staged.tables.get("no such table") is None
+
+
+def test_a_snapshot_with_a_missing_or_cut_table_file_is_not_read(north, tmp_path: Path):
+    folder = write_snapshot(north, tmp_path / "snapshot", key="k")
+    data = (folder / "tickets.parquet").read_bytes()
+    (folder / "tickets.parquet").write_bytes(data[: len(data) // 2])
+    assert read_snapshot(folder, key="k") is None
+    (folder / "tickets.parquet").unlink()
+    assert read_snapshot(folder, key="k") is None
 
 
 def test_a_snapshot_made_with_other_parameters_or_another_layout_is_not_read(north, tmp_path):

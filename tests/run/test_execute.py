@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -185,3 +186,36 @@ def test_a_forked_kernel_is_killed_like_a_process():
     assert waiting.wait(timeout=10) == -signal.SIGKILL
     waiting.discard()  # after its death: nothing to tell, nothing raised
     assert waiting.poll() == -signal.SIGKILL
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no resource usage on Windows")
+def test_a_run_record_holds_its_kernel_s_peak_memory(tmp_path: Path):
+    from crmkit.run.fleet import run_jobs
+
+    own_peak = (
+        "import resource, sys\n"
+        "import crmkit as ck\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "ck.nb.publish_results({'own_peak_mb': peak / (2**20 if sys.platform == 'darwin' "
+        "else 2**10)})"
+    )
+    big = "import numpy as np\nheld = np.ones(50_000_000)  # 400 MB, every page written"
+    jobs = [
+        replace(_job(tmp_path / name, source), out_dir=str(tmp_path / name / "out"))
+        for name, source in (("small", own_peak), ("big", f"{big}\n---\n{own_peak}"))
+    ]
+    assert [o.status for o in run_jobs(jobs, workers=1, progress=False, stage=False)] == [
+        "ok",
+        "ok",
+    ]
+    records = {
+        name: json.loads((tmp_path / name / "out" / "data_quality.json").read_text())
+        for name in ("small", "big")
+    }
+    for record in records.values():  # what the worker saw is what the kernel saw of itself
+        assert record["kernel_peak_mb"] == pytest.approx(record["results"]["own_peak_mb"], rel=0.05)
+    assert records["big"]["kernel_peak_mb"] - records["small"]["kernel_peak_mb"] > 350
+    # a report run outside crmkit run's pool does not know its kernel apart from others
+    execute(_job(tmp_path / "alone", own_peak))
+    alone = json.loads((tmp_path / "alone" / "out" / "data_quality.json").read_text())
+    assert alone["kernel_peak_mb"] is None
