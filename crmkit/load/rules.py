@@ -78,6 +78,14 @@ def ids_of(table: pd.DataFrame, spec: TableSpec, index: pd.Index | None = None) 
 _ARROW_TEXT = pd.StringDtype("pyarrow")
 
 
+def as_category(labels: pd.Series) -> pd.Series:
+    """Labels as a pandas categorical of text categories in sorted order: a small integer code
+    per row instead of a string (ten million orders' channel: 10 MB instead of 130 MB)."""
+    codes, categories = pd.factorize(labels, sort=True, use_na_sentinel=True)
+    category = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="str"))
+    return pd.Series(category, index=labels.index, name=labels.name)
+
+
 def fold_categories(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series]:
     """Trim labels and fold case variants (``Email``/``EMAIL``) onto the most common spelling.
 
@@ -360,7 +368,7 @@ def _convert(
             changed,
             f"e.g. {_examples(spellings, 3)}",
         )
-        return folded, keep_all
+        return as_category(folded), keep_all
     typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
     text = (
         values if typed and col.kind in ("date", "number", "amount", "score") else as_text(values)

@@ -248,7 +248,9 @@ def behaviour_features(
     if has_channel:
         # each customer's share of orders per channel, counted by integer codes
         ordered = codes >= 0
-        channel, names = pd.factorize(orders["channel"].fillna("unknown")[ordered], sort=True)
+        channel, names = pd.factorize(
+            orders["channel"].astype("string").fillna("unknown")[ordered], sort=True
+        )
         counts = np.bincount(
             codes[ordered] * len(names) + channel, minlength=len(table) * len(names)
         ).reshape(len(table), len(names))

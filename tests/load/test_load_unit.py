@@ -10,10 +10,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import tiny_tables, write_folder
+from conftest import ROOT, tiny_tables, write_folder
 
 from crmkit.core.errors import DataError
 from crmkit.load.unit import load_unit
+
+SAMPLE = ROOT / "sample_data"
 
 Q3 = {"period": "2026-Q3", "as_of": "2026-10-15"}
 
@@ -385,6 +387,24 @@ def test_final_transactions_are_exactly_the_good_rows(defective):
 def test_category_whitespace_and_case_folded(defective):
     assert log_rows(defective, "customers", "whitespace or letter case", "repaired") == 2
     assert set(defective["customers"]["region"]) == {"East"}
+
+
+def test_category_columns_load_as_categoricals_of_their_labels():
+    from crmkit.load.rules import as_category
+
+    labels = pd.Series(["online", None, "store", "online"], dtype="string", name="channel")
+    category = as_category(labels)
+    assert isinstance(category.dtype, pd.CategoricalDtype)
+    assert category.cat.categories.tolist() == ["online", "store"]  # sorted, as text
+    assert category.astype("string").equals(labels) and category.name == "channel"
+    unit = load_unit("north", data_source=SAMPLE, period="2026-Q3", as_of="2026-10-15")
+    for name, column in (("transactions", "channel"), ("customers", "region")):
+        loaded = unit[name][column]
+        assert isinstance(loaded.dtype, pd.CategoricalDtype)
+        # the same labels as the file's, trimmed: nothing but the storage changed
+        read = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str)
+        read = read[read["business_unit"].str.strip().str.casefold() == "north"]
+        assert set(loaded.dropna()) == set(read[column].dropna().str.strip())
 
 
 def test_scores_out_of_range_set_missing(defective):

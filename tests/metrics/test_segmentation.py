@@ -400,3 +400,11 @@ def test_first_last_and_count_per_customer_are_pandas_groupby(typed):
     expected = orders.groupby("customer_id")["order_date"].agg(["min", "max", "size"])
     found = lifecycle._first_last_count(orders)
     pd.testing.assert_frame_equal(found.sort_index(), expected, check_index_type=False)
+
+
+def test_behaviour_features_read_a_loaded_channel_column_with_blanks(orders, people):
+    # as loading gives it: a categorical column, here with one order's channel blank
+    orders["channel"] = pd.Categorical(["store", "store", "online", None, "online", "online"])
+    features = sg.behaviour_features(orders, people, as_of="2026-09-30")
+    assert features.loc["a", "channel_store"] == pytest.approx(2 / 3)
+    assert features.loc["b", "channel_unknown"] == pytest.approx(1.0)

@@ -254,3 +254,15 @@ def test_bad_arguments_are_refused_by_name():
             previous_active=1,
             monthly_active=None,
         )
+
+
+def test_complaint_categories_list_only_the_two_periods_categories():
+    tickets = unit_tickets()
+    tickets.loc[0, ["category", "is_complaint"]] = ["warranty", True]  # February: neither period
+    tickets["category"] = tickets["category"].astype("category")  # as loading gives it
+    service = service_analysis(
+        tickets, period=Q3, active=200, previous_active=100, monthly_active=MONTHS
+    )
+    complaints = service.complaint_categories.set_index("category")
+    assert sorted(complaints.index) == ["billing", "returns"]
+    assert complaints.loc["billing", "complaints"] == 2
