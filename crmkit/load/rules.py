@@ -107,9 +107,10 @@ def fold_categories(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series
     raw = distinct.astype("string")
     changed = (folded.notna() & (raw != folded).fillna(True)).to_numpy(dtype=bool)
     label_codes, categories = pd.factorize(folded, sort=True, use_na_sentinel=True)
-    row_codes = np.where(codes >= 0, label_codes[np.maximum(codes, 0)], -1)
+    present, distinct_of_row = codes >= 0, np.maximum(codes, 0)
+    row_codes = np.where(present, label_codes[distinct_of_row], -1)
     labels = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype="str"))
-    row_changed = np.where(codes >= 0, changed[np.maximum(codes, 0)], False)
+    row_changed = np.where(present, changed[distinct_of_row], False)
     return pd.Series(labels, index=values.index, name=values.name), row_changed, raw[changed]
 
 
