@@ -136,7 +136,7 @@ def main() -> None:
         runs = [json.loads(p.read_text("utf-8")) for p in records]
         seconds = {r["notebook"]: r["seconds"] for r in runs}
         kernel_gb = {r["notebook"]: (r.get("kernel_peak_mb") or 0) / 1024 for r in runs}
-        failed = [p.stem for p in records if json.loads(p.read_text("utf-8"))["status"] != "ok"]
+        failed = [r["notebook"] for r in runs if r["status"] != "ok"]
         per_notebook[customers] = seconds
         print(
             f"{customers:>9,} customers: stage {stage_s:6.1f} s ({stage_rss / 1e9:.1f} GB) · "
