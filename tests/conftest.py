@@ -218,3 +218,49 @@ def sample_fleet(tmp_path_factory) -> dict:
     argv = ["run", "--period", "2026-Q3", "--params", str(params), "--out", str(out)]
     status = main([*argv, "--jobs", "2", "--no-progress"])
     return {"status": status, "out": out, "period_dir": out / "2026-Q3"}
+
+
+def assert_same_result(a, b, where: str = "result") -> None:
+    """Two analyses are equal in every field, down to their frames, arrays and fitted
+    models (compared by their attributes): what a report could show of either is the same."""
+    import dataclasses
+    import math
+
+    import numpy as np
+
+    assert type(a) is type(b), (where, type(a), type(b))
+    if isinstance(a, pd.DataFrame | pd.Series | pd.Index):
+        assert a.equals(b) or _frames_equal(a, b), where
+    elif isinstance(a, np.ndarray):
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), where
+    elif dataclasses.is_dataclass(a):
+        for field in dataclasses.fields(a):
+            name = field.name
+            assert_same_result(getattr(a, name), getattr(b, name), f"{where}.{name}")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            assert_same_result(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_result(x, y, f"{where}[{i}]")
+    elif isinstance(a, float):
+        assert a == b or (math.isnan(a) and math.isnan(b)), (where, a, b)
+    elif hasattr(a, "__dict__") and not isinstance(a, type):
+        assert_same_result(vars(a), vars(b), where)
+    else:
+        assert a == b, (where, a, b)
+
+
+def _frames_equal(a, b) -> bool:
+    try:
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+        elif isinstance(a, pd.Series):
+            pd.testing.assert_series_equal(a, b, check_exact=True)
+        else:
+            pd.testing.assert_index_equal(a, b, exact=True)
+    except AssertionError:
+        return False
+    return True

@@ -8,7 +8,7 @@ tables from the start of its history to the period end, with a data-quality log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -74,6 +74,31 @@ class CRMData:
                 "docs/data_contract.md), or leave this report out with --notebook."
             )
         return self.tables[name]
+
+    def read(
+        self, columns: Mapping[str, Sequence[str] | None], *, required: Iterable[str] = ()
+    ) -> dict[str, pd.DataFrame | None]:
+        """The tables named in ``columns``, each with only the columns listed that it has
+        (``None``: all of them), by name; a table not provided is ``None``, or the
+        :class:`DataError` of ``unit[name]`` when it is ``required``.
+
+        From a snapshot only the listed columns are read from disk, so a report holds in
+        memory only what it computes with (a million-customer unit's order ids alone take
+        170 MB); loaded tables are selected without a copy.
+        """
+        needed = set(required)
+        found: dict[str, pd.DataFrame | None] = {}
+        for name, wanted in columns.items():
+            if name not in self.tables and name not in needed:
+                found[name] = None
+                continue
+            select = getattr(self.tables, "select", None)
+            if select is not None and name in self.tables:
+                found[name] = select(name, wanted)
+            else:
+                frame = self[name]
+                found[name] = frame if wanted is None else frame[[c for c in frame if c in wanted]]
+        return found
 
     @property
     def missing_tables(self) -> list[str]:

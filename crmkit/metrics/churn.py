@@ -69,6 +69,20 @@ def expected_value(
     return fitted.values.set_index("customer_id")["clv"]
 
 
+REQUIRED = ("customers", "transactions")
+READS: dict[str, tuple[str, ...] | None] = {
+    "customers": None,  # every column: any of them can be a driver or a breakdown
+    "transactions": ("customer_id", "order_date", "amount", "margin"),
+    "churn_events": None,
+    "interactions": ("customer_id", "occurred_at", "channel", "direction", "kind"),
+    "tickets": None,
+    "surveys": ("customer_id", "responded_at", "nps", "csat"),
+    "costs": None,
+}
+"""The columns :func:`analyse` reads of each table (None: all of them), for
+:meth:`crmkit.load.unit.CRMData.read`: the report holds no order ids, survey comments ..."""
+
+
 def analyse(
     customers: pd.DataFrame,
     transactions: pd.DataFrame,

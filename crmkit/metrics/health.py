@@ -65,6 +65,22 @@ def _values(fit: clv.CLVAnalysis | None) -> pd.Series | None:
     return None if fit is None else fit.values.set_index("customer_id")["clv"]
 
 
+REQUIRED = ("customers", "transactions")
+READS: dict[str, tuple[str, ...] | None] = {
+    "customers": None,
+    "transactions": ("customer_id", "order_date", "amount", "margin"),
+    "churn_events": None,
+    "interactions": ("customer_id", "occurred_at", "channel", "direction", "kind"),
+    "tickets": None,
+    "surveys": ("customer_id", "responded_at", "nps", "csat"),
+    "costs": None,
+    "opportunities": None,
+    "stage_history": None,
+}
+"""The columns :func:`analyse` reads of each table (None: all of them), for
+:meth:`crmkit.load.unit.CRMData.read`: the review holds no order ids, survey comments ..."""
+
+
 def analyse(
     customers: pd.DataFrame,
     transactions: pd.DataFrame,

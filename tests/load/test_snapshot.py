@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, tiny_tables, write_folder
 
-from crmkit.core.errors import CrmkitError
+from crmkit.core.errors import CrmkitError, DataError
 from crmkit.load.snapshot import loading_key, read_snapshot, stage, write_snapshot
 from crmkit.load.unit import load_unit
 from crmkit.present.notebook import open_unit as open_unit_and_theme
@@ -68,6 +69,40 @@ def test_a_snapshot_reads_a_table_only_when_a_report_asks_for_it(north, tmp_path
     with pytest.raises(CrmkitError, match=r"surveys\.parquet: this snapshot's surveys table "):
         staged.tables.get("surveys")
     assert staged.tables.get("no such table") is None
+
+
+READS = {
+    "transactions": ("amount", "customer_id", "not a column"),
+    "customers": None,
+    "surveys": ("nps",),
+    "no_such_table": ("x",),
+}
+
+
+def test_a_report_reads_only_the_columns_it_computes_with(north, tmp_path: Path):
+    folder = write_snapshot(north, tmp_path / "snapshot", key="k")
+    staged = read_snapshot(folder, key="k")
+    for unit in (north, staged):
+        read = unit.read(READS, required=["customers"])
+        # the table's own order, the listed columns it has, the loaded values and dtypes
+        pd.testing.assert_frame_equal(
+            read["transactions"], north["transactions"][["customer_id", "amount"]]
+        )
+        pd.testing.assert_frame_equal(read["customers"], north["customers"], check_exact=True)
+        pd.testing.assert_frame_equal(read["surveys"], north["surveys"][["nps"]])
+        assert read["no_such_table"] is None
+    # from disk: only those columns were read, and the whole table is not kept
+    assert "transactions" not in staged.tables._read
+    # a table read whole already is selected from memory, not read again
+    (folder / "customers.parquet").unlink()
+    assert list(staged.read({"customers": ("region",)})["customers"].columns) == ["region"]
+
+
+def test_a_required_table_that_is_not_there_says_which_and_what_to_do(north, tmp_path: Path):
+    unit = replace(north, tables={k: v for k, v in north.tables.items() if k != "surveys"})
+    assert unit.read({"surveys": ("nps",)})["surveys"] is None
+    with pytest.raises(DataError, match="Table 'surveys' was not provided for unit 'north'"):
+        unit.read({"surveys": ("nps",)}, required=["surveys"])
 
 
 def test_a_snapshot_with_a_missing_or_cut_table_file_is_not_read(north, tmp_path: Path):

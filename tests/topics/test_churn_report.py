@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_same_result
 from language_check import english_words
 
 from crmkit.core.periods import parse_period
@@ -43,6 +44,14 @@ def sample() -> dict:
             ),
         )
     return found
+
+
+def test_the_report_computes_the_same_from_only_the_columns_it_declares(sample):
+    unit, analysis = sample["north"]
+    read = unit.read(churn.READS, required=churn.REQUIRED)
+    assert "order_id" not in read["transactions"] and "comment" not in read["surveys"]
+    again = churn.analyse(**read, period=unit.period, breakdowns=["acquisition_channel", "region"])
+    assert_same_result(again, analysis)
 
 
 @pytest.fixture(scope="module")

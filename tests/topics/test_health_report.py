@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, assert_same_result
 
 from crmkit.load.unit import load_unit
 from crmkit.metrics import clv, funnel, health, satisfaction
@@ -49,6 +49,13 @@ def sample() -> dict:
         unit = load_unit(name, data_source=ROOT / "sample_data", period="2026-Q3")
         found[name] = (unit, analyse(unit))
     return found
+
+
+def test_the_review_computes_the_same_from_only_the_columns_it_declares(sample):
+    unit, analysis = sample["north"]
+    read = unit.read(health.READS, required=health.REQUIRED)
+    assert "order_id" not in read["transactions"] and "comment" not in read["surveys"]
+    assert_same_result(health.analyse(**read, period=unit.period), analysis)
 
 
 def rows(analysis) -> dict:
