@@ -381,6 +381,16 @@ def missing_inputs(
     return tuple(found)
 
 
+REQUIRED = ("transactions", "customers")
+READS: dict[str, tuple[str, ...] | None] = {
+    "transactions": ("customer_id", "order_date", "amount", "margin"),
+    "customers": None,
+    "costs": None,
+}
+"""The columns the clv report reads of each table (None: all of them), for
+:meth:`crmkit.load.unit.CRMData.read`: :func:`analyse`'s, and its RFM segments'."""
+
+
 def analyse(
     transactions: pd.DataFrame,
     customers: pd.DataFrame,

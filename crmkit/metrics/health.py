@@ -33,9 +33,9 @@ class HealthAnalysis:
     """Everything the health review shows for one unit and period.
 
     ``score`` holds the health score at the period end and at the previous period end, its
-    validation against this period's churn and the alerts; ``clv``/``previous_clv`` the CLV
-    fits at those days (None where the models could not be fitted); ``funnel_missing`` why
-    the funnel's figures are absent ("" when present).
+    validation against this period's churn and the alerts; the CLV fits' figures are the
+    scorecard's (a million customers' fits at two days would hold ~0.3 GB, so they are not
+    kept); ``funnel_missing`` why the funnel's figures are absent ("" when present).
     """
 
     period: Period
@@ -46,8 +46,6 @@ class HealthAnalysis:
     service: ServiceAnalysis
     costs: CostsAnalysis
     score: HealthScoreAnalysis
-    clv: clv.CLVAnalysis | None
-    previous_clv: clv.CLVAnalysis | None
     funnel_missing: str = ""
 
 
@@ -63,6 +61,14 @@ def _clv_fit(transactions, customers, costs, *, period, settings: dict) -> clv.C
 
 def _values(fit: clv.CLVAnalysis | None) -> pd.Series | None:
     return None if fit is None else fit.values.set_index("customer_id")["clv"]
+
+
+def _clv_figures(transactions, customers, costs, *, period, settings: dict):
+    """The scorecard's CLV rows, and each customer's predicted CLV at the period end and at
+    the previous period end (None where not fitted): all the review uses of the two fits."""
+    fit = _clv_fit(transactions, customers, costs, period=period, settings=settings)
+    previous = _clv_fit(transactions, customers, costs, period=period.previous(), settings=settings)
+    return cards.clv_rows(fit, previous), _values(fit), _values(previous)
 
 
 REQUIRED = ("customers", "transactions")
@@ -167,9 +173,8 @@ def analyse(
         "monthly_discount_rate": clv_discount_rate,
         "holdout_weeks": clv_holdout_weeks,
     }
-    fit = _clv_fit(transactions, customers, costs, period=period, settings=clv_settings)
-    previous_fit = _clv_fit(
-        transactions, customers, costs, period=period.previous(), settings=clv_settings
+    clv_rows, clv_values, previous_clv_values = _clv_figures(
+        transactions, customers, costs, period=period, settings=clv_settings
     )
     sat = None
     if surveys is not None and len(surveys):
@@ -190,7 +195,7 @@ def analyse(
 
     rows = [
         *cards.churn_rows(rates),
-        *cards.clv_rows(fit, previous_fit),
+        *clv_rows,
         *cards.satisfaction_rows(sat),
         *cards.funnel_rows(pipeline),
         *cards.interaction_rows(contacts),
@@ -208,8 +213,8 @@ def analyse(
         interactions=interactions,
         tickets=tickets,
         surveys=surveys,
-        clv=_values(fit),
-        previous_clv=_values(previous_fit),
+        clv=clv_values,
+        previous_clv=previous_clv_values,
         settings=settings,
     )
     return HealthAnalysis(
@@ -221,7 +226,5 @@ def analyse(
         service=service,
         costs=spend,
         score=score,
-        clv=fit,
-        previous_clv=previous_fit,
         funnel_missing=funnel_missing,
     )

@@ -518,6 +518,15 @@ def period_scores(surveys: pd.DataFrame, *, period: Period) -> PeriodScores:
     return PeriodScores(n1, n0, nps_change(n1, n0), c1, c0, csat_change(c1, c0))
 
 
+REQUIRED = ("surveys", "customers", "transactions")
+READS: dict[str, tuple[str, ...] | None] = {
+    "surveys": None,
+    "customers": None,
+    "transactions": ("customer_id", "order_date", "amount"),
+}
+"""The columns :func:`analyse` reads of each table (None: all), for ``CRMData.read``."""
+
+
 def analyse(
     surveys: pd.DataFrame,
     *,

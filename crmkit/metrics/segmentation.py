@@ -534,6 +534,17 @@ def missing_inputs(
     return tuple(found)
 
 
+REQUIRED = ("customers", "transactions")
+READS: dict[str, tuple[str, ...] | None] = {
+    "customers": None,
+    "transactions": ("customer_id", "order_date", "amount", "channel"),
+    "interactions": ("customer_id", "occurred_at"),
+    "churn_events": None,
+}
+"""The columns :func:`analyse` reads of each table (None: all of them), for
+:meth:`crmkit.load.unit.CRMData.read`."""
+
+
 def analyse(
     customers: pd.DataFrame,
     transactions: pd.DataFrame,

@@ -162,4 +162,5 @@ def test_a_units_clv_churn_and_health_reports_fit_clv_once(store):
         clv_holdout_weeks=26,
     )
     assert len(list(store.glob("analyse-*.pickle"))) == 2  # only the previous period is new
-    assert review.clv.mean_clv == fitted.mean_clv
+    card = {row.key: row for row in review.scorecard}
+    assert card["predicted_clv"].value == fitted.mean_clv
