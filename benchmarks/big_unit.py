@@ -39,21 +39,30 @@ CRMKIT = [sys.executable, "-m", "crmkit.run.cli"]
 
 def tree_peak_rss(process: psutil.Process, stop: threading.Event, peak: list) -> None:
     """Sample the summed RSS of ``process`` and its descendants until ``stop`` is set;
-    ``peak`` gets the largest sum and, at that moment, the GB of each member by role."""
+    ``peak`` gets the largest sum, the GB of each member by role at that moment, and the
+    largest summed PSS.
+
+    The RSS sum is the figure the target is set on. It counts a page shared by several
+    processes in each of them: the libraries a worker and the kernel it forked share are
+    counted twice. PSS (proportional set size) splits each shared page among its sharers,
+    so its sum is the memory the tree takes from the machine.
+    """
     while not stop.is_set():
         try:
             members = [process, *process.children(recursive=True)]
         except psutil.NoSuchProcess:
             return
-        total, parts = 0, []
+        total, shared_once, parts = 0, 0, []
         for member in members:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                rss = member.memory_info().rss
-                total += rss
-                parts.append((_role(member), rss))
+            with contextlib.suppress(psutil.Error):
+                memory = member.memory_full_info()
+                total += memory.rss
+                shared_once += getattr(memory, "pss", memory.rss)
+                parts.append((_role(member), memory.rss))
         if total > peak[0]:
             peak[0] = total
-            peak[1:] = [sorted(parts, key=lambda part: -part[1])]
+            peak[1] = sorted(parts, key=lambda part: -part[1])
+        peak[2] = max(peak[2], shared_once)
         stop.wait(0.2)
 
 
@@ -72,10 +81,10 @@ def _role(member: psutil.Process) -> str:
 
 def measured(argv: list[str]) -> tuple[float, int, str]:
     """Wall seconds, peak process-tree RSS (bytes) and stdout of one crmkit command; the
-    members' share of the peak is added to the output's last line."""
+    members' share of the peak and the peak PSS are added to the output's last line."""
     started = time.perf_counter()
     process = psutil.Popen([*CRMKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    stop, peak = threading.Event(), [0, []]
+    stop, peak = threading.Event(), [0, [], 0]
     sampler = threading.Thread(target=tree_peak_rss, args=(process, stop, peak), daemon=True)
     sampler.start()
     output = process.communicate()[0].decode("utf-8", "replace")
@@ -84,9 +93,8 @@ def measured(argv: list[str]) -> tuple[float, int, str]:
     sampler.join()
     if process.returncode not in (0,):
         raise SystemExit(f"crmkit {' '.join(argv)} failed:\n{output[-3000:]}")
-    members = peak[1] if len(peak) > 1 else []
-    shares = ", ".join(f"{role} {rss / 1e9:.1f}" for role, rss in members)
-    return seconds, peak[0], output + f"\nat the peak (GB): {shares}"
+    shares = ", ".join(f"{role} {rss / 1e9:.1f}" for role, rss in peak[1])
+    return seconds, peak[0], output + f"\nat the peak (GB): {shares}; PSS peak {peak[2] / 1e9:.1f}"
 
 
 def unit_params(folder: Path, data: Path) -> Path:
@@ -135,7 +143,7 @@ def main() -> None:
         records = sorted((work / "reports" / "2026-Q3" / "north").glob("*.json"))
         runs = [json.loads(p.read_text("utf-8")) for p in records]
         seconds = {r["notebook"]: r["seconds"] for r in runs}
-        kernel_gb = {r["notebook"]: (r.get("kernel_peak_mb") or 0) / 1024 for r in runs}
+        kernel_gb = {r["notebook"]: (r.get("kernel_peak_mb") or 0) * 2**20 / 1e9 for r in runs}
         failed = [r["notebook"] for r in runs if r["status"] != "ok"]
         per_notebook[customers] = seconds
         print(
