@@ -47,23 +47,32 @@ def tree_peak_rss(process: psutil.Process, stop: threading.Event, peak: list) ->
     counted twice. PSS (proportional set size) splits each shared page among its sharers,
     so its sum is the memory the tree takes from the machine.
     """
-    while not stop.is_set():
+    for sample in itertools.count():
+        if stop.is_set():
+            return
         try:
             members = [process, *process.children(recursive=True)]
         except psutil.NoSuchProcess:
             return
-        total, shared_once, parts = 0, 0, []
+        total, parts = 0, []
         for member in members:
             with contextlib.suppress(psutil.Error):
-                memory = member.memory_full_info()
-                total += memory.rss
-                shared_once += getattr(memory, "pss", memory.rss)
-                parts.append((_role(member), memory.rss))
+                rss = member.memory_info().rss
+                total += rss
+                parts.append((_role(member), rss))
         if total > peak[0]:
             peak[0] = total
             peak[1] = sorted(parts, key=lambda part: -part[1])
-        peak[2] = max(peak[2], shared_once)
+        if sample % 5 == 0 or total >= 0.95 * peak[0]:  # PSS walks the page tables: not often
+            peak[2] = max(peak[2], sum(_pss(member) for member in members))
         stop.wait(0.2)
+
+
+def _pss(member: psutil.Process) -> int:
+    with contextlib.suppress(psutil.Error):
+        memory = member.memory_full_info()
+        return getattr(memory, "pss", memory.rss)
+    return 0
 
 
 def _role(member: psutil.Process) -> str:

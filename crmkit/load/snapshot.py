@@ -128,9 +128,10 @@ class SnapshotTables(Mapping[str, pd.DataFrame]):
     def select(self, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
         """Table ``name`` with only those of ``columns`` it has (``None``: all), in the
         table's order: read from disk with only them, unless the whole table is read already.
-        Not kept: a report asks once for each table it computes with."""
-        if columns is None or name in self._read:
-            frame = self[name]
+        Not kept: a report asks once for each table it computes with, and can let go of a
+        table it is done with."""
+        if name in self._read:
+            frame = self._read[name]
             return frame if columns is None else frame[[c for c in frame if c in columns]]
         if name not in self._names:
             raise KeyError(name)

@@ -104,7 +104,8 @@ def _arrow_chunks(values: pd.Series) -> list | None:
 
 def positions(people: pd.Series, *columns: pd.Series) -> list[np.ndarray]:
     """Each id of each of ``columns``: its position in ``people`` (unique ids, none
-    missing), −1 where it is not there or missing.
+    missing), −1 where it is not there or missing; as 32-bit integers, half the memory of
+    64-bit ones over ten million orders (an index or a ``bincount`` takes either).
 
     All ids are hashed once: Arrow-backed strings (as :func:`crmkit.load_unit` gives them)
     by one Arrow dictionary encoding of ``people`` followed by every column, whose first
@@ -119,21 +120,23 @@ def positions(people: pd.Series, *columns: pd.Series) -> list[np.ndarray]:
 
         encoded = pc.dictionary_encode(pa.chunked_array([c for cs in chunked for c in cs]))
         indices = [
-            pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
             for chunk in encoded.chunks
         ]
         found, k = [], 0
         for cs in chunked:
-            found.append(np.concatenate(indices[k : k + len(cs)]) if cs else np.empty(0, int))
+            found.append(np.concatenate(indices[k : k + len(cs)]) if cs else np.empty(0, np.int32))
             k += len(cs)
         if np.array_equal(found[0], np.arange(n)):
-            return [np.where(f < n, f, -1) for f in found[1:]]
+            for f in found[1:]:
+                f[f >= n] = -1
+            return found[1:]
     known = pd.Index(people.to_numpy(dtype=object))
     result = []
     for values in columns:
         index, uniques = pd.factorize(values)
         lookup = np.append(known.get_indexer(pd.Index(uniques, dtype=object)), -1)
-        result.append(lookup[index].astype(np.int64))  # index −1 (missing) reads the −1
+        result.append(lookup[index].astype(np.int32))  # index −1 (missing) reads the −1
     return result
 
 

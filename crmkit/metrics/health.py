@@ -71,6 +71,20 @@ def _clv_figures(transactions, customers, costs, *, period, settings: dict):
     return cards.clv_rows(fit, previous), _values(fit), _values(previous)
 
 
+def _funnel_figures(opportunities, stage_history, *, stages, period, window_days):
+    """The scorecard's funnel rows, and why they are empty ("" when not)."""
+    if opportunities is None or not len(opportunities) or stage_history is None:
+        return cards.funnel_rows(None), "opportunities"
+    try:
+        pipeline = funnel.analyse(
+            opportunities, stage_history, stages=list(stages), period=period,
+            window_days=window_days,
+        )  # fmt: skip
+    except CrmkitError as error:  # the funnel report says the same, in full
+        return cards.funnel_rows(None), str(error)
+    return cards.funnel_rows(pipeline), ""
+
+
 REQUIRED = ("customers", "transactions")
 READS: dict[str, tuple[str, ...] | None] = {
     "customers": None,
@@ -179,25 +193,16 @@ def analyse(
     sat = None
     if surveys is not None and len(surveys):
         sat = satisfaction.period_scores(surveys, period=period)
-    pipeline, funnel_missing = None, "opportunities"
-    if opportunities is not None and len(opportunities) and stage_history is not None:
-        try:
-            pipeline = funnel.analyse(
-                opportunities,
-                stage_history,
-                stages=list(funnel_stages),
-                period=period,
-                window_days=conversion_window_days,
-            )
-            funnel_missing = ""
-        except CrmkitError as error:  # the funnel report says the same, in full
-            funnel_missing = str(error)
+    funnel_rows, funnel_missing = _funnel_figures(
+        opportunities, stage_history, stages=funnel_stages, period=period,
+        window_days=conversion_window_days,
+    )  # fmt: skip
 
     rows = [
         *cards.churn_rows(rates),
         *clv_rows,
         *cards.satisfaction_rows(sat),
-        *cards.funnel_rows(pipeline),
+        *funnel_rows,
         *cards.interaction_rows(contacts),
         *cards.service_rows(service),
         *cards.cost_rows(spend),
