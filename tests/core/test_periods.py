@@ -1,5 +1,6 @@
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -103,6 +104,18 @@ def test_day_after_drops_the_time_of_day_once():
     frame = pd.DataFrame({"at": pd.to_datetime(["2026-09-30 23:00", "2026-10-01 00:00"])})
     # a cut-off given with a time still keeps the whole of its day
     assert rows_through(frame, "at", pd.Timestamp("2026-09-30 08:00")).index.tolist() == [0]
+
+
+def test_rows_through_a_day_after_every_row_is_every_row_and_a_frame_of_its_own():
+    frame = pd.DataFrame({"at": pd.to_datetime(["2026-09-01", "2026-09-30"]), "x": [1.0, 2.0]})
+    every = rows_through(frame, "at", "2026-09-30")
+    pd.testing.assert_frame_equal(every, frame)
+    assert every is not frame
+    assert np.shares_memory(every["x"].to_numpy(), frame["x"].to_numpy())  # no copy made
+    every.loc[0, "x"] = 9.0
+    assert frame.loc[0, "x"] == 1.0
+    with_missing = frame.assign(at=pd.to_datetime(["2026-09-01", None]))
+    assert rows_through(with_missing, "at", "2026-09-30").index.tolist() == [0]
 
 
 def test_analyses_take_the_period_whole():

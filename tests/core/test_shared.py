@@ -74,6 +74,18 @@ def test_any_change_is_computed_again(store, changed):
     assert len(CALLS) == 2
 
 
+def test_frames_are_read_whole_though_hashed_a_million_rows_at_a_time():
+    big = pd.DataFrame({"id": [f"c{i}" for i in range(1_100_000)], "amount": 1.0})
+    key = shared.fingerprint(sum, (big,), {})
+    assert key == shared.fingerprint(sum, (big.copy(),), {})
+    for changed in (
+        big.assign(amount=[1.0] * 1_099_999 + [2.0]),  # the last row's number
+        big.assign(id=[*big["id"][:-1], "other"]),  # the last row's text
+        big.set_axis(range(1, 1_100_001)),  # the index
+    ):
+        assert shared.fingerprint(sum, (changed,), {}) != key
+
+
 def test_a_call_that_raises_stores_nothing(store):
     for _ in range(2):
         with pytest.raises(ValueError):
