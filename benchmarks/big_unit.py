@@ -103,7 +103,7 @@ def measured(argv: list[str]) -> tuple[float, int, str]:
     if process.returncode not in (0,):
         raise SystemExit(f"crmkit {' '.join(argv)} failed:\n{output[-3000:]}")
     shares = ", ".join(f"{role} {rss / 1e9:.1f}" for role, rss in peak[1])
-    return seconds, peak[0], output + f"\nat the peak (GB): {shares}; PSS peak {peak[2] / 1e9:.1f}"
+    return seconds, peak[0], output + f"\nat the peak (GB): {shares}; PSS peak {peak[2] / 1e9:.2f}"
 
 
 def unit_params(folder: Path, data: Path) -> Path:
@@ -157,7 +157,7 @@ def main() -> None:
         per_notebook[customers] = seconds
         print(
             f"{customers:>9,} customers: stage {stage_s:6.1f} s ({stage_rss / 1e9:.1f} GB) · "
-            f"all notebooks {run_s:6.1f} s wall, peak {run_rss / 1e9:.1f} GB for the process "
+            f"all notebooks {run_s:6.1f} s wall, peak {run_rss / 1e9:.2f} GB for the process "
             f"tree" + (f" · FAILED: {failed}" if failed else "")
         )
         print("           " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
