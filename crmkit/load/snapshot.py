@@ -128,8 +128,7 @@ class SnapshotTables(Mapping[str, pd.DataFrame]):
     def select(self, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
         """Table ``name`` with only those of ``columns`` it has (``None``: all), in the
         table's order: read from disk with only them, unless the whole table is read already.
-        Not kept: a report asks once for each table it computes with, and can let go of a
-        table it is done with."""
+        Not kept: a report asks once for each table it computes with."""
         if name in self._read:
             frame = self._read[name]
             return frame if columns is None else frame[[c for c in frame if c in columns]]
