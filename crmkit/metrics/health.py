@@ -16,7 +16,7 @@ import pandas as pd
 
 from crmkit.core.errors import CrmkitError
 from crmkit.core.periods import Period, require_period
-from crmkit.metrics import clv, funnel, satisfaction
+from crmkit.metrics import churn, clv, funnel, satisfaction
 from crmkit.metrics import scorecard as cards
 from crmkit.metrics.churn_rates import ChurnRates, churn_rates_analysis
 from crmkit.metrics.churn_status import ChurnDefinition, choose_definition
@@ -87,18 +87,13 @@ def _funnel_figures(opportunities, stage_history, *, stages, period, window_days
 
 REQUIRED = ("customers", "transactions")
 READS: dict[str, tuple[str, ...] | None] = {
-    "customers": None,
-    "transactions": ("customer_id", "order_date", "amount", "margin"),
-    "churn_events": None,
-    "interactions": ("customer_id", "occurred_at", "channel", "direction", "kind"),
-    "tickets": None,
-    "surveys": ("customer_id", "responded_at", "nps", "csat"),
-    "costs": None,
+    **churn.READS,
     "opportunities": None,
     "stage_history": None,
 }
 """The columns :func:`analyse` reads of each table (None: all of them), for
-:meth:`crmkit.load.unit.CRMData.read`: the review holds no order ids, survey comments ..."""
+:meth:`crmkit.load.unit.CRMData.read`: the churn report's (the review's churn, CLV and score
+parts read what it reads), and the funnel's tables whole."""
 
 
 def analyse(
