@@ -6,7 +6,9 @@ import json
 import os
 import signal
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
@@ -16,6 +18,7 @@ from conftest import write_notebook
 from crmkit.core.periods import parse_period
 from crmkit.run import execute as execute_module
 from crmkit.run.execute import atomic_write, execute, extract_results, notebook_parameters
+from crmkit.run.fleet import WORKER_PRELOAD
 from crmkit.run.forked_kernel import ForkedKernel
 from crmkit.run.plan import Job, plan_jobs
 
@@ -24,8 +27,34 @@ from crmkit.run.plan import Job, plan_jobs
 def launch(request, monkeypatch) -> str:
     """Each way a run starts its kernel: a new process (JupyterLab's way, a Dask worker's),
     or forked from a worker of ``crmkit run`` with the libraries loaded."""
-    monkeypatch.setattr(execute_module, "_FORKED_KERNELS", request.param == "forked")
+    monkeypatch.setattr(execute_module, "_FORKED_KERNELS", False)
     return request.param
+
+
+@pytest.fixture
+def run(launch):
+    """:func:`execute` as ``launch`` starts kernels. A forked kernel is forked where
+    ``crmkit run`` forks it: in a worker from its fork server, whose main thread is its only
+    busy one. This test process is no such place: by now it holds the threads of Arrow's and
+    DuckDB's pools from earlier tests, which a fork would copy mid-work (its kernels died
+    before replying, now and then, in the whole suite)."""
+    if launch != "forked":
+        return execute
+    context = get_context("forkserver")
+    context.set_forkserver_preload([WORKER_PRELOAD])
+
+    def in_a_worker(job: Job):
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            return pool.submit(_execute_forking, job, dict(os.environ)).result()
+
+    return in_a_worker
+
+
+def _execute_forking(job: Job, environ: dict):
+    os.environ.clear()
+    os.environ.update(environ)
+    execute_module._FORKED_KERNELS = True
+    return execute(job)
 
 
 def _job(tmp_path: Path, source: str, params: dict | None = None, **kwargs) -> Job:
@@ -43,17 +72,17 @@ def _job(tmp_path: Path, source: str, params: dict | None = None, **kwargs) -> J
 
 
 @pytest.mark.slow
-def test_cell_timeout_is_a_failure(tmp_path: Path, launch: str):
-    outcome = execute(_job(tmp_path, "import time\ntime.sleep(30)", cell_timeout=2))
+def test_cell_timeout_is_a_failure(tmp_path: Path, launch: str, run):
+    outcome = run(_job(tmp_path, "import time\ntime.sleep(30)", cell_timeout=2))
     assert outcome.status == "failed"
     assert "timed out" in outcome.reason.lower() or "timeout" in outcome.reason.lower()
     assert outcome.seconds < 25
 
 
 @pytest.mark.slow
-def test_run_timeout_stops_a_long_run(tmp_path: Path, launch: str):
+def test_run_timeout_stops_a_long_run(tmp_path: Path, launch: str, run):
     cells = "\n---\n".join(["import time\ntime.sleep(1.5)"] * 6)
-    outcome = execute(_job(tmp_path, cells, run_timeout=3))
+    outcome = run(_job(tmp_path, cells, run_timeout=3))
     assert outcome.status == "failed"
     assert "longer than its limit of 3 s" in outcome.reason
     record = json.loads((tmp_path / "out" / "data_quality.json").read_text())
@@ -67,17 +96,17 @@ def test_notebook_that_publishes_nothing_fails(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_failed_rerun_replaces_a_good_report_whole(tmp_path: Path, launch: str):
+def test_failed_rerun_replaces_a_good_report_whole(tmp_path: Path, launch: str, run):
     params = {"business_unit": "x", "display_name": "Unit X", "currency": "CNY"}
     source = "import crmkit as ck\nck.nb.publish_results({'n': 1})"
-    good = execute(_job(tmp_path, source, params))
+    good = run(_job(tmp_path, source, params))
     assert good.status == "ok"
     html_path = tmp_path / "out" / "data_quality.html"
     assert "could not be produced" not in html_path.read_text()
     record = json.loads((tmp_path / "out" / "data_quality.json").read_text())
     assert record["results"] == {"n": 1}
     assert (record["display_name"], record["currency"]) == ("Unit X", "CNY")
-    bad = execute(_job(tmp_path, "raise ValueError('boom')", params))
+    bad = run(_job(tmp_path, "raise ValueError('boom')", params))
     assert bad.status == "failed" and bad.reason == "ValueError: boom"
     page = html_path.read_text()
     assert "could not be produced" in page and "Unit X · Data quality" in page
@@ -130,7 +159,9 @@ def test_notebook_receives_the_period_and_as_of(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_a_kernel_runs_in_the_job_s_folder_environment_and_threads(tmp_path: Path, launch: str):
+def test_a_kernel_runs_in_the_job_s_folder_environment_and_threads(
+    tmp_path: Path, launch: str, run
+):
     source = (
         "import os, sys\n"
         "from threadpoolctl import threadpool_info\n"
@@ -148,7 +179,7 @@ def test_a_kernel_runs_in_the_job_s_folder_environment_and_threads(tmp_path: Pat
     try:
         import sklearn.ensemble  # noqa: F401 - loaded here, as the worker's fork server does
 
-        outcome = execute(_job(tmp_path, source, threads=1))
+        outcome = run(_job(tmp_path, source, threads=1))
     finally:
         del os.environ["CRMKIT_TEST_MARKER"]
     assert outcome.status == "ok", outcome.reason
