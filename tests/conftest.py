@@ -235,7 +235,8 @@ def assert_same_result(a, b, where: str = "result") -> None:
         assert a.equals(b) or _frames_equal(a, b), where
     elif isinstance(a, np.ndarray):
         if a.dtype.kind in "fc":
-            assert a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)
+            same = a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)
+            assert same, where
         else:
             assert np.array_equal(a, b), where
     elif dataclasses.is_dataclass(a):

@@ -87,12 +87,12 @@ class CRMData:
         170 MB); loaded tables are selected without a copy.
         """
         needed = set(required)
+        select = getattr(self.tables, "select", None)  # a snapshot's: reads only the columns
         found: dict[str, pd.DataFrame | None] = {}
         for name, wanted in columns.items():
             if name not in self.tables and name not in needed:
                 found[name] = None
                 continue
-            select = getattr(self.tables, "select", None)
             if select is not None and name in self.tables:
                 found[name] = select(name, wanted)
             else:

@@ -72,7 +72,7 @@ def expected_value(
 REQUIRED = ("customers", "transactions")
 READS: dict[str, tuple[str, ...] | None] = {
     "customers": None,  # every column: any of them can be a driver or a breakdown
-    "transactions": ("customer_id", "order_date", "amount", "margin"),
+    "transactions": clv.ORDER_COLUMNS,  # the rates' columns, and the clv report's fit's
     "churn_events": None,
     "interactions": ("customer_id", "occurred_at", "channel", "direction", "kind"),
     "tickets": None,

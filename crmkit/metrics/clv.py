@@ -381,9 +381,11 @@ def missing_inputs(
     return tuple(found)
 
 
+ORDER_COLUMNS = ("customer_id", "order_date", "amount", "margin")
+"""The order columns :func:`analyse` reads (its shared fit's fingerprint is of these)."""
 REQUIRED = ("transactions", "customers")
 READS: dict[str, tuple[str, ...] | None] = {
-    "transactions": ("customer_id", "order_date", "amount", "margin"),
+    "transactions": ORDER_COLUMNS,
     "customers": None,
     "costs": None,
 }
@@ -417,7 +419,7 @@ def analyse(
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
     require_period(period, caller="clv.analyse")
-    used = [c for c in ("customer_id", "order_date", "amount", "margin") if c in transactions]
+    used = [c for c in ORDER_COLUMNS if c in transactions]
     described = [c for c in CUSTOMER_COLUMNS if c in customers.columns]
     return _analyse(
         period.rows_to_end(transactions[used], "order_date"),

@@ -24,10 +24,9 @@ from crmkit.run.plan import Job, plan_jobs
 
 
 @pytest.fixture(params=["new process", "forked"])
-def launch(request, monkeypatch) -> str:
+def launch(request) -> str:
     """Each way a run starts its kernel: a new process (JupyterLab's way, a Dask worker's),
     or forked from a worker of ``crmkit run`` with the libraries loaded."""
-    monkeypatch.setattr(execute_module, "_FORKED_KERNELS", False)
     return request.param
 
 
