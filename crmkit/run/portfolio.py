@@ -221,6 +221,10 @@ def write_period_index(period_dir: Path, period: Period, *, code: str = "en") ->
                     "name": first.get("display_name") or unit,
                     "figures": [figure_cell(by_notebook.get(n), f) for n, f in figures],
                     "runs": runs,
+                    # a unit that cannot load fails every report for one reason: said once
+                    "reasons": list(
+                        dict.fromkeys(r["reason"] for r in runs if r["status"] == "failed")
+                    ),
                     "flags": unit_flags(unit, by_notebook, code),
                     "incomplete": any(r["status"] == "failed" for r in runs),
                 }
@@ -252,6 +256,7 @@ def _page_words(period: Period, units: int, failures: int) -> dict[str, str]:
         "unit",
         "reports",
         "failed",
+        "why_failed",
         "open_report",
         "change_legend",
         "all_periods",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,25 @@ def test_period_list_counts_runs_newest_first(tmp_path: Path):
     assert page.index("2026-Q3/index.html") < page.index("2026-Q2/index.html")
     assert "1 units, 1 reports" in page and '<span class="failed">1 failed</span>' in page
     assert "0 units, 0 reports</span>" in page
+
+
+def test_a_reason_shared_by_a_units_failed_reports_is_shown_once_and_folded(tmp_path: Path):
+    # A unit that cannot load fails every report with the same reason; printed under each
+    # report it made the unit's row hundreds of pixels tall in the key-figures table.
+    unreadable = "DataError: customers.csv lacks 'signup_date'"
+    period_dir = write_records(
+        tmp_path / "reports",
+        *(
+            record(topic, "broken", {}, status="failed", reason=unreadable)
+            for topic in ("clv", "satisfaction", "funnel")
+        ),
+        record("clv", "west", {}, status="failed", reason="DataError: no orders"),
+        record("satisfaction", "west", {}, status="failed", reason="DataError: no surveys"),
+    )
+    page = write_period_index(period_dir, PERIOD).read_text(encoding="utf-8")
+    assert "5 report(s) failed" in page
+    assert page.count('<a class="failed" href="broken/') == 3
+    assert page.count("lacks &#39;signup_date&#39;") == 1
+    assert page.count("DataError: no orders") == 1 and page.count("DataError: no surveys") == 1
+    folded = re.findall(r"<details><summary>why it failed</summary>(.*?)</details>", page, re.S)
+    assert len(folded) == 3 and all('class="reason"' in reason for reason in folded)
