@@ -17,6 +17,7 @@ Flags (registry ``health.flags``):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 from babel.lists import format_list
@@ -39,10 +40,11 @@ def _listed(items: list[str]) -> str:
     return format_list(items, locale=locale())
 
 
-def kpi_name(row: KPI, details: dict[str, str] | None = None) -> str:
+def kpi_name(row: KPI, details: dict[str, Callable[[], str]] | None = None) -> str:
     """The KPI's glossary name, with what it is about where it needs one: the top channel,
     or (``details``, by KPI key) how churn is counted where it is inferred."""
-    about = row.detail or (details or {}).get(row.key, "")
+    counted = (details or {}).get(row.key)
+    about = row.detail or (counted() if counted else "")
     return _w("kpi_about", kpi=term(row.key), about=about) if about else term(row.key)
 
 
@@ -104,7 +106,7 @@ def band_label(band: str | None) -> str:
 
 
 def scorecard_view(
-    rows: list[KPI], *, currency: str = "", details: dict[str, str] | None = None
+    rows: list[KPI], *, currency: str = "", details: dict[str, Callable[[], str]] | None = None
 ) -> pd.DataFrame:
     """The scorecard for reading: KPI, this and the previous period, the change, its p-value
     (blank without a test) and the band."""
@@ -133,7 +135,7 @@ def band_styles(rows: list[KPI]) -> list[str]:
 
 
 def scorecard_sentences(
-    rows: list[KPI], *, currency: str = "", details: dict[str, str] | None = None
+    rows: list[KPI], *, currency: str = "", details: dict[str, Callable[[], str]] | None = None
 ) -> list[str]:
     """How many KPIs need action and which, which to watch, which have no data."""
     known = [r for r in rows if r.value is not None]
@@ -172,7 +174,7 @@ def kpi_flags(
     *,
     thresholds: dict | None = None,
     currency: str = "",
-    details: dict[str, str] | None = None,
+    details: dict[str, Callable[[], str]] | None = None,
 ) -> list[Flag]:
     """``kpi_act``: one alert per KPI at or past its act level, with the action that KPI
     calls for (a general one where the catalogue has none for it)."""
@@ -210,14 +212,18 @@ def kpi_flags(
     return found
 
 
-def details(analysis: HealthAnalysis) -> dict[str, str]:
+def details(analysis: HealthAnalysis) -> dict[str, Callable[[], str]]:
     """What the churn KPIs count where churn is inferred: "134 days without an order" (the
-    same words as the portfolio's), so they are not read as recorded cancellations."""
+    same words as the portfolio's), so they are not read as recorded cancellations. Worded
+    when shown, in the language then active: a flag is worded in every language."""
     days = analysis.definition.inactivity_days
     if analysis.definition.kind != "inactivity" or days is None:
         return {}
-    text = words("churn.portfolio_inactivity", inactivity_days=num(days))
-    return {"churn_rate": text, "retention_rate": text}
+
+    def counted() -> str:
+        return words("churn.portfolio_inactivity", inactivity_days=num(days))
+
+    return {"churn_rate": counted, "retention_rate": counted}
 
 
 def flags(analysis: HealthAnalysis, *, thresholds: dict | None = None, currency: str = "") -> list:

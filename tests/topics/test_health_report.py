@@ -191,6 +191,20 @@ def test_act_items_are_flagged_once_with_their_action(sample):
     assert "高于“行动”线" in zh["churn_rate"].message["zh"]
 
 
+def test_inferred_churns_flag_reads_in_each_language_whatever_language_made_it(sample):
+    # west infers churn from inactivity and is an English unit: its flags are made in
+    # English and shown on the portfolio in every language
+    west = sample["west"][1]
+    days = west.definition.inactivity_days
+    assert west.definition.kind == "inactivity" and days
+    churn = next(
+        f for f in report.flags(west) if f.key == "kpi_act" and f.values["kpi"] == "churn_rate"
+    )
+    assert f"({days} days without an order)" in churn.message["en"]
+    assert f"按 {days} 天未购买计" in churn.message["zh"]
+    assert "without" not in churn.message["zh"]
+
+
 def test_a_unit_without_interactions_tickets_or_costs(sample):
     unit = sample["north"][0]
     analysis = analyse(unit, interactions=True, tickets=True, costs=True)
