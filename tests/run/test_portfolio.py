@@ -65,8 +65,9 @@ def write_records(out: Path, *records: dict) -> Path:
         (
             {"red": 0.125, "amber": 0.3, "green": 0.575},
             "bands",
-            "red 12.5% · amber 30.0% · green 57.5%",
-            "红 12.5% · 黄 30.0% · 绿 57.5%",
+            # no-break spaces: a narrow cell breaks only after a band's '·'
+            "red\u00a012.5%\u00a0· amber\u00a030.0%\u00a0· green\u00a057.5%",
+            "红\u00a012.5%\u00a0· 黄\u00a030.0%\u00a0· 绿\u00a057.5%",
         ),
         ({"red": 0.1, "amber": None, "green": 0.9}, "bands", "–", "–"),
         (None, "money", "–", "–"),
@@ -85,7 +86,7 @@ def test_band_shares_are_drawn_as_a_bar():
     record = {"status": "ok", "results": {"health_bands": {"red": 0.2, "amber": 0.3, "green": 0.5}}}
     with language("en"):
         cell = figure_cell(record, figure)
-    assert cell.value == "red 20.0% · amber 30.0% · green 50.0%"
+    assert cell.value == "red\u00a020.0%\u00a0· amber\u00a030.0%\u00a0· green\u00a050.0%"
     assert cell.bands == (("red", 0.2), ("amber", 0.3), ("green", 0.5))
     assert figure_cell({"status": "ok", "results": {}}, figure).bands == ()
 
@@ -204,7 +205,7 @@ def test_portfolio_shows_flags_figures_changes_and_reports(tmp_path: Path):
     assert page.count('<span class="good-mark">▲</span>') == 1
     assert "Nps_change action" in page and "提示" not in page  # actions capitalised
     # figures: money with its currency, the change coloured, the detail under it
-    assert 'CN¥1,234<span class="detail">over 12 months</span>' in page
+    assert 'CN¥1,234</span><span class="detail">over 12 months</span>' in page
     assert "$99<" in page and "{horizon_months}" not in page
     assert '<span class="change bad" title="p = 0.001">▼ 20 pts</span>' in page
     assert "+32" in page and "81.2%" in page
