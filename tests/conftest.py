@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _close_figures():
-    yield
+    """Each test starts from matplotlib's settings as the session began: a notebook run in
+    this process applies the crmkit theme (titles on the left, among others) for good."""
+    with matplotlib.rc_context():
+        yield
     plt.close("all")
 
 

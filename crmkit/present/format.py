@@ -52,6 +52,17 @@ def signed(value: float, digits: int = 0) -> str:
     return text if rounded == 0 else ("+" if rounded > 0 else "−") + text
 
 
+def shown_difference(now: float, before: float, digits: int) -> float:
+    """A change as a reader checks it against the two figures beside it: the difference of
+    ``now`` and ``before`` each rounded to ``digits``, so that "from 84.2% to 85.2%" is a
+    change of 1.0 points wherever it is written, never 0.9 (the unrounded 0.94).
+
+    >>> shown_difference(85.24, 84.16, 1) == 85.2 - 84.2
+    True
+    """
+    return round(float(now), digits) - round(float(before), digits)
+
+
 def money(value: float, currency: str = "", digits: int = 0) -> str:
     """``1234.5, 'CNY'`` → ``'¥1,235'`` in Chinese, ``'CN¥1,235'`` in English; without a
     currency, the number alone."""

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from crmkit.core.periods import Period
-from crmkit.present.format import day, money, num, pct, signed
+from crmkit.present.format import day, money, num, pct, shown_difference, signed
 from crmkit.present.language import HTML_LANG, language, term, words
 from crmkit.run.execute import atomic_write
 from crmkit.run.html import render_page
@@ -96,14 +96,20 @@ def format_figure(value: Any, unit: str, *, currency: str = "") -> str:
 def format_change(change: Any, figure: KeyFigure, value: Any) -> ChangeCell | None:
     """The change on the previous period, ``{delta, ci, p_value}`` as the topic published it:
     shares in percentage points, NPS in points, money and counts relative to the previous
-    value; ``None`` when there is no change to show."""
+    value; ``None`` when there is no change to show.
+
+    Points are the difference of the two periods' figures as the reports write them beside
+    the change (:func:`~crmkit.present.format.shown_difference`; shares to 0.1 points, NPS
+    to 0.1 below a change of 10), so the portfolio and the report read the same change."""
     if not isinstance(change, dict) or not _is_number(change.get("delta")):
         return None
     delta = float(change["delta"])
-    if figure.unit == "share":
-        size = words("portfolio.share_points", size=num(abs(delta) * 100, 1))
-    elif figure.unit in ("points", "score"):  # one decimal below 10: +53 → +51 reads 1.5, not 1
-        size = words("portfolio.score_points", size=num(abs(delta), 1 if abs(delta) < 10 else 0))
+    if figure.unit in ("share", "points", "score") and _is_number(value):
+        scale = 100 if figure.unit == "share" else 1
+        digits = 1 if figure.unit == "share" or abs(delta) < 10 else 0
+        delta = shown_difference(float(value) * scale, (float(value) - delta) * scale, digits)
+        key = "portfolio.share_points" if figure.unit == "share" else "portfolio.score_points"
+        size = words(key, size=num(abs(delta), digits))
     elif _is_number(value) and float(value) - delta != 0:
         size = pct(abs(delta) / abs(float(value) - delta))
     else:

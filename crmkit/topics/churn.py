@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from crmkit.metrics.churn import ChurnAnalysis
 from crmkit.metrics.churn_reasons import ChurnReasons
-from crmkit.present.format import num, p_text, pct
+from crmkit.present.format import num, p_text, pct, shown_difference
 from crmkit.present.language import words
 from crmkit.topics import churn_drivers, churn_lifetimes, churn_rates
 from crmkit.topics.flags import Flag, change_flag
@@ -35,7 +35,7 @@ def _rate_change_values(analysis: ChurnAnalysis) -> dict[str, str]:
     the size is the difference of the two rates as written, so the three agree."""
     rates = analysis.rates
     before, after = rates.previous.churn.value, rates.churn.value
-    size = abs(round(after * 100, 1) - round(before * 100, 1))
+    size = abs(shown_difference(after * 100, before * 100, 1))
     return {
         "size": words("churn_rates.points", n=num(size, 1)),
         "before": pct(before),

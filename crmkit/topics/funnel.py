@@ -22,7 +22,7 @@ from crmkit.metrics.funnel_compare import (
 )
 from crmkit.metrics.sales_cycle import MONTHS_SHOWN
 from crmkit.metrics.survival import SurvivalCurve
-from crmkit.present.format import change, money, month, num, p_text, pct, signed
+from crmkit.present.format import change, money, month, num, p_text, pct, shown_difference, signed
 from crmkit.present.language import definition, is_term, term, words
 from crmkit.topics.flags import Flag, alert_flag, change_flag
 
@@ -64,6 +64,12 @@ def metric_text(metric: str) -> str:
 def points_text(delta: float) -> str:
     """A change of a rate in percentage points: ``-0.419`` → ``"−41.9 points"``."""
     return _w("points", points=signed(delta * 100, 1))
+
+
+def shown_points_text(now: float, before: float) -> str:
+    """The change between two rates written beside it, in percentage points: the difference
+    of the two as written (:func:`~crmkit.present.format.shown_difference`)."""
+    return _w("points", points=signed(shown_difference(now * 100, before * 100, 1), 1))
 
 
 def _named(key: str) -> str:
@@ -189,7 +195,7 @@ def bottleneck_sentence(analysis: FunnelAnalysis) -> str:
         step=step_text(b.step),
         before=pct(b.before),
         now=pct(b.now),
-        points=points_text(b.delta),
+        points=shown_points_text(b.now, b.before),
         p=p_text(b.p_adjusted),
         adjusted=_w("steps_adjusted", n=num(steps)) if steps > 1 else "",
     )
@@ -221,7 +227,9 @@ def win_rate_sentence(analysis: FunnelAnalysis) -> str:
     values = {"now": pct(w.now), "won": num(w.won), "decided": num(w.decided)}
     if not np.isfinite(w.before):
         return _w("win_rate_no_previous", **values)
-    values.update(before=pct(w.before), points=points_text(w.delta), p=p_text(w.p_value))
+    values.update(
+        before=pct(w.before), points=shown_points_text(w.now, w.before), p=p_text(w.p_value)
+    )
     if not w.significant:
         return _w("win_rate_unchanged", **values)
     return _w("win_rate_fell" if w.delta < 0 else "win_rate_rose", **values)
@@ -428,7 +436,7 @@ def win_rate_flag(analysis: FunnelAnalysis) -> Flag | None:
         values={
             "before": lambda: pct(w.before),
             "now": lambda: pct(w.now),
-            "points": lambda: points_text(w.delta),
+            "points": lambda: shown_points_text(w.now, w.before),
             "p": lambda: p_text(w.p_value),
         },
         raw={"now": float(w.now), "before": float(w.before)},

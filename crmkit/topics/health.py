@@ -24,7 +24,7 @@ from babel.lists import format_list
 
 from crmkit.metrics.health import HealthAnalysis
 from crmkit.metrics.scorecard import ACT, KPI, WATCH, as_results, merge_thresholds
-from crmkit.present.format import money, num, pct, signed, signed_money
+from crmkit.present.format import money, num, pct, shown_difference, signed, signed_money
 from crmkit.present.language import UnknownWords, locale, term, words
 from crmkit.topics import churn_rates, health_interactions, health_score, health_service
 from crmkit.topics.flags import Flag, alert_flag
@@ -82,8 +82,7 @@ def shown_change(row: KPI) -> float | None:
         return None
     scale = 100 if row.unit == "share" else 1
     digits = max(_digits(row, row.value), _digits(row, row.previous))
-    now, before = round(row.value * scale, digits), round(row.previous * scale, digits)
-    return (now - before) / scale
+    return shown_difference(row.value * scale, row.previous * scale, digits) / scale
 
 
 def format_change(row: KPI, *, currency: str = "") -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from crmkit.metrics.satisfaction import Change, SatisfactionAnalysis, repeat_rate
 from crmkit.metrics.themes import MIN_LIFT, MIN_MENTIONS
-from crmkit.present.format import money, num, p_text, pct, signed
+from crmkit.present.format import money, num, p_text, pct, shown_difference, signed
 from crmkit.present.language import is_term, term, words
 from crmkit.present.plots.satisfaction import dimension_name, quadrant_name
 from crmkit.present.plots.theme import verdict_words
@@ -206,7 +206,7 @@ def _change_values(analysis: SatisfactionAnalysis, metric: str) -> dict[str, str
     digits = _change_digits(metric, change)
     before, after = (round(float(v), digits) for v in values)
     return {
-        "size": _w(unit, n=num(abs(after - before), digits)),
+        "size": _w(unit, n=num(abs(shown_difference(values[1], values[0], digits)), digits)),
         "before": write(before, digits),
         "after": write(after, digits),
         "p": p_text(change.p_value),

@@ -131,6 +131,23 @@ def test_change_is_sized_by_unit_and_coloured_only_when_significant(
     assert (cell.text, cell.tone) == (text, tone)
 
 
+@pytest.mark.parametrize(
+    ("figure", "value", "delta", "text"),
+    [
+        # CSAT 84.22% → 85.16% is written "84.2%" → "85.2%": 1.0 points, not the 0.94 rounded
+        (KeyFigure("csat", "csat", "share", change="c"), 0.8516, 0.0094, "▲ 1.0 pts"),
+        # NPS +23.96 → +31.04 is written +24.0 → +31.0 under a change of 10: 7.0, not 7.1
+        (NPS, 31.04, 7.08, "▲ 7.0 pts"),
+    ],
+)
+def test_a_change_in_points_is_the_difference_of_the_figures_as_the_reports_write_them(
+    figure, value, delta, text
+):
+    with language("en"):
+        cell = format_change({"delta": delta, "p_value": 0.2}, figure, value)
+    assert cell.text == text
+
+
 def test_falling_figure_where_down_is_good_is_good_news():
     churn = KeyFigure("churn_rate", "win_rate", "share", change="c", good_when="down")
     with language("en"):

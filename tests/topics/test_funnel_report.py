@@ -502,6 +502,21 @@ def test_win_rate_and_cycle_flags_by_hand():
     assert flag.message["en"] == "Median days to win lengthened from 34 to 64 days (p < 0.001)."
 
 
+def test_a_win_rate_change_is_the_difference_of_the_two_rates_as_written():
+    """14 of 31 won before (45.16%, written 45.2%), 1 of 31 now (3.23%, written 3.2%): the
+    change reads 42.0 points beside them, not the unrounded 41.94 (41.9)."""
+    from crmkit.metrics.funnel_compare import win_rate_change
+
+    fake = type("Analysis", (), {})()
+    now = pd.DataFrame({"outcome": ["won"] * 1 + ["lost"] * 30})
+    before = pd.DataFrame({"outcome": ["won"] * 14 + ["lost"] * 17})
+    fake.win_rate_change = win_rate_change(now, before)
+    with language("en"):
+        sentence = report.win_rate_sentence(fake)
+    assert "45.2%" in sentence and "3.2%" in sentence and "−42.0 points" in sentence
+    assert "from 45.2% to 3.2% (−42.0 points" in report.win_rate_flag(fake).message["en"]
+
+
 @pytest.mark.slow
 def test_north_funnel_collapse_is_its_top_news():
     """The sample's story: north's win rate fell from 8.6% to 0.6% in 2026-Q3 (intent →
