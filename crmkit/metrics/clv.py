@@ -160,6 +160,8 @@ def cohort_revenue(
     first_days = signup.groupby(label).min()
     last = transactions["order_date"].max()
     rows = []
+    if pd.isna(last):  # no orders yet: no cohort has lived a month the data reaches
+        sizes = sizes.iloc[:0]
     for name, size in sizes.sort_index().items():
         first_day = first_days[name]
         lived = (last.year - first_day.year) * 12 + last.month - first_day.month

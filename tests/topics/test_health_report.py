@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT, assert_same_result
 
@@ -242,3 +243,15 @@ def test_a_unit_without_interactions_tickets_or_costs(sample):
     json.dumps(results, allow_nan=False)
     assert results["interaction_frequency"] is None and results["sla_share"] is None
     assert not math.isnan(results["mean_health"])
+
+
+def test_a_unit_whose_orders_begin_in_the_period_is_reviewed(sample):
+    """A unit launched this period has no order by the previous period's end: the previous
+    CLV has no data (the cohort curve met no order there and raised a TypeError)."""
+    unit, _ = sample["north"]
+    orders = unit["transactions"]
+    launched = orders.loc[orders["order_date"] >= pd.Timestamp(unit.period.start)]
+    review = health.analyse(unit["customers"], launched, period=unit.period)
+    card = {row.key: row for row in review.scorecard}
+    assert card["predicted_clv"].value > 0 and card["predicted_clv"].previous is None
+    assert clv.cohort_revenue(orders.iloc[:0], unit["customers"]).empty
