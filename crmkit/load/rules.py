@@ -15,6 +15,7 @@ import pandas as pd
 
 from crmkit.core.errors import DataError
 from crmkit.core.periods import day_after
+from crmkit.core.privacy import quoted
 from crmkit.core.schema import CUSTOMER_KEYED, TABLES, Column, TableSpec
 from crmkit.load.log import QualityLog
 from crmkit.load.lookups import is_in, repeated
@@ -42,7 +43,7 @@ DURATIONS = {
 
 
 def _examples(values: pd.Series, n: int = 5) -> str:
-    return ", ".join(repr(v) for v in values.head(n).tolist())
+    return quoted(values.head(n).tolist(), n)
 
 
 def _lines(index: pd.Index, line_offset: int, n: int = 5) -> str:
@@ -468,7 +469,7 @@ _DECIDED_BY = {
 
 
 def _decided_by(how: str, *, evidence, like: str, parameter: str) -> str:
-    shown = ", ".join(repr(v) for v in evidence)
+    shown = quoted(evidence, len(evidence))
     return _DECIDED_BY[how].format(evidence=shown, like=like, parameter=parameter)
 
 

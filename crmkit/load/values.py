@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crmkit.core.errors import DataError, ParameterError
+from crmkit.core.privacy import quoted
 from crmkit.core.schema import TABLES, TableSpec
 from crmkit.load.lookups import is_arrow_text, is_in
 
@@ -131,7 +132,7 @@ def _uniques(values: pd.Series) -> pd.Series:
 
 
 def _shown(values, n: int = 3) -> str:
-    return ", ".join(repr(v) for v in list(values)[:n])
+    return quoted(values, n)
 
 
 # ----------------------------------------------------------------------------- parameters

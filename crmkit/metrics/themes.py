@@ -11,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{6,}\d(?!\d)")
+from crmkit.core.privacy import mask_contacts
+
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 WORD_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z][A-Za-z'-]*")
 
@@ -62,10 +62,9 @@ def _jieba():
 
 def mask_pii(comments: pd.Series) -> pd.Series:
     """Comments with email addresses replaced by ``[email]`` and phone numbers (7 or more
-    digits, with spaces, dots, dashes, brackets or a leading +) by ``[phone]``."""
-    text = comments.astype("string")
-    text = text.str.replace(EMAIL, "[email]", regex=True)
-    return text.str.replace(PHONE, "[phone]", regex=True)
+    digits, with spaces, dots, dashes, brackets or a leading +) by ``[phone]``
+    (:func:`crmkit.core.privacy.mask_contacts`)."""
+    return comments.astype("string").map(mask_contacts, na_action="ignore").astype("string")
 
 
 def tokenize(text: str) -> list[str]:

@@ -215,6 +215,23 @@ def test_unparseable_required_dates_name_the_lines(tmp_path: Path):
         load(write_folder(tmp_path / "d", tables))
 
 
+def test_a_shifted_row_quotes_no_email_or_phone_where_a_date_should_be(tmp_path: Path):
+    """A bad export shifts a row one column: its email and phone land in date columns. The
+    refusal is shown in every report and on the portfolio, so it quotes them masked."""
+    tables = tiny_tables()
+    tables["transactions"]["order_date"] = [
+        "2026-01-05",
+        "jo.smith@example.com",
+        "2026-08-20",
+        "+1 (415) 555-0134",
+        "2026-08-21",
+    ]
+    with pytest.raises(DataError) as refused:
+        load(write_folder(tmp_path / "d", tables))
+    assert "on line(s) 3, 5: '[email]', '[phone]'" in str(refused.value)
+    assert "example.com" not in str(refused.value) and "555" not in str(refused.value)
+
+
 def test_binary_file_is_not_a_table(tmp_path: Path):
     folder = write_folder(tmp_path / "d", tiny_tables())
     (folder / "transactions.csv").write_bytes(b"PK\x03\x04\x00\x00binary")

@@ -16,6 +16,7 @@ def test_pii_in_comments_is_masked():
             "请联系我13900000115，谢谢",
             "Delivered in 2 days, paid 199.",
             None,
+            "my number is 5551234, order 123456",  # a local number has seven digits
         ]
     )
     masked = th.mask_pii(comments)
@@ -23,6 +24,7 @@ def test_pii_in_comments_is_masked():
     assert masked[1] == "请联系我[phone]，谢谢"
     assert masked[2] == "Delivered in 2 days, paid 199."
     assert pd.isna(masked[3])
+    assert masked[4] == "my number is [phone], order 123456"
 
 
 def test_chinese_comments_give_word_level_themes():
