@@ -350,7 +350,11 @@ class CLVAnalysis:
     fit: FitCheck | None = None
 
     @property
-    def model_selected(self) -> str:
+    def model_selected(self) -> str | None:
+        """The purchase model CLV was predicted with: the holdout's choice, BG/NBD where
+        there is no holdout; None where no CLV was predicted."""
+        if self.values is None:
+            return None
         return self.holdout.model_selected if self.holdout else "bgnbd"
 
 

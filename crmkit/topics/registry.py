@@ -358,7 +358,7 @@ TOPICS: dict[str, Topic] = {
                 "bgnbd": "{r, alpha, a, b} fitted on the history to the period end",
                 "pareto_nbd": "{r, alpha, s, beta}",
                 "gamma_gamma": "{p, q, v}",
-                "model_selected": "the purchase model used: bgnbd or pareto_nbd",
+                "model_selected": "the purchase model used: bgnbd or pareto_nbd; null without CLV",
                 "holdout": "{weeks, calibration_end, actual, predicted, mae_per_customer, ...}",
                 "horizon_months": "months of future value counted in CLV",
                 "mean_clv": "mean predicted value per customer over the horizon",

@@ -339,7 +339,7 @@ def test_analyse_a_unit_too_small_to_model():
     assert history.loc["a", "revenue"] == 30.0 and history.loc["d", "orders"] == 0
     # the 1 October order falls after the period: it counts nowhere
     assert history.loc["c", "revenue"] == 8.0 and analysis.summary["T"].notna().all()
-    assert analysis.model_selected == "bgnbd"
+    assert analysis.model_selected is None  # no CLV predicted, so no model used
 
 
 def test_analyse_without_acquisition_channel():
