@@ -175,6 +175,24 @@ def is_term(key: str) -> bool:
     return key in glossary()
 
 
+def column_name(column: str) -> str:
+    """A column for reading: its glossary name (``region`` → "地区"), else a contract
+    column's name in the report's language (``customer_id``: as the contract spells it in
+    English, "客户编号" in Chinese), else the data's own name (``plan``)."""
+    if is_term(column):
+        return term(column)
+    try:
+        return words(f"data_quality.column_{column}")
+    except UnknownWords:
+        return column
+
+
+def attribute_name(column: str) -> str:
+    """A psychographic column (``psy_*``, named by the data, not the contract) for reading:
+    without its prefix, underscores as spaces (``psy_brand_affinity`` → "brand affinity")."""
+    return str(column).removeprefix("psy_").replace("_", " ")
+
+
 def definition(key: str) -> str:
     """The glossary definition of figure ``key`` in the active language."""
     return glossary()[key].definitions[_active]

@@ -25,7 +25,7 @@ from crmkit.metrics.churn_lifetimes import (
 from crmkit.metrics.churn_reasons import NOT_STATED, PREVIOUS_PERIOD, THIS_PERIOD, ChurnReasons
 from crmkit.metrics.survival import SurvivalCurve
 from crmkit.present.format import day, num, p_text, pct, signed
-from crmkit.present.language import is_term, term, words
+from crmkit.present.language import column_name, is_term, term, words
 
 TOP_REASONS = 10
 """Most reasons published in ``top_reasons``."""
@@ -60,12 +60,6 @@ def _group_list(column: str, groups: list[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- names
-
-
-def column_name(column: str) -> str:
-    """A breakdown column for reading: its glossary name (``region`` → "地区"), else the
-    data's own column name (``plan``)."""
-    return term(column) if is_term(column) else column
 
 
 def group_name(column: str, group: object) -> str:

@@ -32,7 +32,7 @@ from babel.lists import format_list
 from crmkit.load.unit import CRMData
 from crmkit.metrics.quality import loading_counts, table_overview
 from crmkit.present.format import MISSING, change, day, num, pct
-from crmkit.present.language import locale, words
+from crmkit.present.language import column_name, locale, words
 from crmkit.present.plots.quality import table_name
 from crmkit.topics.flags import Flag, alert_flag
 
@@ -448,12 +448,19 @@ def orphan_table(unit: CRMData) -> pd.DataFrame:
     return log_table(unit).loc[orphans.to_numpy()].reset_index(drop=True)
 
 
+def _named_column(column: str) -> str:
+    """A column in the report's language with the data's spelling beside it where they
+    differ ("客户编号（customer_id）"): the data owner fixes the column by that name."""
+    name = column_name(column)
+    return name if name == column else words("data_quality.named_column", name=name, column=column)
+
+
 def missing_table(missing: pd.DataFrame) -> pd.DataFrame:
     """The missing-values section's view of :func:`~crmkit.metrics.quality.missing_values`."""
     return pd.DataFrame(
         {
             "data_table": [table_name(t) for t in missing["table"]],
-            "column_name": missing["column"].to_numpy(),
+            "column_name": [_named_column(c) for c in missing["column"]],
             "missing_values": missing["missing"].astype(int).to_numpy(),
             "missing_share": missing["share"].astype(float).to_numpy(),
             "required_column": missing["required"].astype(bool).to_numpy(),

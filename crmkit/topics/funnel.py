@@ -23,7 +23,7 @@ from crmkit.metrics.funnel_compare import (
 from crmkit.metrics.sales_cycle import MONTHS_SHOWN
 from crmkit.metrics.survival import SurvivalCurve
 from crmkit.present.format import change, money, month, num, p_text, pct, shown_difference, signed
-from crmkit.present.language import definition, is_term, term, words
+from crmkit.present.language import column_name, definition, term, words
 from crmkit.topics.flags import Flag, alert_flag, change_flag
 
 TOPIC = "funnel"
@@ -78,11 +78,6 @@ def _named(key: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _column(column: str) -> str:
-    """A breakdown column by its glossary name where it has one (``source`` → lead source)."""
-    return term(column) if is_term(column) else column
-
-
 def _or_list(names: list[str]) -> str:
     """``["a", "b", "c"]`` → ``"a, b or c"`` in the report's language."""
     names = [str(n) for n in names]
@@ -93,7 +88,7 @@ def _or_list(names: list[str]) -> str:
 
 def _either(columns: list[str]) -> str:
     """Breakdown columns by their glossary names, ``"lead source or owner"``."""
-    return _or_list([_column(c) for c in columns])
+    return _or_list([column_name(c) for c in columns])
 
 
 def skipped(analysis: FunnelAnalysis) -> dict[str, str]:
@@ -133,7 +128,7 @@ def skipped(analysis: FunnelAnalysis) -> dict[str, str]:
             _w("skip_breakdowns_missing", columns=_either(analysis.skipped_breakdowns))
         )
     for column, value in analysis.one_group.items():
-        breakdowns.append(_w("skip_breakdown_one_group", column=_column(column), value=value))
+        breakdowns.append(_w("skip_breakdown_one_group", column=column_name(column), value=value))
     if not breakdowns and not analysis.breakdowns:
         breakdowns.append(_w("skip_breakdowns_none_asked"))
     if breakdowns:
@@ -148,7 +143,7 @@ def skipped(analysis: FunnelAnalysis) -> dict[str, str]:
 def notes(analysis: FunnelAnalysis) -> list[str]:
     """What the analysis had to leave out or ignore, one sentence each."""
     found = [
-        _w("note_breakdown_missing", column=_column(column))
+        _w("note_breakdown_missing", column=column_name(column))
         for column in analysis.skipped_breakdowns
         if not analysis.cohort.empty  # else the last note says why
     ]
@@ -258,7 +253,7 @@ def breakdown_sentences(analysis: FunnelAnalysis) -> list[str]:
             found.append(
                 _w(
                     "breakdown_differs",
-                    column=_column(column),
+                    column=column_name(column),
                     group=row.group,
                     metric=metric_text(row.metric),
                     value=pct(row.conversion),

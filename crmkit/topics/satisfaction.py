@@ -18,7 +18,7 @@ import pandas as pd
 from crmkit.metrics.satisfaction import Change, SatisfactionAnalysis, repeat_rate
 from crmkit.metrics.themes import MIN_LIFT, MIN_MENTIONS
 from crmkit.present.format import money, num, p_text, pct, shown_difference, signed
-from crmkit.present.language import is_term, term, words
+from crmkit.present.language import column_name, is_term, term, words
 from crmkit.present.plots.satisfaction import dimension_name, quadrant_name
 from crmkit.present.plots.theme import verdict_words
 from crmkit.topics.flags import Flag, alert_flag, change_flag
@@ -33,11 +33,6 @@ def _w(key: str, /, **values) -> str:
 
 def _join(names) -> str:
     return words("report.list_separator").join(names)
-
-
-def column_name(column: str) -> str:
-    """A breakdown column for reading: its glossary name (``region`` → "地区"), else itself."""
-    return term(column) if is_term(column) else column
 
 
 def group_value(column: str, value: object) -> str:

@@ -18,7 +18,7 @@ from crmkit.metrics.lifecycle import LIFECYCLE_STAGES
 from crmkit.metrics.segment_changes import Change
 from crmkit.metrics.segmentation import SegmentationAnalysis, value_tiers
 from crmkit.present.format import money, num, p_text, pct
-from crmkit.present.language import current, glossary, is_term, term, words
+from crmkit.present.language import column_name, current, glossary, term, words
 from crmkit.topics.flags import Flag, alert_flag, change_flag
 from crmkit.topics.segmentation_names import (
     customers_count,
@@ -63,7 +63,7 @@ def _column_names(columns: list[str]) -> str:
     (`` `income_band` ``), in Chinese by their glossary names (收入档次)."""
     if current() == "en":
         return join_words([f"`{c}`" for c in columns])
-    return join_words([term(c) if is_term(c) else c for c in columns])
+    return join_words([column_name(c) for c in columns])
 
 
 # ----------------------------------------------------------------------------- skipped sections

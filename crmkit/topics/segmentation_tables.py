@@ -14,7 +14,7 @@ import pandas as pd
 from crmkit.metrics.lifecycle import LIFECYCLE_STAGES
 from crmkit.metrics.segmentation import SegmentationAnalysis, value_tiers
 from crmkit.present.format import money, num, pct
-from crmkit.present.language import term, words
+from crmkit.present.language import attribute_name, term, words
 from crmkit.topics.segmentation import previous_stages
 from crmkit.topics.segmentation_names import (
     describe_clusters,
@@ -262,12 +262,12 @@ def actions_table(segments: pd.DataFrame, actions: Mapping[str, str] | None = No
 
 def psychographic_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
     """The psychographic profile with groups labelled as in the groups table and the
-    attributes by the data's own names, without their ``psy_`` prefix."""
+    attributes by the data's own names (:func:`~crmkit.present.language.attribute_name`)."""
     table = analysis.psychographic
     if table.empty:
         return table
     first = table.columns[0]
-    attributes = {c: c.removeprefix("psy_") for c in table.columns[1:]}
+    attributes = {c: attribute_name(c) for c in table.columns[1:]}
     labelled = table.rename(columns={first: "behaviour_group", **attributes})
     labelled["behaviour_group"] = [group_label(i) for i in table[first]]
     return labelled

@@ -231,9 +231,13 @@ def test_overview_and_missing_views_use_glossary_names(unit):
     log = report.log_table(unit)
     for view in (overview, missing, log, report.sources_table(unit)):
         assert all(is_term(column) for column in view.columns), view.columns.tolist()
-    with language("zh"):
+    with language("zh"):  # named for the reader, spelled as the data owner finds it
         missing = report.missing_table(quality.missing_values(unit))
-    assert missing.values.tolist() == [["客户", "region", 1, pytest.approx(1 / 3), False]]
+    assert missing.values.tolist() == [["客户", "地区（region）", 1, pytest.approx(1 / 3), False]]
+    with language("en"):
+        assert report.missing_table(quality.missing_values(unit))["column_name"][0] == "region"
+    with language("zh"):  # a contract column without a glossary name has one here
+        assert report._named_column("customer_id") == "客户编号（customer_id）"
 
 
 def test_sources_table_shows_no_path(unit):

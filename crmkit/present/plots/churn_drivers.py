@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from crmkit.present.format import num, pct
-from crmkit.present.language import UnknownWords, is_term, term, words
+from crmkit.present.language import UnknownWords, attribute_name, is_term, term, words
 from crmkit.present.plots.theme import share_axis
 
 RAISES, LOWERS = "#C2474F", "#3E9B6F"
@@ -37,8 +37,8 @@ def _w(key: str, /, **values) -> str:
 def feature_name(feature: str) -> str:
     """A feature or customer column for reading: its glossary name (``complaints_90d`` →
     "complaints in the last 90 days" / "近90天投诉次数"), else the column's own name
-    (``psy_`` attributes without their prefix, as the segmentation report names them)."""
-    return term(feature) if is_term(feature) else str(feature).removeprefix("psy_")
+    (``psy_`` attributes as :func:`~crmkit.present.language.attribute_name` names them)."""
+    return term(feature) if is_term(feature) else attribute_name(feature)
 
 
 def value_name(value: object) -> str:

@@ -12,7 +12,7 @@ from matplotlib.ticker import FuncFormatter
 
 from crmkit.core.periods import Period
 from crmkit.present.format import month, pct
-from crmkit.present.language import UnknownWords, is_term, term, words
+from crmkit.present.language import UnknownWords, column_name, term, words
 from crmkit.present.plots.theme import (
     PALETTE,
     PERIOD_COLOUR,
@@ -26,12 +26,6 @@ def table_name(table: str) -> str:
         return words(f"data_quality.table_{table}")
     except UnknownWords:
         return table.replace("_", " ")
-
-
-def column_name(column: str) -> str:
-    """A column as a chart names it: its glossary name where it has one (``region`` /
-    "地区"), else its contract name."""
-    return term(column) if is_term(column) else column
 
 
 def plot_monthly_volume(
