@@ -21,7 +21,7 @@ from crmkit.core.periods import Period, parse_period, period_from_dates
 from crmkit.core.schema import PII_COLUMNS, TABLE_NAMES, TABLES
 from crmkit.load.log import QualityLog
 from crmkit.load.pushdown import plan_table, unit_rows
-from crmkit.load.rules import clean_table, cut_after, drop_orphans
+from crmkit.load.rules import clean_table, cut_after, drop_orphans, signup_by_first_order
 from crmkit.load.scope import (
     keep_unit_rows,
     owner_of,
@@ -271,6 +271,7 @@ def load_unit(
     _check_period_has_orders(cleaned["transactions"], the_period, raw_tables["transactions"].where)
     cleaned = cut_after(cleaned, the_period.end, log, as_of=False)
     cleaned = drop_orphans(cleaned, log)
+    cleaned = signup_by_first_order(cleaned, log)
 
     for name in ("customers", "transactions"):
         if cleaned[name].empty:

@@ -90,6 +90,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
             rf"{_COLUMN} above (?P<limit>[\d,]+)× the unit's median opportunity \(set missing\)",
         ),
         ("before", rf"{_COLUMN} before '(?P<earlier>[^']+)' \(set missing\)"),
+        ("after_first_order", rf"{_COLUMN} after the customer's first order \(set to its day\)"),
         ("ids_as_numbers", rf"{_COLUMN} written as numbers \('1001\.0' read as '1001'\)"),
         ("leading_zeros", rf"leading zeros dropped from {_COLUMN} \('001000' read as '1000'\)"),
         ("case_normalised", rf"whitespace or letter case normalised in {_COLUMN}"),

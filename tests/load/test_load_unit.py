@@ -514,3 +514,21 @@ def test_category_labels_fold_alike_from_any_column_type(labels, expected, chang
         assert folded.cat.categories.tolist() == sorted({e for e in expected if e})
         assert folded.astype("string").tolist() == [pd.NA if e is None else e for e in expected]
         assert rows_changed.tolist() == [bool(c) for c in changed]
+
+
+def test_a_signup_after_the_first_order_is_set_to_that_orders_day(tmp_path: Path):
+    """A2's account is dated 2026-09-10, after its order of 2026-08-20 (14:30): a customer
+    since August, not one who joined in September. A3 signed up before buying: kept."""
+    tables = tiny_tables()
+    tables["customers"].loc[1, "signup_date"] = "2026-09-10"
+    tables["transactions"].loc[2, "order_date"] = "2026-08-20 14:30"
+    data = load(write_folder(tmp_path / "d", tables))
+    signup = data["customers"].set_index("customer_id")["signup_date"]
+    assert signup["A2"] == pd.Timestamp("2026-08-20") and signup["A3"] == pd.Timestamp("2026-08-01")
+    entry = next(e for e in data.quality.entries if "first order" in e.rule)
+    assert (entry.table, entry.action, entry.rows, entry.example_ids) == (
+        "customers",
+        "repaired",
+        1,
+        ("A2",),
+    )

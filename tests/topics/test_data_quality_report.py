@@ -295,6 +295,10 @@ def test_source_parts(where, kind, name):
 # Each rule as crmkit.load writes it, with the column names and values it fills in.
 RULES = [
     ("exact duplicate row", "完全重复的行"),
+    (
+        "'signup_date' after the customer's first order (set to its day)",
+        "“signup_date”晚于该客户的首笔订单（已改为首单当天）",
+    ),
     ("missing required value in 'customer_id'", "必填字段“customer_id”为空"),
     ("'outcome' not one of ['open', 'won', 'lost']", None),
     ("duplicate 'order_id' with different content (first kept)", None),
