@@ -454,6 +454,15 @@ def _convert(
             _examples(parsed[out].drop_duplicates(), 3),
         )
         parsed = parsed.mask(out)
+        # A score is one answer on a rating scale: 6.5 is no NPS group (nor a CSAT rating).
+        fraction = (parsed.notna() & (parsed % 1 != 0)).fillna(False)
+        log_rows(
+            f"'{column}' not a whole number (set missing)",
+            "repaired",
+            fraction,
+            _examples(parsed[fraction].drop_duplicates(), 3),
+        )
+        parsed = parsed.mask(fraction)
     return parsed, drop
 
 

@@ -99,6 +99,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("month_first", rf"{_COLUMN} read month-first \(month before day\)"),
         ("not_a_date", rf"{_COLUMN} not a date \(set missing\)"),
         ("not_bool", rf"{_COLUMN} not true/false \(set missing\)"),
+        ("not_whole", rf"{_COLUMN} not a whole number \(set missing\)"),
         ("decimal_comma", rf"{_COLUMN} read with a decimal comma \(1\.234,50 = 1234\.5\)"),
         ("decimal_point", rf"{_COLUMN} read with a decimal point \(1,234\.50 = 1234\.5\)"),
         ("not_a_number", rf"{_COLUMN} does not parse as a number"),

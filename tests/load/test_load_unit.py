@@ -532,3 +532,24 @@ def test_a_signup_after_the_first_order_is_set_to_that_orders_day(tmp_path: Path
         1,
         ("A2",),
     )
+
+
+def test_a_score_between_two_points_of_its_scale_is_set_missing(tmp_path: Path):
+    """NPS 9.5 is neither a promoter's 9 nor 10: no group takes it. 9.0 is 9."""
+    tables = tiny_tables()
+    tables["surveys"] = pd.DataFrame(
+        {
+            "response_id": ["r1", "r2", "r3"],
+            "customer_id": ["A1", "A2", "A3"],
+            "business_unit": ["alpha"] * 3,
+            "responded_at": ["2026-07-10", "2026-07-11", "2026-07-12"],
+            "nps": ["9.5", "9.0", "7"],
+            "csat": ["4", "4.5", "5"],
+        }
+    )
+    data = load(write_folder(tmp_path / "d", tables))
+    surveys = data["surveys"].set_index("response_id")
+    assert surveys["nps"].tolist()[1:] == [9, 7] and pd.isna(surveys.loc["r1", "nps"])
+    assert pd.isna(surveys.loc["r2", "csat"]) and surveys.loc["r3", "csat"] == 5
+    assert log_rows(data, "surveys", "'nps' not a whole number", "repaired") == 1
+    assert log_rows(data, "surveys", "'csat' not a whole number", "repaired") == 1

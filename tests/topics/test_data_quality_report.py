@@ -295,6 +295,7 @@ def test_source_parts(where, kind, name):
 # Each rule as crmkit.load writes it, with the column names and values it fills in.
 RULES = [
     ("exact duplicate row", "完全重复的行"),
+    ("'nps' not a whole number (set missing)", "“nps”不是整数（已置空）"),
     (
         "'signup_date' after the customer's first order (set to its day)",
         "“signup_date”晚于该客户的首笔订单（已改为首单当天）",
