@@ -437,7 +437,7 @@ TOPICS: dict[str, Topic] = {
             question=(
                 "How many customers did this unit lose, is it getting worse, how long do "
                 "customers stay, why do they say they leave, what behaviour comes before "
-                "leaving, and which customers are most at risk now?"
+                "leaving, and which customers at risk are most worth keeping?"
             ),
             tables=("customers", "transactions"),
             sections=(
