@@ -24,7 +24,7 @@ from crmkit.metrics.churn_lifetimes import (
 )
 from crmkit.metrics.churn_reasons import NOT_STATED, PREVIOUS_PERIOD, THIS_PERIOD, ChurnReasons
 from crmkit.metrics.survival import SurvivalCurve
-from crmkit.present.format import day, num, p_text, pct, signed
+from crmkit.present.format import day, num, p_text, pct, shown_difference, signed
 from crmkit.present.language import column_name, is_term, term, words
 
 TOP_REASONS = 10
@@ -244,9 +244,10 @@ def logrank_view(lifetimes: ChurnLifetimes) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- reasons
 
 
-def _share_change(value: float) -> str:
-    """A change of share in percentage points: ``0.052`` → "+5.2"."""
-    return signed(value * 100, 1)
+def _share_change(now: float, before: float) -> str:
+    """A change of share in percentage points, as the two shares are written: 0.431 and
+    0.379 → "+5.2"."""
+    return signed(shown_difference(now * 100, before * 100, 1), 1)
 
 
 def rising_reasons(reasons: ChurnReasons) -> list[dict]:
@@ -324,7 +325,15 @@ def reasons_view(reasons: ChurnReasons, *, tested: bool = True) -> pd.DataFrame:
         _w("range", low=pct(lo), high=pct(hi)) if np.isfinite(lo) else None
         for lo, hi in zip(table["low"].astype(float), table["high"], strict=True)
     ]
-    changes = [_share_change(v) if np.isfinite(v) else None for v in table["delta"].astype(float)]
+    changes = [
+        _share_change(now, before) if np.isfinite(delta) else None
+        for now, before, delta in zip(
+            table["share"].astype(float),
+            table["previous_share"].astype(float),
+            table["delta"].astype(float),
+            strict=True,
+        )
+    ]
     view = pd.DataFrame(
         {
             "reason": table["reason"].astype(str).to_numpy(),
