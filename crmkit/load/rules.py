@@ -446,23 +446,15 @@ def _convert(
             log_rows(f"negative '{column}' (set missing)", "repaired", negative)
             parsed = parsed.mask(negative)
     if col.kind == "score":
-        out = ((parsed < col.low) | (parsed > col.high)).fillna(False)
-        log_rows(
-            f"'{column}' outside {col.low:g}-{col.high:g} (set missing)",
-            "repaired",
-            out,
-            _examples(parsed[out].drop_duplicates(), 3),
-        )
-        parsed = parsed.mask(out)
         # A score is one answer on a rating scale: 6.5 is no NPS group (nor a CSAT rating).
-        fraction = (parsed.notna() & (parsed % 1 != 0)).fillna(False)
-        log_rows(
-            f"'{column}' not a whole number (set missing)",
-            "repaired",
-            fraction,
-            _examples(parsed[fraction].drop_duplicates(), 3),
-        )
-        parsed = parsed.mask(fraction)
+        for rule, wrong in (
+            (f"outside {col.low:g}-{col.high:g}", lambda v: (v < col.low) | (v > col.high)),
+            ("not a whole number", lambda v: v % 1 != 0),
+        ):
+            bad_score = (parsed.notna() & wrong(parsed)).fillna(False)
+            examples = _examples(parsed[bad_score].drop_duplicates(), 3)
+            log_rows(f"'{column}' {rule} (set missing)", "repaired", bad_score, examples)
+            parsed = parsed.mask(bad_score)
     return parsed, drop
 
 
