@@ -55,6 +55,10 @@ _DMY = (
     r"(?P<rest>(?:[ T].*)?)$"
 )
 _NOISE = re.compile(r"[\s'’¥￥$€£元]|RMB|CNY|USD|EUR", re.IGNORECASE)
+_YEAR_MONTH_DAY = re.compile(
+    r"^\s*(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]\s*(?P<rest>.*)$"
+)
+"""A date as Chinese spreadsheets write it, each part labelled: 2026年7月3日 (14:05)."""
 _VALID = {
     ".": r"[+-]?(?:\d+|[1-9]\d{0,2}(?:,\d{3})+)?(?:\.\d*)?(?:[eE][+-]?\d+)?",
     ",": r"[+-]?(?:\d+|[1-9]\d{0,2}(?:\.\d{3})+)?(?:,\d*)?(?:[eE][+-]?\d+)?",
@@ -389,12 +393,20 @@ def day_month_rows(values: pd.Series) -> pd.Series:
 
 
 def _parse_written(texts: pd.Series, reading: DateReading) -> pd.Series:
-    """Distinct non-ISO texts parsed by ``reading`` (UTC)."""
+    """Distinct non-ISO texts parsed by ``reading`` (UTC); a date with its year, month and
+    day labelled (2026年7月3日) needs no reading."""
     if reading.format:
         return pd.to_datetime(texts, format=reading.format, errors="coerce", utc=True)
     parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns, UTC]")
+    labelled = texts.str.extract(_YEAR_MONTH_DAY)
+    named = labelled["y"].notna()
+    if named.any():
+        part = labelled[named]
+        rest = part["rest"].where(part["rest"].eq(""), " " + part["rest"])
+        iso = part["y"] + "-" + part["m"].str.zfill(2) + "-" + part["d"].str.zfill(2) + rest
+        parsed[named] = pd.to_datetime(iso, errors="coerce", format="ISO8601", utc=True)
     parts = _day_month(texts)
-    numeric = parts["a"].notna()
+    numeric = parts["a"].notna() & ~named
     if numeric.any():
         first, second = parts["a"][numeric], parts["b"][numeric]
         day, month = (second, first) if reading.order == "monthfirst" else (first, second)
@@ -411,10 +423,9 @@ def _parse_written(texts: pd.Series, reading: DateReading) -> pd.Series:
         if timed.any():  # 2026-09-30 2:05 PM: the date part is now year-first, unambiguous
             got[timed] = pd.to_datetime(iso[timed], errors="coerce", format="mixed", utc=True)
         parsed[numeric] = got
-    if (~numeric).any():
-        parsed[~numeric] = pd.to_datetime(
-            texts[~numeric], errors="coerce", format="mixed", utc=True
-        )
+    other = ~numeric & ~named
+    if other.any():
+        parsed[other] = pd.to_datetime(texts[other], errors="coerce", format="mixed", utc=True)
     return parsed
 
 

@@ -222,3 +222,18 @@ def test_iso_dates_need_no_decision_and_no_log(tiny_folder: Path):
 def test_bad_date_format_parameter(tiny_folder: Path, date_format, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
         load(tiny_folder, date_format=date_format)
+
+
+def test_dates_with_year_month_and_day_labelled_are_read_as_written(tmp_path: Path):
+    """Chinese spreadsheets write 2026年7月3日: every part is named, nothing to decide."""
+    folder = with_order_dates(
+        tmp_path,
+        ["2026年1月5日", "2026年7月15日 09:30", "2026-08-20", "2026年09月01号", "2026/9/30"],
+    )
+    data = load(folder)
+    assert data["transactions"]["order_date"].tolist() == [
+        pd.Timestamp("2026-01-05"),
+        pd.Timestamp("2026-07-15 09:30"),
+        pd.Timestamp("2026-08-20"),
+        pd.Timestamp("2026-09-01"),
+    ]  # the fifth order is another unit's
