@@ -150,7 +150,7 @@ def test_portfolio_shows_money_in_each_units_currency(fleet):
         shown = f"{symbol}{results['mean_clv']:,.0f}"
         assert "horizon_months" in results, "the clv notebook does not publish horizon_months"
         detail = f'<span class="detail">over {results["horizon_months"]} months'
-        assert f'<td class="num">{shown}{detail}' in index
+        assert f'<td class="num"><span class="value">{shown}</span>{detail}' in index
 
 
 def test_customised_notebooks_run_in_the_project_root(tmp_path: Path):
