@@ -7,6 +7,7 @@ papermill and nbconvert, which only ``run`` (and its worker processes) load.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -309,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C; crmkit run's Interrupted says more
         print(f"crmkit: {str(exc) or 'interrupted.'}", file=sys.stderr)
         return getattr(exc, "exit_status", 130)
+    except BrokenPipeError:  # `crmkit validate | head`: the reader has what it wanted
+        # Python flushes stdout again at exit; pointed at /dev/null that flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -156,3 +156,17 @@ def test_sample_and_validate_start_without_papermill_or_nbconvert(tmp_path: Path
     # the check can fail: the workers' preload imports them
     heavy = "import sys, crmkit.run.worker\nassert {'papermill', 'nbconvert'} <= set(sys.modules)"
     assert subprocess.run([sys.executable, "-c", heavy]).returncode == 0
+
+
+def test_validate_into_a_closed_pipe_ends_quietly(tmp_path: Path, monkeypatch):
+    """`crmkit validate | head -1`: the reader has gone; no BrokenPipeError traceback, and
+    the status a shell gives a process ended by SIGPIPE."""
+    import os
+
+    params = make_params(tmp_path, tiny_tables())
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    closed = open(write_end, "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    monkeypatch.setattr(sys, "stdout", closed)
+    status = main(["validate", "--params", str(params / "alpha.yaml"), "--period", "2026-Q3"])
+    assert status == 141
