@@ -85,9 +85,13 @@ def table(
     formats.update({c: (lambda v: day(v).replace(" ", "\u00a0")) for c in dates})  # unbroken
     for column, digits in (decimals or {}).items():
         formats[column] = lambda v, d=digits: num(v, d)
-    for column in frame.columns:  # any other real number: two decimals, thousands separated
-        if column not in formats and pd.api.types.is_float_dtype(frame[column]):
+    for column in frame.columns:  # any other number: thousands separated, reals to 2 decimals
+        if column in formats:
+            continue
+        if pd.api.types.is_float_dtype(frame[column]):
             formats[column] = lambda v: num(v, 2)
+        elif pd.api.types.is_integer_dtype(frame[column]):
+            formats[column] = lambda v: num(v)
     styler = (
         frame.style.format(formats, na_rep="–")
         .format_index(lambda c: header(c, labels), axis=1)

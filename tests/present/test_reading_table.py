@@ -29,6 +29,8 @@ def test_reading_table_formats():
         html = table(frame, money_columns=["revenue"], dates=["day"], currency="CNY").to_html()
     for text in ("¥1,234,568", "是", "否", "2026年9月30日"):
         assert text in html
+    # a count no one declared is still thousands separated (health's 1383 customers)
+    assert "1,383" in table(pd.DataFrame({"customers": [1383]})).to_html()
     # a glossary key is shown by its name; a column named by the data by its label
     named = pd.DataFrame({"period_revenue": [1.0], "plan": ["gold"]})
     html = table(named, labels={"plan": "contract plan"}).to_html()
