@@ -19,9 +19,10 @@ import pandas as pd
 from crmkit.core.errors import DataError
 from crmkit.core.periods import Period, parse_period, period_from_dates
 from crmkit.core.schema import PII_COLUMNS, TABLE_NAMES, TABLES
+from crmkit.load.links import drop_orphans, signup_by_first_order
 from crmkit.load.log import QualityLog
 from crmkit.load.pushdown import plan_table, unit_rows
-from crmkit.load.rules import clean_table, cut_after, drop_orphans, signup_by_first_order
+from crmkit.load.rules import clean_table, cut_after
 from crmkit.load.scope import (
     keep_unit_rows,
     owner_of,
