@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{5,}\d(?!\d)")
-"""Seven or more characters of digits, spaces, dots, dashes and brackets, with a leading +."""
+"""Seven or more characters of digits, spaces, dots, dashes and brackets, a + allowed first."""
 DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 """A date's shape, which :data:`PHONE` also matches: a date is not a phone number."""
 
