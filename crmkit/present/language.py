@@ -182,7 +182,7 @@ def column_name(column: str) -> str:
     if is_term(column):
         return term(column)
     try:
-        return words(f"data_quality.column_{column}")
+        return words(f"common.column_{column}")
     except UnknownWords:
         return column
 
