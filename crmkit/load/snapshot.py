@@ -30,7 +30,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,18 @@ def write_snapshot(data: CRMData, folder: Path, *, key: str) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class TableOnDisk:
+    """A snapshot table left on disk for the engine to read (see
+    :mod:`crmkit.metrics.customer_orders`): its Parquet file and column names."""
+
+    path: Path
+    columns: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return pq.ParquetFile(self.path).metadata.num_rows
+
+
 class SnapshotTables(Mapping[str, pd.DataFrame]):
     """A snapshot's tables by name, each read from its Parquet file the first time it is
     asked for and kept; asking whether a table is there reads nothing."""
@@ -135,6 +147,14 @@ class SnapshotTables(Mapping[str, pd.DataFrame]):
         if name not in self._names:
             raise KeyError(name)
         return self._parquet(name, columns)
+
+    def on_disk(self, name: str, columns: Sequence[str] | None) -> TableOnDisk:
+        """Table ``name`` left on disk, with those of ``columns`` it has (``None``: all)."""
+        if name not in self._names:
+            raise KeyError(name)
+        path = self._folder / f"{name}.parquet"
+        names = pq.read_schema(path).names
+        return TableOnDisk(path, tuple(c for c in names if columns is None or c in columns))
 
     def _parquet(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         path = self._folder / f"{name}.parquet"

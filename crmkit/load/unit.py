@@ -77,24 +77,32 @@ class CRMData:
         return self.tables[name]
 
     def read(
-        self, columns: Mapping[str, Sequence[str] | None], *, required: Iterable[str] = ()
-    ) -> dict[str, pd.DataFrame | None]:
+        self,
+        columns: Mapping[str, Sequence[str] | None],
+        *,
+        required: Iterable[str] = (),
+        on_disk: Iterable[str] = (),
+    ) -> dict[str, Any]:
         """The tables named in ``columns``, each with only the columns listed that it has
         (``None``: all of them), by name; a table not provided is ``None``, or the
         :class:`DataError` of ``unit[name]`` when it is ``required``.
 
         From a snapshot only the listed columns are read from disk, so a report holds in
         memory only what it computes with (a million-customer unit's order ids alone take
-        170 MB); loaded tables are selected without a copy.
+        170 MB), and the tables named in ``on_disk`` are not read at all: they come as a
+        :class:`~crmkit.load.snapshot.TableOnDisk` for the engine to compute with
+        (:mod:`crmkit.metrics.customer_orders`). Loaded tables are selected without a copy.
         """
-        needed = set(required)
+        needed, left = set(required), set(on_disk)
         select = getattr(self.tables, "select", None)  # a snapshot's: reads only the columns
-        found: dict[str, pd.DataFrame | None] = {}
+        found: dict[str, Any] = {}
         for name, wanted in columns.items():
             if name not in self.tables and name not in needed:
                 found[name] = None
                 continue
-            if select is not None and name in self.tables:
+            if name in left and hasattr(self.tables, "on_disk") and name in self.tables:
+                found[name] = self.tables.on_disk(name, wanted)
+            elif select is not None and name in self.tables:
                 found[name] = select(name, wanted)
             else:
                 frame = self[name]

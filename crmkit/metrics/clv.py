@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,7 @@ from crmkit.metrics.clv_models import (
     HoldoutCheck,
     ModelFit,
     _fit_purchase,
+    checked_holdout,
     fit_check,
     fit_purchase_model,
     fit_spend_model,
@@ -47,6 +49,13 @@ from crmkit.metrics.clv_models import (
     min_judged,
     predict_clv,
     rfm_summary,
+)
+from crmkit.metrics.customer_orders import (
+    Orders,
+    cohort_month_revenue,
+    last_order_day,
+    order_totals,
+    purchase_days,
 )
 
 __all__ = [
@@ -86,54 +95,35 @@ __all__ = [
 # ----------------------------------------------------------------------------- history
 
 
-def historical_value(transactions: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """Revenue (and margin where present) to date per customer; customers who never bought
-    have 0. One row per customer: ``customer_id, orders, revenue, margin, first_order,
+def historical_value(
+    transactions: Orders, customers: pd.DataFrame, *, through: date | str | pd.Timestamp
+) -> pd.DataFrame:
+    """Revenue (and margin where present) up to ``through`` per customer; customers who never
+    bought have 0. One row per customer: ``customer_id, orders, revenue, margin, first_order,
     last_order``."""
-    require_columns(
-        transactions, ["customer_id", "order_date", "amount"], "transactions", "historical_value"
-    )
-    has_margin = "margin" in transactions.columns
-    # Ids are hashed once (factorize) and the sums and extremes taken by integer code:
-    # grouping ten million orders by the text ids themselves takes several times longer.
-    codes, ids = pd.factorize(transactions["customer_id"])
-    bought = codes >= 0
-    codes = codes[bought]
+    return _on_record(order_totals(transactions, through=through), customers)
 
-    def total(column: str) -> np.ndarray:
-        values = np.nan_to_num(transactions[column].to_numpy(dtype=float)[bought])
-        return np.bincount(codes, weights=values, minlength=len(ids))
 
-    dates = transactions["order_date"].to_numpy()[bought]
-    dated = ~np.isnat(dates)
-    ticks = dates.astype("datetime64[ns]").view(np.int64)
-    first = np.full(len(ids), np.iinfo(np.int64).max)
-    last = np.full(len(ids), _NAT)
-    np.minimum.at(first, codes[dated], ticks[dated])
-    np.maximum.at(last, codes[dated], ticks[dated])
-    first[last == _NAT] = _NAT  # no order with a date
-    grouped = pd.DataFrame(
-        {
-            "orders": np.bincount(codes, minlength=len(ids)),
-            "revenue": total("amount"),
-            "margin": total("margin") if has_margin else np.nan,
-            "first_order": first.view("datetime64[ns]"),
-            "last_order": last.view("datetime64[ns]"),
-        },
-        index=ids,
-    )
-    value = grouped.reindex(customers["customer_id"].unique())
+def _on_record(totals: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~crmkit.metrics.customer_orders.order_totals` for each customer on record."""
+    value = totals.set_index("customer_id").reindex(customers["customer_id"].unique())
     value[["orders", "revenue"]] = value[["orders", "revenue"]].fillna(0)
-    if has_margin:
-        value["margin"] = value["margin"].fillna(0)
+    value["orders"] = value["orders"].astype("int64")
+    value["margin"] = value["margin"].fillna(0) if "margin" in totals else np.nan
     value.index.name = "customer_id"
-    return value.reset_index()
+    return value[["orders", "revenue", "margin", "first_order", "last_order"]].reset_index()
 
 
 def cohort_revenue(
-    transactions: pd.DataFrame, customers: pd.DataFrame, *, cohort: str = "Q", max_months: int = 24
+    transactions: Orders,
+    customers: pd.DataFrame,
+    *,
+    through: date | str | pd.Timestamp,
+    cohort: str = "Q",
+    max_months: int = 24,
 ) -> pd.DataFrame:
-    """Cumulative revenue per customer by signup cohort and months since signup.
+    """Cumulative revenue per customer by signup cohort and months since signup, from the
+    orders up to ``through``.
 
     One row per (cohort, months_since_signup): ``customers`` in the cohort and
     ``revenue_per_customer`` earned by then (cohort size as denominator, buyers or not).
@@ -142,23 +132,24 @@ def cohort_revenue(
     signup = customers.set_index("customer_id")["signup_date"]
     label = signup.dt.to_period(cohort).astype(str)
     cohort_of, names = pd.factorize(label)
-    # Orders are matched to customers by integer code: ids hashed once, not per order.
-    codes, ids = pd.factorize(transactions["customer_id"])
-    customer = np.full(len(codes), -1)
-    customer[codes >= 0] = signup.index.get_indexer(ids)[codes[codes >= 0]]
-    start = _month_number(signup.to_numpy())[customer]
-    counted = np.flatnonzero((customer >= 0) & (start != _NO_MONTH))
-    months = _month_number(transactions["order_date"].to_numpy()[counted]) - start[counted]
-    months = np.clip(months, 0, None)
-    width = int(months.max()) + 1 if len(months) else 1
-    revenue = np.bincount(
-        cohort_of[customer[counted]] * width + months,
-        weights=np.nan_to_num(transactions["amount"].to_numpy(dtype=float)[counted]),
-        minlength=len(names) * width,
-    ).reshape(len(names), width)
+    start = _month_number(signup.to_numpy())
+    signed = start != _NO_MONTH
+    revenue = cohort_month_revenue(
+        transactions,
+        pd.DataFrame(
+            {
+                "customer_id": signup.index[signed],
+                "cohort": cohort_of[signed],
+                "start": start[signed],
+            }
+        ),
+        cohorts=len(names),
+        through=through,
+    )
+    width = revenue.shape[1]
     sizes = label.value_counts()
     first_days = signup.groupby(label).min()
-    last = transactions["order_date"].max()
+    last = last_order_day(transactions, through=through)
     rows = []
     if pd.isna(last):  # no orders yet: no cohort has lived a month the data reaches
         sizes = sizes.iloc[:0]
@@ -174,7 +165,7 @@ def cohort_revenue(
     )
 
 
-_NO_MONTH = _NAT = np.iinfo(np.int64).min  # NaT as an integer (months or nanoseconds)
+_NO_MONTH = np.iinfo(np.int64).min  # NaT as an integer count of months
 
 
 def _month_number(moments: np.ndarray) -> np.ndarray:
@@ -370,7 +361,7 @@ acquisition spend per channel in ``costs``) for LTV:CAC, margins for LTV as prof
 
 
 def missing_inputs(
-    transactions: pd.DataFrame, customers: pd.DataFrame, costs: pd.DataFrame | None
+    transactions: Orders, customers: pd.DataFrame, costs: pd.DataFrame | None
 ) -> tuple[str, ...]:
     """The :data:`OPTIONAL_INPUTS` absent here: a column not in its table, ``costs`` absent or
     without rows (then ``costs.channel`` is not named), a customer column without any value."""
@@ -397,10 +388,13 @@ READS: dict[str, tuple[str, ...] | None] = {
 }
 """The columns the clv report reads of each table (None: all of them), for
 :meth:`crmkit.load.unit.CRMData.read`: :func:`analyse`'s, and its RFM segments'."""
+ON_DISK = ("transactions",)
+"""The tables the clv report leaves on disk in a run: :func:`analyse` and its RFM segments
+take only per-customer figures of the orders, computed by the engine."""
 
 
 def analyse(
-    transactions: pd.DataFrame,
+    transactions: Orders,
     customers: pd.DataFrame,
     *,
     period: Period,
@@ -420,17 +414,29 @@ def analyse(
     Parameters
     ----------
     transactions, customers
-        The unit's tables; orders after the period's last day are ignored.
+        The unit's tables; orders after the period's last day are ignored. The orders may be
+        a table on disk: the analysis takes per-customer figures of them from the engine
+        (:mod:`crmkit.metrics.customer_orders`), never the orders themselves.
     period
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
     require_period(period, caller="clv.analyse")
-    used = [c for c in ORDER_COLUMNS if c in transactions]
-    described = [c for c in CUSTOMER_COLUMNS if c in customers.columns]
+    customers = customers[[c for c in CUSTOMER_COLUMNS if c in customers.columns]]
+    end = pd.Timestamp(period.end).normalize()
+    calibration_end = end - pd.Timedelta(weeks=holdout_weeks)
+    figures = OrderFigures(
+        summary=rfm_summary(transactions, observation_end=end),
+        totals=order_totals(transactions, through=end),
+        cohorts=cohort_revenue(transactions, customers, through=end),
+        calibration=rfm_summary(transactions, observation_end=calibration_end),
+        holdout_days=purchase_days(transactions, after=calibration_end, through=end),
+        calibration_end=calibration_end,
+        observation_end=end,
+    )
     return _analyse(
-        period.rows_to_end(transactions[used], "order_date"),
-        customers[described],
-        period=period,
+        figures,
+        customers,
+        missing=missing_inputs(transactions, customers, costs),
         horizon_months=horizon_months,
         monthly_discount_rate=monthly_discount_rate,
         holdout_weeks=holdout_weeks,
@@ -442,34 +448,51 @@ CUSTOMER_COLUMNS = ("customer_id", "signup_date", "acquisition_channel", "acquis
 """The customer columns :func:`analyse` reads."""
 
 
+@dataclass(frozen=True)
+class OrderFigures:
+    """What the CLV analysis takes of the orders, one row per customer (or per cohort and
+    month, or per customer and purchase day in the holdout), as the engine computes it."""
+
+    summary: pd.DataFrame
+    totals: pd.DataFrame
+    cohorts: pd.DataFrame
+    calibration: pd.DataFrame
+    holdout_days: pd.DataFrame
+    calibration_end: pd.Timestamp
+    observation_end: pd.Timestamp
+
+
 @shared  # the clv, churn and health reports of a unit show one fit
 def _analyse(
-    orders: pd.DataFrame,
+    figures: OrderFigures,
     customers: pd.DataFrame,
     *,
-    period: Period,
+    missing: tuple[str, ...],
     horizon_months: int,
     monthly_discount_rate: float,
     holdout_weeks: int,
     costs: pd.DataFrame | None,
 ) -> CLVAnalysis:
-    missing = missing_inputs(orders, customers, costs)
-    summary = rfm_summary(orders, observation_end=period.end)
-    history = historical_value(orders, customers)
-    cohorts = cohort_revenue(orders, customers)
+    summary, totals = figures.summary, figures.totals
+    history = _on_record(totals, customers)
     grouped = histories(summary)  # the fits share the distinct purchase histories
     fits = {m: _fit_purchase(summary, grouped, m, PENALIZERS) for m in PURCHASE_MODELS}
     spend = fit_spend_model(summary)
     holdout, failure = None, None
     try:
-        holdout = holdout_check(orders, observation_end=period.end, holdout_weeks=holdout_weeks)
+        holdout = checked_holdout(
+            figures.calibration,
+            figures.holdout_days,
+            calibration_end=figures.calibration_end,
+            observation_end=figures.observation_end,
+        )
     except CalibrationError as exc:
         failure = exc.fit
     purchase = fits[holdout.model_selected] if holdout else fits["bgnbd"]
     values, table = None, None
     margin_rate = float("nan")
-    if "margin" in orders.columns and orders["amount"].sum() > 0:
-        margin_rate = float(orders["margin"].sum() / orders["amount"].sum())
+    if "margin" in totals and totals["revenue"].sum() > 0:
+        margin_rate = float(totals["margin"].sum() / totals["revenue"].sum())
     mean = total = float("nan")
     mean_ci = total_ci = (float("nan"), float("nan"))
     if purchase.ok and spend.ok:
@@ -500,7 +523,7 @@ def _analyse(
     return CLVAnalysis(
         summary,
         history,
-        cohorts,
+        figures.cohorts,
         fits["bgnbd"],
         fits["pareto_nbd"],
         spend,

@@ -20,12 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import day_after, rows_through
 from crmkit.metrics.clv_histories import (
     Histories,
     expected_order_value,
@@ -35,6 +33,7 @@ from crmkit.metrics.clv_histories import (
     forecast,
     histories,
 )
+from crmkit.metrics.customer_orders import Orders, engine, purchase_days
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -67,7 +66,7 @@ def _lifetimes_sandbox() -> Iterator[object]:
 
 
 def rfm_summary(
-    transactions: pd.DataFrame,
+    transactions: Orders,
     *,
     observation_end: date | str | pd.Timestamp,
     time_unit: str = "W",
@@ -84,12 +83,12 @@ def rfm_summary(
     published CDNOW analyses); ``monetary_value`` is the mean value of the repeat purchase days
     (0 for customers without repeats). Orders after ``observation_end`` are ignored.
 
-    Runs as one DuckDB aggregation: ~10 million orders take about two seconds.
+    Runs as one aggregation in the engine (:mod:`crmkit.metrics.customer_orders`).
 
     Parameters
     ----------
     transactions
-        One row per order.
+        One row per order: a frame, or a snapshot table on disk.
     observation_end
         The last day observed (inclusive).
     time_unit
@@ -123,15 +122,21 @@ def rfm_summary(
         "rfm_summary",
     )
     end = pd.Timestamp(observation_end).normalize()
-    orders = transactions[[customer_id_col, datetime_col, monetary_value_col]]
-    orders.columns = ["customer_id", "order_date", "amount"]
+    orders = transactions
+    if [customer_id_col, datetime_col, monetary_value_col] != [
+        "customer_id",
+        "order_date",
+        "amount",
+    ]:
+        orders = transactions[[customer_id_col, datetime_col, monetary_value_col]]
+        orders.columns = ["customer_id", "order_date", "amount"]
     divisor = TIME_UNITS[time_unit]
     query = f"""
         WITH daily AS (
             SELECT customer_id::VARCHAR AS customer_id, CAST(order_date AS DATE) AS day,
                    SUM(amount)::DOUBLE AS amount
             FROM orders
-            WHERE CAST(order_date AS DATE) <= DATE '{end:%Y-%m-%d}'
+            WHERE CAST(order_date AS DATE) <= DATE '{end:%Y-%m-%d}' AND customer_id IS NOT NULL
             GROUP BY 1, 2
         ), customers AS (
             SELECT customer_id, COUNT(*) - 1 AS frequency, MIN(day) AS first_day,
@@ -145,12 +150,8 @@ def rfm_summary(
                    AS monetary_value
         FROM customers ORDER BY customer_id
     """
-    connection = duckdb.connect()
-    try:
-        connection.register("orders", orders)
+    with engine(orders) as connection:
         summary = connection.execute(query).df()
-    finally:
-        connection.close()
     summary["frequency"] = summary["frequency"].astype("int64")
     return summary
 
@@ -422,7 +423,7 @@ class CalibrationError(ParameterError):
 
 
 def holdout_check(
-    transactions: pd.DataFrame,
+    transactions: Orders,
     *,
     observation_end: date | str | pd.Timestamp,
     holdout_weeks: int | None = None,
@@ -451,16 +452,28 @@ def holdout_check(
         if calibration_end is not None
         else end - pd.Timedelta(weeks=holdout_weeks)
     )
-    weeks = (end - cal_end).days / 7
-    calibration = rfm_summary(transactions, observation_end=cal_end)
-    later = rows_through(transactions, "order_date", end)
-    later = later.loc[later["order_date"] >= day_after(cal_end)]
-    known = pd.Index(calibration["customer_id"])
-    days = (
-        later.assign(day=later["order_date"].dt.normalize())
-        .drop_duplicates(["customer_id", "day"])
-        .loc[lambda d: known.get_indexer(d["customer_id"]) >= 0]
+    return checked_holdout(
+        rfm_summary(transactions, observation_end=cal_end),
+        purchase_days(transactions, after=cal_end, through=end),
+        calibration_end=cal_end,
+        observation_end=end,
     )
+
+
+def checked_holdout(
+    calibration: pd.DataFrame,
+    later_days: pd.DataFrame,
+    *,
+    calibration_end: pd.Timestamp,
+    observation_end: pd.Timestamp,
+) -> HoldoutCheck:
+    """:func:`holdout_check` from its per-customer inputs: the :func:`rfm_summary` at the
+    calibration end and the :func:`~crmkit.metrics.customer_orders.purchase_days` after it
+    up to the observation end."""
+    cal_end, end = calibration_end, observation_end
+    weeks = (end - cal_end).days / 7
+    known = pd.Index(calibration["customer_id"])
+    days = later_days.loc[known.get_indexer(later_days["customer_id"]) >= 0]
     actual = np.bincount(known.get_indexer(days["customer_id"]), minlength=len(known))
     grouped = histories(calibration)
     fits = {m: _fit_purchase(calibration, grouped, m, PENALIZERS) for m in PURCHASE_MODELS}

@@ -17,6 +17,7 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, day_after, require_period, rows_through
+from crmkit.metrics.customer_orders import Orders, channel_orders, order_totals
 from crmkit.metrics.lifecycle import (
     lifecycle_rules_with_defaults,
     lifecycle_stages,
@@ -118,7 +119,7 @@ def _profile_table(groups: np.ndarray, revenue: np.ndarray, active: np.ndarray, 
     return table[columns].sort_values("revenue", ascending=False).reset_index()
 
 
-def rfm(transactions: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.DataFrame:
+def rfm(transactions: Orders, *, as_of: date | str | pd.Timestamp) -> pd.DataFrame:
     """Recency (days since the last order), frequency (orders) and monetary (revenue) per
     customer, over the history up to ``as_of``. Customers without orders are absent.
 
@@ -129,38 +130,16 @@ def rfm(transactions: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.D
         monetary``.
     """
     require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
-    return _rfm_with_codes(transactions, as_of, [])[0]
-
-
-def _rfm_with_codes(transactions: pd.DataFrame, as_of, extra: list[str]):
-    """:func:`rfm`, and the orders up to ``as_of`` that made it (with the ``extra``
-    columns) with each order's row in it (-1: no customer id)."""
-    columns = ["customer_id", "order_date", "amount", *extra]
-    orders = rows_through(transactions[columns], "order_date", as_of)
-    # Ids hashed once (factorize, sorted) and the orders summed by integer code: grouping
-    # millions of orders by the text ids themselves takes several times longer.
-    codes, ids = pd.factorize(orders["customer_id"], sort=True)
-    ordered = codes >= 0
-    kept = codes[ordered]
-    dates = orders["order_date"].to_numpy()[ordered]
-    dated = ~np.isnat(dates)
-    last = np.full(len(ids), _NAT)
-    np.maximum.at(last, kept[dated], dates[dated].astype("datetime64[ns]").view(np.int64))
+    totals = order_totals(transactions, through=as_of)
     today = pd.Timestamp(as_of).normalize()
-    days = (today - pd.Series(last.view("datetime64[ns]")).dt.normalize()).dt.days
-    amount = np.nan_to_num(orders["amount"].to_numpy(dtype=float)[ordered])
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "customer_id": ids,
-            "recency_days": days.to_numpy(),
-            "frequency": np.bincount(kept, minlength=len(ids)),
-            "monetary": np.bincount(kept, weights=amount, minlength=len(ids)),
+            "customer_id": totals["customer_id"],
+            "recency_days": (today - totals["last_order"].dt.normalize()).dt.days,
+            "frequency": totals["orders"],
+            "monetary": totals["revenue"],
         }
     )
-    return table, orders, codes
-
-
-_NAT = np.iinfo(np.int64).min  # NaT as nanoseconds
 
 
 def quintile_scores(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
@@ -232,10 +211,7 @@ def behaviour_features(
 
     Returns one row per customer with at least one order, indexed by ``customer_id``.
     """
-    require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
-    has_channel = "channel" in transactions.columns
-    table, orders, codes = _rfm_with_codes(transactions, as_of, ["channel"] if has_channel else [])
-    table = table.set_index("customer_id")
+    table = rfm(transactions, as_of=as_of).set_index("customer_id")
     table["average_order_value"] = table["monetary"] / table["frequency"]
     signup = customers.set_index("customer_id")["signup_date"].reindex(table.index)
     today = pd.Timestamp(as_of).normalize()
@@ -245,16 +221,13 @@ def behaviour_features(
         table["interactions"] = (
             touches.groupby("customer_id").size().reindex(table.index, fill_value=0)
         )
-    if has_channel:
-        # each customer's share of orders per channel, counted by integer codes
-        ordered = codes >= 0
-        channel, names = pd.factorize(
-            orders["channel"].astype("string").fillna("unknown")[ordered], sort=True
-        )
-        counts = np.bincount(
-            codes[ordered] * len(names) + channel, minlength=len(table) * len(names)
-        ).reshape(len(table), len(names))
-        shares = counts / counts.sum(axis=1, keepdims=True)
+    if "channel" in transactions.columns:
+        counts = channel_orders(transactions, through=as_of)
+        row = table.index.get_indexer(counts["customer_id"])
+        channel, names = pd.factorize(counts["channel"], sort=True)
+        orders = np.zeros((len(table), len(names)))
+        np.add.at(orders, (row, channel), counts["orders"].to_numpy(dtype=float))
+        shares = orders / orders.sum(axis=1, keepdims=True)
         for column, name in enumerate(names):
             table[f"channel_{name}"] = shares[:, column]
     return table
