@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from crmkit.core.on_disk import TableOnDisk
+
 try:
     import fcntl
 except ImportError:  # Windows: no lock, so two kernels may compute the same result
@@ -55,19 +57,18 @@ def _feed(digest: Any, value: Any) -> None:
     if isinstance(value, pd.DataFrame | pd.Series):
         frame = value.to_frame() if isinstance(value, pd.Series) else value
         layout = (type(value).__name__, getattr(value, "name", None), list(frame.columns))
-        digest.update(repr((layout, [str(t) for t in frame.dtypes], frame.shape)).encode())
-        # The index, then each column, a million rows at a time: hashing ten million orders
-        # at once held 0.66 GB of hashes and copies.
-        parts = [frame.index, *(frame.iloc[:, k] for k in range(frame.shape[1]))]
-        try:
-            for part in parts:
-                for start in range(0, len(part), _HASHED_ROWS):
-                    rows = slice(start, start + _HASHED_ROWS)
-                    piece = part.iloc[rows] if isinstance(part, pd.Series) else part[rows]
-                    hashes = pd.util.hash_pandas_object(piece, index=False).to_numpy()
-                    digest.update(np.ascontiguousarray(hashes).tobytes())
-        except TypeError as exc:  # unhashable cells (lists, dicts)
-            raise _Unreadable from exc
+        columns = (frame.iloc[:, k] for k in range(frame.shape[1]))
+        _feed_table(
+            digest, layout, [str(t) for t in frame.dtypes], frame.shape, frame.index, columns
+        )
+    elif isinstance(value, TableOnDisk):
+        # Hashed as the frame its columns read into would be: a report that leaves a table on
+        # disk and one that reads it into memory share a result computed from it.
+        rows = len(value)
+        layout = ("DataFrame", None, list(value.columns))
+        pieces = (p for c in value.columns for p in value.column(c, rows=_HASHED_ROWS))
+        shape = (rows, len(value.columns))
+        _feed_table(digest, layout, value.dtypes(), shape, pd.RangeIndex(rows), pieces)
     elif isinstance(value, list | tuple):
         digest.update(f"{type(value).__name__}[{len(value)}]".encode())
         for item in value:
@@ -85,6 +86,29 @@ def _feed(digest: Any, value: Any) -> None:
             _feed(digest, getattr(value, field.name))
     else:
         raise _Unreadable(type(value).__name__)
+
+
+def _feed_table(
+    digest: Any, layout: tuple, dtypes: list[str], shape: tuple, index, columns
+) -> None:
+    """Add a table to ``digest``: its layout, then the row hashes of its index and of each
+    column in turn. A row's hash depends on its value and dtype only, so a column may come
+    in pieces of any length."""
+    digest.update(repr((layout, dtypes, shape)).encode())
+    # A million rows at a time: hashing ten million orders at once held 0.66 GB of hashes
+    # and copies.
+    pieces = (index[start : start + _HASHED_ROWS] for start in range(0, len(index), _HASHED_ROWS))
+    chunks = (
+        part.iloc[start : start + _HASHED_ROWS]
+        for part in columns
+        for start in range(0, len(part), _HASHED_ROWS)
+    )
+    try:
+        for piece in (*pieces, *chunks):
+            hashes = pd.util.hash_pandas_object(piece, index=False).to_numpy()
+            digest.update(np.ascontiguousarray(hashes).tobytes())
+    except TypeError as exc:  # unhashable cells (lists, dicts)
+        raise _Unreadable from exc
 
 
 def fingerprint(function: Callable, args: tuple, kwargs: dict) -> str | None:

@@ -30,7 +30,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from crmkit.core.errors import CrmkitError
+from crmkit.core.on_disk import TableOnDisk
 from crmkit.core.periods import Period
 from crmkit.load.log import LogEntry, QualityLog
 from crmkit.load.unit import CRMData, load_unit
@@ -107,18 +108,6 @@ def write_snapshot(data: CRMData, folder: Path, *, key: str) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return folder
-
-
-@dataclass(frozen=True)
-class TableOnDisk:
-    """A snapshot table left on disk for the engine to read (see
-    :mod:`crmkit.metrics.customer_orders`): its Parquet file and column names."""
-
-    path: Path
-    columns: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return pq.ParquetFile(self.path).metadata.num_rows
 
 
 class SnapshotTables(Mapping[str, pd.DataFrame]):

@@ -90,7 +90,7 @@ class CRMData:
         From a snapshot only the listed columns are read from disk, so a report holds in
         memory only what it computes with (a million-customer unit's order ids alone take
         170 MB), and the tables named in ``on_disk`` are not read at all: they come as a
-        :class:`~crmkit.load.snapshot.TableOnDisk` for the engine to compute with
+        :class:`~crmkit.core.on_disk.TableOnDisk` for the engine to compute with
         (:mod:`crmkit.metrics.customer_orders`). Loaded tables are selected without a copy.
         """
         needed, left = set(required), set(on_disk)

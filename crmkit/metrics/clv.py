@@ -23,6 +23,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from crmkit.core.errors import require_columns
+from crmkit.core.on_disk import TableOnDisk
 from crmkit.core.periods import Period, require_period
 from crmkit.core.shared import shared
 from crmkit.metrics.clv_models import (
@@ -421,22 +422,15 @@ def analyse(
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
     require_period(period, caller="clv.analyse")
-    customers = customers[[c for c in CUSTOMER_COLUMNS if c in customers.columns]]
-    end = pd.Timestamp(period.end).normalize()
-    calibration_end = end - pd.Timedelta(weeks=holdout_weeks)
-    figures = OrderFigures(
-        summary=rfm_summary(transactions, observation_end=end),
-        totals=order_totals(transactions, through=end),
-        cohorts=cohort_revenue(transactions, customers, through=end),
-        calibration=rfm_summary(transactions, observation_end=calibration_end),
-        holdout_days=purchase_days(transactions, after=calibration_end, through=end),
-        calibration_end=calibration_end,
-        observation_end=end,
-    )
+    used = [c for c in ORDER_COLUMNS if c in transactions.columns]
+    if isinstance(transactions, TableOnDisk):
+        orders = TableOnDisk(transactions.path, tuple(used))
+    else:
+        orders = transactions[used]
     return _analyse(
-        figures,
-        customers,
-        missing=missing_inputs(transactions, customers, costs),
+        orders,
+        customers[[c for c in CUSTOMER_COLUMNS if c in customers.columns]],
+        period=period,
         horizon_months=horizon_months,
         monthly_discount_rate=monthly_discount_rate,
         holdout_weeks=holdout_weeks,
@@ -462,17 +456,37 @@ class OrderFigures:
     observation_end: pd.Timestamp
 
 
+def order_figures(
+    orders: Orders, customers: pd.DataFrame, *, end: pd.Timestamp, holdout_weeks: int
+) -> OrderFigures:
+    """The :class:`OrderFigures` of ``orders`` at ``end``, the holdout's ``holdout_weeks``
+    weeks before it."""
+    end = pd.Timestamp(end).normalize()
+    calibration_end = end - pd.Timedelta(weeks=holdout_weeks)
+    return OrderFigures(
+        summary=rfm_summary(orders, observation_end=end),
+        totals=order_totals(orders, through=end),
+        cohorts=cohort_revenue(orders, customers, through=end),
+        calibration=rfm_summary(orders, observation_end=calibration_end),
+        holdout_days=purchase_days(orders, after=calibration_end, through=end),
+        calibration_end=calibration_end,
+        observation_end=end,
+    )
+
+
 @shared  # the clv, churn and health reports of a unit show one fit
 def _analyse(
-    figures: OrderFigures,
+    orders: Orders,
     customers: pd.DataFrame,
     *,
-    missing: tuple[str, ...],
+    period: Period,
     horizon_months: int,
     monthly_discount_rate: float,
     holdout_weeks: int,
     costs: pd.DataFrame | None,
 ) -> CLVAnalysis:
+    missing = missing_inputs(orders, customers, costs)
+    figures = order_figures(orders, customers, end=period.end, holdout_weeks=holdout_weeks)
     summary, totals = figures.summary, figures.totals
     history = _on_record(totals, customers)
     grouped = histories(summary)  # the fits share the distinct purchase histories

@@ -2,7 +2,7 @@
 
 Each figure here has one SQL definition, run by DuckDB over the orders wherever they lie: a
 frame in memory (a notebook opened alone, the tests), or the snapshot's Parquet file in
-``crmkit run`` (:class:`~crmkit.load.snapshot.TableOnDisk`), which the engine reads column by
+``crmkit run`` (:class:`~crmkit.core.on_disk.TableOnDisk`), which the engine reads column by
 column without the orders ever becoming a pandas frame. pandas receives one row per customer
 (or per cohort and month, or per customer and purchase day), not one per order: at a million
 customers the clv report no longer holds ten million orders.
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import require_columns
-from crmkit.load.snapshot import TableOnDisk
+from crmkit.core.on_disk import TableOnDisk
 
 Orders = pd.DataFrame | TableOnDisk
 """Orders as a frame in memory or as a table the engine reads from disk."""

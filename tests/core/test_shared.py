@@ -176,3 +176,36 @@ def test_a_units_clv_churn_and_health_reports_fit_clv_once(store):
     assert len(list(store.glob("analyse-*.pickle"))) == 2  # only the previous period is new
     card = {row.key: row for row in review.scorecard}
     assert card["predicted_clv"].value == fitted.mean_clv
+
+
+def test_a_table_on_disk_is_hashed_as_the_frame_it_reads_into(tmp_path, monkeypatch):
+    """A report that leaves the orders on disk and one that reads them share a result: the
+    table's fingerprint is its frame's, whatever pieces the file is read in; one value
+    changed, it is not."""
+    from crmkit.core.on_disk import TableOnDisk
+
+    monkeypatch.setattr(shared, "_HASHED_ROWS", 3)
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.array(["a", "b", None, "d", "e", "f", "g"], dtype="string"),
+            "order_date": pd.date_range("2026-01-01", periods=7),
+            "amount": [1.0, 2.5, None, 4.0, 5.0, 6.0, 7.0],
+            "channel": pd.Categorical(["web", "web", "store", None, "web", "store", "web"]),
+        }
+    )
+
+    def key(table):
+        return shared.fingerprint(
+            test_a_table_on_disk_is_hashed_as_the_frame_it_reads_into, (table,), {}
+        )
+
+    path = tmp_path / "orders.parquet"
+    frame.to_parquet(path, index=False, row_group_size=2)
+    on_disk = TableOnDisk(path, tuple(frame.columns))
+    assert key(on_disk) is not None and key(on_disk) == key(frame)
+    assert TableOnDisk(path, ("customer_id", "amount")) != on_disk
+    assert key(TableOnDisk(path, ("customer_id", "amount"))) == key(
+        frame[["customer_id", "amount"]]
+    )
+    frame.loc[5, "amount"] = 6.5
+    assert key(on_disk) != key(frame)
