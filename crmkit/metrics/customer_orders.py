@@ -62,9 +62,21 @@ def _through(day: date | str | pd.Timestamp) -> str:
     return f"CAST(order_date AS DATE) <= DATE '{pd.Timestamp(day):%Y-%m-%d}'"
 
 
-def order_totals(orders: Orders, *, through: date | str | pd.Timestamp) -> pd.DataFrame:
-    """Orders, revenue and margin per customer up to ``through`` (inclusive), with the first
-    and last order's moment.
+def _since(day: date | str | pd.Timestamp | None) -> str:
+    """The SQL condition "and ordered on or after ``day``" (nothing without a day)."""
+    if day is None:
+        return ""
+    return f"AND CAST(order_date AS DATE) >= DATE '{pd.Timestamp(day):%Y-%m-%d}'"
+
+
+def order_totals(
+    orders: Orders,
+    *,
+    through: date | str | pd.Timestamp,
+    since: date | str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Orders, revenue and margin per customer up to ``through`` (inclusive; from ``since``
+    on, inclusive, when given), with the first and last order's moment.
 
     Returns
     -------
@@ -92,7 +104,7 @@ def order_totals(orders: Orders, *, through: date | str | pd.Timestamp) -> pd.Da
                MIN(order_date)::TIMESTAMP AS first_order,
                MAX(order_date)::TIMESTAMP AS last_order
         FROM orders
-        WHERE customer_id IS NOT NULL AND {_through(through)}
+        WHERE customer_id IS NOT NULL AND {_through(through)} {_since(since)}
         GROUP BY 1 ORDER BY 1
     """
     with engine(orders) as connection:

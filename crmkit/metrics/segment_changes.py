@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.periods import Period, rows_through
+from crmkit.metrics.customer_orders import Orders, order_totals
 from crmkit.metrics.stats import Change
 
 LAPSE_LEVEL: dict[str, int] = {"at_risk": 1, "cant_lose": 1, "hibernating": 2}
@@ -106,9 +107,15 @@ def movement(moves: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame 
 # ----------------------------------------------------------------------------- this period
 
 
-def buying_customers(transactions: pd.DataFrame, *, period: Period) -> int:
+def buying_customers(transactions: Orders, *, period: Period) -> int:
     """Customers with at least one order dated in ``period``."""
-    return int(period.rows(transactions, "order_date")["customer_id"].nunique())
+    return len(period_totals(transactions, period=period))
+
+
+def period_totals(transactions: Orders, *, period: Period) -> pd.DataFrame:
+    """:func:`~crmkit.metrics.customer_orders.order_totals` of the orders dated in
+    ``period``: one row per customer who bought in it."""
+    return order_totals(transactions, since=period.start, through=period.end)
 
 
 def count_change(current: int, previous: int, *, level: float = 0.95) -> Change:
@@ -138,13 +145,16 @@ def count_change(current: int, previous: int, *, level: float = 0.95) -> Change:
     return Change(delta, delta - half, delta + half, p_value)
 
 
-def period_spend(
-    customers: pd.DataFrame, transactions: pd.DataFrame, *, period: Period
-) -> pd.Series:
+def period_spend(customers: pd.DataFrame, transactions: Orders, *, period: Period) -> pd.Series:
     """Each customer's revenue from orders dated in ``period``: every customer signed up by
     the period end (0 when they did not buy) and any buyer not in ``customers``. One value
     per customer, indexed by ``customer_id``."""
-    spend = period.rows(transactions, "order_date").groupby("customer_id")["amount"].sum()
+    return spend_of(customers, period_totals(transactions, period=period), period=period)
+
+
+def spend_of(customers: pd.DataFrame, totals: pd.DataFrame, *, period: Period) -> pd.Series:
+    """:func:`period_spend` from the period's :func:`period_totals`."""
+    spend = totals.set_index("customer_id")["revenue"]
     people = rows_through(customers, "signup_date", period.end)["customer_id"]
     index = pd.Index(people.unique(), name="customer_id").union(spend.index)
     return spend.reindex(index, fill_value=0.0).astype(float).rename("period_spend")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
-from crmkit.core.periods import Period, day_after, require_period, rows_through
+from crmkit.core.periods import Period, require_period, rows_through
 from crmkit.metrics.customer_orders import Orders, channel_orders, order_totals
 from crmkit.metrics.lifecycle import (
     lifecycle_rules_with_defaults,
@@ -26,11 +26,11 @@ from crmkit.metrics.lifecycle import (
 from crmkit.metrics.segment_changes import (
     Change,
     Movement,
-    buying_customers,
     count_change,
     movement,
-    period_spend,
+    period_totals,
     segment_moves,
+    spend_of,
     total_change,
 )
 
@@ -61,7 +61,7 @@ def age_band(age: pd.Series) -> pd.Series:
 
 def profile(
     customers: pd.DataFrame,
-    transactions: pd.DataFrame,
+    transactions: Orders,
     *,
     by: str,
     period: Period,
@@ -79,7 +79,7 @@ def profile(
         revenue_per_customer, active_share, revenue_share``.
     """
     groups = _profile_groups(customers, by)
-    revenue, active = _period_revenue(customers, transactions, period)
+    revenue, active = _period_revenue(customers, period_totals(transactions, period=period))
     return _profile_table(groups, revenue, active, by)
 
 
@@ -93,13 +93,11 @@ def _profile_groups(customers: pd.DataFrame, by: str) -> np.ndarray:
     return groups.fillna("unknown").to_numpy()
 
 
-def _period_revenue(
-    customers: pd.DataFrame, transactions: pd.DataFrame, period: Period
-) -> tuple[np.ndarray, np.ndarray]:
-    """Revenue in ``period`` per customer on record (0 without orders) and whether they
-    ordered, in the order of ``customers``."""
-    orders = period.rows(transactions[["customer_id", "order_date", "amount"]], "order_date")
-    revenue = orders.groupby("customer_id")["amount"].sum()
+def _period_revenue(customers: pd.DataFrame, totals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Revenue in the period per customer on record (0 without orders) and whether they
+    ordered, in the order of ``customers``, from the period's
+    :func:`~crmkit.metrics.segment_changes.period_totals`."""
+    revenue = totals.set_index("customer_id")["revenue"]
     position = revenue.index.get_indexer(customers["customer_id"])
     ordered = position >= 0
     spent = np.zeros(len(position))
@@ -199,7 +197,7 @@ def segment_summary(current: pd.DataFrame, previous: pd.DataFrame | None = None)
 
 
 def behaviour_features(
-    transactions: pd.DataFrame,
+    transactions: Orders,
     customers: pd.DataFrame,
     *,
     as_of: date | str | pd.Timestamp,
@@ -516,11 +514,14 @@ READS: dict[str, tuple[str, ...] | None] = {
 }
 """The columns :func:`analyse` reads of each table (None: all of them), for
 :meth:`crmkit.load.unit.CRMData.read`."""
+ON_DISK = ("transactions",)
+"""The tables the segmentation report leaves on disk in a run: :func:`analyse` takes only
+per-customer figures of the orders, computed by the engine."""
 
 
 def analyse(
     customers: pd.DataFrame,
-    transactions: pd.DataFrame,
+    transactions: Orders,
     *,
     period: Period,
     interactions: pd.DataFrame | None = None,
@@ -538,7 +539,9 @@ def analyse(
     require_period(period, caller="segmentation.analyse")
     rules = lifecycle_rules_with_defaults(lifecycle_rules)
     missing = missing_inputs(customers, interactions=interactions, churn_events=churn_events)
-    revenue, active = _period_revenue(customers, transactions, period)
+    in_period = period_totals(transactions, period=period)
+    in_previous = period_totals(transactions, period=period.previous())
+    revenue, active = _period_revenue(customers, in_period)
     geographic = {
         by: _profile_table(_profile_groups(customers, by), revenue, active, by)
         for by in GEOGRAPHIC
@@ -550,8 +553,8 @@ def analyse(
         if f"customers.{'age' if by == 'age_band' else by}" not in missing
     }
     scored = rfm_scores(rfm(transactions, as_of=period.end))
-    bought_before = bool((transactions["order_date"] < day_after(period.previous_end)).any())
-    previous = rfm_scores(rfm(transactions, as_of=period.previous_end)) if bought_before else None
+    before = rfm(transactions, as_of=period.previous_end)
+    previous = rfm_scores(before) if len(before) else None
     segments = segment_summary(scored, previous)
     features = behaviour_features(
         transactions, customers, as_of=period.end, interactions=interactions
@@ -576,10 +579,9 @@ def analyse(
         customers, transactions, as_of=period.previous_end, churn_events=churn_events, **rules
     )
     moves = segment_moves(scored, previous)
-    spend = period_spend(customers, transactions, period=period)
-    spend_before = period_spend(customers, transactions, period=period.previous())
-    buyers = buying_customers(transactions, period=period)
-    buyers_before = buying_customers(transactions, period=period.previous())
+    spend = spend_of(customers, in_period, period=period)
+    spend_before = spend_of(customers, in_previous, period=period.previous())
+    buyers, buyers_before = len(in_period), len(in_previous)
     return SegmentationAnalysis(
         n_customers=len(customers),
         geographic=geographic,
@@ -598,7 +600,7 @@ def analyse(
         missing=missing,
         lifecycle_rules=rules,
         churn_observed="churn_events" not in missing,
-        orders_in_period=len(period.rows(transactions, "order_date")),
+        orders_in_period=int(in_period["orders"].sum()),
         moves=moves,
         movement=None if previous is None else movement(moves, scored, previous),
         buying_customers=buyers,

@@ -12,7 +12,7 @@ from crmkit.core.errors import ParameterError
 from crmkit.core.shared import fingerprint
 from crmkit.load.snapshot import read_snapshot, write_snapshot
 from crmkit.load.unit import load_unit
-from crmkit.metrics import clv, customer_orders
+from crmkit.metrics import clv, customer_orders, segmentation
 
 
 @pytest.fixture
@@ -139,3 +139,15 @@ def test_the_clv_analysis_is_the_same_from_the_orders_on_disk(north_on_disk, mon
     clv.analyse(**tables, period=north.period, **settings)
     clv.analyse(**in_memory, period=north.period, **settings)
     assert calls[0] is not None and calls[0] == calls[1]
+
+
+def test_the_segmentation_analysis_is_the_same_from_the_orders_on_disk(north_on_disk):
+    north, staged = north_on_disk
+    reads = segmentation.READS
+    tables = staged.read(reads, required=segmentation.REQUIRED, on_disk=segmentation.ON_DISK)
+    assert isinstance(tables["transactions"], customer_orders.TableOnDisk)
+    in_memory = {name: north.tables.get(name) for name in reads}
+    assert_same_result(
+        segmentation.analyse(**tables, period=north.period),
+        segmentation.analyse(**in_memory, period=north.period),
+    )
