@@ -43,6 +43,13 @@ def num(value: float, digits: int = 0) -> str:
     return format_decimal(round(float(value), digits) + 0.0, _pattern(digits), locale=locale())
 
 
+def count(value: float) -> str:
+    """A count, or a median of counts: ``29.0`` → ``'29'``, ``4.5`` → ``'4.5'``."""
+    if _missing(value):
+        return MISSING
+    return format_decimal(round(float(value), 1) + 0.0, "#,##0.#", locale=locale())
+
+
 def signed(value: float, digits: int = 0) -> str:
     """A change with its sign: ``12`` → ``'+12'``, ``-3.5`` → ``'−3.5'`` (0 unsigned)."""
     if _missing(value):

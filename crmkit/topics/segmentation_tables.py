@@ -170,13 +170,13 @@ def cluster_table(analysis: SegmentationAnalysis) -> pd.DataFrame:
 
 CLUSTER_FORMATS = {
     "integers": ["customers"],
+    "counts": [
+        "days_since_last_order",
+        "orders_to_date",
+        "customer_tenure_days",
+        "contacts_to_date",
+    ],
     "money_columns": ["lifetime_revenue", "average_order_value"],
-    "decimals": {
-        "days_since_last_order": 0,
-        "orders_to_date": 1,
-        "customer_tenure_days": 0,
-        "contacts_to_date": 1,
-    },
 }
 """How the groups table's columns (medians) read (``ck.nb.table`` keywords)."""
 

@@ -31,6 +31,12 @@ def test_reading_table_formats():
         assert text in html
     # a count no one declared is still thousands separated (health's 1383 customers)
     assert "1,383" in table(pd.DataFrame({"customers": [1383]})).to_html()
+    # medians of counts: whole ones without ".0" (the groups table read "29.0 orders")
+    medians = table(
+        pd.DataFrame({"orders_to_date": [29.0, 4.5, 1234.0]}), counts=["orders_to_date"]
+    )
+    cells = re.findall(r">([^<>]+)</td>", medians.to_html())
+    assert cells == ["29", "4.5", "1,234"]
     # a glossary key is shown by its name; a column named by the data by its label
     named = pd.DataFrame({"period_revenue": [1.0], "plan": ["gold"]})
     html = table(named, labels={"plan": "contract plan"}).to_html()
