@@ -56,6 +56,29 @@ def test_monthly_volume_panels():
     assert fig.get_suptitle() == "各数据表每月记录数（阴影为本期）"
 
 
+def test_count_axes_tick_whole_numbers_once_each():
+    """A table with no rows in the window, and one of a few rows: each count axis labels
+    distinct whole numbers (a zero range read "0 0 0 0", a small one "0 0 1 1 2")."""
+    volume = pd.DataFrame(
+        {
+            "table": ["tickets"] * 3 + ["surveys"] * 3,
+            "month": list(pd.date_range("2026-07-01", periods=3, freq="MS")) * 2,
+            "rows": [0, 0, 0, 0, 2, 1],
+        }
+    )
+    fig = plots.plot_monthly_volume(volume, period=parse_period("2026-Q3"))
+    fig.canvas.draw()
+    for ax in fig.axes[:2]:
+        bottom, top = ax.get_ylim()
+        shown = [
+            t.get_text()
+            for t, v in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)
+            if bottom - 1e-9 <= v <= top + 1e-9
+        ]
+        assert len(shown) >= 2 and len(set(shown)) == len(shown), shown
+        assert all(float(v).is_integer() for v in ax.get_yticks())
+
+
 def test_font_subset_only_for_wide_text():
     assert wide_characters("abc 华东华东，") == "东华，"
     assert font_face_css("plain ASCII") == ""

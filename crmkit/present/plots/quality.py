@@ -74,7 +74,7 @@ def plot_monthly_volume(
             linewidth=1.6,
         )
         ax.set_title(table_name(table), fontsize=11)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=None if data["rows"].max() > 0 else 1)  # no rows: 0 to 1
         ax.set_xticks(ticks, [month(months[k]) for k in ticks])
         ax.set_xticks(quarters, minor=True)
         ax.grid(True, which="minor", axis="x", color="#EEEEEE", linewidth=0.8)

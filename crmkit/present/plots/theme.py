@@ -142,9 +142,11 @@ def label_points(ax: Axes, xs, ys, labels, *, fontsize: float = 10) -> Axes:
 
 
 def thousands(ax: Axes, axis: str = "y") -> Axes:
-    """Format an axis with thousands separators, in the report's locale."""
-    formatter = FuncFormatter(lambda v, _: num(v))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    """A count axis: whole-number ticks with thousands separators, in the report's locale
+    (a small range ticked at 0.5 steps read "0 0 1 1 2" once each was rounded)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))
+    target.set_major_formatter(FuncFormatter(lambda v, _: num(v)))
     return ax
 
 
