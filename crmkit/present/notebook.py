@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.load.unit import CRMData, load_unit
-from crmkit.present.format import count, day, money, num, p_value, pct
+from crmkit.present.format import count, day, money, num, p_value, pct, signed
 from crmkit.present.language import is_term, set_language, term, words
 
 RESULTS_MIMETYPE = "application/vnd.crmkit.results+json"
@@ -57,6 +57,7 @@ def table(
     money_columns: Iterable[str] = (),
     integers: Iterable[str] = (),
     counts: Iterable[str] = (),
+    changes: Iterable[str] = (),
     dates: Iterable[str] = (),
     p_values: Iterable[str] = (),
     decimals: Mapping[str, int] | None = None,
@@ -65,9 +66,10 @@ def table(
     currency: str = "",
 ):
     """A pandas Styler for reading: % for shares, thousands separators, money in
-    ``currency``, counts and their medians without a needless ``.0``, dates, p-values to
-    three decimals (``<0.001`` below), yes/no for booleans, no index, missing shown as '–';
-    words left-aligned, numbers right; all by the report's language.
+    ``currency``, counts and their medians without a needless ``.0``, changes with their
+    sign, dates, p-values to three decimals (``<0.001`` below), yes/no for booleans, no
+    index, missing shown as '–'; words left-aligned, numbers right; all by the report's
+    language.
 
     Headers are the glossary names of the columns (:func:`crmkit.present.language.term`);
     a column named by the data (a breakdown column such as ``region``) takes its header
@@ -83,6 +85,7 @@ def table(
     formats.update({c: (lambda v: money(v, currency, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})
     formats.update({c: count for c in counts})  # medians of counts: 29, 4.5
+    formats.update({c: (lambda v: signed(v)) for c in changes})  # +16, −24
     formats.update({c: p_value for c in p_values})
     formats.update({c: (lambda v: day(v).replace(" ", "\u00a0")) for c in dates})  # unbroken
     for column, digits in (decimals or {}).items():

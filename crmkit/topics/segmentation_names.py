@@ -88,8 +88,8 @@ everyone's median (``segmentation.trait_<word>``)."""
 
 def describe_clusters(profiles: pd.DataFrame, features: pd.DataFrame) -> dict[int, str]:
     """A phrase per behavioural group from how its medians compare with everyone's: a
-    feature at 1.5 times the overall median or more is named high (``frequent``), at 0.67
-    times or less low (``infrequent``); a channel with at least 60% of a group's orders is
+    feature at 1.5 times the overall median or more is named high (``more orders``), at 0.67
+    times or less low (``fewer orders``); a channel with at least 60% of a group's orders is
     named (``mostly store``). ``typical`` when nothing stands out. In the report's language.
 
     Parameters
@@ -123,5 +123,5 @@ def describe_clusters(profiles: pd.DataFrame, features: pd.DataFrame) -> dict[in
 
 
 def group_label(cluster: int) -> str:
-    """A behavioural group's label, numbered from 1 (the most valuable)."""
-    return words("segmentation.group_number", number=int(cluster) + 1)
+    """A behavioural group's label, numbered from 1 (the most valuable), on one line."""
+    return words("segmentation.group_number", number=int(cluster) + 1).replace(" ", "\u00a0")

@@ -37,6 +37,9 @@ def test_reading_table_formats():
     )
     cells = re.findall(r">([^<>]+)</td>", medians.to_html())
     assert cells == ["29", "4.5", "1,234"]
+    # a change carries its sign
+    moved = table(pd.DataFrame({"customers_change": [16, -24, 0]}), changes=["customers_change"])
+    assert re.findall(r">([^<>]+)</td>", moved.to_html()) == ["+16", "−24", "0"]
     # a glossary key is shown by its name; a column named by the data by its label
     named = pd.DataFrame({"period_revenue": [1.0], "plan": ["gold"]})
     html = table(named, labels={"plan": "contract plan"}).to_html()

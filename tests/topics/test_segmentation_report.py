@@ -395,7 +395,7 @@ def test_clusters_are_described_in_words():
     features = two_groups()
     result = sg.cluster_customers(features, k_range=range(2, 5))
     descriptions = naming.describe_clusters(result.profiles, features)
-    assert "frequent" in descriptions[0] and "infrequent" in descriptions[1]
+    assert "more orders" in descriptions[0] and "fewer orders" in descriptions[1]
 
 
 def test_describe_clusters_by_hand():
@@ -416,15 +416,15 @@ def test_describe_clusters_by_hand():
         index=pd.Index([0, 1, 2], name="cluster"),
     )
     assert naming.describe_clusters(profiles, features) == {
-        0: "frequent, mostly store",
+        0: "more orders, mostly store",
         1: "typical",
-        2: "infrequent, long since last order",
+        2: "fewer orders, longer since last order",
     }
     with language("zh"):
         assert naming.describe_clusters(profiles, features) == {
-            0: "购买频繁、以store为主",
+            0: "订单较多、以store为主",
             1: "无明显特征",
-            2: "购买稀少、久未购买",
+            2: "订单较少、较久未购买",
         }
 
 
@@ -449,7 +449,7 @@ def test_cluster_table_names_the_main_channel():
     )
     table = tables.cluster_table(analysis)
     assert table["main_channel"].tolist() == ["store 80%", "online 70%"]
-    assert table["behaviour_group"].tolist() == ["group 1", "group 2"]
+    assert table["behaviour_group"].tolist() == ["group\u00a01", "group\u00a02"]
     assert table.columns[:3].tolist() == ["behaviour_group", "customers", "group_traits"]
     assert all(is_term(c) for c in table.columns)
     assert not any(c.startswith("channel_") for c in table.columns)
