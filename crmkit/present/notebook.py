@@ -57,7 +57,7 @@ def table(
     money_columns: Iterable[str] = (),
     integers: Iterable[str] = (),
     counts: Iterable[str] = (),
-    changes: Iterable[str] = (),
+    changes: Iterable[str] | Mapping[str, int] = (),
     dates: Iterable[str] = (),
     p_values: Iterable[str] = (),
     decimals: Mapping[str, int] | None = None,
@@ -67,9 +67,9 @@ def table(
 ):
     """A pandas Styler for reading: % for shares, thousands separators, money in
     ``currency``, counts and their medians without a needless ``.0``, changes with their
-    sign, dates, p-values to three decimals (``<0.001`` below), yes/no for booleans, no
-    index, missing shown as '–'; words left-aligned, numbers right; all by the report's
-    language.
+    sign (``changes``: columns, or columns and their decimals), dates, p-values to three
+    decimals (``<0.001`` below), yes/no for booleans, no index, missing shown as '–'; words
+    left-aligned, numbers right; all by the report's language.
 
     Headers are the glossary names of the columns (:func:`crmkit.present.language.term`);
     a column named by the data (a breakdown column such as ``region``) takes its header
@@ -85,7 +85,8 @@ def table(
     formats.update({c: (lambda v: money(v, currency, digits=0)) for c in money_columns})
     formats.update({c: (lambda v: num(v)) for c in integers})
     formats.update({c: count for c in counts})  # medians of counts: 29, 4.5
-    formats.update({c: (lambda v: signed(v)) for c in changes})  # +16, −24
+    digits = changes if isinstance(changes, Mapping) else dict.fromkeys(changes, 0)
+    formats.update({c: (lambda v, d=d: signed(v, d)) for c, d in digits.items()})  # +16, −2.4
     formats.update({c: p_value for c in p_values})
     formats.update({c: (lambda v: day(v).replace(" ", "\u00a0")) for c in dates})  # unbroken
     for column, digits in (decimals or {}).items():

@@ -286,8 +286,8 @@ def methods(drivers: ChurnDrivers) -> list[str]:
 
 def drivers_view(drivers: ChurnDrivers, *, top: int = 10) -> pd.DataFrame:
     """The model's drivers for reading, strongest first: ``churn_driver, driver_direction,
-    retention_impact`` (change in churn probability per +1 SD, a share),
-    ``permutation_importance``."""
+    retention_impact`` (change in churn probability per +1 SD, in percentage points, as the
+    drivers chart draws it), ``permutation_importance``."""
     table = drivers.coefficients
     kept = table.loc[table["driver"]].head(top)
     return pd.DataFrame(
@@ -296,7 +296,7 @@ def drivers_view(drivers: ChurnDrivers, *, top: int = 10) -> pd.DataFrame:
             "driver_direction": [
                 direction_words(k, d) for k, d in zip(kept["kind"], kept["direction"], strict=True)
             ],
-            "retention_impact": kept["retention_impact"].to_numpy(float),
+            "retention_impact": kept["retention_impact"].to_numpy(float) * 100,
             "permutation_importance": kept["permutation_importance"].to_numpy(float),
         }
     )

@@ -249,6 +249,9 @@ def test_views_name_their_columns_by_the_glossary(world):
     drivers_view = report.drivers_view(drivers)
     assert drivers_view.loc[0, "churn_driver"] == "complaints in the last 90 days"
     assert drivers_view.loc[0, "driver_direction"] == "higher, more churn"
+    # in percentage points, as the drivers chart draws it (the table read "%" beside it)
+    strongest = drivers.coefficients.loc[drivers.coefficients["driver"], "retention_impact"]
+    assert drivers_view.loc[0, "retention_impact"] == pytest.approx(strongest.iloc[0] * 100)
 
 
 def test_chinese_sentences_hold_no_english_words(world):
