@@ -150,7 +150,7 @@ def rfm_summary(
                    AS monetary_value
         FROM customers ORDER BY customer_id
     """
-    with engine(orders) as connection:
+    with engine(orders, caller="rfm_summary") as connection:
         summary = connection.execute(query).df()
     summary["frequency"] = summary["frequency"].astype("int64")
     return summary

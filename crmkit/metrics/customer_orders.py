@@ -39,17 +39,33 @@ def columns_of(orders: Orders) -> list[str]:
     return list(orders.columns)
 
 
+NEEDED = ["customer_id", "order_date", "amount"]
+"""The order columns every figure here reads."""
+
+
 @contextlib.contextmanager
-def engine(orders: Orders, **frames: pd.DataFrame) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A one-thread DuckDB connection where ``orders`` is the view ``orders`` and each of
-    ``frames`` a view of its name."""
+def engine(
+    orders: Orders, *, caller: str, optional: tuple[str, ...] = (), **frames: pd.DataFrame
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A one-thread DuckDB connection where the view ``orders`` holds the :data:`NEEDED`
+    columns of ``orders`` and those of ``optional`` it has, and each of ``frames`` is a view
+    of its name. Only those columns are read: a frame's other columns are never scanned.
+
+    Raises
+    ------
+    ParameterError
+        ``orders`` lacks a needed column (the message names ``caller``).
+    """
+    require_columns(orders, NEEDED, "transactions", caller)
+    columns = [*NEEDED, *(c for c in optional if c in columns_of(orders))]
     connection = duckdb.connect(config={"threads": 1})
     try:
         if isinstance(orders, TableOnDisk):
             path = str(orders.path).replace("'", "''")
-            connection.execute(f"CREATE VIEW orders AS SELECT * FROM read_parquet('{path}')")
+            listed = ", ".join(f'"{c}"' for c in columns)
+            connection.execute(f"CREATE VIEW orders AS SELECT {listed} FROM read_parquet('{path}')")
         else:
-            connection.register("orders", orders)
+            connection.register("orders", orders[columns])
         for name, frame in frames.items():
             connection.register(name, frame)
         yield connection
@@ -107,7 +123,7 @@ def order_totals(
         WHERE customer_id IS NOT NULL AND {_through(through)} {_since(since)}
         GROUP BY 1 ORDER BY 1
     """
-    with engine(orders) as connection:
+    with engine(orders, caller="order_totals", optional=("margin",)) as connection:
         totals = connection.execute(query).df()
     totals["customer_id"] = totals["customer_id"].astype("string")
     totals["orders"] = totals["orders"].astype("int64")
@@ -126,7 +142,7 @@ def channel_orders(orders: Orders, *, through: date | str | pd.Timestamp) -> pd.
         WHERE customer_id IS NOT NULL AND {_through(through)}
         GROUP BY 1, 2 ORDER BY 1, 2
     """
-    with engine(orders) as connection:
+    with engine(orders, caller="channel_orders", optional=("channel",)) as connection:
         counts = connection.execute(query).df()
     counts["customer_id"] = counts["customer_id"].astype("string")
     counts["orders"] = counts["orders"].astype("int64")
@@ -164,7 +180,7 @@ def cohort_month_revenue(
             "start": cohort_of["start"].to_numpy(dtype=np.int64),
         }
     )
-    with engine(orders, cohort_of=keys) as connection:
+    with engine(orders, caller="cohort_month_revenue", cohort_of=keys) as connection:
         cells = connection.execute(query).df()
     width = int(cells["month"].max()) + 1 if len(cells) else 1
     revenue = np.zeros((cohorts, width))
@@ -178,7 +194,7 @@ def cohort_month_revenue(
 
 def last_order_day(orders: Orders, *, through: date | str | pd.Timestamp) -> pd.Timestamp:
     """The latest order's moment up to ``through`` (NaT without orders)."""
-    with engine(orders) as connection:
+    with engine(orders, caller="last_order_day") as connection:
         (last,) = connection.execute(
             f"SELECT MAX(order_date)::TIMESTAMP FROM orders WHERE {_through(through)}"
         ).fetchone()
@@ -198,7 +214,7 @@ def purchase_days(
               AND CAST(order_date AS DATE) > DATE '{pd.Timestamp(after):%Y-%m-%d}'
         ORDER BY 1, 2
     """
-    with engine(orders) as connection:
+    with engine(orders, caller="purchase_days") as connection:
         days = connection.execute(query).df()
     days["customer_id"] = days["customer_id"].astype("string")
     days["day"] = days["day"].astype("datetime64[ns]")

@@ -51,9 +51,24 @@ def test_order_totals_by_hand(orders):
     )
 
 
-def test_a_table_without_the_needed_columns_is_refused(orders):
-    with pytest.raises(ParameterError, match=r"\['amount'\] required by totals"):
-        customer_orders.order_totals(orders.drop(columns="amount"), through="2026-01-31")
+@pytest.mark.parametrize(
+    "figure",
+    [
+        lambda o: customer_orders.order_totals(o, through="2026-01-31"),
+        lambda o: customer_orders.channel_orders(o, through="2026-01-31"),
+        lambda o: customer_orders.purchase_days(o, after="2026-01-01", through="2026-01-31"),
+        lambda o: customer_orders.last_order_day(o, through="2026-01-31"),
+        lambda o: clv.rfm_summary(o, observation_end="2026-01-31"),
+    ],
+)
+def test_a_table_without_the_needed_columns_is_refused(orders, tmp_path, figure):
+    """In memory or on disk, a missing column is named, not an engine's binder error."""
+    path = tmp_path / "orders.parquet"
+    orders.drop(columns="amount").to_parquet(path, index=False)
+    on_disk = customer_orders.TableOnDisk(path, ("customer_id", "order_date"))
+    for table in (orders.drop(columns="amount"), on_disk):
+        with pytest.raises(ParameterError, match=r"\['amount'\] required by"):
+            figure(table)
 
 
 def test_channel_orders_by_hand(orders):
