@@ -105,3 +105,12 @@ def test_cohort_and_distribution_charts_in_each_language():
         ax = plots.plot_value_distribution(pd.Series([0.5, 20.0, 300.0, 4000.0]), currency="USD")
         assert ax.get_xlabel() == "predicted CLV (USD, log scale)"
         assert ax.get_ylabel() == "customers who have bought"
+    # values under 1 stand in a bar of their own, labelled, not on the bar at 1
+    values = pd.Series([0.01, 0.2, 0.7, 1.0, 1.1, 50.0, 900.0])
+    ax = plots.plot_value_distribution(values)
+    bars = [(p.get_x(), p.get_x() + p.get_width(), p.get_height()) for p in ax.patches]
+    first = [h for left, right, h in bars if left <= 1 < right]
+    assert first == [2.0]  # 1.0 and 1.1
+    assert [h for left, right, h in bars if right <= 1] == [3.0]
+    assert "<1" in chart_texts(ax)
+    assert sum(h for *_, h in bars) == len(values)

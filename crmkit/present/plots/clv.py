@@ -125,11 +125,20 @@ def plot_tracking(
 def plot_value_distribution(
     values: pd.Series, *, currency: str = "", ax: Axes | None = None
 ) -> Axes:
-    """Histogram of predicted CLV on a log scale (values under 1 shown at 1)."""
+    """Histogram of predicted CLV on a log scale; values under 1 (a log scale has no 0) in a
+    bar of their own left of it, labelled "<1", not piled onto the bar at 1."""
     ax = ax or plt.subplots(figsize=(8, 4))[1]
-    data = np.clip(values.to_numpy(dtype=float), 1, None)
-    bins = np.logspace(0, np.log10(max(data.max(), 10)), 40)
-    ax.hist(data, bins=bins, color=PALETTE[0])
+    data = values.to_numpy(dtype=float)
+    data = data[np.isfinite(data)]
+    above = data[data >= 1]
+    bins = np.logspace(0, np.log10(max(above.max(initial=10), 10)), 40)
+    bins[-1] = max(bins[-1], above.max(initial=0))  # 10**log10(900) can fall short of 900
+    ax.hist(above, bins=bins, color=PALETTE[0])
+    under = int((data < 1).sum())
+    if under:
+        ax.bar(0.35, under, width=0.5, align="edge", color=PALETTE[0], alpha=0.45)
+        ax.annotate("<1", (0.6, under), xytext=(0, 3), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=9)  # fmt: skip
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: num(v)))
     name = term("predicted_clv")
