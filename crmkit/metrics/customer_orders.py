@@ -34,11 +34,6 @@ Orders = pd.DataFrame | TableOnDisk
 """Orders as a frame in memory or as a table the engine reads from disk."""
 
 
-def columns_of(orders: Orders) -> list[str]:
-    """The column names of ``orders``, wherever they are."""
-    return list(orders.columns)
-
-
 NEEDED = ["customer_id", "order_date", "amount"]
 """The order columns every figure here reads."""
 
@@ -57,7 +52,7 @@ def engine(
         ``orders`` lacks a needed column (the message names ``caller``).
     """
     require_columns(orders, NEEDED, "transactions", caller)
-    columns = [*NEEDED, *(c for c in optional if c in columns_of(orders))]
+    columns = [*NEEDED, *(c for c in optional if c in orders.columns)]
     connection = duckdb.connect(config={"threads": 1})
     try:
         if isinstance(orders, TableOnDisk):
@@ -110,10 +105,7 @@ def order_totals(
       customer_id  orders  revenue
     0           a       2     40.0
     """
-    require_columns(orders, ["customer_id", "order_date", "amount"], "transactions", "totals")
-    margin = (
-        ", COALESCE(SUM(margin), 0)::DOUBLE AS margin" if "margin" in columns_of(orders) else ""
-    )
+    margin = ", COALESCE(SUM(margin), 0)::DOUBLE AS margin" if "margin" in orders.columns else ""
     query = f"""
         SELECT customer_id::VARCHAR AS customer_id, COUNT(*) AS orders,
                COALESCE(SUM(amount), 0)::DOUBLE AS revenue{margin},

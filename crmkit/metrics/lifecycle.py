@@ -54,11 +54,37 @@ def lifecycle_stages(
     ago. new: first order within ``new_days``. repeat: at least ``loyal_orders`` orders and
     an order within ``active_days``. active: the rest (an order within ``active_days``).
     """
+    return stages_from_totals(
+        customers,
+        order_totals(transactions, through=as_of),
+        as_of=as_of,
+        new_days=new_days,
+        active_days=active_days,
+        churn_days=churn_days,
+        loyal_orders=loyal_orders,
+        churn_events=churn_events,
+    )
+
+
+def stages_from_totals(
+    customers: pd.DataFrame,
+    totals: pd.DataFrame,
+    *,
+    as_of: date | str | pd.Timestamp,
+    new_days: int = 90,
+    active_days: int = 180,
+    churn_days: int = 365,
+    loyal_orders: int = 3,
+    churn_events: pd.DataFrame | None = None,
+) -> pd.Series:
+    """:func:`lifecycle_stages` from the orders' :func:`~crmkit.metrics.customer_orders.
+    order_totals` up to ``as_of``, for a caller that has them already."""
     people = rows_through(customers[["customer_id", "signup_date"]], "signup_date", as_of)
     people = people["customer_id"]
-    totals = order_totals(transactions, through=as_of).set_index("customer_id")
-    grouped = totals.reindex(people).rename(
-        columns={"first_order": "min", "last_order": "max", "orders": "size"}
+    grouped = (
+        totals.set_index("customer_id")
+        .reindex(people)
+        .rename(columns={"first_order": "min", "last_order": "max", "orders": "size"})
     )
     today = pd.Timestamp(as_of).normalize()
     since_last = (today - grouped["max"].dt.normalize()).dt.days

@@ -20,7 +20,7 @@ from crmkit.core.periods import Period, require_period, rows_through
 from crmkit.metrics.customer_orders import Orders, channel_orders, order_totals
 from crmkit.metrics.lifecycle import (
     lifecycle_rules_with_defaults,
-    lifecycle_stages,
+    stages_from_totals,
     transition_matrix,
 )
 from crmkit.metrics.segment_changes import (
@@ -128,7 +128,12 @@ def rfm(transactions: Orders, *, as_of: date | str | pd.Timestamp) -> pd.DataFra
         monetary``.
     """
     require_columns(transactions, ["customer_id", "order_date", "amount"], "transactions", "rfm")
-    totals = order_totals(transactions, through=as_of)
+    return rfm_from_totals(order_totals(transactions, through=as_of), as_of=as_of)
+
+
+def rfm_from_totals(totals: pd.DataFrame, *, as_of: date | str | pd.Timestamp) -> pd.DataFrame:
+    """:func:`rfm` from the orders' :func:`~crmkit.metrics.customer_orders.order_totals` up to
+    ``as_of``, for a caller that has them already."""
     today = pd.Timestamp(as_of).normalize()
     return pd.DataFrame(
         {
@@ -209,7 +214,24 @@ def behaviour_features(
 
     Returns one row per customer with at least one order, indexed by ``customer_id``.
     """
-    table = rfm(transactions, as_of=as_of).set_index("customer_id")
+    return _behaviour_features(
+        rfm(transactions, as_of=as_of), transactions, customers, as_of=as_of,
+        interactions=interactions,
+    )  # fmt: skip
+
+
+def _behaviour_features(
+    scored: pd.DataFrame,
+    transactions: Orders,
+    customers: pd.DataFrame,
+    *,
+    as_of: date | str | pd.Timestamp,
+    interactions: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """:func:`behaviour_features` from the :func:`rfm` table at ``as_of`` (``scored``)."""
+    table = scored[["customer_id", "recency_days", "frequency", "monetary"]].set_index(
+        "customer_id"
+    )
     table["average_order_value"] = table["monetary"] / table["frequency"]
     signup = customers.set_index("customer_id")["signup_date"].reindex(table.index)
     today = pd.Timestamp(as_of).normalize()
@@ -552,12 +574,15 @@ def analyse(
         for by in DEMOGRAPHIC
         if f"customers.{'age' if by == 'age_band' else by}" not in missing
     }
-    scored = rfm_scores(rfm(transactions, as_of=period.end))
-    before = rfm(transactions, as_of=period.previous_end)
+    # the orders' totals at each end, taken once: RFM, behaviour and lifecycle read them
+    totals = order_totals(transactions, through=period.end)
+    totals_before = order_totals(transactions, through=period.previous_end)
+    scored = rfm_scores(rfm_from_totals(totals, as_of=period.end))
+    before = rfm_from_totals(totals_before, as_of=period.previous_end)
     previous = rfm_scores(before) if len(before) else None
     segments = segment_summary(scored, previous)
-    features = behaviour_features(
-        transactions, customers, as_of=period.end, interactions=interactions
+    features = _behaviour_features(
+        scored, transactions, customers, as_of=period.end, interactions=interactions
     )
     clustering, skipped = None, ""
     needed = min_customers_to_cluster(k_range)
@@ -572,11 +597,11 @@ def analyse(
     if clustering is not None:
         psychographic = psychographic_profile(customers, clustering.labels)
     monetary = scored.set_index("customer_id")["monetary"]
-    stages = lifecycle_stages(
-        customers, transactions, as_of=period.end, churn_events=churn_events, **rules
+    stages = stages_from_totals(
+        customers, totals, as_of=period.end, churn_events=churn_events, **rules
     )
-    before_stages = lifecycle_stages(
-        customers, transactions, as_of=period.previous_end, churn_events=churn_events, **rules
+    before_stages = stages_from_totals(
+        customers, totals_before, as_of=period.previous_end, churn_events=churn_events, **rules
     )
     moves = segment_moves(scored, previous)
     spend = spend_of(customers, in_period, period=period)
