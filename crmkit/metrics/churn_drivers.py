@@ -200,7 +200,6 @@ def boosting_importance(
         held-out AUC (NaN when the held-out part lacks churned or kept customers).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.inspection import permutation_importance
     from sklearn.model_selection import train_test_split
     from threadpoolctl import threadpool_limits
 
@@ -231,17 +230,46 @@ def boosting_importance(
         auc = auc_interval(model.predict_proba(x_test)[:, 1], y_test).value
         some = stratified_sample(y_test, size=IMPORTANCE_ROWS, rng=rng)
         x_test, y_test = x_test[some], y_test[some]
-        found = permutation_importance(
-            model, x_test, y_test, scoring="roc_auc", n_repeats=5, random_state=random_state
-        )
+        falls = auc_falls(model, x_test, y_test, repeats=5, random_state=random_state)
     table = pd.DataFrame(
         {
             "feature": names,
-            "permutation_importance": found.importances_mean,
-            "importance_sd": found.importances_std,
+            "permutation_importance": falls.mean(axis=1),
+            "importance_sd": falls.std(axis=1),
         }
     ).sort_values("permutation_importance", ascending=False, ignore_index=True)
     return table, auc
+
+
+def auc_falls(
+    model, x: np.ndarray, y: np.ndarray, *, repeats: int, random_state: int
+) -> np.ndarray:
+    """The fall in ``model``'s AUC on ``(x, y)`` when each column's values are shuffled,
+    ``repeats`` times per column: an array of shape (columns, repeats).
+
+    The same figures as scikit-learn's ``permutation_importance(model, x, y,
+    scoring="roc_auc", n_repeats=repeats, random_state=random_state)`` (the same shuffles,
+    each of a column's repeats shuffling the last), but the model scores a column's repeats
+    in one call: scikit-learn's call per repeat spent more time checking its input than
+    predicting (2.4 s of a small unit's churn report).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    rows, columns = x.shape
+    baseline = roc_auc_score(y, model.decision_function(x))
+    seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max + 1)
+    falls = np.empty((columns, repeats))
+    for column in range(columns):
+        order, shuffled = np.random.RandomState(seed), np.arange(rows)
+        stacked = np.tile(x, (repeats, 1))
+        values = x[:, column]
+        for repeat in range(repeats):
+            order.shuffle(shuffled)
+            values = values[shuffled]
+            stacked[repeat * rows : (repeat + 1) * rows, column] = values
+        scores = model.decision_function(stacked).reshape(repeats, rows)
+        falls[column] = [baseline - roc_auc_score(y, s) for s in scores]
+    return falls
 
 
 def _category_codes(values: pd.Series, min_group: int) -> np.ndarray:

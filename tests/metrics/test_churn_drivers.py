@@ -5,6 +5,7 @@ import pytest
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period
 from crmkit.metrics.churn_drivers import (
+    auc_falls,
     category_cohorts,
     drivers_analysis,
     metric_cohorts,
@@ -293,3 +294,24 @@ def test_a_period_that_is_not_a_period_is_refused(world):
             tables["customers"], tables["transactions"], None, period="2026-Q3",
             definition=EVENTS,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("random_state", [0, 7])
+def test_auc_falls_are_scikit_learns_permutation_importance(random_state):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 6))
+    x[:, :5][rng.random((600, 5)) < 0.05] = np.nan
+    x[:, 5] = rng.integers(0, 4, 600)
+    y = x[:, 0] + rng.normal(size=600) > 0
+    model = HistGradientBoostingClassifier(
+        max_iter=50, categorical_features=[False] * 5 + [True], random_state=0
+    ).fit(x[:400], y[:400])
+    expected = permutation_importance(
+        model, x[400:], y[400:], scoring="roc_auc", n_repeats=5, random_state=random_state
+    ).importances
+    falls = auc_falls(model, x[400:], y[400:], repeats=5, random_state=random_state)
+    assert np.array_equal(falls, expected)
+    assert falls[0].mean() > 0.1  # the one column the outcome depends on

@@ -71,6 +71,29 @@ def test_a_table_without_the_needed_columns_is_refused(orders, tmp_path, figure)
             figure(table)
 
 
+def test_figures_share_a_connection_that_keeps_nothing_of_the_last(orders, monkeypatch):
+    """The engine's connection is reused (opening one takes longer than a small figure), holds
+    no view of the last figure's frames, survives a failed query, and is not handed to a
+    forked process."""
+    customer_orders.order_totals(orders, through="2026-01-31")
+    with customer_orders.engine(orders, caller="test") as first:
+        pass
+    with (
+        pytest.raises(Exception, match="nope"),
+        customer_orders.engine(orders, caller="test", extra=orders) as again,
+    ):
+        assert again is first
+        again.execute("SELECT nope FROM orders")
+    with customer_orders.engine(orders.iloc[:1], caller="test") as after:
+        assert after is first
+        views = after.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
+        assert views.fetchall() == [("orders",)]  # the last figure's "extra" is gone
+        assert after.execute("SELECT COUNT(*) FROM orders").fetchone() == (1,)
+    monkeypatch.setattr(customer_orders.os, "getpid", lambda: -1)  # as in a forked child
+    with customer_orders.engine(orders, caller="test") as child:
+        assert child is not first
+
+
 def test_channel_orders_by_hand(orders):
     counts = customer_orders.channel_orders(orders, through="2026-02-28")
     assert counts.values.tolist() == [
