@@ -13,6 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_finish(session):
+    """The contract matrix's runs start now, in the background (``tests/matrix_runs.py``)."""
+    import matrix_runs
+
+    matrix_runs.start(session.items)
+
+
+def pytest_sessionfinish(session):
+    import matrix_runs
+
+    matrix_runs.stop()
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Each test starts from matplotlib's settings as the session began: a notebook run in

@@ -3,8 +3,8 @@
 The variants (``tests/matrix.py``) are cut from the sample: only the required tables and
 columns, each optional table absent or header-only, each optional column a report section
 needs absent, and degenerate shapes. Each notebook runs in-process through its own code
-(``tests/notebook_runner.py``), the variants spread over two worker processes; a few
-variants also go through the real ``crmkit run``.
+(``tests/notebook_runner.py``), started in the background when the session's tests are
+collected (``tests/matrix_runs.py``); a few variants also go through the real ``crmkit run``.
 
 For each (topic, variant):
 
@@ -20,35 +20,20 @@ For each (topic, variant):
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import json
-import multiprocessing
-import os
 import re
-import traceback
-import warnings
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
 import yaml
 from language_check import english_words
-from matrix import PERIOD, SHAPES, UNIT, VARIANTS, build_variant, variant_facts, variant_tables
-from notebook_runner import NOTEBOOKS, LoadCache, NotebookRun, run_notebook
+from matrix import PERIOD, UNIT, VARIANTS, build_variant, variant_facts, variant_tables
+from matrix_runs import session_matrix
+from notebook_runner import NOTEBOOKS, run_notebook
 
 from crmkit.core.schema import PII_COLUMNS
 from crmkit.topics.registry import TOPICS, Topic, parameter_defaults
-
-DRAWN = frozenset({"full", "required_only", *SHAPES})
-"""Variants whose figures are drawn, as a report renders them. The others (one table or
-column removed) make every figure but skip drawing: drawing is most of a small run's time,
-and their figures are the same shapes as the full variant's."""
-
-JOBS = int(os.environ.get("CRMKIT_MATRIX_JOBS", "2"))
-"""Worker processes for the matrix (1: run in the test process)."""
 
 READER_NOISE = re.compile(
     r"Traceback \(most recent|\b[A-Z]\w*(?:Error|Exception)\b|\b(?:nan|NaN|inf|NaT)\b|<NA>"
@@ -61,100 +46,10 @@ LONE_DASH = re.compile(r"(?:^|[\s(])–(?:[\s).,;:]|$)")
 # ----------------------------------------------------------------------------- running
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One (topic, variant) run as the test sees it: what it showed, or how it failed."""
-
-    run: NotebookRun | None
-    error: str = ""  # exception class name
-    error_classes: tuple[str, ...] = ()  # its class and bases, by name
-    message: str = ""
-    traceback: str = ""
-
-    def describe(self) -> str:
-        return self.traceback or f"{self.error}: {self.message}"
-
-
-def _run_variant(name: str, root: str, topics: tuple[str, ...]) -> dict[str, Outcome]:
-    """Build variant ``name`` under ``root`` and run ``topics`` on it (one load for all)."""
-    variant = build_variant(name, Path(root))
-    cache = LoadCache()
-    outcomes = {}
-    with warnings.catch_warnings():
-        # as pyproject's pytest filterwarnings, so a worker process fails as a test would
-        warnings.filterwarnings("error", category=UserWarning, module="matplotlib.*")
-        for topic in topics:
-            try:
-                run = run_notebook(
-                    topic,
-                    variant.notebook_parameters(),
-                    draw=name in DRAWN,
-                    load_cache=cache,
-                )
-                outcomes[topic] = Outcome(run)
-            except Exception as exc:
-                outcomes[topic] = Outcome(
-                    None,
-                    type(exc).__name__,
-                    tuple(c.__name__ for c in type(exc).__mro__),
-                    str(exc),
-                    "".join(traceback.format_exception(exc)),
-                )
-    return outcomes
-
-
-def _worker_start() -> None:
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)  # two workers on two cores: no nested BLAS/OpenMP threads
-
-
-class Matrix:
-    """Runs the variants the session selected, in worker processes, on first request."""
-
-    def __init__(self, root: Path, wanted: dict[str, set[str]]) -> None:
-        self.root = root
-        self.wanted = wanted
-        self.futures: dict[str, Any] = {}
-        self.pool = None
-
-    def _start(self) -> None:
-        if JOBS > 1 and len(self.wanted) > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["matrix", "notebook_runner"])
-            self.pool = concurrent.futures.ProcessPoolExecutor(
-                JOBS, mp_context=context, initializer=_worker_start
-            )
-            for name, topics in self.wanted.items():
-                self.futures[name] = self.pool.submit(
-                    _run_variant, name, str(self.root), tuple(sorted(topics))
-                )
-
-    def outcome(self, topic: str, variant: str) -> Outcome:
-        if not self.futures and self.pool is None:
-            self._start()
-        if variant not in self.futures:
-            topics = tuple(sorted(self.wanted.get(variant, {topic})))
-            done = concurrent.futures.Future()
-            done.set_result(_run_variant(variant, str(self.root), topics))
-            self.futures[variant] = done
-        return self.futures[variant].result()[topic]
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-
 @pytest.fixture(scope="module")
-def matrix(request, tmp_path_factory):
-    wanted: dict[str, set[str]] = {}
-    for item in request.session.items:
-        spec = getattr(item, "callspec", None)
-        if item.module is request.module and spec and {"topic", "variant"} <= set(spec.params):
-            wanted.setdefault(spec.params["variant"], set()).add(spec.params["topic"])
-    runner = Matrix(tmp_path_factory.mktemp("variants"), wanted)
-    yield runner
-    runner.close()
+def matrix():
+    """The session's runs of the variants (:mod:`matrix_runs`), started at collection."""
+    return session_matrix()
 
 
 # ----------------------------------------------------------------------------- checks
