@@ -100,8 +100,8 @@ class Matrix:
         self.futures: dict[str, concurrent.futures.Future] = {}
         self.pool = None
         if WORKERS > 0 and len(self.wanted) > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["matrix", "notebook_runner"])
+            # spawned: the process's one fork server is crmkit run's, with its own preload
+            context = multiprocessing.get_context("spawn")
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 WORKERS, mp_context=context, initializer=_worker_start
             )
