@@ -17,7 +17,8 @@ def pytest_collection_finish(session):
     """The contract matrix's runs start now, in the background (``tests/matrix_runs.py``)."""
     import matrix_runs
 
-    matrix_runs.start(session.items)
+    if not session.config.option.collectonly:
+        matrix_runs.start(session.items)
 
 
 def pytest_sessionfinish(session):
