@@ -43,6 +43,10 @@ NEEDED = ["customer_id", "order_date", "amount"]
 _IDLE: dict[int, list[duckdb.DuckDBPyConnection]] = {}
 """Idle one-thread connections of this process, reused: opening one takes 30 ms, longer
 than a figure of a small unit (the pool is per process id, so a forked kernel opens its own)."""
+REUSE_ROWS = 1_000_000
+"""Orders up to which a figure's connection is kept for the next. A connection that has read
+ten million orders holds ~130 MB after them (DuckDB's allocator keeps what it freed), which a
+million-customer run's memory target has no room for; against such a figure 30 ms is nothing."""
 _IDLE_LOCK = threading.Lock()
 
 
@@ -54,9 +58,12 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(config={"threads": 1})
 
 
-def _release(connection: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def _release(connection: duckdb.DuckDBPyConnection, names: list[str], *, keep: bool) -> None:
     """Drop the views of a figure (a registered frame is no longer held) and keep the
-    connection for the next."""
+    connection for the next (``keep``), else close it."""
+    if not keep:
+        connection.close()
+        return
     try:
         for name in names:
             connection.execute(f'DROP VIEW IF EXISTS "{name}"')
@@ -97,7 +104,8 @@ def engine(
             connection.register(name, frame)
         yield connection
     finally:
-        _release(connection, names)
+        small = not isinstance(orders, TableOnDisk) and len(orders) <= REUSE_ROWS
+        _release(connection, names, keep=small)
 
 
 def _through(day: date | str | pd.Timestamp) -> str:

@@ -73,8 +73,8 @@ def test_a_table_without_the_needed_columns_is_refused(orders, tmp_path, figure)
 
 def test_figures_share_a_connection_that_keeps_nothing_of_the_last(orders, monkeypatch):
     """The engine's connection is reused (opening one takes longer than a small figure), holds
-    no view of the last figure's frames, survives a failed query, and is not handed to a
-    forked process."""
+    no view of the last figure's frames, survives a failed query, is closed after a large
+    figure (it keeps memory), and is not handed to a forked process."""
     customer_orders.order_totals(orders, through="2026-01-31")
     with customer_orders.engine(orders, caller="test") as first:
         pass
@@ -89,9 +89,17 @@ def test_figures_share_a_connection_that_keeps_nothing_of_the_last(orders, monke
         views = after.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
         assert views.fetchall() == [("orders",)]  # the last figure's "extra" is gone
         assert after.execute("SELECT COUNT(*) FROM orders").fetchone() == (1,)
+    monkeypatch.setattr(customer_orders, "REUSE_ROWS", 1)  # 2 orders: a large figure
+    with customer_orders.engine(orders.iloc[:2], caller="test") as large:
+        assert large is first
+    monkeypatch.undo()
+    with customer_orders.engine(orders, caller="test") as after_large:
+        assert after_large is not first  # a connection that read many orders is closed
+    with customer_orders.engine(orders, caller="test") as kept:
+        assert kept is after_large
     monkeypatch.setattr(customer_orders.os, "getpid", lambda: -1)  # as in a forked child
     with customer_orders.engine(orders, caller="test") as child:
-        assert child is not first
+        assert child is not kept
 
 
 def test_channel_orders_by_hand(orders):
