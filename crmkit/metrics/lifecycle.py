@@ -54,31 +54,27 @@ def lifecycle_stages(
     ago. new: first order within ``new_days``. repeat: at least ``loyal_orders`` orders and
     an order within ``active_days``. active: the rest (an order within ``active_days``).
     """
-    return stages_from_totals(
-        customers,
-        order_totals(transactions, through=as_of),
-        as_of=as_of,
-        new_days=new_days,
-        active_days=active_days,
-        churn_days=churn_days,
-        loyal_orders=loyal_orders,
-        churn_events=churn_events,
-    )
+    rules = {
+        "new_days": new_days,
+        "active_days": active_days,
+        "churn_days": churn_days,
+        "loyal_orders": loyal_orders,
+    }
+    totals = order_totals(transactions, through=as_of)
+    return stages_from_totals(customers, totals, rules, as_of=as_of, churn_events=churn_events)
 
 
 def stages_from_totals(
     customers: pd.DataFrame,
     totals: pd.DataFrame,
+    rules: dict[str, int],
     *,
     as_of: date | str | pd.Timestamp,
-    new_days: int = 90,
-    active_days: int = 180,
-    churn_days: int = 365,
-    loyal_orders: int = 3,
     churn_events: pd.DataFrame | None = None,
 ) -> pd.Series:
     """:func:`lifecycle_stages` from the orders' :func:`~crmkit.metrics.customer_orders.
-    order_totals` up to ``as_of``, for a caller that has them already."""
+    order_totals` up to ``as_of``, for a caller that has them already; ``rules`` every rule
+    (:func:`lifecycle_rules_with_defaults`)."""
     people = rows_through(customers[["customer_id", "signup_date"]], "signup_date", as_of)
     people = people["customer_id"]
     grouped = (
@@ -92,10 +88,10 @@ def stages_from_totals(
     stage = np.select(
         [
             grouped["size"].isna(),
-            since_last > churn_days,
-            since_last > active_days,
-            since_first <= new_days,
-            grouped["size"] >= loyal_orders,
+            since_last > rules["churn_days"],
+            since_last > rules["active_days"],
+            since_first <= rules["new_days"],
+            grouped["size"] >= rules["loyal_orders"],
         ],
         ["prospect", "churned", "lapsing", "new", "repeat"],
         default="active",

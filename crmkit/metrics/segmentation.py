@@ -598,10 +598,10 @@ def analyse(
         psychographic = psychographic_profile(customers, clustering.labels)
     monetary = scored.set_index("customer_id")["monetary"]
     stages = stages_from_totals(
-        customers, totals, as_of=period.end, churn_events=churn_events, **rules
+        customers, totals, rules, as_of=period.end, churn_events=churn_events
     )
     before_stages = stages_from_totals(
-        customers, totals_before, as_of=period.previous_end, churn_events=churn_events, **rules
+        customers, totals_before, rules, as_of=period.previous_end, churn_events=churn_events
     )
     moves = segment_moves(scored, previous)
     spend = spend_of(customers, in_period, period=period)
