@@ -136,7 +136,7 @@ def analyse(
     tables = encode(
         customers, transactions, interactions=interactions, tickets=tickets, surveys=surveys
     )
-    at_end = tables.churn_status(customers, events, definition, as_of=period.end)
+    at_end = tables.churn_status(events, definition, as_of=period.end)
     lifetimes = lifetimes_analysis(
         customers,
         transactions,
@@ -147,7 +147,7 @@ def analyse(
         horizon_months=horizon_months,
         status=at_end,
     )
-    previous_end = tables.churn_status(customers, events, definition, as_of=period.previous_end)
+    previous_end = tables.churn_status(events, definition, as_of=period.previous_end)
     reasons = reasons_analysis(events, period=period, churned=at_end, previous_churned=previous_end)
     drivers = drivers_analysis(
         customers,

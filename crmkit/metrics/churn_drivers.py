@@ -34,13 +34,10 @@ import pandas as pd
 from crmkit.core.periods import Period, day_after, require_period
 from crmkit.metrics.churn_features import (
     FEATURES,
-    NAT,
     CustomerTables,
     encode,
     feature_kinds,
     features_from,
-    nanoseconds,
-    positions,
     trailing_revenue,
 )
 from crmkit.metrics.churn_risk import (
@@ -56,6 +53,7 @@ from crmkit.metrics.churn_risk import (
     top_decile_lift,
 )
 from crmkit.metrics.churn_status import ChurnDefinition
+from crmkit.metrics.customer_positions import NAT, nanoseconds, positions
 from crmkit.metrics.stats import wilson_interval
 
 MIN_MODEL_CHURNS = 10
@@ -530,7 +528,7 @@ def drivers_analysis(
     for day in (cut0, cut1, end):
         found = given.get(day)
         if found is None:
-            found = tables.churn_status(customers, churn_events, definition, as_of=day)
+            found = tables.churn_status(churn_events, definition, as_of=day)
         status[day] = _positions(found, tables, day)
     training = _labelled(features_from(tables, cut=cut1), status[cut1], status[end],
                          cut=cut1, last=end)  # fmt: skip

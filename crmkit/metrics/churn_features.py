@@ -59,6 +59,7 @@ from crmkit.metrics.complaints import (
     complaint_source,
     complaint_tickets,
 )
+from crmkit.metrics.customer_positions import NAT, nanoseconds, positions
 
 FEATURES: tuple[str, ...] = (
     "orders_last_year",
@@ -80,64 +81,6 @@ MAX_LEVELS = 20
 DAYS_PER_MONTH = 30.4375
 _DAY = np.int64(86_400_000_000_000)  # nanoseconds
 _NOT_ATTRIBUTES = {"customer_id", "business_unit", "signup_date", *PII_COLUMNS}
-
-
-def nanoseconds(values: pd.Series) -> np.ndarray:
-    """Datetimes as int64 nanoseconds (NaT as :data:`NAT`)."""
-    return pd.to_datetime(values).astype("datetime64[ns]").to_numpy().view(np.int64)
-
-
-NAT = np.iinfo(np.int64).min
-"""NaT as int64 nanoseconds."""
-
-
-def _arrow_chunks(values: pd.Series) -> list | None:
-    """The Arrow chunks of Arrow-backed strings (as large_string), else None."""
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
-        return None
-    import pyarrow as pa
-
-    arrow = pa.array(values.array)
-    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
-    return [c.cast(pa.large_string()) for c in chunks]
-
-
-def positions(people: pd.Series, *columns: pd.Series) -> list[np.ndarray]:
-    """Each id of each of ``columns``: its position in ``people`` (unique ids, none
-    missing), −1 where it is not there or missing; as 32-bit integers, half the memory of
-    64-bit ones over ten million orders (an index or a ``bincount`` takes either).
-
-    All ids are hashed once: Arrow-backed strings (as :func:`crmkit.load_unit` gives them)
-    by one Arrow dictionary encoding of ``people`` followed by every column, whose first
-    ``len(people)`` dictionary entries are then ``people`` in order (several times faster
-    than pandas on ten million ids); other ids through :func:`pandas.factorize`.
-    """
-    n = len(people)
-    chunked = [_arrow_chunks(values) for values in (people, *columns)]
-    if all(c is not None for c in chunked):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        encoded = pc.dictionary_encode(pa.chunked_array([c for cs in chunked for c in cs]))
-        indices = [
-            pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-            for chunk in encoded.chunks
-        ]
-        found, k = [], 0
-        for cs in chunked:
-            found.append(np.concatenate(indices[k : k + len(cs)]) if cs else np.empty(0, np.int32))
-            k += len(cs)
-        if np.array_equal(found[0], np.arange(n)):
-            for f in found[1:]:
-                f[f >= n] = -1
-            return found[1:]
-    known = pd.Index(people.to_numpy(dtype=object))
-    result = []
-    for values in columns:
-        index, uniques = pd.factorize(values)
-        lookup = np.append(known.get_indexer(pd.Index(uniques, dtype=object)), -1)
-        result.append(lookup[index].astype(np.int32))  # index −1 (missing) reads the −1
-    return result
 
 
 @dataclass(frozen=True)
@@ -199,19 +142,19 @@ class CustomerTables:
         """Each customer's last order up to the end of ``day`` (``customer_id,
         order_date``): what :func:`crmkit.metrics.churn_status.churn_dates` reads of the
         orders, so it can be handed this instead of every order."""
+        found = self._last_orders(day)
+        return found.assign(customer_id=self.ids.take(found["customer_id"]).array)
+
+    def _last_orders(self, day: date | str | pd.Timestamp) -> pd.DataFrame:
         orders = self.orders.within(None, np.int64(day_after(day).value))
         latest = _last_time(orders, len(self.ids))
         some = np.flatnonzero(latest != NAT)
         return pd.DataFrame(
-            {
-                "customer_id": self.ids.take(some).reset_index(drop=True),
-                "order_date": latest[some].view("datetime64[ns]"),
-            }
+            {"customer_id": some, "order_date": latest[some].view("datetime64[ns]")}
         )
 
     def churn_status(
         self,
-        customers: pd.DataFrame,
         churn_events: pd.DataFrame | None,
         definition: ChurnDefinition,
         *,
@@ -219,9 +162,22 @@ class CustomerTables:
     ) -> pd.DataFrame:
         """:func:`~crmkit.metrics.churn_status.churn_dates` at ``as_of`` for the customers
         these tables were encoded from, handed each customer's last order (:meth:`last_orders`)
-        instead of every order: all it reads of the orders, so the frame is the same."""
-        people = customers[["customer_id", "signup_date"]]
-        return churn_dates(people, self.last_orders(as_of), churn_events, definition, as_of=as_of)
+        instead of every order: all it reads of the orders, so the frame is the same. Ids are
+        handed over as positions and the frame's ids are the customers' own again."""
+        people = pd.DataFrame(
+            {
+                "customer_id": np.arange(len(self.ids)),
+                "signup_date": self.signup.view("datetime64[ns]"),
+            }
+        )
+        events = churn_events
+        if churn_events is not None:
+            (at,) = positions(self.ids, churn_events["customer_id"])
+            events = pd.DataFrame(
+                {"customer_id": at, "churned_at": churn_events["churned_at"].to_numpy()}
+            )
+        found = churn_dates(people, self._last_orders(as_of), events, definition, as_of=as_of)
+        return found.assign(customer_id=self.ids.take(found["customer_id"]).array)
 
 
 def attribute_values(values: pd.Series) -> pd.Series:

@@ -28,6 +28,7 @@ from crmkit.core.periods import (
     require_period,
 )
 from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
+from crmkit.metrics.customer_positions import positions
 from crmkit.metrics.stats import Change, Proportion, two_proportion_test, wilson_interval, z_value
 
 DAYS_PER_MONTH = 365.25 / 12  # 30.4375: the average calendar month
@@ -261,24 +262,22 @@ class _Timeline:
         days: list[date],
     ) -> None:
         codes, uniques = pd.factorize(customers["customer_id"])
-        index = pd.Index(uniques)
-        self.n = len(index)
+        self.n = len(uniques)
         self.definition = definition
         known = codes >= 0
         self.customers = pd.DataFrame(
             {"customer_id": codes[known], "signup_date": customers["signup_date"].to_numpy()[known]}
         )
+        ids = pd.Series(uniques)
+        tables = [transactions] + ([churn_events] if churn_events is not None else [])
+        self.order_codes, *event_codes = positions(ids, *(t["customer_id"] for t in tables))
         self.events = None
         if churn_events is not None:
             self.events = pd.DataFrame(
-                {
-                    "customer_id": _codes_of(churn_events["customer_id"], index),
-                    "churned_at": churn_events["churned_at"].to_numpy(),
-                }
+                {"customer_id": event_codes[0], "churned_at": churn_events["churned_at"].to_numpy()}
             )
         self.days = sorted(set(days))
         bounds = np.array([_bound(d) for d in self.days], dtype=np.int64)
-        self.order_codes = _codes_of(transactions["customer_id"], index)
         when = transactions["order_date"].to_numpy("datetime64[ns]").view(np.int64)
         keep = (self.order_codes >= 0) & (when < bounds[-1]) & (when != _NAT)
         first_bound = np.searchsorted(bounds, when[keep], side="right")  # read from this day on
@@ -314,16 +313,6 @@ class _Timeline:
         inside = period.contains(self.order_days).to_numpy() & (self.order_codes >= 0)
         weights = np.nan_to_num(self.amounts[inside])
         return np.bincount(self.order_codes[inside], weights=weights, minlength=self.n)
-
-
-def _codes_of(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Each id's position in ``index`` (−1 when absent or missing), each distinct id looked
-    up once."""
-    codes, uniques = pd.factorize(values)
-    if not len(uniques):
-        return np.full(len(values), -1, dtype=np.int64)
-    positions = index.get_indexer(pd.Index(uniques))
-    return np.where(codes >= 0, positions[np.maximum(codes, 0)], -1).astype(np.int64)
 
 
 def _ns(values: pd.Series) -> np.ndarray:

@@ -28,11 +28,13 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import Period, day_after
+from crmkit.metrics.customer_positions import NAT, latest_per_customer, nanoseconds, positions
 
 GAP_QUANTILE = 0.9
 MIN_INACTIVITY_DAYS = 30  # a month: shorter gaps say more about the calendar than about leaving
 FALLBACK_INACTIVITY_DAYS = 180  # too few repeat orders to measure gaps (fewer than 20)
 MIN_GAPS = 20
+_DAY_NS = 86_400_000_000_000
 
 
 @dataclass(frozen=True)
@@ -155,23 +157,29 @@ def churn_dates(
             "churn_dates() with an events definition needs the churn_events table; got None "
             "(use choose_definition(), which picks inactivity when there are no events)."
         )
-    bound = day_after(as_of)
-    people = customers.loc[customers["signup_date"] < bound, ["customer_id", "signup_date"]]
-    people = people.drop_duplicates("customer_id").set_index("customer_id")
-    orders = transactions.loc[transactions["order_date"] < bound]
-    last_order = orders.groupby("customer_id", sort=False)["order_date"].max()
-    status = people.assign(last_order=last_order.reindex(people.index))
+    bound = day_after(as_of).value
+    people = customers.loc[customers["signup_date"] < pd.Timestamp(bound),
+                           ["customer_id", "signup_date"]]  # fmt: skip
+    people = people.drop_duplicates("customer_id").reset_index(drop=True)
+    n = len(people)
+    signup = nanoseconds(people["signup_date"])
+    last_order = _latest_before(people, transactions, "order_date", bound)
     if definition.kind == "events":
-        events = churn_events.loc[churn_events["churned_at"] < bound]
-        last_event = events.groupby("customer_id", sort=False)["churned_at"].max()
-        last_event = last_event.reindex(status.index)
-        won_back = status["last_order"].notna() & (status["last_order"] > last_event)
-        status["churned_at"] = last_event.where(~won_back)
+        last_event = _latest_before(people, churn_events, "churned_at", bound)
+        won_back = (last_order != NAT) & (last_order > last_event)
+        churned_at = np.where(won_back, NAT, last_event)
     else:
-        last_activity = status["last_order"].where(
-            status["last_order"] > status["signup_date"], status["signup_date"]
-        )
-        churn_day = last_activity.dt.normalize() + pd.Timedelta(days=definition.inactivity_days)
-        status["churned_at"] = churn_day.where(churn_day < bound)
-    status["churned_at"] = pd.to_datetime(status["churned_at"])
-    return status.reset_index()
+        last_activity = np.where(last_order > signup, last_order, signup)
+        churn_day = last_activity // _DAY_NS * _DAY_NS + definition.inactivity_days * _DAY_NS
+        churned_at = np.where(churn_day < bound, churn_day, NAT) if n else churn_day
+    return people.assign(
+        last_order=last_order.view("datetime64[ns]"), churned_at=churned_at.view("datetime64[ns]")
+    )
+
+
+def _latest_before(people: pd.DataFrame, rows: pd.DataFrame, column: str, bound: int) -> np.ndarray:
+    """Each person's latest ``column`` before ``bound`` (ns) among ``rows`` (int64 ns, NAT
+    without one), their ids looked up once (text ids hashed as a million distinct ones)."""
+    (at,) = positions(people["customer_id"], rows["customer_id"])
+    times = nanoseconds(rows[column])
+    return latest_per_customer(np.where(times < bound, at, -1), times, len(people))

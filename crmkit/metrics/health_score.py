@@ -60,13 +60,8 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import day_after
-from crmkit.metrics.churn_features import (
-    NAT,
-    CustomerTables,
-    encode,
-    nanoseconds,
-    positions,
-)
+from crmkit.metrics.churn_features import CustomerTables, encode
+from crmkit.metrics.customer_positions import NAT, nanoseconds, positions
 
 COMPONENTS: tuple[str, ...] = ("engagement", "value", "sentiment", "service", "purchasing")
 """The components, in the order the report lists them."""

@@ -415,7 +415,7 @@ def health_score_analysis(
     earlier = period.previous()
 
     def status(day) -> pd.DataFrame:
-        return tables.churn_status(customers, events, definition, as_of=day)
+        return tables.churn_status(events, definition, as_of=day)
 
     def scored(day, status_then, value) -> pd.DataFrame:
         points = component_points(

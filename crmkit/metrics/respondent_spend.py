@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmkit.metrics.churn_features import NAT, nanoseconds, positions
+from crmkit.metrics.customer_positions import NAT, nanoseconds, positions
 
 
 def spend_within(responses: pd.DataFrame, transactions: pd.DataFrame, *, days: int) -> np.ndarray:

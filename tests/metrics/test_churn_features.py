@@ -8,7 +8,6 @@ from crmkit.metrics.churn_features import (
     attribute_columns,
     encode,
     features_at,
-    positions,
 )
 
 CUT = "2026-06-30"
@@ -197,14 +196,6 @@ def test_text_ids_give_the_same_features_as_arrow_ids():
         arrow.assign(customer_id=arrow["customer_id"].astype(object)),
         plain.assign(customer_id=plain["customer_id"].astype(object)),
     )
-
-
-def test_positions_of_ids_in_people_unknown_and_missing_are_minus_one():
-    people = pd.Series(["x", "y", "z"], dtype=ARROW)
-    ids = pd.Series(["z", None, "q", "x", "x"], dtype=ARROW)
-    for dtype in (ARROW, object):
-        (found,) = positions(people.astype(dtype), ids.astype(dtype))
-        assert found.tolist() == [2, -1, -1, 0, 0]
 
 
 def test_candidate_attribute_columns():

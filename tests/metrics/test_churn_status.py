@@ -137,7 +137,8 @@ def test_an_unusable_inactivity_threshold_is_refused_not_ignored(days):
 @pytest.mark.parametrize("unit", ["north", "west"])
 def test_churn_dates_from_each_customers_last_order_equal_those_from_every_order(unit):
     # churn.analyse and the health score hand churn_dates each customer's last order
-    # (CustomerTables.last_orders) instead of every order: the statuses must not change
+    # (CustomerTables.churn_status, with ids as positions) instead of every order and every
+    # id as text: the statuses must not change
     from conftest import ROOT
 
     from crmkit.load.unit import load_unit
@@ -159,3 +160,5 @@ def test_churn_dates_from_each_customers_last_order_equal_those_from_every_order
             last = churn_dates(people, tables.last_orders(day), given, definition, as_of=day)
             assert every["churned_at"].notna().sum() > 0
             pd.testing.assert_frame_equal(last, every)
+            coded = tables.churn_status(given, definition, as_of=day)
+            pd.testing.assert_frame_equal(coded, every)
