@@ -73,16 +73,16 @@ def loading_key(parameters: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def write_snapshot(data: CRMData, folder: Path, *, key: str) -> Path:
+def write_snapshot(data: CRMData, folder: Path, *, key: str, threads: int = 1) -> Path:
     """Write ``data`` to ``folder`` (replaced whole, through a temporary folder renamed into
-    place, so a reader never sees half a snapshot); ``key`` is its :func:`loading_key`."""
+    place, so a reader never sees half a snapshot); ``key`` is its :func:`loading_key`;
+    ``threads`` tables are written at the same time."""
     folder = Path(folder)
     partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        for name, frame in data.tables.items():
-            frame.to_parquet(partial / f"{name}.parquet", index=False)
+        _write_tables(data.tables, partial, threads=threads)
         data.quality.to_frame().to_csv(partial / "quality_log.csv", index=False)
         meta = {
             "format": FORMAT,
@@ -108,6 +108,21 @@ def write_snapshot(data: CRMData, folder: Path, *, key: str) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return folder
+
+
+def _write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *, threads: int) -> None:
+    def write(name: str) -> None:
+        tables[name].to_parquet(folder / f"{name}.parquet", index=False)
+
+    if threads <= 1:
+        for name in tables:
+            write(name)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:  # Arrow encodes without the GIL
+        for done in [pool.submit(write, n) for n in sorted(tables, key=lambda n: -len(tables[n]))]:
+            done.result()
 
 
 class SnapshotTables(Mapping[str, pd.DataFrame]):
@@ -214,18 +229,19 @@ def read_snapshot(folder: Path, *, key: str | None = None) -> CRMData | None:
     )
 
 
-def stage(parameters: Mapping[str, Any], folder: Path) -> str:
+def stage(parameters: Mapping[str, Any], folder: Path, *, threads: int = 1) -> str:
     """Load one unit with ``parameters`` (a unit's parameters with ``period_start`` and
-    ``period_end``) and write its snapshot to ``folder``; ``""`` on success, else why the unit
-    cannot be loaded or its snapshot written (its notebooks then load the source themselves).
+    ``period_end``) and write its snapshot to ``folder``, cleaning and writing ``threads``
+    tables at a time; ``""`` on success, else why the unit cannot be loaded or its snapshot
+    written (its notebooks then load the source themselves).
     """
     accepted = {*LOADING_PARAMETERS, "display_name", "currency", "base_dir"}
     try:
-        data = load_unit(**{k: v for k, v in parameters.items() if k in accepted})
+        data = load_unit(**{k: v for k, v in parameters.items() if k in accepted}, threads=threads)
     except Exception as exc:  # the notebooks meet it again, and report it, when they load
         return str(exc) if isinstance(exc, CrmkitError) else f"{type(exc).__name__}: {exc}"
     try:
-        write_snapshot(data, folder, key=loading_key(parameters))
+        write_snapshot(data, folder, key=loading_key(parameters), threads=threads)
     except Exception as exc:  # a column Arrow cannot type: the notebooks load the source
         return f"its snapshot cannot be written ({type(exc).__name__}: {exc})"
     return ""

@@ -8,7 +8,7 @@ tables from the start of its history to the period end, with a data-quality log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -137,6 +137,7 @@ def load_unit(
     decimal: str | Mapping[str, Any] = "",
     base_dir: Path | None = None,
     pushdown: bool = True,
+    threads: int = 1,
     **settings: Any,
 ) -> CRMData:
     """Load, validate and clean one business unit's data up to the period end.
@@ -176,6 +177,10 @@ def load_unit(
         Read only the unit's rows from a DuckDB or SQL database or Parquet files (the filter
         runs in the engine; :mod:`crmkit.load.pushdown`). The result is the same as with
         ``False``, which reads every unit's rows and filters them here.
+    threads
+        Tables cleaned at the same time (``crmkit run`` gives a unit staged alone the cores
+        its idle workers would leave unused). The result and its quality log are the same
+        for any number.
     **settings
         Other unit parameters (``funnel_stages`` ...), kept on the result for analyses.
 
@@ -251,10 +256,12 @@ def load_unit(
         is not None
     }
 
-    cleaned: dict[str, pd.DataFrame] = {}
+    logs = {name: QualityLog() for name in raw_tables}  # in table order, whatever the threads
     sources: dict[str, str] = {}
     pii_removed: dict[str, list[str]] = {}
-    for name, raw in raw_tables.items():
+
+    def unit_frame(name: str) -> pd.DataFrame:
+        raw = raw_tables[name]
         frame, blank_units = raw.frame, 0
         if raw.pushdown is not None:
             rows, blank_units = unit_rows(
@@ -264,17 +271,24 @@ def load_unit(
         frame, removed = remove_personal_data(frame, pii)
         if removed:
             pii_removed[name] = removed
-        frame = keep_unit_rows(frame, name, unit, log, blank_elsewhere=blank_units)
-        frame = rows_of_unit(frame, name, unit, owners, log, readings[name])
-        cleaned[name] = clean_table(
+        frame = keep_unit_rows(frame, name, unit, logs[name], blank_elsewhere=blank_units)
+        sources[name] = raw.where + (f" ({raw.encoding})" if raw.encoding else "")
+        return rows_of_unit(frame, name, unit, owners, logs[name], readings[name])
+
+    def clean(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        raw = raw_tables[name]
+        return clean_table(
             frame,
             TABLES[name],
-            log=log,
+            log=logs[name],
             where=raw.where,
             line_offset=raw.line_offset,
             readings=readings[name],
         )
-        sources[name] = raw.where + (f" ({raw.encoding})" if raw.encoding else "")
+
+    cleaned = _each_table(list(raw_tables), unit_frame, clean, threads=threads)
+    for name in raw_tables:
+        log.entries.extend(logs[name].entries)
 
     cleaned = cut_after(cleaned, today, log, as_of=True)
     _check_period_has_orders(cleaned["transactions"], the_period, raw_tables["transactions"].where)
@@ -299,6 +313,34 @@ def load_unit(
         pii_removed=pii_removed,
         settings=dict(settings),
     )
+
+
+def _each_table(
+    names: list[str],
+    prepare: Callable[[str], pd.DataFrame],
+    clean: Callable[[str, pd.DataFrame], pd.DataFrame],
+    *,
+    threads: int,
+) -> dict[str, pd.DataFrame]:
+    """``clean(name, prepare(name))`` of each table, in ``names``' order. ``prepare`` runs on
+    this thread (it may read the source's engine); with several ``threads`` a table is
+    cleaned while the next ones are prepared (Arrow and DuckDB, where cleaning spends its
+    time, release the interpreter's lock). An error is the first table's in order, as one
+    thread would raise it."""
+    if threads <= 1:
+        return {name: clean(name, prepare(name)) for name in names}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        started = {}
+        try:
+            for name in names:
+                started[name] = pool.submit(clean, name, prepare(name))
+        except BaseException:
+            for earlier in started.values():
+                earlier.result()  # an earlier table's error first
+            raise
+        return {name: started[name].result() for name in names}
 
 
 def _readings(

@@ -137,7 +137,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     status = 0
     for job in jobs:
         folder = Path(job.out_dir) / SNAPSHOT_DIR
-        reason = stage(job_parameters(job), folder)
+        reason = stage(job_parameters(job), folder, threads=args.threads or os.cpu_count() or 1)
         if reason:
             print(f"✗ {job.params['business_unit']}: {reason}")
             status = 1
@@ -286,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     stage.add_argument("--unit", action="append", help="stage only this unit (repeatable)")
     stage.add_argument("--params", default="parameters", help="default: %(default)s")
     stage.add_argument("--out", default="reports", help="default: %(default)s")
+    stage.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="tables cleaned and written at a time (default: the machine's cores)",
+    )
     stage.set_defaults(func=cmd_stage)
 
     index = sub.add_parser(

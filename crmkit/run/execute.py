@@ -474,15 +474,16 @@ def _execute(job: Job, out_dir: Path, run: _RunInProgress, started: float) -> Ou
 
 def stage_unit(job: Job) -> str:
     """Load ``job``'s unit once and write its snapshot beside its reports, for all its
-    notebooks (:mod:`crmkit.load.snapshot`); the snapshot folder, or '' when the unit cannot be
-    loaded (its notebooks then load the source and report why). Never raises."""
+    notebooks (:mod:`crmkit.load.snapshot`), ``job.threads`` tables at a time; the snapshot
+    folder, or '' when the unit cannot be loaded (its notebooks then load the source and
+    report why). Never raises."""
     from crmkit.load.snapshot import SNAPSHOT_DIR, stage
 
     folder = Path(job.out_dir) / SNAPSHOT_DIR
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _tracked(folder.parent):
         try:
-            reason = stage(job_parameters(job), folder)
+            reason = stage(job_parameters(job), folder, threads=job.threads)
         except Exception:  # a snapshot that cannot be written: the notebooks load the source
             return ""
     return "" if reason else str(folder)

@@ -172,6 +172,7 @@ def _schedule(
     on_outcome,
     share_flags: bool = False,
     at_once: int | None = None,
+    stage_threads: int = 1,
 ) -> list[Outcome]:
     """Run ``jobs`` through ``submit`` (an executor's): with ``stage``, each unit is first
     loaded once into a snapshot (:func:`crmkit.run.execute.stage`) and its notebooks are queued
@@ -183,6 +184,7 @@ def _schedule(
     queue; the index pages' pass over every unit then finds them done. A job that fails is
     left to that pass. ``at_once`` is how many jobs the executor is given at a time (its
     workers, and one waiting): the rest wait here, where a unit's flags can go first.
+    ``stage_threads`` is how many tables a unit's staging cleans and writes at a time.
     """
     left: dict[str, int] = {}
     for job in jobs:
@@ -192,7 +194,10 @@ def _schedule(
         by_unit: dict[str, list[Job]] = {}
         for job in jobs:
             by_unit.setdefault(job.out_dir, []).append(job)
-        queued.extend((stage_unit, unit_jobs[0], unit_jobs) for unit_jobs in by_unit.values())
+        queued.extend(
+            (stage_unit, replace(unit_jobs[0], threads=stage_threads), unit_jobs)
+            for unit_jobs in by_unit.values()
+        )
     else:
         queued.extend((execute, job, job) for job in jobs)
     pending: dict = {}
@@ -279,6 +284,12 @@ def run_jobs(
     return sorted(outcomes, key=lambda o: order[(o.business_unit, o.notebook)])
 
 
+def stage_threads(cores: int, *, workers: int, units: int) -> int:
+    """Threads a unit's staging cleans and writes tables with: a unit's notebooks cannot start
+    before it is staged, so with fewer units than workers the idle workers' cores help."""
+    return max(1, cores // max(1, min(workers, units)))
+
+
 def _run_in_pool(
     jobs: list[Job], workers: int | None, *, stage: bool, on_outcome, share_flags: bool = False
 ):
@@ -286,6 +297,7 @@ def _run_in_pool(
     cores = os.cpu_count() or 1
     workers = max(1, min(workers or cores, len(jobs) or 1))
     jobs = [replace(job, threads=max(1, cores // workers)) for job in jobs]
+    units = len({job.out_dir for job in jobs})
     # Workers fork from a server that has imported papermill and nbconvert once, instead of
     # each importing them afresh (spawn) or inheriting the parent's threads (fork).
     context = get_context("forkserver")
@@ -320,6 +332,7 @@ def _run_in_pool(
             on_outcome=count,
             share_flags=share_flags,
             at_once=workers + 1,
+            stage_threads=stage_threads(cores, workers=workers, units=units),
         )
         pool.shutdown(wait=True)
     except BaseException as exc:  # Interrupted, Ctrl-C, or a bug here: stop the workers too

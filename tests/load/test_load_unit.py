@@ -554,3 +554,38 @@ def test_a_score_between_two_points_of_its_scale_is_set_missing(tmp_path: Path):
     assert pd.isna(surveys.loc["r2", "csat"]) and surveys.loc["r3", "csat"] == 5
     assert log_rows(data, "surveys", "'nps' not a whole number", "repaired") == 1
     assert log_rows(data, "surveys", "'csat' not a whole number", "repaired") == 1
+
+
+@pytest.mark.parametrize("source", ["defects", "sample"])
+def test_tables_cleaned_on_several_threads_give_the_same_unit_and_log(tmp_path: Path, source):
+    # crmkit run stages a unit alone with the idle workers' cores; nothing may differ, not
+    # even the order of the quality log's entries
+    if source == "defects":
+        options = {"business_unit": "alpha", "data_source": defective_folder(tmp_path)}
+        options |= {"period": "2026-Q3", "as_of": "2026-12-01"}
+    else:
+        options = {"business_unit": "north", "data_source": ROOT / "sample_data"}
+        options |= {"period": "2026-Q3", "as_of": "2026-10-15"}
+    one, three = load_unit(**options), load_unit(**options, threads=3)
+    if source == "defects":
+        assert len(one.quality.entries) > 3
+        assert {e.table for e in one.quality.entries} >= {"transactions", "customers"}
+    assert three.quality.entries == one.quality.entries
+    assert list(three.tables) == list(one.tables)
+    for name, frame in one.tables.items():
+        pd.testing.assert_frame_equal(three.tables[name], frame, check_exact=True)
+    assert three.sources == one.sources and three.pii_removed == one.pii_removed
+
+
+def test_the_first_tables_error_is_raised_whatever_the_threads(tmp_path: Path):
+    tables = tiny_tables()
+    tables["customers"]["signup_date"] = "not a date"
+    tables["transactions"]["order_date"] = "nor this"
+    folder = write_folder(tmp_path / "broken", tables)
+    messages = []
+    for threads in (1, 2):
+        with pytest.raises(DataError) as raised:
+            load_unit("alpha", data_source=folder, period="2026-Q3", as_of="2026-12-01",
+                      threads=threads)  # fmt: skip
+        messages.append(str(raised.value))
+    assert "customers" in messages[0] and messages[1] == messages[0]

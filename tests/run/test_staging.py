@@ -54,7 +54,7 @@ def test_a_scheduler_stages_runs_single_reports_and_writes_the_index_last(
     params = sample_fleet["out"].parent / "parameters"
     out = tmp_path / "reports"
     common = ["--period", "2026-Q3", "--params", str(params), "--out", str(out)]
-    assert main(["stage", *common, "--unit", "north"]) == 0
+    assert main(["stage", *common, "--unit", "north", "--threads", "2"]) == 0
     snapshot = out / "2026-Q3" / "north" / "snapshot"
     # a snapshot that differs from the source shows the runs read it: 100 customers fewer
     customers = pd.read_parquet(snapshot / "customers.parquet")
@@ -182,3 +182,34 @@ def test_a_units_flags_are_shared_once_its_runs_have_all_ended(monkeypatch, shar
         assert events == [*runs[:3], ("flags", "out/a"), *runs[3:], ("flags", "out/b")]
     else:
         assert events == runs
+
+
+def test_a_unit_staged_alone_gets_the_idle_workers_cores_and_its_notebooks_keep_theirs():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crmkit.run import fleet
+
+    assert fleet.stage_threads(2, workers=2, units=1) == 2  # one big unit: both cores
+    assert fleet.stage_threads(8, workers=4, units=2) == 4
+    assert fleet.stage_threads(2, workers=2, units=40) == 1  # a fleet: one each
+    assert fleet.stage_threads(1, workers=1, units=0) == 1
+
+    staged, ran = [], []
+
+    def stage_unit(job):
+        staged.append(job.threads)
+        return ""
+
+    def execute(job):
+        ran.append(job.threads)
+        return fleet.Outcome(job.notebook, job.params["business_unit"], "ok")
+
+    jobs = [
+        Job(name, "", {"business_unit": "a"}, parse_period("2026-Q3"), "out/a", ".", threads=1)
+        for name in ("churn", "clv")
+    ]
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=1) as pool:
+        patch.setattr(fleet, "stage_unit", stage_unit)
+        patch.setattr(fleet, "execute", execute)
+        fleet._schedule(pool.submit, jobs, stage=True, on_outcome=lambda _: None, stage_threads=2)
+    assert staged == [2] and ran == [1, 1]
