@@ -138,14 +138,10 @@ class CustomerTables:
         """Positions of the customers signed up by the end of ``day``."""
         return np.flatnonzero((self.signup != NAT) & (self.signup < day_after(day).value))
 
-    def last_orders(self, day: date | str | pd.Timestamp) -> pd.DataFrame:
-        """Each customer's last order up to the end of ``day`` (``customer_id,
-        order_date``): what :func:`crmkit.metrics.churn_status.churn_dates` reads of the
-        orders, so it can be handed this instead of every order."""
-        found = self._last_orders(day)
-        return found.assign(customer_id=self.ids.take(found["customer_id"]).array)
-
     def _last_orders(self, day: date | str | pd.Timestamp) -> pd.DataFrame:
+        """Each customer's last order up to the end of ``day`` (``customer_id`` as positions,
+        ``order_date``): all :func:`crmkit.metrics.churn_status.churn_dates` reads of the
+        orders."""
         orders = self.orders.within(None, np.int64(day_after(day).value))
         latest = _last_time(orders, len(self.ids))
         some = np.flatnonzero(latest != NAT)
@@ -161,8 +157,8 @@ class CustomerTables:
         as_of: date | str | pd.Timestamp,
     ) -> pd.DataFrame:
         """:func:`~crmkit.metrics.churn_status.churn_dates` at ``as_of`` for the customers
-        these tables were encoded from, handed each customer's last order (:meth:`last_orders`)
-        instead of every order: all it reads of the orders, so the frame is the same. Ids are
+        these tables were encoded from, handed each customer's last order instead of every
+        order: all it reads of the orders, so the frame is the same. Ids are
         handed over as positions and the frame's ids are the customers' own again."""
         people = pd.DataFrame(
             {

@@ -161,7 +161,6 @@ def churn_dates(
     people = customers.loc[customers["signup_date"] < pd.Timestamp(bound),
                            ["customer_id", "signup_date"]]  # fmt: skip
     people = people.drop_duplicates("customer_id").reset_index(drop=True)
-    n = len(people)
     signup = nanoseconds(people["signup_date"])
     last_order = _latest_before(people, transactions, "order_date", bound)
     if definition.kind == "events":
@@ -171,7 +170,7 @@ def churn_dates(
     else:
         last_activity = np.where(last_order > signup, last_order, signup)
         churn_day = last_activity // _DAY_NS * _DAY_NS + definition.inactivity_days * _DAY_NS
-        churned_at = np.where(churn_day < bound, churn_day, NAT) if n else churn_day
+        churned_at = np.where(churn_day < bound, churn_day, NAT)
     return people.assign(
         last_order=last_order.view("datetime64[ns]"), churned_at=churned_at.view("datetime64[ns]")
     )
@@ -179,7 +178,7 @@ def churn_dates(
 
 def _latest_before(people: pd.DataFrame, rows: pd.DataFrame, column: str, bound: int) -> np.ndarray:
     """Each person's latest ``column`` before ``bound`` (ns) among ``rows`` (int64 ns, NAT
-    without one), their ids looked up once (text ids hashed as a million distinct ones)."""
+    without one): ids looked up once as positions, no grouping by text."""
     (at,) = positions(people["customer_id"], rows["customer_id"])
     times = nanoseconds(rows[column])
     return latest_per_customer(np.where(times < bound, at, -1), times, len(people))
