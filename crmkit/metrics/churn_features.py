@@ -59,7 +59,7 @@ from crmkit.metrics.complaints import (
     complaint_source,
     complaint_tickets,
 )
-from crmkit.metrics.customer_positions import NAT, nanoseconds, positions
+from crmkit.metrics.customer_positions import NAT, latest_per_customer, nanoseconds, positions
 
 FEATURES: tuple[str, ...] = (
     "orders_last_year",
@@ -143,7 +143,7 @@ class CustomerTables:
         ``order_date``): all :func:`crmkit.metrics.churn_status.churn_dates` reads of the
         orders."""
         orders = self.orders.within(None, np.int64(day_after(day).value))
-        latest = _last_time(orders, len(self.ids))
+        latest = _latest(orders, len(self.ids))
         some = np.flatnonzero(latest != NAT)
         return pd.DataFrame(
             {"customer_id": some, "order_date": latest[some].view("datetime64[ns]")}
@@ -308,10 +308,8 @@ def _count(rows: _Rows, n: int) -> np.ndarray:
     return np.bincount(rows.code, minlength=n).astype(float)
 
 
-def _last_time(rows: _Rows, n: int) -> np.ndarray:
-    latest = np.full(n, NAT, dtype=np.int64)
-    np.maximum.at(latest, rows.code, rows.time)
-    return latest
+def _latest(rows: _Rows, n: int) -> np.ndarray:
+    return latest_per_customer(rows.code, rows.time, n)
 
 
 def _latest_value(rows: _Rows, n: int) -> np.ndarray:
@@ -340,7 +338,7 @@ def features_from(tables: CustomerTables, *, cut: date | str | pd.Timestamp) -> 
 
     orders = tables.orders.within(None, bound)
     features["orders_last_year"] = _count(orders.within(bound - 365 * _DAY, bound), n)
-    features["recency_days"] = _days_since(_last_time(orders, n), cut_day)
+    features["recency_days"] = _days_since(_latest(orders, n), cut_day)
     recent = orders.within(bound - 90 * _DAY, bound)
     earlier = orders.within(bound - 180 * _DAY, bound - 90 * _DAY)
     s1 = np.bincount(recent.code, weights=recent.value, minlength=n)
@@ -362,7 +360,7 @@ def features_from(tables: CustomerTables, *, cut: date | str | pd.Timestamp) -> 
     if tables.csat is not None:
         features["latest_csat"] = _latest_value(tables.csat.within(None, bound), n)
     if tables.interactions is not None:
-        features["days_since_contact"] = _days_since(_last_time(contacts, n), cut_day)
+        features["days_since_contact"] = _days_since(_latest(contacts, n), cut_day)
 
     frame = pd.DataFrame({"customer_id": tables.ids.reset_index(drop=True)})
     for name in FEATURES:

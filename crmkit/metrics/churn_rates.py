@@ -28,14 +28,13 @@ from crmkit.core.periods import (
     require_period,
 )
 from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
-from crmkit.metrics.customer_positions import positions
+from crmkit.metrics.customer_positions import NAT, nanoseconds, positions
 from crmkit.metrics.stats import Change, Proportion, two_proportion_test, wilson_interval, z_value
 
 DAYS_PER_MONTH = 365.25 / 12  # 30.4375: the average calendar month
 DAYS_PER_YEAR = 365
 TREND_MONTHS = 12
 COHORT_MONTHS = 24
-_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 _DAY_NS = 86_400 * 10**9
 
 TREND_COLUMNS = [
@@ -279,9 +278,9 @@ class _Timeline:
         self.days = sorted(set(days))
         bounds = np.array([_bound(d) for d in self.days], dtype=np.int64)
         when = transactions["order_date"].to_numpy("datetime64[ns]").view(np.int64)
-        keep = (self.order_codes >= 0) & (when < bounds[-1]) & (when != _NAT)
+        keep = (self.order_codes >= 0) & (when < bounds[-1]) & (when != NAT)
         first_bound = np.searchsorted(bounds, when[keep], side="right")  # read from this day on
-        last = np.full((self.n, len(bounds)), _NAT, dtype=np.int64)
+        last = np.full((self.n, len(bounds)), NAT, dtype=np.int64)
         np.maximum.at(last, (self.order_codes[keep], first_bound), when[keep])
         self.last = np.maximum.accumulate(last, axis=1, out=last)
         self.order_days = transactions["order_date"]
@@ -290,21 +289,21 @@ class _Timeline:
 
     def status(self, day: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(present, churned_at, signup)`` per customer code as of the end of ``day``:
-        present = signed up by then; churned_at and signup as int64 nanoseconds (``_NAT``)."""
+        present = signed up by then; churned_at and signup as int64 nanoseconds (``NAT``)."""
         if day not in self._cache:
             column = self.last[:, self.days.index(day)]
-            has = np.flatnonzero(column != _NAT)
+            has = np.flatnonzero(column != NAT)
             orders = pd.DataFrame(
                 {"customer_id": has, "order_date": column[has].view("datetime64[ns]")}
             )
             found = churn_dates(self.customers, orders, self.events, self.definition, as_of=day)
             present = np.zeros(self.n, dtype=bool)
-            churned = np.full(self.n, _NAT, dtype=np.int64)
-            signup = np.full(self.n, _NAT, dtype=np.int64)
+            churned = np.full(self.n, NAT, dtype=np.int64)
+            signup = np.full(self.n, NAT, dtype=np.int64)
             code = found["customer_id"].to_numpy(dtype=np.int64)
             present[code] = True
-            churned[code] = _ns(found["churned_at"])
-            signup[code] = _ns(found["signup_date"])
+            churned[code] = nanoseconds(found["churned_at"])
+            signup[code] = nanoseconds(found["signup_date"])
             self._cache[day] = (present, churned, signup)
         return self._cache[day]
 
@@ -313,10 +312,6 @@ class _Timeline:
         inside = period.contains(self.order_days).to_numpy() & (self.order_codes >= 0)
         weights = np.nan_to_num(self.amounts[inside])
         return np.bincount(self.order_codes[inside], weights=weights, minlength=self.n)
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).to_numpy("datetime64[ns]").view(np.int64)
 
 
 def _bound(day: date) -> int:
@@ -340,7 +335,7 @@ def _period_rates(timeline: _Timeline, period: Period, *, level: float) -> Perio
     present_before, churned_before, _ = timeline.status(period.previous_end)
     present, churned_at, signup = timeline.status(period.end)
     start, end_day = _start(period.start), _start(period.end)
-    at_start = present_before & (churned_before == _NAT)
+    at_start = present_before & (churned_before == NAT)
     in_period = (churned_at >= start) & (churned_at < _bound(period.end))
     churn = wilson_interval(int((at_start & in_period).sum()), int(at_start.sum()), level=level)
     retention = wilson_interval(churn.trials - churn.successes, churn.trials, level=level)
@@ -397,7 +392,7 @@ def _trend(timeline: _Timeline, period: Period, *, level: float) -> pd.DataFrame
         last_day = min(month.end, period.end)
         present_before, churned_before, _ = timeline.status(month.previous_end)
         present, churned_at, _ = timeline.status(last_day)
-        at_start = present_before & (churned_before == _NAT)
+        at_start = present_before & (churned_before == NAT)
         joined = present & ~present_before
         lost = at_start & (churned_at >= _start(month.start)) & (churned_at < _bound(last_day))
         share = wilson_interval(int(lost.sum()), int(at_start.sum()), level=level)
@@ -426,7 +421,7 @@ def _cohorts(timeline: _Timeline, period: Period) -> pd.DataFrame:
     cohort = months - _month_number(first)
     lost = churned_at[present]
     lost_month = np.where(
-        lost == _NAT,
+        lost == NAT,
         np.iinfo(np.int64).max,
         lost.view("datetime64[ns]").astype("datetime64[M]").astype(np.int64),
     )
