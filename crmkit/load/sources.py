@@ -145,6 +145,8 @@ def _named(
 class FolderSource:
     """A folder with one file per table."""
 
+    concurrent_reads = True  # a file per table: tables can be read side by side
+
     def __init__(self, folder: Path, tables: Mapping[str, str]):
         self.folder = folder
         self.tables = dict(tables)

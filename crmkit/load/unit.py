@@ -214,12 +214,10 @@ def load_unit(
     unit = str(business_unit)
     pii = {c.strip().lower() for c in (*PII_COLUMNS, *pii_columns)}
 
-    raw_tables: dict[str, RawTable] = {}
-    for name in TABLE_NAMES:
+    def raw_table(name: str) -> RawTable | None:
         raw = plan_table(source, name, unit=unit, column_map=column_map) if pushdown else None
         if raw is not None:
-            raw_tables[name] = raw  # the whole table's evidence; the unit's rows come later
-            continue
+            return raw  # the whole table's evidence; the unit's rows come later
         raw = source.read(name)
         if raw is None:
             if TABLES[name].required_table:
@@ -228,9 +226,14 @@ def load_unit(
                     f"a file {name}.csv (or .xlsx, .parquet), a sheet or a database table "
                     f"named {name}, or a `tables: {{{name}: ...}}` entry in the parameters."
                 )
-            continue
+            return None
         raw.frame = rename_columns(raw.frame, name, column_map, where=raw.where)
-        raw_tables[name] = raw
+        return raw
+
+    # a folder's files are read side by side; a database connection is not shared
+    reading_threads = threads if getattr(source, "concurrent_reads", False) else 1
+    found = _in_order(raw_table, list(TABLE_NAMES), threads=reading_threads)
+    raw_tables = {n: raw for n, raw in zip(TABLE_NAMES, found, strict=True) if raw is not None}
 
     customers_raw = raw_tables["customers"]
     if "business_unit" in customers_raw.frame.columns:
@@ -240,21 +243,20 @@ def load_unit(
                 f"{customers_raw.where}: business_unit '{unit}' has no customers; units "
                 f"present: {present}. Check `business_unit` in the unit's parameters."
             )
-    readings = _readings(raw_tables, date_format=date_format, decimal=decimal)
-    owners = {
-        key: owner
-        for key, table in (("customer_id", "customers"), ("opportunity_id", "opportunities"))
-        if table in raw_tables
-        and (
-            owner := owner_of(
-                _pairs_or_frame(raw_tables[table]),
-                key,
-                table=table,
-                reading=readings[table].ids.get(key),
-            )
-        )
-        is not None
-    }
+    readings = _readings(raw_tables, date_format=date_format, decimal=decimal, threads=threads)
+    keys = [(k, t) for k, t in (("customer_id", "customers"), ("opportunity_id", "opportunities"))
+            if t in raw_tables]  # fmt: skip
+    listed = _in_order(
+        lambda pair: owner_of(
+            _pairs_or_frame(raw_tables[pair[1]]),
+            pair[0],
+            table=pair[1],
+            reading=readings[pair[1]].ids.get(pair[0]),
+        ),
+        keys,
+        threads=threads,
+    )
+    owners = {key: owner for (key, _), owner in zip(keys, listed, strict=True) if owner is not None}
 
     logs = {name: QualityLog() for name in raw_tables}  # in table order, whatever the threads
     sources: dict[str, str] = {}
@@ -343,13 +345,28 @@ def _each_table(
         return {name: started[name].result() for name in names}
 
 
+def _in_order(function: Callable[[Any], Any], items: list, *, threads: int) -> list:
+    """``[function(item) for item in items]``, ``threads`` at a time; an error is the first
+    item's in order, as one thread would raise it."""
+    if threads <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        started = [pool.submit(function, item) for item in items]
+        return [done.result() for done in started]
+
+
 def _readings(
-    raw_tables: Mapping[str, RawTable], *, date_format: Any, decimal: Any
+    raw_tables: Mapping[str, RawTable], *, date_format: Any, decimal: Any, threads: int = 1
 ) -> dict[str, TableReadings]:
     """How to read each table's dates, numbers and ids, decided on the whole file (every
-    unit's rows); ids of a key lose leading zeros in every table where one table needs it."""
-    readings = {
-        name: decide_table(
+    unit's rows); ids of a key lose leading zeros in every table where one table needs it.
+    Tables are decided ``threads`` at a time."""
+
+    def decide(name: str) -> TableReadings:
+        raw = raw_tables[name]
+        return decide_table(
             raw.frame,
             TABLES[name],
             where=raw.where,
@@ -357,8 +374,9 @@ def _readings(
             decimal=decimal,
             delimiter=raw.delimiter,
         )
-        for name, raw in raw_tables.items()
-    }
+
+    names = list(raw_tables)
+    readings = dict(zip(names, _in_order(decide, names, threads=threads), strict=True))
     frames = {name: raw.frame for name, raw in raw_tables.items()}
     keys = leading_zero_keys(
         frames, readings, where={name: raw.where for name, raw in raw_tables.items()}

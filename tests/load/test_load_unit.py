@@ -556,15 +556,23 @@ def test_a_score_between_two_points_of_its_scale_is_set_missing(tmp_path: Path):
     assert log_rows(data, "surveys", "'csat' not a whole number", "repaired") == 1
 
 
-@pytest.mark.parametrize("source", ["defects", "sample"])
+@pytest.mark.parametrize("source", ["defects", "sample", "sample as Parquet"])
 def test_tables_cleaned_on_several_threads_give_the_same_unit_and_log(tmp_path: Path, source):
-    # crmkit run stages a unit alone with the idle workers' cores; nothing may differ, not
-    # even the order of the quality log's entries
+    # crmkit run stages a unit alone with the idle workers' cores: a folder's files are read
+    # (Parquet: their evidence and unit rows asked), decided and cleaned side by side; nothing
+    # may differ, not even the order of the quality log's entries
     if source == "defects":
         options = {"business_unit": "alpha", "data_source": defective_folder(tmp_path)}
         options |= {"period": "2026-Q3", "as_of": "2026-12-01"}
     else:
-        options = {"business_unit": "north", "data_source": ROOT / "sample_data"}
+        folder = ROOT / "sample_data"
+        if source == "sample as Parquet":
+            folder = tmp_path / "parquet"
+            folder.mkdir()
+            for table in (ROOT / "sample_data").glob("*.csv"):
+                frame = pd.read_csv(table, dtype=str, keep_default_na=False)
+                frame.to_parquet(folder / f"{table.stem}.parquet", index=False)
+        options = {"business_unit": "north", "data_source": folder}
         options |= {"period": "2026-Q3", "as_of": "2026-10-15"}
     one, three = load_unit(**options), load_unit(**options, threads=3)
     if source == "defects":
@@ -577,11 +585,17 @@ def test_tables_cleaned_on_several_threads_give_the_same_unit_and_log(tmp_path: 
     assert three.sources == one.sources and three.pii_removed == one.pii_removed
 
 
-def test_the_first_tables_error_is_raised_whatever_the_threads(tmp_path: Path):
+@pytest.mark.parametrize("broken", ["values", "files"])
+def test_the_first_tables_error_is_raised_whatever_the_threads(tmp_path: Path, broken):
     tables = tiny_tables()
-    tables["customers"]["signup_date"] = "not a date"
-    tables["transactions"]["order_date"] = "nor this"
+    if broken == "values":  # refused when the tables' readings are decided
+        tables["customers"]["signup_date"] = "not a date"
+        tables["transactions"]["order_date"] = "nor this"
     folder = write_folder(tmp_path / "broken", tables)
+    if broken == "files":  # refused when the files are read
+        for name in ("customers", "transactions"):
+            (folder / f"{name}.csv").unlink()
+            (folder / f"{name}.parquet").write_bytes(b"PAR1 not a Parquet file")
     messages = []
     for threads in (1, 2):
         with pytest.raises(DataError) as raised:
