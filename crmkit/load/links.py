@@ -15,6 +15,7 @@ from crmkit.core.schema import CUSTOMER_KEYED
 from crmkit.load.log import QualityLog
 from crmkit.load.lookups import is_in
 from crmkit.load.rules import without
+from crmkit.load.threads import in_order
 
 SIGNUP_AFTER_FIRST_ORDER = "'signup_date' after the customer's first order (set to its day)"
 
@@ -59,18 +60,26 @@ def signup_by_first_order(
     return {**tables, "customers": repaired}
 
 
-def drop_orphans(tables: Mapping[str, pd.DataFrame], log: QualityLog) -> dict[str, pd.DataFrame]:
+def drop_orphans(
+    tables: Mapping[str, pd.DataFrame], log: QualityLog, *, threads: int = 1
+) -> dict[str, pd.DataFrame]:
     """The tables without rows whose customer (or opportunity) is not the unit's; the input
-    tables are not changed."""
+    tables are not changed. The tables are looked up ``threads`` at a time (none of them is
+    another's parent and child at once), and logged in one order."""
     kept = dict(tables)
-    parents = [(name, "customer_id", "customers") for name in CUSTOMER_KEYED]
-    parents.append(("stage_history", "opportunity_id", "opportunities"))
-    for name, key, parent in parents:
-        if name not in kept:
-            continue
-        table = kept[name]
+    children = [(name, "customer_id", "customers") for name in CUSTOMER_KEYED]
+    children.append(("stage_history", "opportunity_id", "opportunities"))
+    children = [child for child in children if child[0] in kept]
+
+    def orphans(child: tuple[str, str, str]) -> np.ndarray:
+        name, key, parent = child
         known = kept[parent][key] if parent in kept else pd.Series([], dtype="string")
-        orphan = ~is_in(table[key], known)
+        return ~is_in(kept[name][key], known)
+
+    for (name, key, parent), orphan in zip(
+        children, in_order(orphans, children, threads=threads), strict=True
+    ):
+        table = kept[name]
         log.add(
             name,
             f"orphan {key} (not among the unit's {parent})",

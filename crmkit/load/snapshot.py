@@ -44,6 +44,7 @@ from crmkit.core.errors import CrmkitError
 from crmkit.core.on_disk import TableOnDisk
 from crmkit.core.periods import Period
 from crmkit.load.log import LogEntry, QualityLog
+from crmkit.load.threads import in_order
 from crmkit.load.unit import CRMData, load_unit
 
 FORMAT = 1
@@ -114,15 +115,8 @@ def _write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *, threads: 
     def write(name: str) -> None:
         tables[name].to_parquet(folder / f"{name}.parquet", index=False)
 
-    if threads <= 1:
-        for name in tables:
-            write(name)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:  # Arrow encodes without the GIL
-        for done in [pool.submit(write, n) for n in sorted(tables, key=lambda n: -len(tables[n]))]:
-            done.result()
+    largest_first = sorted(tables, key=lambda n: -len(tables[n])) if threads > 1 else list(tables)
+    in_order(write, largest_first, threads=threads)
 
 
 class SnapshotTables(Mapping[str, pd.DataFrame]):

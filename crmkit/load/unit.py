@@ -31,6 +31,7 @@ from crmkit.load.scope import (
     rows_of_unit,
 )
 from crmkit.load.sources import RawTable, open_source
+from crmkit.load.threads import in_order
 from crmkit.load.values import (
     IdReading,
     TableReadings,
@@ -232,7 +233,7 @@ def load_unit(
 
     # a folder's files are read side by side; a database connection is not shared
     reading_threads = threads if getattr(source, "concurrent_reads", False) else 1
-    found = _in_order(raw_table, list(TABLE_NAMES), threads=reading_threads)
+    found = in_order(raw_table, list(TABLE_NAMES), threads=reading_threads)
     raw_tables = {n: raw for n, raw in zip(TABLE_NAMES, found, strict=True) if raw is not None}
 
     customers_raw = raw_tables["customers"]
@@ -246,7 +247,7 @@ def load_unit(
     readings = _readings(raw_tables, date_format=date_format, decimal=decimal, threads=threads)
     keys = [(k, t) for k, t in (("customer_id", "customers"), ("opportunity_id", "opportunities"))
             if t in raw_tables]  # fmt: skip
-    listed = _in_order(
+    listed = in_order(
         lambda pair: owner_of(
             _pairs_or_frame(raw_tables[pair[1]]),
             pair[0],
@@ -295,7 +296,7 @@ def load_unit(
     cleaned = cut_after(cleaned, today, log, as_of=True)
     _check_period_has_orders(cleaned["transactions"], the_period, raw_tables["transactions"].where)
     cleaned = cut_after(cleaned, the_period.end, log, as_of=False)
-    cleaned = drop_orphans(cleaned, log)
+    cleaned = drop_orphans(cleaned, log, threads=threads)
     cleaned = signup_by_first_order(cleaned, log)
 
     for name in ("customers", "transactions"):
@@ -345,18 +346,6 @@ def _each_table(
         return {name: started[name].result() for name in names}
 
 
-def _in_order(function: Callable[[Any], Any], items: list, *, threads: int) -> list:
-    """``[function(item) for item in items]``, ``threads`` at a time; an error is the first
-    item's in order, as one thread would raise it."""
-    if threads <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        started = [pool.submit(function, item) for item in items]
-        return [done.result() for done in started]
-
-
 def _readings(
     raw_tables: Mapping[str, RawTable], *, date_format: Any, decimal: Any, threads: int = 1
 ) -> dict[str, TableReadings]:
@@ -376,7 +365,7 @@ def _readings(
         )
 
     names = list(raw_tables)
-    readings = dict(zip(names, _in_order(decide, names, threads=threads), strict=True))
+    readings = dict(zip(names, in_order(decide, names, threads=threads), strict=True))
     frames = {name: raw.frame for name, raw in raw_tables.items()}
     keys = leading_zero_keys(
         frames, readings, where={name: raw.where for name, raw in raw_tables.items()}
