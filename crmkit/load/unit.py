@@ -179,9 +179,10 @@ def load_unit(
         runs in the engine; :mod:`crmkit.load.pushdown`). The result is the same as with
         ``False``, which reads every unit's rows and filters them here.
     threads
-        Tables cleaned at the same time (``crmkit run`` gives a unit staged alone the cores
-        its idle workers would leave unused). The result and its quality log are the same
-        for any number.
+        Tables worked on at the same time — read (a folder's files; a database's tables are
+        read one by one), decided, cleaned and checked for orphans (``crmkit run`` gives a
+        unit staged alone the cores its idle workers would leave unused). The result and
+        its quality log are the same for any number.
     **settings
         Other unit parameters (``funnel_stages`` ...), kept on the result for analyses.
 
