@@ -55,6 +55,8 @@ def frequency_sentence(interactions: InteractionsAnalysis) -> str:
     decimals; says when there is nothing to compare with, and when the records begin within
     the previous period."""
     a = interactions
+    if "interactions" in a.missing:  # not "no customer was active": the table is absent
+        return _w("skipped_interactions")
     if not np.isfinite(a.frequency):
         return _w("frequency_none")
     first = _w(

@@ -163,6 +163,8 @@ def test_missing_inputs_are_said_in_one_sentence_each():
         assert found["costs"].startswith("No costs table")
         assert "cac" in found and "retention_cost" in found and "service_cost" in found
         assert report.frequency_sentence(interactions(active=0)).startswith("No customer")
+        # without the table the review's findings say so, not that no customer was active
+        assert report.frequency_sentence(a) == found["interactions"]
         assert report.purchase_after_sentence(a).startswith("No interaction")
         assert (
             "no kind"
