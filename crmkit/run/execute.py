@@ -122,7 +122,7 @@ class _RunInProgress:
 _RUNS: set[_RunInProgress] = set()
 """This process's runs in progress: one in a worker of ``crmkit run``, one per thread in a
 Dask worker."""
-_RUNS_LOCK = threading.Lock()
+_RUNS_LOCK = threading.RLock()  # a stop signal's handler may interrupt its holder
 
 
 def abandon_run() -> None:
@@ -548,6 +548,11 @@ _STOP_SIGNALS = tuple(
 
 
 def _on_stop_signal(signum, frame):  # pragma: no cover - runs in worker processes
+    # A hang-up reaches the whole group and crmkit run then sends SIGTERM: the second signal
+    # must not run this handler again inside the first, where it waited on the first's lock
+    # until the worker was killed (a stopped run then took its 5 s grace to clean up).
+    for stop in _STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
     abandon_run()
     os._exit(128 + signum)
 
