@@ -115,8 +115,7 @@ def _write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *, threads: 
     def write(name: str) -> None:
         tables[name].to_parquet(folder / f"{name}.parquet", index=False)
 
-    largest_first = sorted(tables, key=lambda n: -len(tables[n])) if threads > 1 else list(tables)
-    in_order(write, largest_first, threads=threads)
+    in_order(write, sorted(tables, key=lambda n: -len(tables[n])), threads=threads)
 
 
 class SnapshotTables(Mapping[str, pd.DataFrame]):

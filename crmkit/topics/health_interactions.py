@@ -225,11 +225,9 @@ def skipped(interactions: InteractionsAnalysis, costs: CostsAnalysis) -> dict[st
     ``retention_cost``, ``service_cost``; a part that can be shown has no key."""
     a, c = interactions, costs
     text: dict[str, str] = {}
-    if "interactions" in a.missing:
-        text["interactions"] = _w("skipped_interactions")
-    else:
-        if not np.isfinite(a.frequency):
-            text["interactions"] = _w("frequency_none")
+    if "interactions" in a.missing or not np.isfinite(a.frequency):
+        text["interactions"] = frequency_sentence(a)  # it says why there is no frequency
+    if "interactions" not in a.missing:
         if "interactions_in_period" in a.missing:
             text["by_channel"] = _w("skipped_interactions_in_period")
         if "interactions.kind" in a.missing:
