@@ -255,3 +255,22 @@ def test_a_model_fitted_on_fit_rows_matches_the_fit_on_every_row():
     assert abs(auc_interval(p_sampled, y).value - auc_interval(p_every, y).value) < 0.002
     assert np.abs(p_sampled - p_every).mean() < 0.01
     assert abs(p_sampled.mean() - y.mean()) < 0.005  # the churn rate is kept
+
+
+def test_the_penalty_search_at_its_looser_tolerance_loses_and_chooses_as_at_liblinears_own(
+    monkeypatch,
+):
+    # SEARCH_TOLERANCE's stated claim, on planted data: 4 real and 40 noise features, where
+    # the weak penalties (the slow fits) are close to the best.
+    from crmkit.metrics import churn_risk
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(30_000, 44))
+    logit = -2.0 + x[:, :4] @ np.array([0.8, -0.5, 0.3, 0.15])
+    y = rng.random(len(x)) < 1 / (1 + np.exp(-logit))
+    searched, chosen = churn_risk.search_losses(x, y), churn_risk.choose_c(x, y)
+    monkeypatch.setattr(churn_risk, "SEARCH_TOLERANCE", 1e-4)
+    exact = churn_risk.search_losses(x, y)
+    assert np.abs(searched - exact).max() < 3e-4  # of summed losses near 1.1
+    assert chosen == churn_risk.choose_c(x, y) == churn_risk.C_GRID[int(np.argmin(exact))]
+    assert chosen in churn_risk.C_GRID[2:5]  # neither end of the grid: a real choice
