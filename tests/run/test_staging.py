@@ -158,10 +158,10 @@ def test_a_units_flags_are_shared_once_its_runs_have_all_ended(monkeypatch, shar
 
     monkeypatch.setattr(fleet, "execute", execute)
     monkeypatch.setattr(fleet, "share_flags_of", lambda out_dir: events.append(("flags", out_dir)))
-    jobs = [
+    jobs = [  # in the registry's order, as planned
         Job(notebook, "", {"business_unit": unit}, parse_period("2026-Q3"), f"out/{unit}", ".")
         for unit in ("a", "b")
-        for notebook in ("churn", "funnel", "clv")
+        for notebook in ("funnel", "clv", "churn")
     ]
     with ThreadPoolExecutor(max_workers=1) as pool:  # one at a time: the order is the queue's
         outcomes = fleet._schedule(
@@ -173,10 +173,10 @@ def test_a_units_flags_are_shared_once_its_runs_have_all_ended(monkeypatch, shar
             at_once=1,
         )
     assert len(outcomes) == 6
-    runs = [
+    runs = [  # unit by unit, each unit's longest first
         ("run", f"out/{unit}/{notebook}")
         for unit in "ab"
-        for notebook in ("churn", "funnel", "clv")
+        for notebook in ("churn", "clv", "funnel")
     ]
     if share_flags:  # right after the unit's last run, ahead of the runs still queued
         assert events == [*runs[:3], ("flags", "out/a"), *runs[3:], ("flags", "out/b")]
@@ -194,7 +194,7 @@ def test_a_unit_staged_alone_gets_the_idle_workers_cores_and_its_notebooks_keep_
     assert fleet.stage_threads(2, workers=2, units=40) == 1  # a fleet: one each
     assert fleet.stage_threads(1, workers=1, units=0) == 1
 
-    staged, ran = [], []
+    staged, ran, order = [], [], []
 
     def stage_unit(job):
         staged.append(job.threads)
@@ -202,14 +202,23 @@ def test_a_unit_staged_alone_gets_the_idle_workers_cores_and_its_notebooks_keep_
 
     def execute(job):
         ran.append(job.threads)
+        order.append(job.notebook)
         return fleet.Outcome(job.notebook, job.params["business_unit"], "ok")
 
     jobs = [
         Job(name, "", {"business_unit": "a"}, parse_period("2026-Q3"), "out/a", ".", threads=1)
-        for name in ("churn", "clv")
+        for name in ("data_quality", "clv", "health")
     ]
     with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=1) as pool:
         patch.setattr(fleet, "stage_unit", stage_unit)
         patch.setattr(fleet, "execute", execute)
         fleet._schedule(pool.submit, jobs, stage=True, on_outcome=lambda _: None, stage_threads=2)
-    assert staged == [2] and ran == [1, 1]
+    assert staged == [2] and ran == [1, 1, 1]
+    assert order == ["health", "clv", "data_quality"]  # longest first
+
+
+def test_every_notebook_has_its_place_in_the_longest_first_order():
+    from crmkit.run import fleet
+    from crmkit.topics.registry import topic_names
+
+    assert sorted(fleet.LONGEST_FIRST) == sorted(topic_names())
