@@ -49,6 +49,7 @@ from crmkit.metrics.clv_models import (
     holdout_check,
     min_judged,
     predict_clv,
+    rfm_summaries,
     rfm_summary,
 )
 from crmkit.metrics.customer_orders import (
@@ -463,11 +464,12 @@ def order_figures(
     weeks before it."""
     end = pd.Timestamp(end).normalize()
     calibration_end = end - pd.Timedelta(weeks=holdout_weeks)
+    summary, calibration = rfm_summaries(orders, observation_ends=[end, calibration_end])
     return OrderFigures(
-        summary=rfm_summary(orders, observation_end=end),
+        summary=summary,
         totals=order_totals(orders, through=end),
         cohorts=cohort_revenue(orders, customers, through=end),
-        calibration=rfm_summary(orders, observation_end=calibration_end),
+        calibration=calibration,
         holdout_days=purchase_days(orders, after=calibration_end, through=end),
         calibration_end=calibration_end,
         observation_end=end,

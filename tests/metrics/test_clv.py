@@ -73,6 +73,25 @@ def test_cdnow_calibration_summary(cdnow):
     assert (summary["frequency"] > 0).sum() == 946
 
 
+def test_summaries_at_several_ends_in_one_pass_are_lifetimes_summaries_at_each(cdnow):
+    from crmkit.metrics.clv_models import rfm_summaries
+
+    ends = ["1997-09-30", "1997-02-15", "1998-06-30"]
+    summaries = rfm_summaries(cdnow, observation_ends=ends, time_unit="D")
+    for end, summary in zip(ends, summaries, strict=True):
+        with _lifetimes_sandbox() as lifetimes:
+            reference = lifetimes.utils.summary_data_from_transaction_data(
+                cdnow, "customer_id", "order_date", monetary_value_col="amount",
+                observation_period_end=end, freq="D",
+            )  # fmt: skip
+        reference = reference.sort_index()
+        assert summary["customer_id"].tolist() == reference.index.tolist(), end
+        for column in ("frequency", "recency", "T", "monetary_value"):
+            assert summary[column].to_numpy() == pytest.approx(reference[column].to_numpy())
+    # the sample's customers first bought in the first quarter of 1997: not all by 15 February
+    assert len(summaries[1]) < len(summaries[0]) == len(summaries[2]) == 2357
+
+
 def test_cdnow_published_parameters(cdnow):
     """Fader, Hardie & Lee (2005): BG/NBD r=.243 α=4.414 a=.793 b=2.426; Pareto/NBD
     r=.553 α=10.58 s=.606 β=11.67; Gamma-Gamma p=6.25 q=3.74 γ=15.44."""
