@@ -414,3 +414,26 @@ def test_behaviour_features_read_a_loaded_channel_column_with_blanks(orders, peo
     features = sg.behaviour_features(orders, people, as_of="2026-09-30")
     assert features.loc["a", "channel_store"] == pytest.approx(2 / 3)
     assert features.loc["b", "channel_unknown"] == pytest.approx(1.0)
+
+
+def test_psychographic_profile_by_hand():
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            # digits as a category (as the loader types them): the mean of the numbers
+            "psy_price": pd.Categorical(["1", "2", "5", "4", "4"]),
+            # numbers as text: numbers; with one of five missing (not over 90% numbers): words
+            "psy_score": pd.Series(["1.5", "2", "2.5", "3", "3"], dtype="string"),
+            "psy_level": pd.Series(["1", None, "2", "2", "3"], dtype="string"),
+            # words: the most common value
+            "psy_interest": pd.Categorical(["home", "home", "outdoors", "tech", "tech"]),
+            "age": [30, 40, 50, 60, 70],
+        }
+    )
+    labels = pd.Series([0, 0, 1, 1, 1], index=list("abcde"), name="cluster")
+    table = sg.psychographic_profile(customers, labels).set_index("cluster")
+    assert list(table.columns) == ["psy_price", "psy_score", "psy_level", "psy_interest"]
+    assert table["psy_price"].tolist() == [1.5, 4.33]  # (1+2)/2, (5+4+4)/3 rounded
+    assert table["psy_score"].tolist() == [1.75, 2.83]  # (1.5+2)/2, (2.5+3+3)/3
+    assert table["psy_level"].tolist() == ["1", "2"]
+    assert table["psy_interest"].tolist() == ["home", "tech"]
