@@ -7,6 +7,8 @@ same formulas, within a relative 1e-9.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -176,6 +178,27 @@ def test_the_warm_start_reaches_the_optimum_of_all_customers(cdnow_summary, monk
         for name, fit in (("plain", plain["pareto"]), ("warm", warm["pareto"]))
     }
     assert value["warm"] <= value["plain"] + 1e-12
+
+
+def test_a_draw_bfgs_cannot_solve_starts_from_nelder_mead_to_the_same_optimum(
+    cdnow_summary, monkeypatch
+):
+    grouped = ch.histories(cdnow_summary)
+    monkeypatch.setattr(ch, "WARM_START_CUSTOMERS", 800)
+    quick = ch.fit_pareto_nbd(grouped)
+    searches = []
+    real = ch.minimize
+
+    def minimize(objective, start, **options):
+        searches.append(options["method"])
+        if options["method"] == "BFGS":  # as if it ended where the likelihood overflows
+            return SimpleNamespace(fun=np.inf, x=np.full(4, np.nan))
+        return real(objective, start, **options)
+
+    monkeypatch.setattr(ch, "minimize", minimize)
+    fallback = ch.fit_pareto_nbd(grouped)
+    assert searches == ["BFGS", "Nelder-Mead"]  # then Newton on all customers
+    assert fallback == pytest.approx(quick, rel=1e-6)
 
 
 def test_mean_interval_above_the_bootstrap_limit_matches_the_bootstrap():
