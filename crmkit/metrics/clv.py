@@ -49,7 +49,6 @@ from crmkit.metrics.clv_models import (
     holdout_check,
     min_judged,
     predict_clv,
-    rfm_summaries,
     rfm_summary,
 )
 from crmkit.metrics.customer_orders import (
@@ -58,6 +57,7 @@ from crmkit.metrics.customer_orders import (
     last_order_day,
     order_totals,
     purchase_days,
+    rfm_summaries,
 )
 
 __all__ = [

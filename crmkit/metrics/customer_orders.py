@@ -29,12 +29,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from crmkit.core.errors import require_columns
+from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.on_disk import TableOnDisk
 
 Orders = pd.DataFrame | TableOnDisk
 """Orders as a frame in memory or as a table the engine reads from disk."""
 
+
+TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
+"""Days per unit of recency and T in an RFM summary: days, weeks, months."""
 
 NEEDED = ["customer_id", "order_date", "amount"]
 """The order columns every figure here reads."""
@@ -251,3 +254,60 @@ def purchase_days(
     days["customer_id"] = days["customer_id"].astype("string")
     days["day"] = days["day"].astype("datetime64[ns]")
     return days
+
+
+def rfm_summaries(
+    orders: Orders, *, observation_ends: list, time_unit: str = "W"
+) -> list[pd.DataFrame]:
+    """:func:`crmkit.metrics.clv_models.rfm_summary` at each of ``observation_ends``, in one
+    pass over the orders (``customer_id, order_date, amount``): the clv report's summaries at
+    the period end and at its holdout's calibration end read ten million orders once, not
+    twice (3 s of 6).
+
+    A customer is in the summary at an end where they bought on or before it; their first
+    purchase day, and so its value, is the same at every end they are in.
+    """
+    if time_unit not in TIME_UNITS:
+        raise ParameterError(f"time_unit must be one of {list(TIME_UNITS)}; got {time_unit!r}.")
+    days = [f"DATE '{pd.Timestamp(end).normalize():%Y-%m-%d}'" for end in observation_ends]
+    divisor = TIME_UNITS[time_unit]
+    per_end = ",\n".join(
+        f"""COUNT(*) FILTER (WHERE day <= {day}) - 1 AS frequency_{k},
+            MAX(day) FILTER (WHERE day <= {day}) AS last_day_{k},
+            SUM(amount) FILTER (WHERE day <= {day}) AS total_{k}"""
+        for k, day in enumerate(days)
+    )
+    figures = ",\n".join(
+        f"""frequency_{k},
+            date_diff('day', first_day, last_day_{k}) / {divisor} AS recency_{k},
+            date_diff('day', first_day, {day}) / {divisor} AS "T_{k}",
+            CASE WHEN frequency_{k} > 0 THEN (total_{k} - first) / frequency_{k} ELSE 0 END
+                AS monetary_value_{k}"""
+        for k, day in enumerate(days)
+    )
+    query = f"""
+        WITH daily AS (
+            SELECT customer_id::VARCHAR AS customer_id, CAST(order_date AS DATE) AS day,
+                   SUM(amount)::DOUBLE AS amount
+            FROM orders
+            WHERE CAST(order_date AS DATE) <= GREATEST({", ".join(days)})
+                  AND customer_id IS NOT NULL
+            GROUP BY 1, 2
+        ), customers AS (
+            SELECT customer_id, MIN(day) AS first_day, arg_min(amount, day) AS first,
+                   {per_end}
+            FROM daily GROUP BY 1
+        )
+        SELECT customer_id, {figures}
+        FROM customers ORDER BY customer_id
+    """
+    with engine(orders, caller="rfm_summary") as connection:
+        table = connection.execute(query).df()
+    columns = ["frequency", "recency", "T", "monetary_value"]
+    summaries = []
+    for k in range(len(days)):
+        summary = table[["customer_id", *(f"{c}_{k}" for c in columns)]]
+        summary = summary.loc[summary[f"frequency_{k}"].to_numpy() >= 0]
+        summary.columns = ["customer_id", *columns]
+        summaries.append(summary.reset_index(drop=True).astype({"frequency": "int64"}))
+    return summaries

@@ -74,7 +74,7 @@ def test_cdnow_calibration_summary(cdnow):
 
 
 def test_summaries_at_several_ends_in_one_pass_are_lifetimes_summaries_at_each(cdnow):
-    from crmkit.metrics.clv_models import rfm_summaries
+    from crmkit.metrics.customer_orders import rfm_summaries
 
     ends = ["1997-09-30", "1997-02-15", "1998-06-30"]
     summaries = rfm_summaries(cdnow, observation_ends=ends, time_unit="D")
