@@ -275,8 +275,8 @@ def _draw_start(draw: Histories, penalizer: float) -> tuple[np.ndarray, np.ndarr
     there (None when it is not positive definite).
 
     BFGS from all ones (finite-difference gradient, stopping at gradient norm 1e-4) finds it
-    in about 110 evaluations where Nelder-Mead took 450 to 600: at a million customers, 1.5
-    to 2 s less per fit, and the optimum on all customers it leads to within a relative 2e-7
+    in about 110 evaluations where Nelder-Mead took 450 to 600: at a million customers, 1 to
+    3 s less per fit, and the optimum on all customers it leads to within a relative 2e-7
     of the one Nelder-Mead's start led to. Where BFGS ends without a finite optimum or a
     positive definite Hessian, Nelder-Mead on the draw starts instead."""
 
