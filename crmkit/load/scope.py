@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from crmkit.core.errors import DataError
@@ -101,21 +102,31 @@ def owner_of(
     """Which unit each id belongs to, from a table with a ``business_unit`` column."""
     if key not in frame.columns or "business_unit" not in frame.columns:
         return None
-    pairs = pd.DataFrame(
-        {
-            "id": read_ids(frame[key], reading).to_numpy(dtype=object),
-            "unit": as_text(frame["business_unit"]).str.casefold().to_numpy(dtype=object),
-        }
+    # distinct (id, unit) pairs by their codes: hashing a million pairs of texts cost seconds
+    ids = read_ids(frame[key], reading)
+    units = as_text(frame["business_unit"])
+    placed = (ids.notna() & units.notna()).to_numpy(dtype=bool)
+    id_codes, ids = pd.factorize(ids[placed])
+    unit_codes, units = pd.factorize(units[placed])
+    folded_codes, units = pd.factorize(pd.Index(units, dtype=object).str.casefold())
+    pair_codes = np.sort(id_codes.astype(np.int64) * len(units) + folded_codes[unit_codes])
+    first = np.ones(len(pair_codes), dtype=bool)
+    first[1:] = pair_codes[1:] != pair_codes[:-1]
+    id_code, unit_code = np.divmod(pair_codes[first], max(len(units), 1))
+    several = np.zeros(len(id_code), dtype=bool)
+    repeats = id_code[1:] == id_code[:-1]
+    several[1:] |= repeats
+    several[:-1] |= repeats
+    ids, units = np.asarray(ids, dtype=object), np.asarray(units, dtype=object)
+    pairs = pd.DataFrame({"id": ids[id_code[several]], "unit": units[unit_code[several]]})
+    shared = pairs.sort_values("unit").groupby("id")["unit"].agg(", ".join)
+    unit_of = pd.Series(
+        units[unit_code[~several]],
+        index=pd.Index(ids[id_code[~several]], name="id"),
+        dtype=object,
     )
-    pairs = pairs.dropna().drop_duplicates()
-    several = pairs["id"].duplicated(keep=False)
-    shared = pairs.loc[several].sort_values("unit").groupby("id")["unit"].agg(", ".join)
-    unit_of = pd.concat(
-        [
-            pairs.loc[~several].set_index("id")["unit"],
-            pd.Series(SEVERAL_UNITS, index=shared.index, dtype=object),
-        ]
-    )
+    if len(shared):
+        unit_of = pd.concat([unit_of, pd.Series(SEVERAL_UNITS, index=shared.index, dtype=object)])
     return Owners(key, table, unit_of, shared)
 
 
@@ -152,7 +163,7 @@ def rows_of_unit(
         if key not in frame.columns:
             continue
         ids = read_ids(frame[key], ids_reading.get(key))
-        belongs = per_unique(ids, lambda distinct, of=owner.unit_of: distinct.map(of))
+        elsewhere = owner.unit_of.index[owner.unit_of.ne(mine).to_numpy(dtype=bool)]
         ours = owner.listed_with(mine)
         claimed = is_in(ids, ours.index.to_series())
         log.add(
@@ -166,6 +177,7 @@ def rows_of_unit(
             if claimed.any()
             else "",
         )
-        keep = belongs.isna() | belongs.eq(mine)
-        return without(frame, ~keep.fillna(False).to_numpy(dtype=bool))
+        # ids of no unit stay (orphans, counted later), as do missing ids
+        other_units = is_in(ids, elsewhere.to_series()) if len(elsewhere) else np.zeros(len(ids))
+        return without(frame, other_units)
     return frame

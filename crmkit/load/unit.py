@@ -369,7 +369,11 @@ def _readings(
     readings = dict(zip(names, in_order(decide, names, threads=threads), strict=True))
     frames = {name: raw.frame for name, raw in raw_tables.items()}
     keys = leading_zero_keys(
-        frames, readings, where={name: raw.where for name, raw in raw_tables.items()}
+        frames,
+        readings,
+        where={name: raw.where for name, raw in raw_tables.items()},
+        distinct_keys={name for name, raw in raw_tables.items() if raw.pushdown is not None},
+        threads=threads,
     )
     for name, frame in frames.items():
         for key in keys & set(frame.columns):

@@ -31,7 +31,7 @@ Ids
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -45,6 +45,7 @@ from crmkit.core.errors import DataError, ParameterError
 from crmkit.core.privacy import quoted
 from crmkit.core.schema import TABLES, TableSpec
 from crmkit.load.lookups import is_arrow_text, is_in
+from crmkit.load.threads import in_order
 
 NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
 ORDERS = ("dayfirst", "monthfirst")
@@ -587,10 +588,14 @@ def leading_zero_keys(
     readings: Mapping[str, TableReadings],
     *,
     where: Mapping[str, str],
+    distinct_keys: Collection[str] = (),
+    threads: int = 1,
 ) -> set[str]:
     """The keys (``customer_id``, ``opportunity_id``) whose all-digit ids lose their leading
     zeros in every table: those where an id of one table matches one of the table that owns
-    the key only without them (``001000`` and ``1000``).
+    the key only without them (``001000`` and ``1000``). The tables in ``distinct_keys``
+    hold each key's distinct values already (an engine's answer); the others' are found,
+    ``threads`` tables at a time.
 
     Raises
     ------
@@ -604,15 +609,18 @@ def leading_zero_keys(
             continue
 
         def distinct(table: str, key: str = key) -> pd.Series:
-            ids = read_ids(_distinct(frames[table][key]), readings[table].ids.get(key))
-            return ids.dropna()
+            ids = frames[table][key]
+            if table not in distinct_keys:
+                ids = _distinct(ids)
+            return read_ids(ids, readings[table].ids.get(key)).dropna()
 
-        owned_ids = distinct(parent)
         others = [t for t in frames if t != parent and key in frames[t].columns]
-        unmatched = pd.Index([], dtype=object)
-        for table in others:
-            ids = distinct(table)
-            unmatched = unmatched.union(pd.Index(ids[~is_in(ids, owned_ids)], dtype=object))
+        owned_ids, *other_ids = in_order(distinct, [parent, *others], threads=threads)
+        if not other_ids:
+            continue
+        # one lookup of every table's ids: each lookup hashes the owner's million ids anew
+        referenced = pd.concat(other_ids, ignore_index=True)
+        unmatched = pd.Index(pd.unique(referenced[~is_in(referenced, owned_ids)]), dtype=object)
         if not len(unmatched):
             continue
         owned = pd.Index(pd.unique(owned_ids), dtype=object)

@@ -186,3 +186,22 @@ def test_a_snapshot_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path,
     reason = stage(parameters, tmp_path / "snapshot")
     assert reason == "its snapshot cannot be written (ValueError: a column Arrow cannot type)"
     assert list(tmp_path.iterdir()) == [data]
+
+
+def test_a_snapshot_keeps_the_ranges_the_engine_filters_by_and_not_those_of_ids(north, tmp_path):
+    import pyarrow.parquet as pq
+
+    folder = write_snapshot(north, tmp_path / "snapshot", key="k")
+    metadata = pq.ParquetFile(folder / "transactions.parquet").metadata
+    group = metadata.row_group(0)
+    ranged = {
+        group.column(i).path_in_schema: group.column(i).is_stats_set
+        for i in range(group.num_columns)
+    }
+    assert ranged["order_date"] and ranged["amount"]
+    assert not ranged["order_id"] and not ranged["customer_id"]
+    dates = group.column(list(ranged).index("order_date")).statistics
+    assert (dates.min, dates.max) == (
+        north["transactions"]["order_date"].min().to_pydatetime(),
+        north["transactions"]["order_date"].max().to_pydatetime(),
+    )

@@ -55,3 +55,29 @@ def test_rows_with_their_own_unit_column_stay_with_that_unit(shared_folder: Path
     # transactions carry business_unit: A2's alpha orders stay alpha's
     data = load_unit("alpha", data_source=str(shared_folder), **Q3)
     assert "A2" in set(data["transactions"]["customer_id"])
+
+
+def test_each_id_is_placed_with_its_unit_or_with_several_units():
+    from crmkit.load.scope import SEVERAL_UNITS, owner_of
+
+    listing = pd.DataFrame(
+        {
+            "customer_id": ["C1", " C2", "C2", "C3", "C3", "C4", None, "C5", "C1"],
+            "business_unit": [
+                "North",
+                "north ",
+                "NORTH",
+                "east",
+                "North",
+                "  ",
+                "east",
+                None,
+                "north",
+            ],
+        }
+    )
+    owners = owner_of(listing, "customer_id", table="customers")
+    # spellings of one unit are one unit; an id with no unit, or a unit with no id, places nothing
+    assert owners.unit_of.to_dict() == {"C1": "north", "C2": "north", "C3": SEVERAL_UNITS}
+    assert owners.shared.to_dict() == {"C3": "east, north"}
+    assert owners.listed_with("east").index.tolist() == ["C3"]
