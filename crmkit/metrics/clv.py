@@ -14,13 +14,11 @@ The probabilistic models (BG/NBD, Pareto/NBD, Gamma-Gamma, the holdout check) li
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from crmkit.core.errors import require_columns
 from crmkit.core.on_disk import TableOnDisk
@@ -59,6 +57,7 @@ from crmkit.metrics.customer_orders import (
     purchase_days,
     rfm_summaries,
 )
+from crmkit.metrics.stats import BOOTSTRAP_LIMIT, mean_interval
 
 __all__ = [
     "BOOTSTRAP_LIMIT",
@@ -244,63 +243,6 @@ def overall_ltv_cac(table: pd.DataFrame) -> float | None:
     )
 
 
-# ----------------------------------------------------------------------------- interval
-
-BOOTSTRAP_LIMIT = 20_000
-"""Above this many values, :func:`mean_interval` takes the bootstrap's Cornish-Fisher
-expansion instead of resampling."""
-
-
-def mean_interval(
-    values: pd.Series | np.ndarray,
-    *,
-    n_boot: int = 2000,
-    level: float = 0.95,
-    random_state: int = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of a mean, resampling customers.
-
-    It reflects which customers happen to be in the base, not the uncertainty of the fitted
-    parameters (lifetimes offers neither). Above :data:`BOOTSTRAP_LIMIT` values the
-    percentiles come from the Cornish-Fisher expansion of the bootstrap distribution of the
-    mean (Hall 1992, *The Bootstrap and Edgeworth Expansion*, ch. 2): the mean of n draws
-    from the data has skewness γ/√n and excess kurtosis κ/n, so its quantiles are
-    x̄ + σ/√n · (z + γ_n(z²-1)/6 + κ_n(z³-3z)/24 - γ_n²(2z³-5z)/36), with σ, γ, κ of the
-    data itself. There the terms left out are smaller than the Monte-Carlo error of
-    ``n_boot`` resamples, which would take ``n_boot`` passes over the values.
-    """
-    data = np.asarray(values, dtype=float)
-    data = data[np.isfinite(data)]
-    if len(data) < 2:
-        return (float("nan"), float("nan"))
-    tail = (1 - level) / 2
-    if len(data) > BOOTSTRAP_LIMIT:
-        return _cornish_fisher_interval(data, tail)
-    rng = np.random.default_rng(random_state)
-    means = np.array([rng.choice(data, size=len(data)).mean() for _ in range(n_boot)])
-    return (float(np.percentile(means, tail * 100)), float(np.percentile(means, 100 - tail * 100)))
-
-
-def _cornish_fisher_interval(data: np.ndarray, tail: float) -> tuple[float, float]:
-    n, mean = len(data), float(data.mean())
-    centred = data - mean
-    variance = float(centred @ centred) / n
-    if variance == 0:
-        return (mean, mean)
-    skew = float(np.mean(centred**3)) / variance**1.5 / math.sqrt(n)
-    kurtosis = (float(np.mean(centred**4)) / variance**2 - 3) / n
-    ends = []
-    for z in (norm.ppf(tail), norm.ppf(1 - tail)):
-        w = (
-            z
-            + skew * (z**2 - 1) / 6
-            + kurtosis * (z**3 - 3 * z) / 24
-            - skew**2 * (2 * z**3 - 5 * z) / 36
-        )
-        ends.append(mean + math.sqrt(variance / n) * w)
-    return (ends[0], ends[1])
-
-
 # ----------------------------------------------------------------------------- one unit
 
 
@@ -423,20 +365,51 @@ def analyse(
         The reporting period; only its end matters (CLV is a value at a point in time).
     """
     require_period(period, caller="clv.analyse")
-    used = [c for c in ORDER_COLUMNS if c in transactions.columns]
-    if isinstance(transactions, TableOnDisk):
-        orders = TableOnDisk(transactions.path, tuple(used))
-    else:
-        orders = transactions[used]
     return _analyse(
-        orders,
-        customers[[c for c in CUSTOMER_COLUMNS if c in customers.columns]],
+        *_used_columns(transactions, customers),
         period=period,
         horizon_months=horizon_months,
         monthly_discount_rate=monthly_discount_rate,
         holdout_weeks=holdout_weeks,
         costs=costs,
     )
+
+
+def predicted_values(
+    transactions: Orders,
+    customers: pd.DataFrame,
+    *,
+    period: Period,
+    horizon_months: int,
+    monthly_discount_rate: float,
+    holdout_weeks: int,
+    costs: pd.DataFrame | None = None,
+) -> PredictedValues:
+    """:func:`analyse`'s predicted CLV with its mean and LTV:CAC, and nothing else: the same
+    fits and figures, without the report's tables and without fitting the purchase model the
+    holdout does not select (the health review's previous period: a third less work)."""
+    require_period(period, caller="clv.predicted_values")
+    orders, customers = _used_columns(transactions, customers)
+    missing = missing_inputs(orders, customers, costs)
+    figures = order_figures(
+        orders, customers, end=period.end, holdout_weeks=holdout_weeks, cohorts=False
+    )
+    holdout, _ = _holdout(figures)
+    model = holdout.model_selected if holdout else "bgnbd"
+    purchase = _fit_purchase(figures.summary, histories(figures.summary), model, PENALIZERS)
+    return _prediction(
+        figures, purchase, fit_spend_model(figures.summary), customers, costs, missing,
+        horizon_months=horizon_months, monthly_discount_rate=monthly_discount_rate,
+    )  # fmt: skip
+
+
+def _used_columns(transactions: Orders, customers: pd.DataFrame) -> tuple[Orders, pd.DataFrame]:
+    used = tuple(c for c in ORDER_COLUMNS if c in transactions.columns)
+    if isinstance(transactions, TableOnDisk):
+        orders = TableOnDisk(transactions.path, used)
+    else:
+        orders = transactions[list(used)]
+    return orders, customers[[c for c in CUSTOMER_COLUMNS if c in customers.columns]]
 
 
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "acquisition_channel", "acquisition_cost")
@@ -450,7 +423,7 @@ class OrderFigures:
 
     summary: pd.DataFrame
     totals: pd.DataFrame
-    cohorts: pd.DataFrame
+    cohorts: pd.DataFrame | None
     calibration: pd.DataFrame
     holdout_days: pd.DataFrame
     calibration_end: pd.Timestamp
@@ -458,17 +431,22 @@ class OrderFigures:
 
 
 def order_figures(
-    orders: Orders, customers: pd.DataFrame, *, end: pd.Timestamp, holdout_weeks: int
+    orders: Orders,
+    customers: pd.DataFrame,
+    *,
+    end: pd.Timestamp,
+    holdout_weeks: int,
+    cohorts: bool = True,
 ) -> OrderFigures:
     """The :class:`OrderFigures` of ``orders`` at ``end``, the holdout's ``holdout_weeks``
-    weeks before it."""
+    weeks before it (``cohorts`` None unless asked for)."""
     end = pd.Timestamp(end).normalize()
     calibration_end = end - pd.Timedelta(weeks=holdout_weeks)
     summary, calibration = rfm_summaries(orders, observation_ends=[end, calibration_end])
     return OrderFigures(
         summary=summary,
         totals=order_totals(orders, through=end),
-        cohorts=cohort_revenue(orders, customers, through=end),
+        cohorts=cohort_revenue(orders, customers, through=end) if cohorts else None,
         calibration=calibration,
         holdout_days=purchase_days(orders, after=calibration_end, through=end),
         calibration_end=calibration_end,
@@ -494,48 +472,15 @@ def _analyse(
     grouped = histories(summary)  # the fits share the distinct purchase histories
     fits = {m: _fit_purchase(summary, grouped, m, PENALIZERS) for m in PURCHASE_MODELS}
     spend = fit_spend_model(summary)
-    holdout, failure = None, None
-    try:
-        holdout = checked_holdout(
-            figures.calibration,
-            figures.holdout_days,
-            calibration_end=figures.calibration_end,
-            observation_end=figures.observation_end,
-        )
-    except CalibrationError as exc:
-        failure = exc.fit
+    holdout, failure = _holdout(figures)
     purchase = fits[holdout.model_selected] if holdout else fits["bgnbd"]
-    values, table = None, None
-    margin_rate = float("nan")
-    if "margin" in totals and totals["revenue"].sum() > 0:
-        margin_rate = float(totals["margin"].sum() / totals["revenue"].sum())
-    mean = total = float("nan")
-    mean_ci = total_ci = (float("nan"), float("nan"))
-    if purchase.ok and spend.ok:
-        values = predict_clv(
-            summary,
-            purchase=purchase,
-            spend=spend,
-            horizon_months=horizon_months,
-            monthly_discount_rate=monthly_discount_rate,
-        )
-        mean = float(values["clv"].mean())
-        total = float(values["clv"].sum())
-        mean_ci = mean_interval(values["clv"])
-        total_ci = (mean_ci[0] * len(values), mean_ci[1] * len(values))
-        if "customers.acquisition_channel" not in missing:
-            table = ltv_cac(
-                values,
-                customers,
-                margin_rate=margin_rate if np.isfinite(margin_rate) else 1.0,
-                horizon_months=horizon_months,
-                costs=costs,
-            )
-            if table["cac"].isna().all():
-                table = None  # no channel's acquisition cost is known
+    predicted = _prediction(
+        figures, purchase, spend, customers, costs, missing,
+        horizon_months=horizon_months, monthly_discount_rate=monthly_discount_rate,
+    )  # fmt: skip
     by_channel = None
     if "customers.acquisition_channel" not in missing:
-        by_channel = _value_by(history, values, customers, by="acquisition_channel")
+        by_channel = _value_by(history, predicted.values, customers, by="acquisition_channel")
     return CLVAnalysis(
         summary,
         history,
@@ -545,19 +490,98 @@ def _analyse(
         spend,
         frequency_spend_correlation(summary),
         holdout,
-        values,
-        mean,
-        mean_ci,
-        total,
-        total_ci,
-        table,
+        predicted.values,
+        predicted.mean_clv,
+        predicted.mean_clv_ci,
+        predicted.total_clv,
+        predicted.total_clv_ci,
+        predicted.ltv_cac,
         horizon_months,
         failure,
         by_channel,
         missing,
         holdout_weeks,
-        margin_rate,
+        predicted.margin_rate,
         fit_check(holdout) if holdout is not None else None,
+    )
+
+
+def _holdout(figures: OrderFigures) -> tuple[HoldoutCheck | None, ModelFit | None]:
+    """The holdout check, or None and the calibration fit that failed."""
+    try:
+        check = checked_holdout(
+            figures.calibration,
+            figures.holdout_days,
+            calibration_end=figures.calibration_end,
+            observation_end=figures.observation_end,
+        )
+    except CalibrationError as exc:
+        return None, exc.fit
+    return check, None
+
+
+NAN_PAIR = (float("nan"), float("nan"))
+
+
+@dataclass(frozen=True)
+class PredictedValues:
+    """Each customer's predicted CLV (``values``: None where the purchase or spend model could
+    not be fitted), its mean and total with their 95% intervals, LTV:CAC per channel and the
+    margin rate, as :class:`CLVAnalysis` names them (see there)."""
+
+    values: pd.DataFrame | None
+    mean_clv: float = float("nan")
+    mean_clv_ci: tuple[float, float] = NAN_PAIR
+    total_clv: float = float("nan")
+    total_clv_ci: tuple[float, float] = NAN_PAIR
+    ltv_cac: pd.DataFrame | None = None
+    margin_rate: float = float("nan")
+
+
+def _prediction(
+    figures: OrderFigures,
+    purchase: ModelFit,
+    spend: ModelFit,
+    customers: pd.DataFrame,
+    costs: pd.DataFrame | None,
+    missing: tuple[str, ...],
+    *,
+    horizon_months: int,
+    monthly_discount_rate: float,
+) -> PredictedValues:
+    totals = figures.totals
+    margin_rate = float("nan")
+    if "margin" in totals and totals["revenue"].sum() > 0:
+        margin_rate = float(totals["margin"].sum() / totals["revenue"].sum())
+    if not (purchase.ok and spend.ok):
+        return PredictedValues(None, margin_rate=margin_rate)
+    values = predict_clv(
+        figures.summary,
+        purchase=purchase,
+        spend=spend,
+        horizon_months=horizon_months,
+        monthly_discount_rate=monthly_discount_rate,
+    )
+    mean_ci = mean_interval(values["clv"])
+    table = None
+    if "customers.acquisition_channel" not in missing:
+        table = ltv_cac(
+            values,
+            customers,
+            margin_rate=margin_rate if np.isfinite(margin_rate) else 1.0,
+            horizon_months=horizon_months,
+            costs=costs,
+        )
+        if table["cac"].isna().all():
+            table = None  # no channel's acquisition cost is known
+    return PredictedValues(
+        values,
+        float(values["clv"].mean()),
+        mean_ci,
+        float(values["clv"].sum()),
+        (mean_ci[0] * len(values), mean_ci[1] * len(values)),
+        table,
+        margin_rate,
     )
 
 

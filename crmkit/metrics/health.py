@@ -49,26 +49,31 @@ class HealthAnalysis:
     funnel_missing: str = ""
 
 
-def _clv_fit(transactions, customers, costs, *, period, settings: dict) -> clv.CLVAnalysis | None:
-    """The clv report's fit at ``period``'s end, or None where it cannot be fitted (the
-    report says why; here the value parts show "no data")."""
+def _clv_figures(transactions, customers, costs, *, period, settings: dict):
+    """The scorecard's CLV rows, and each customer's predicted CLV at the period end and at
+    the previous period end (None where not fitted): all the review uses of the two fits.
+    The period end's is the clv report's own fit (shared in a run); the previous end's needs
+    only its predicted values (:func:`crmkit.metrics.clv.predicted_values`)."""
+    fit = _fitted(clv.analyse, transactions, customers, costs, period=period, settings=settings)
+    previous = _fitted(
+        clv.predicted_values, transactions, customers, costs, period=period.previous(),
+        settings=settings,
+    )  # fmt: skip
+    return cards.clv_rows(fit, previous), _values(fit), _values(previous)
+
+
+def _fitted(fit, transactions, customers, costs, *, period, settings: dict):
+    """``fit``'s result at ``period``'s end, or None where it cannot be fitted (the clv report
+    says why; here the value parts show "no data")."""
     try:
-        fitted = clv.analyse(transactions, customers, period=period, costs=costs, **settings)
+        fitted = fit(transactions, customers, period=period, costs=costs, **settings)
     except CrmkitError:
         return None
     return None if fitted.values is None or fitted.values.empty else fitted
 
 
-def _values(fit: clv.CLVAnalysis | None) -> pd.Series | None:
+def _values(fit) -> pd.Series | None:
     return None if fit is None else fit.values.set_index("customer_id")["clv"]
-
-
-def _clv_figures(transactions, customers, costs, *, period, settings: dict):
-    """The scorecard's CLV rows, and each customer's predicted CLV at the period end and at
-    the previous period end (None where not fitted): all the review uses of the two fits."""
-    fit = _clv_fit(transactions, customers, costs, period=period, settings=settings)
-    previous = _clv_fit(transactions, customers, costs, period=period.previous(), settings=settings)
-    return cards.clv_rows(fit, previous), _values(fit), _values(previous)
 
 
 def _funnel_figures(opportunities, stage_history, *, stages, period, window_days):

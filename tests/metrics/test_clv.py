@@ -586,3 +586,29 @@ def test_ltv_cac_is_left_out_when_no_cost_is_known(cdnow, cdnow_people):
     web = (cdnow_people["acquisition_channel"] == "web").sum()
     assert table.loc["web", "cac"] == pytest.approx(2357.0 / web)
     assert np.isnan(table.loc["store", "cac"])
+
+
+def test_predicted_values_alone_are_the_analysis_values(cdnow, cdnow_people, monkeypatch):
+    """The health review's previous period takes only the predicted values: the same
+    figures as the full analysis, fitting only the purchase model the holdout selects."""
+    period = parse_period("1998-Q2")
+    settings = {**CLV_SETTINGS, "holdout_weeks": 26}
+    costs = pd.DataFrame(
+        {"category": ["acquisition"], "amount": [2357.0], "channel": ["web"], "month": [None]}
+    )
+    cdnow = cdnow.assign(margin=cdnow["amount"] * 0.3)
+    full = clv.analyse(cdnow, cdnow_people, period=period, costs=costs, **settings)
+    fitted = []
+    fit_purchase = clv._fit_purchase
+    monkeypatch.setattr(clv, "_fit_purchase", lambda *a: fitted.append(a[2]) or fit_purchase(*a))
+    alone = clv.predicted_values(cdnow, cdnow_people, period=period, costs=costs, **settings)
+    assert fitted == [full.model_selected]
+    pd.testing.assert_frame_equal(alone.values, full.values, check_exact=True)
+    assert (alone.mean_clv, alone.mean_clv_ci, alone.total_clv, alone.total_clv_ci) == (
+        full.mean_clv, full.mean_clv_ci, full.total_clv, full.total_clv_ci,
+    )  # fmt: skip
+    assert alone.margin_rate == pytest.approx(0.3)
+    pd.testing.assert_frame_equal(alone.ltv_cac, full.ltv_cac, check_exact=True)
+    orders, people = tiny_unit()
+    small = clv.predicted_values(orders, people, period=parse_period("2026-Q3"), **CLV_SETTINGS)
+    assert small.values is None and small.ltv_cac is None and np.isnan(small.mean_clv)
