@@ -51,22 +51,24 @@ def spend_within(responses: pd.DataFrame, transactions: pd.DataFrame, *, days: i
     codes, respondents = pd.factorize(responses["customer_id"])
     if not len(respondents):  # no response names a customer
         return np.zeros(len(responses))
-    order_codes = positions(pd.Series(respondents), transactions["customer_id"])[0]
-    when = nanoseconds(transactions["order_date"])
-    theirs = np.flatnonzero((order_codes >= 0) & (when != NAT))
-    amounts = pd.to_numeric(transactions["amount"], errors="coerce").to_numpy(float)[theirs]
-    code, when = order_codes[theirs], when[theirs]
-    by_customer_then_day = np.lexsort((when, code))
-    code, when = code[by_customer_then_day], when[by_customer_then_day]
-    amounts = np.nan_to_num(amounts[by_customer_then_day])
-    # one sorted key per order: its customer, then the rank of its time among all order times
-    times, rank = np.unique(when, return_inverse=True)
-    span = len(times) + 1
-    key = code.astype(np.int64) * span + rank.reshape(-1)
     responded = nanoseconds(responses["responded_at"])
     asked = (codes >= 0) & (responded != NAT)
     start = np.where(asked, responded, 0)
     end = start + np.int64(days) * 86_400_000_000_000
+    order_codes = positions(pd.Series(respondents), transactions["customer_id"])[0]
+    when = nanoseconds(transactions["order_date"])
+    theirs = (order_codes >= 0) & (when != NAT)
+    if asked.any():  # orders outside every window count for no one: most of a long history
+        theirs &= (when > start[asked].min()) & (when <= end[asked].max())
+    theirs = np.flatnonzero(theirs)
+    amounts = pd.to_numeric(transactions["amount"], errors="coerce").to_numpy(float)[theirs]
+    code, when = order_codes[theirs], when[theirs]
+    # one sorted key per order: its customer, then the rank of its time among all order times
+    times, rank = np.unique(when, return_inverse=True)
+    span = len(times) + 1
+    key = code.astype(np.int64) * span + rank.reshape(-1)
+    by_customer_then_day = np.argsort(key, kind="stable")
+    key, amounts = key[by_customer_then_day], np.nan_to_num(amounts[by_customer_then_day])
     base = np.maximum(codes, 0).astype(np.int64) * span
     first = _sorted_search(key, base + np.searchsorted(times, start, side="right"))
     last = _sorted_search(key, base + np.searchsorted(times, end, side="right"))
