@@ -16,6 +16,7 @@ from crmkit.core.errors import ParameterError
 from crmkit.core.periods import rows_through
 from crmkit.load.lookups import is_in
 from crmkit.metrics.customer_orders import order_totals
+from crmkit.metrics.customer_positions import positions
 
 LIFECYCLE_STAGES = ["prospect", "new", "active", "repeat", "lapsing", "churned"]
 """Lifecycle stage codes in order; the report names them (glossary terms ``stage_<code>``).
@@ -77,21 +78,24 @@ def stages_from_totals(
     (:func:`lifecycle_rules_with_defaults`)."""
     people = rows_through(customers[["customer_id", "signup_date"]], "signup_date", as_of)
     people = people["customer_id"]
-    grouped = (
-        totals.set_index("customer_id")
-        .reindex(people)
-        .rename(columns={"first_order": "min", "last_order": "max", "orders": "size"})
-    )
-    today = pd.Timestamp(as_of).normalize()
-    since_last = (today - grouped["max"].dt.normalize()).dt.days
-    since_first = (today - grouped["min"].dt.normalize()).dt.days
+    row = positions(totals["customer_id"], people)[0]  # each person's totals, −1: none
+    bought = row >= 0
+    today = np.datetime64(pd.Timestamp(as_of).normalize(), "D")
+
+    def of_buyers(column: str, dtype: str) -> np.ndarray:
+        return totals[column].to_numpy(dtype=dtype)[row[bought]]
+
+    since_last, since_first, orders = (np.full(len(people), np.nan) for _ in range(3))
+    for since, column in ((since_last, "last_order"), (since_first, "first_order")):
+        since[bought] = today - of_buyers(column, "datetime64[ns]").astype("datetime64[D]")
+    orders[bought] = of_buyers("orders", "float")
     stage = np.select(
         [
-            grouped["size"].isna(),
+            ~bought,
             since_last > rules["churn_days"],
             since_last > rules["active_days"],
             since_first <= rules["new_days"],
-            grouped["size"] >= rules["loyal_orders"],
+            orders >= rules["loyal_orders"],
         ],
         ["prospect", "churned", "lapsing", "new", "repeat"],
         default="active",
