@@ -75,6 +75,7 @@ __all__ = [
     "FitCheck",
     "HoldoutCheck",
     "ModelFit",
+    "PredictedValues",
     "analyse",
     "cohort_revenue",
     "fit_check",
@@ -88,6 +89,7 @@ __all__ = [
     "min_judged",
     "missing_inputs",
     "predict_clv",
+    "predicted_values",
     "rfm_summary",
     "value_by",
 ]

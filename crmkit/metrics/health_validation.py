@@ -32,6 +32,7 @@ import pandas as pd
 
 from crmkit.core.errors import require_columns
 from crmkit.core.periods import Period, require_period
+from crmkit.load.lookups import is_in
 from crmkit.metrics.churn_features import encode
 from crmkit.metrics.churn_risk import AUC, auc_interval, choose_c, stratified_sample
 from crmkit.metrics.churn_status import ChurnDefinition
@@ -94,7 +95,7 @@ def _labels(scored: pd.DataFrame, churned: Iterable | pd.Series) -> np.ndarray:
         ids = churned.index[churned.to_numpy()]
     else:
         ids = pd.Index(list(churned))
-    return scored["customer_id"].isin(ids).to_numpy()
+    return is_in(scored["customer_id"], ids)
 
 
 def churn_by_band(scored: pd.DataFrame, churned: np.ndarray) -> pd.DataFrame:
