@@ -105,10 +105,20 @@ def _feed_table(
     )
     try:
         for piece in (*pieces, *chunks):
-            hashes = pd.util.hash_pandas_object(piece, index=False).to_numpy()
-            digest.update(np.ascontiguousarray(hashes).tobytes())
+            digest.update(_row_bytes(piece))
     except TypeError as exc:  # unhashable cells (lists, dicts)
         raise _Unreadable from exc
+
+
+def _row_bytes(piece: pd.Series | pd.Index) -> memoryview:
+    """A piece of a column as bytes that depend on each row's value and dtype only: a NumPy
+    column of numbers, dates or booleans as its own bytes (pandas' row hashes of ten million
+    orders' numbers took a second), any other column as pandas' row hashes."""
+    if isinstance(piece.dtype, np.dtype) and piece.dtype.kind in "biufmM":
+        values = np.ascontiguousarray(piece.to_numpy())
+    else:
+        values = np.ascontiguousarray(pd.util.hash_pandas_object(piece, index=False).to_numpy())
+    return values.view(np.uint8).data
 
 
 def fingerprint(function: Callable, args: tuple, kwargs: dict) -> str | None:
@@ -116,14 +126,14 @@ def fingerprint(function: Callable, args: tuple, kwargs: dict) -> str | None:
     frame); None when an argument cannot be read. Values of an object column count by their
     text (pandas' row hashes), so ``1`` and ``"1"`` there are one value: the loaded tables
     have typed columns."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = hashlib.sha256()  # SHA extensions: 2.5 times blake2b's speed on this machine
     digest.update(f"{function.__module__}.{function.__qualname__}".encode())
     try:
         _feed(digest, list(args))
         _feed(digest, kwargs)
     except _Unreadable:
         return None
-    return digest.hexdigest()
+    return digest.hexdigest()[:40]
 
 
 @contextlib.contextmanager

@@ -173,7 +173,8 @@ def test_a_units_clv_churn_and_health_reports_fit_clv_once(store):
         clv_discount_rate=0.01,
         clv_holdout_weeks=26,
     )
-    assert len(list(store.glob("analyse-*.pickle"))) == 2  # only the previous period is new
+    # the review's previous period is its own (clv.predicted_values): nothing new is shared
+    assert len(list(store.glob("analyse-*.pickle"))) == 1
     card = {row.key: row for row in review.scorecard}
     assert card["predicted_clv"].value == fitted.mean_clv
 
