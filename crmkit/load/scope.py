@@ -178,6 +178,7 @@ def rows_of_unit(
             else "",
         )
         # ids of no unit stay (orphans, counted later), as do missing ids
-        other_units = is_in(ids, elsewhere.to_series()) if len(elsewhere) else np.zeros(len(ids))
-        return without(frame, other_units)
+        if not len(elsewhere):  # a source of one unit: no other unit's rows to drop
+            return without(frame, np.zeros(len(ids), dtype=bool))
+        return without(frame, is_in(ids, elsewhere.to_series()))
     return frame
