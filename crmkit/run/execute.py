@@ -525,21 +525,30 @@ def start_worker(setup: WorkerSetup) -> None:
     - papermill's log lines (a cell timeout's "Timeout waiting for execute reply") are not
       printed: each run's outcome says what went wrong.
     """
-    global _KERNEL_PREFIX, _FORKED_KERNELS, _ONE_RUN_WORKER
-    _ONE_RUN_WORKER = True
-    # Linux only: macOS's system libraries (Accelerate, used by NumPy) are not safe to use
-    # in a child forked after loading them, and Windows has no fork.
-    _FORKED_KERNELS = sys.platform.startswith("linux")
+    global _KERNEL_PREFIX
+    start_run_process()
     tempfile.tempdir = setup.temp_dir
     os.environ["TMPDIR"] = setup.temp_dir  # the kernels' temporary folder too
     os.environ[shared.STORE_VARIABLE] = str(Path(setup.temp_dir) / "shared")
     _KERNEL_PREFIX = "k"  # <temp>/crmkit-run-*/k*/k-<n>: socket paths stay short
+    threading.Thread(target=_watch_parent, args=(setup,), name="crmkit-watch", daemon=True).start()
+
+
+def start_run_process() -> None:
+    """Set up a process that runs one job and exits (a worker of the pool, a child of a Dask
+    worker's job server, :mod:`crmkit.run.job_server`): its kernel is forked from it, its
+    largest reaped child is that kernel, papermill's log lines are not printed, and SIGTERM,
+    SIGINT or SIGHUP kill the kernel, delete the run's partial files and exit."""
+    global _FORKED_KERNELS, _ONE_RUN_WORKER
+    _ONE_RUN_WORKER = True
+    # Linux only: macOS's system libraries (Accelerate, used by NumPy) are not safe to use
+    # in a child forked after loading them, and Windows has no fork.
+    _FORKED_KERNELS = sys.platform.startswith("linux")
     papermill_log = logging.getLogger("papermill")
     papermill_log.addHandler(logging.NullHandler())
     papermill_log.propagate = False
     for signum in _STOP_SIGNALS:
         signal.signal(signum, _on_stop_signal)
-    threading.Thread(target=_watch_parent, args=(setup,), name="crmkit-watch", daemon=True).start()
 
 
 _STOP_SIGNALS = tuple(

@@ -30,6 +30,7 @@ from crmkit.core.errors import ParameterError
 from crmkit.core.periods import Period
 from crmkit.load.snapshot import SNAPSHOT_DIR
 from crmkit.run.execute import Outcome, WorkerSetup, execute, leftovers, stage_unit, start_worker
+from crmkit.run.job_server import run_forked
 from crmkit.run.params import portfolio_language
 from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, Job, plan_jobs
 from crmkit.run.portfolio import write_period_index, write_root_index
@@ -375,8 +376,10 @@ def run_on_cluster(
 
     The workers need crmkit installed and the same paths as this machine for the data, the
     notebooks and ``--out`` (a shared file system): each run writes its files where a local run
-    would. Interrupted, the runs not started are cancelled; the cluster's workers finish or
-    abandon the runs in progress as Dask does.
+    would. Each job runs in a process forked for it from a server on its Dask worker that
+    has imported what the reports import (:mod:`crmkit.run.job_server`), so its kernel is
+    forked too, as in the local pool. Interrupted, the runs not started are cancelled; the
+    cluster's workers finish or abandon the runs in progress as Dask does.
     """
     try:
         from distributed import Client
@@ -390,9 +393,13 @@ def run_on_cluster(
         raise ParameterError(f"Cannot reach the Dask scheduler at {address} ({exc}).") from None
     with client:
         executor = client.get_executor(pure=False)
+
+        def submit(function, argument):  # each job in a process forked for it, as in the pool
+            return executor.submit(run_forked, function, argument)
+
         try:
             return _schedule(
-                executor.submit, jobs, stage=stage, on_outcome=on_outcome, share_flags=share_flags
+                submit, jobs, stage=stage, on_outcome=on_outcome, share_flags=share_flags
             )
         finally:
             executor.shutdown(wait=False)  # cancels what has not finished

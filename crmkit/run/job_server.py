@@ -1,0 +1,224 @@
+"""Reports on a Dask worker run as the local pool runs them: each in a process forked from a
+server that has imported what the reports import, whose kernel is forked from it in turn.
+
+A Dask worker runs a job in one of its threads. A kernel started from there is a new process
+that imports IPython, pandas, scikit-learn and crmkit afresh (~1.5 s a report, a third of a
+small unit's report), and a thread of a busy process must not fork one. So the first job a
+Dask worker process runs starts a server for it (``python -m crmkit.run.job_server``: one
+thread, the pool's preload :mod:`crmkit.run.worker` imported once). Each job is then sent to
+the server over a Unix socket in a folder only this user can open, runs in a child forked for
+it — a process of one run, like a worker of the local pool, which forks its kernel
+(:mod:`crmkit.run.forked_kernel`) — and its result comes back over the same socket.
+
+The server ends when the Dask worker that started it does (its standard input closes); runs
+still in progress are then stopped as a stopped pool worker stops them (kernel killed, partial
+files removed). Where processes cannot fork (not Linux), jobs run in the Dask worker as
+before. Not for library use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SOCKET_NAME = "jobs"
+_LENGTH = struct.Struct("!Q")
+
+
+class JobProcessDied(RuntimeError):
+    """The process running a job ended without returning its result."""
+
+
+def _send(connection: socket.socket, data: bytes) -> None:
+    connection.sendall(_LENGTH.pack(len(data)) + data)
+
+
+def _receive(connection: socket.socket) -> bytes | None:
+    """One message, or None when the other side closed before sending it whole."""
+    header = _read_exactly(connection, _LENGTH.size)
+    if header is None:
+        return None
+    return _read_exactly(connection, _LENGTH.unpack(header)[0])
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
+    parts, left = [], size
+    while left:
+        chunk = connection.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+# ----------------------------------------------------------------------------- the caller's side
+
+
+class JobServer:
+    """A running server (:func:`serve`) and the folder holding its socket."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="crmkit-jobs-"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "crmkit.run.job_server", str(self.folder / SOCKET_NAME)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=server_environment(),
+        )
+        ready = self.process.stdout.readline()
+        if ready != b"ready\n":
+            self.stop()
+            raise JobProcessDied(
+                "The job server of this Dask worker did not start (see the worker's log)."
+            )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, function: Callable[[Any], Any], argument: Any) -> Any:
+        """``function(argument)`` in a child forked for it; its result, or its exception."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(str(self.folder / SOCKET_NAME))
+            job = pickle.dumps((function, argument), pickle.HIGHEST_PROTOCOL)
+            # the child imports the job's function from where this process would
+            _send(connection, pickle.dumps((sys.path, job), pickle.HIGHEST_PROTOCOL))
+            answer = _receive(connection)
+        if answer is None:
+            raise JobProcessDied(
+                "The process running the job ended without a result (killed, or out of memory)."
+            )
+        returned, value = pickle.loads(answer)
+        if not returned:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # the server stops its runs and exits
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def server_environment() -> dict[str, str]:
+    """This process's environment for the server, without the memory setting a Dask nanny
+    gives the worker processes it starts (``MALLOC_TRIM_THRESHOLD_`` at its value in
+    ``distributed.nanny.pre-spawn-environ``): glibc then hands freed memory back to the
+    system at every free above 64 KB, which suits a worker holding data for hours, but a
+    report's kernel ends with its report and ran 3-5% slower with it (measured). A value
+    other than the nanny's is the user's own and is kept."""
+    environment = dict(os.environ)
+    try:
+        import dask
+
+        nanny = dask.config.get("distributed.nanny.pre-spawn-environ", default=None) or {}
+    except ImportError:
+        nanny = {}
+    name = "MALLOC_TRIM_THRESHOLD_"
+    if name in nanny and environment.get(name) == str(nanny[name]):
+        del environment[name]
+    return environment
+
+
+_server: JobServer | None = None
+_server_lock = threading.Lock()
+
+
+def run_forked(function: Callable[[Any], Any], argument: Any) -> Any:
+    """``function(argument)`` in a process forked for it from this process's job server,
+    started on first use (the Dask task :func:`crmkit.run.fleet.run_on_cluster` submits).
+    Where processes cannot fork, in this process."""
+    global _server
+    if not sys.platform.startswith("linux"):
+        return function(argument)
+    with _server_lock:
+        if _server is None or not _server.alive():
+            _server = JobServer()
+        server = _server
+    return server.run(function, argument)
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+def serve(path: str) -> None:  # pragma: no cover - runs in the server process
+    """Accept jobs on the Unix socket ``path`` until standard input closes; each in a child
+    forked for it (:func:`_run_job`)."""
+    import crmkit.run.worker  # noqa: F401  (the pool's preload: what every report imports)
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    children: set[int] = set()
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    with open(os.devnull, "wb") as null:  # nothing of a run reaches the caller's pipe
+        os.dup2(null.fileno(), 1)
+    try:
+        while True:
+            readable, _, _ = select.select([listener, sys.stdin], [], [], 5.0)
+            _reap(children)
+            if sys.stdin in readable and not os.read(sys.stdin.fileno(), 1024):
+                break
+            if listener in readable:
+                connection, _ = listener.accept()
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    _run_job(connection)
+                children.add(pid)
+                connection.close()
+    finally:
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _reap(children: set[int]) -> None:  # pragma: no cover - runs in the server process
+    for pid in list(children):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                children.discard(pid)
+
+
+def _run_job(connection: socket.socket) -> None:  # pragma: no cover - runs in a forked child
+    from crmkit.run.execute import start_run_process
+
+    try:
+        start_run_process()
+        path, job = pickle.loads(_receive(connection) or b"")
+        sys.path[:] = path
+        function, argument = pickle.loads(job)
+        answer = (True, function(argument))
+    except BaseException as exc:  # the caller raises it
+        answer = (False, exc)
+    try:
+        data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        data = pickle.dumps((False, JobProcessDied(f"The job's result cannot be sent: {exc}")))
+    with contextlib.suppress(OSError):
+        _send(connection, data)
+    os._exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve(sys.argv[1])
