@@ -120,8 +120,8 @@ class _RunInProgress:
 
 
 _RUNS: set[_RunInProgress] = set()
-"""This process's runs in progress: one in a worker of ``crmkit run``, one per thread in a
-Dask worker."""
+"""This process's runs in progress: one in a process that runs one job, one per thread where
+a Dask worker runs jobs itself (outside Linux, :mod:`crmkit.run.job_server`)."""
 _RUNS_LOCK = threading.RLock()  # a stop signal's handler may interrupt its holder
 
 
@@ -163,13 +163,13 @@ KERNEL_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 _ONE_RUN_WORKER = False
-"""Whether this process is a worker of ``crmkit run``'s pool, which runs one job and exits: the
-largest of its reaped children is then this run's kernel (:func:`_kernel_peak_mb`)."""
+"""Whether this process runs one job and exits (:func:`start_run_process`): the largest of its
+reaped children is then this run's kernel (:func:`_kernel_peak_mb`)."""
 
 _FORKED_KERNELS = False
-"""Whether this process forks its kernels (:mod:`crmkit.run.forked_kernel`): a worker of
-``crmkit run`` (:func:`start_worker`), from its main thread; never a Dask worker, whose other
-threads a fork would leave behind mid-work."""
+"""Whether this process forks its kernels (:mod:`crmkit.run.forked_kernel`): a process that
+runs one job (:func:`start_run_process`), from its main thread; never a Dask worker itself,
+whose other threads a fork would leave behind mid-work."""
 
 
 def _fork_kernels() -> bool:
@@ -277,8 +277,9 @@ def _time_limit(seconds: int, run: _RunInProgress):
     dead kernel, through its own clean-up; raising instead would leave papermill's tasks
     half-run in its event loop, to print tracebacks when they are collected.
 
-    A SIGALRM in a process's main thread (a worker of ``crmkit run``); a timer thread where
-    runs share a process in threads of their own (a Dask worker), where signals cannot be set.
+    A SIGALRM in a process's main thread (a process that runs one job); a timer thread where
+    runs share a process in threads of their own (a Dask worker outside Linux), where
+    signals cannot be set.
     """
 
     def over_time(*_):  # pragma: no cover - exercised through execute()
@@ -379,9 +380,10 @@ def failure_reason(exc: Exception, *, job: Job, kernel_log: Path) -> str:
 
 
 def _kernel_peak_mb() -> int | None:
-    """The kernel's peak resident memory in MB, in a worker of ``crmkit run``'s pool (where the
-    kernel is the largest child the worker has reaped); None elsewhere (a Dask worker runs many
-    reports, and Windows does not tell)."""
+    """The kernel's peak resident memory in MB, in a process that runs one job (a worker of
+    ``crmkit run``'s pool, a child of a Dask worker's job server: its kernel is the largest
+    child it has reaped); None elsewhere (a process running many reports cannot tell them
+    apart, and Windows does not tell)."""
     try:
         import resource
     except ImportError:
