@@ -10,9 +10,10 @@ computing it, and one arriving while another computes it waits for that result (
 lock), rather than computing it twice.
 
 ``crmkit run`` sets the variable in its worker processes to a folder inside the run's own
-temporary folder, removed when the run ends: results never outlive the run, never mix
-runs, and are never read by anyone else. Without the variable (a notebook in JupyterLab, a
-Dask worker, the tests) the function simply runs. Arguments the fingerprint cannot read
+temporary folder (on a Dask cluster, a folder of the run in the period's folder of reports,
+which every worker reaches), removed when the run ends: results never outlive the run,
+never mix runs, and are never read by anyone else. Without the variable (a notebook in
+JupyterLab, the tests) the function simply runs. Arguments the fingerprint cannot read
 (frames holding lists, arbitrary objects) also just run the function.
 """
 

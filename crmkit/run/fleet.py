@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
+from crmkit.core import shared
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import Period
 from crmkit.load.snapshot import SNAPSHOT_DIR
@@ -378,8 +379,10 @@ def run_on_cluster(
     notebooks and ``--out`` (a shared file system): each run writes its files where a local run
     would. Each job runs in a process forked for it from a server on its Dask worker that
     has imported what the reports import (:mod:`crmkit.run.job_server`), so its kernel is
-    forked too, as in the local pool. Interrupted, the runs not started are cancelled; the
-    cluster's workers finish or abandon the runs in progress as Dask does.
+    forked too, and a unit's reports share their model fits through a folder of the run in
+    the period's folder (``.crmkit-shared-*``, removed at the end), as in the local pool.
+    Interrupted, the runs not started are cancelled; the cluster's workers finish or abandon
+    the runs in progress as Dask does.
     """
     try:
         from distributed import Client
@@ -391,11 +394,15 @@ def run_on_cluster(
         client = Client(address, timeout=CLUSTER_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise ParameterError(f"Cannot reach the Dask scheduler at {address} ({exc}).") from None
+    # A unit's clv, churn and health reports share their CLV fit (crmkit.core.shared) through
+    # a folder of this run beside the reports, which every worker reaches.
+    store = Path(tempfile.mkdtemp(prefix=".crmkit-shared-", dir=_period_dir(jobs)))
+    environment = {shared.STORE_VARIABLE: str(store)}
     with client:
         executor = client.get_executor(pure=False)
 
         def submit(function, argument):  # each job in a process forked for it, as in the pool
-            return executor.submit(run_forked, function, argument)
+            return executor.submit(run_forked, function, argument, environment)
 
         try:
             return _schedule(
@@ -403,6 +410,14 @@ def run_on_cluster(
             )
         finally:
             executor.shutdown(wait=False)  # cancels what has not finished
+            shutil.rmtree(store, ignore_errors=True)
+
+
+def _period_dir(jobs: list[Job]) -> Path:
+    """The folder of the period's reports (made if new): every job's unit folder is in it."""
+    folder = Path(jobs[0].out_dir).parent if jobs else Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def run_reports(

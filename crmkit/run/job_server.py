@@ -89,11 +89,17 @@ class JobServer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def run(self, function: Callable[[Any], Any], argument: Any) -> Any:
-        """``function(argument)`` in a child forked for it; its result, or its exception."""
+    def run(
+        self,
+        function: Callable[[Any], Any],
+        argument: Any,
+        environment: dict[str, str] | None = None,
+    ) -> Any:
+        """``function(argument)`` in a child forked for it, with ``environment`` added to its
+        environment variables; its result, or its exception."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             connection.connect(str(self.folder / SOCKET_NAME))
-            job = pickle.dumps((function, argument), pickle.HIGHEST_PROTOCOL)
+            job = pickle.dumps((function, argument, environment or {}), pickle.HIGHEST_PROTOCOL)
             # the child imports the job's function from where this process would
             _send(connection, pickle.dumps((sys.path, job), pickle.HIGHEST_PROTOCOL))
             answer = _receive(connection)
@@ -141,18 +147,36 @@ _server: JobServer | None = None
 _server_lock = threading.Lock()
 
 
-def run_forked(function: Callable[[Any], Any], argument: Any) -> Any:
+def run_forked(
+    function: Callable[[Any], Any], argument: Any, environment: dict[str, str] | None = None
+) -> Any:
     """``function(argument)`` in a process forked for it from this process's job server,
-    started on first use (the Dask task :func:`crmkit.run.fleet.run_on_cluster` submits).
-    Where processes cannot fork, in this process."""
+    started on first use, with ``environment`` added to its variables (the Dask task
+    :func:`crmkit.run.fleet.run_on_cluster` submits). Where processes cannot fork, in this
+    process, the variables set around the call."""
     global _server
     if not sys.platform.startswith("linux"):
-        return function(argument)
+        with _variables(environment or {}):
+            return function(argument)
     with _server_lock:
         if _server is None or not _server.alive():
             _server = JobServer()
         server = _server
-    return server.run(function, argument)
+    return server.run(function, argument, environment)
+
+
+@contextlib.contextmanager
+def _variables(environment: dict[str, str]):
+    before = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # ----------------------------------------------------------------------------- the server
@@ -207,7 +231,8 @@ def _run_job(connection: socket.socket) -> None:  # pragma: no cover - runs in a
         start_run_process()
         path, job = pickle.loads(_receive(connection) or b"")
         sys.path[:] = path
-        function, argument = pickle.loads(job)
+        function, argument, environment = pickle.loads(job)
+        os.environ.update(environment)
         answer = (True, function(argument))
     except BaseException as exc:  # the caller raises it
         answer = (False, exc)

@@ -52,6 +52,15 @@ def test_each_job_runs_in_a_child_of_the_server_set_up_to_fork_its_kernel(server
     assert first[2] and second[2]
 
 
+def variable(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def test_a_job_gets_the_variables_it_is_sent_with_and_the_next_job_does_not(server):
+    assert server.run(variable, "CRMKIT_SHARED_RESULTS", {"CRMKIT_SHARED_RESULTS": "/x"}) == "/x"
+    assert server.run(variable, "CRMKIT_SHARED_RESULTS") is None
+
+
 def test_a_jobs_error_is_raised_to_the_caller_as_itself(server):
     with pytest.raises(ParameterError, match="bad input"):
         server.run(refuse, "input")

@@ -106,6 +106,41 @@ def test_a_dask_cluster_gives_the_same_reports_as_the_local_pool(sample_fleet, t
     assert (out / "2026-Q3" / "index.html").exists()
 
 
+def test_on_a_dask_cluster_a_units_reports_share_one_store_of_fits(tmp_path: Path):
+    """The store :mod:`crmkit.core.shared` keeps a unit's CLV fit in for its clv, churn and
+    health reports: one folder of the run in the period's folder, seen by every report and
+    removed at the end."""
+    distributed = pytest.importorskip("distributed")
+    params, notebooks = tmp_path / "parameters", tmp_path / "notebooks"
+    params.mkdir()
+    notebooks.mkdir()
+    (params / "north.yaml").write_text(
+        f"business_unit: north\ncurrency: USD\ndata_source: {ROOT / 'sample_data'}\n"
+    )
+    publish = (
+        "import os\nfrom IPython.display import display\n"
+        "store = os.environ.get('CRMKIT_SHARED_RESULTS', '')\n"
+        "display({'application/vnd.crmkit.results+json':"
+        " {'results': {'store': store, 'exists': os.path.isdir(store)}}}, raw=True)"
+    )
+    for name in ("clv", "churn"):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(publish)])
+        nbformat.write(notebook, notebooks / f"{name}.ipynb")
+    out = tmp_path / "reports"
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        argv = ["run", "--period", "2026-Q3", "--params", str(params), "--out", str(out)]
+        argv += ["--notebooks", str(notebooks), "--snapshots", "none", "--no-progress"]
+        assert main([*argv, "--cluster", cluster.scheduler_address]) == 0
+    seen = results(out / "2026-Q3" / "north")
+    assert seen["clv"] == seen["churn"]
+    assert seen["clv"]["exists"]
+    store = Path(seen["clv"]["store"])
+    assert store.parent == out / "2026-Q3" and store.name.startswith(".crmkit-shared-")
+    assert not store.exists()
+
+
 def test_an_unreachable_cluster_is_a_clear_error(tmp_path: Path, capsys, monkeypatch):
     pytest.importorskip("distributed")
     monkeypatch.setattr("crmkit.run.fleet.CLUSTER_TIMEOUT", 2)
