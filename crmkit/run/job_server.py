@@ -160,6 +160,8 @@ def run_forked(
             return function(argument)
     with _server_lock:
         if _server is None or not _server.alive():
+            if _server is not None:
+                _server.stop()  # its folder goes with it
             _server = JobServer()
         server = _server
     return server.run(function, argument, environment)
@@ -215,6 +217,7 @@ def serve(path: str) -> None:  # pragma: no cover - runs in the server process
                 os.kill(pid, signal.SIGTERM)
         with contextlib.suppress(OSError):
             os.unlink(path)
+            os.rmdir(os.path.dirname(path))  # the folder made for it (JobServer)
 
 
 def _reap(children: set[int]) -> None:  # pragma: no cover - runs in the server process

@@ -78,9 +78,10 @@ def test_the_server_ends_when_its_caller_lets_go_and_leaves_no_folder():
     started = JobServer()
     folder, process = started.folder, started.process
     assert (folder / job_server.SOCKET_NAME).exists()
+    process.stdin.close()  # as when the Dask worker that started it ends
+    process.wait(timeout=30)
+    assert not folder.exists()  # the server removed it itself
     started.stop()
-    assert process.poll() is not None
-    assert not folder.exists()
 
 
 def test_run_forked_starts_one_server_and_restarts_it_if_it_died(monkeypatch):
@@ -88,12 +89,14 @@ def test_run_forked_starts_one_server_and_restarts_it_if_it_died(monkeypatch):
     try:
         parent = job_server.run_forked(process_facts, None)[1]
         assert job_server.run_forked(process_facts, None)[1] == parent
+        first = job_server._server.folder
         job_server._server.process.kill()
         job_server._server.process.wait()
         deadline = time.monotonic() + 10
         while job_server._server.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert job_server.run_forked(process_facts, None)[1] != parent
+        assert not first.exists()
     finally:
         if job_server._server is not None:
             job_server._server.stop()
