@@ -222,9 +222,12 @@ def serve(path: str) -> None:  # pragma: no cover - runs in the server process
 
 def _reap(children: set[int]) -> None:  # pragma: no cover - runs in the server process
     for pid in list(children):
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                children.discard(pid)
+        try:
+            ended = os.waitpid(pid, os.WNOHANG)[0]
+        except ChildProcessError:  # already reaped
+            ended = pid
+        if ended:
+            children.discard(pid)
 
 
 def _run_job(connection: socket.socket) -> None:  # pragma: no cover - runs in a forked child
