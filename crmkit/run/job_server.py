@@ -25,44 +25,20 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
 SOCKET_NAME = "jobs"
-_LENGTH = struct.Struct("!Q")
 
 
 class JobProcessDied(RuntimeError):
     """The process running a job ended without returning its result."""
-
-
-def _send(connection: socket.socket, data: bytes) -> None:
-    connection.sendall(_LENGTH.pack(len(data)) + data)
-
-
-def _receive(connection: socket.socket) -> bytes | None:
-    """One message, or None when the other side closed before sending it whole."""
-    header = _read_exactly(connection, _LENGTH.size)
-    if header is None:
-        return None
-    return _read_exactly(connection, _LENGTH.unpack(header)[0])
-
-
-def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
-    parts, left = [], size
-    while left:
-        chunk = connection.recv(min(left, 1 << 20))
-        if not chunk:
-            return None
-        parts.append(chunk)
-        left -= len(chunk)
-    return b"".join(parts)
 
 
 # ----------------------------------------------------------------------------- the caller's side
@@ -97,16 +73,18 @@ class JobServer:
     ) -> Any:
         """``function(argument)`` in a child forked for it, with ``environment`` added to its
         environment variables; its result, or its exception."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(str(self.folder / SOCKET_NAME))
-            job = pickle.dumps((function, argument, environment or {}), pickle.HIGHEST_PROTOCOL)
+        job = pickle.dumps((function, argument, environment or {}), pickle.HIGHEST_PROTOCOL)
+        connection = Client(str(self.folder / SOCKET_NAME), family="AF_UNIX")
+        try:
             # the child imports the job's function from where this process would
-            _send(connection, pickle.dumps((sys.path, job), pickle.HIGHEST_PROTOCOL))
-            answer = _receive(connection)
-        if answer is None:
+            connection.send_bytes(pickle.dumps((sys.path, job), pickle.HIGHEST_PROTOCOL))
+            answer = connection.recv_bytes()
+        except (EOFError, OSError):
             raise JobProcessDied(
                 "The process running the job ended without a result (killed, or out of memory)."
-            )
+            ) from None
+        finally:
+            connection.close()
         returned, value = pickle.loads(answer)
         if not returned:
             raise value
@@ -204,7 +182,7 @@ def serve(path: str) -> None:  # pragma: no cover - runs in the server process
             if sys.stdin in readable and not os.read(sys.stdin.fileno(), 1024):
                 break
             if listener in readable:
-                connection, _ = listener.accept()
+                connection = Connection(listener.accept()[0].detach())
                 pid = os.fork()
                 if pid == 0:
                     listener.close()
@@ -230,12 +208,12 @@ def _reap(children: set[int]) -> None:  # pragma: no cover - runs in the server 
             children.discard(pid)
 
 
-def _run_job(connection: socket.socket) -> None:  # pragma: no cover - runs in a forked child
+def _run_job(connection: Connection) -> None:  # pragma: no cover - runs in a forked child
     from crmkit.run.execute import start_run_process
 
     try:
         start_run_process()
-        path, job = pickle.loads(_receive(connection) or b"")
+        path, job = pickle.loads(connection.recv_bytes())
         sys.path[:] = path
         function, argument, environment = pickle.loads(job)
         os.environ.update(environment)
@@ -247,7 +225,7 @@ def _run_job(connection: socket.socket) -> None:  # pragma: no cover - runs in a
     except Exception as exc:
         data = pickle.dumps((False, JobProcessDied(f"The job's result cannot be sent: {exc}")))
     with contextlib.suppress(OSError):
-        _send(connection, data)
+        connection.send_bytes(data)
     os._exit(0)
 
 
