@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{5,}\d(?!\d)")
-"""Seven or more characters of digits, spaces, dots, dashes and brackets, a + allowed first."""
-DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+EMAIL = re.compile(r"[\w.+-]+[@＠][\w-]+(?:[.．][\w-]+)+")
+"""An address, its @ and dots also as typed in full-width mode (＠, ．) on a Chinese keyboard."""
+PHONE = re.compile(r"(?<![\d+＋])[+＋]?\d[\d\s().\-（）．－‐‑–—]{5,}\d(?!\d)")
+"""Seven or more characters of digits, spaces, dots, dashes and brackets, a + allowed first:
+digits, brackets, dots and dashes also full-width (１３５－０５２８, （０２１）) and any dash."""
+_SEP = r"[-/.－／．]"
+DATE = re.compile(rf"\d{{4}}{_SEP}\d{{1,2}}{_SEP}\d{{1,2}}|\d{{1,2}}{_SEP}\d{{1,2}}{_SEP}\d{{2,4}}")
 """A date's shape, which :data:`PHONE` also matches: a date is not a phone number."""
 
 
@@ -24,6 +27,8 @@ def mask_contacts(text: str) -> str:
 
     >>> mask_contacts("mail jo@example.com or call +1 (415) 555-0134 by 2026-07-03")
     'mail [email] or call [phone] by 2026-07-03'
+    >>> mask_contacts("请打电话 135－0528－3696，或写信 chen528＠qq.com")
+    '请打电话 [phone]，或写信 [email]'
     """
     return PHONE.sub(_phone, EMAIL.sub("[email]", text))
 

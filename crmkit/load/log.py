@@ -1,7 +1,9 @@
 """The data-quality log: every row that loading drops, repairs or excludes.
 
 Each rule that touches rows is recorded as one :class:`LogEntry` (table, rule, action, rows,
-example ids); reports show the log so nothing is lost silently.
+example ids); reports show the log so nothing is lost silently. Example ids shaped like a
+phone number or an email address (member ids that are mobile numbers are common) are shown
+masked, as any value the log quotes (:func:`crmkit.core.privacy.mask_contacts`).
 
 Actions
 -------
@@ -20,6 +22,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+
+from crmkit.core.privacy import mask_contacts
 
 ACTIONS = ("dropped", "repaired", "excluded", "removed", "noted")
 
@@ -56,7 +60,8 @@ class QualityLog:
             raise ValueError(f"action must be one of {ACTIONS}; got {action!r}")
         if rows <= 0:
             return
-        examples = tuple(str(i) for i in _first_distinct(pd.Series(example_ids), 5))
+        shown = (mask_contacts(str(i)) for i in _first_distinct(pd.Series(example_ids), 5))
+        examples = tuple(dict.fromkeys(shown))
         self.entries.append(LogEntry(table, rule, action, int(rows), examples, detail))
 
     def rows(self, action: str) -> int:

@@ -20,6 +20,7 @@ are caught (:func:`crmkit.load.rules.rename_columns`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import gzip
@@ -256,6 +257,10 @@ class DuckDBSource:
             self.connection = duckdb.connect(str(path), read_only=True)
         except Exception as exc:
             raise DataError(f"{path}: cannot be opened as a DuckDB database ({exc}).") from None
+        # TIMESTAMPTZ values come back in the session's zone; with the ICU extension that is
+        # this machine's, so ask for UTC (without it they already are, and it cannot be set)
+        with contextlib.suppress(duckdb.Error):
+            self.connection.execute("SET TimeZone = 'UTC'")
         self.names = {row[0] for row in self.connection.execute("SHOW TABLES").fetchall()}
 
     def read(self, table: str) -> RawTable | None:

@@ -99,6 +99,37 @@ def test_parquet_and_excel_folders(tmp_path: Path, suffix: str):
     assert data["customers"]["customer_id"].tolist() == ["A1", "A2", "A3"]
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_times_with_a_zone_count_on_the_day_they_were_made_there(tmp_path: Path, suffix: str):
+    # 30 September 23:30 in New York is 1 October in UTC: read as the clock showed it there,
+    # the order is in Q3, and a sign-up at 00:30 Beijing time is not after that day's order
+    tables = tiny_tables()
+    orders = tables["transactions"]
+    written = ["2026-01-05 00:30", "2026-07-01 00:30", "2026-08-20 09:00", "2026-09-30 23:30"]
+    zones = ["Asia/Shanghai", "Asia/Shanghai", "UTC", "America/New_York", "Asia/Shanghai"]
+    stamps = [
+        pd.Timestamp(text, tz=zone)
+        for text, zone in zip([*written, "2026-08-01 00:30"], zones, strict=True)
+    ]
+    customers = tables["customers"]
+    signups = [pd.Timestamp(f"{day} 00:30", tz="Asia/Shanghai") for day in customers["signup_date"]]
+    if suffix == ".parquet":  # a typed column has one zone: Beijing
+        stamps = [t.tz_localize(None).tz_localize("Asia/Shanghai") for t in stamps]
+        orders["order_date"] = pd.Series(stamps)
+        customers["signup_date"] = pd.Series(signups)
+    else:  # text: each time with its own offset, as an export across offices writes them
+        orders["order_date"] = [t.isoformat() for t in stamps]
+        customers["signup_date"] = [t.isoformat() for t in signups]
+    expected = pd.Series(pd.to_datetime(written), dtype="datetime64[ns]")
+    data = load(write_folder(tmp_path / suffix[1:], tables, suffix=suffix))
+    got = data["transactions"].sort_values("order_id")["order_date"].reset_index(drop=True)
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert data["customers"]["signup_date"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2026-01-05 00:30", "2026-02-10 00:30", "2026-08-01 00:30"
+    ]  # fmt: skip
+    assert data.quality.rows("repaired") == 0 and data.quality.rows("excluded") == 0
+
+
 def test_excel_workbook_with_one_sheet_per_table(tmp_path: Path):
     path = tmp_path / "crm.xlsx"
     with pd.ExcelWriter(path) as writer:

@@ -30,3 +30,11 @@ def test_log_as_a_frame():
     assert frame.loc[0, "example_ids"] == "x, y" and frame.loc[1, "example_ids"] == ""
     assert log.rows("excluded") == 4 and log.issues()[0]["rule"] == "orphan customer_id"
     assert QualityLog().to_frame().empty
+
+
+def test_example_ids_shaped_like_contacts_are_masked():
+    # member ids that are mobile numbers or email addresses are common in retail CRMs
+    log = QualityLog()
+    ids = ["13999999991", "13999999992", "C-1001", "wang@example.cn", "2026-07-03"]
+    log.add("surveys", "orphan customer_id", "dropped", 5, ids)
+    assert log.entries[0].example_ids == ("[phone]", "C-1001", "[email]", "2026-07-03")

@@ -27,6 +27,25 @@ def test_pii_in_comments_is_masked():
     assert masked[4] == "my number is [phone], order 123456"
 
 
+def test_contacts_typed_in_full_width_are_masked_and_give_no_theme_words():
+    # a Chinese keyboard in full-width mode types －, ＠, ．, （）, ＋ and full-width digits
+    comments = pd.Series(
+        [
+            "物流太慢，请打电话135－0528－3696",
+            "回信到 chenjing528＠qq.com",
+            "电话 （０２１）６２３４－５６７８ 或 ＋86 135 0528 3696",
+            "2026－07－03 下单，12.50元",
+        ]
+    )
+    masked = th.mask_pii(comments)
+    assert masked[0] == "物流太慢，请打电话[phone]"
+    assert masked[1] == "回信到 [email]"
+    assert "６２３４" not in masked[2] and "135" not in masked[2]
+    assert masked[3] == "2026－07－03 下单，12.50元"  # a date is not a phone number
+    words = {w for text in masked[:3] for w in th.tokenize(text)}
+    assert not words & {"chenjing528", "chenjing", "qq", "com"}
+
+
 def test_chinese_comments_give_word_level_themes():
     comments = pd.Series(
         [
