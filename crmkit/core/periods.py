@@ -213,6 +213,6 @@ def period_from_dates(period_start: str | date, period_end: str | date) -> Perio
         if start.month in (1, 4, 7, 10):
             candidates.append(quarter_period(start.year, (start.month - 1) // 3 + 1))
         for candidate in candidates:
-            if candidate.end == end:
+            if (candidate.start, candidate.end) == (start, end):
                 return candidate
     return range_period(start, end)

@@ -64,6 +64,19 @@ def test_notebook_dates_recover_calendar_periods():
     assert custom.previous_end == date(2026, 7, 9) and custom.previous_start == date(2026, 6, 30)
 
 
+@pytest.mark.parametrize(
+    "label",
+    [f"2025-Q{q}" for q in range(1, 5)] + [f"2025-{m:02d}" for m in range(1, 13)] + ["2025"],
+)
+def test_every_calendar_period_is_recovered_from_its_dates(label):
+    # Q4 and December end on 31 December as the year does: the start tells them apart
+    period = parse_period(label)
+    found = period_from_dates(period.start.isoformat(), period.end.isoformat())
+    assert (found.label, found.previous_start, found.previous_end) == (
+        label, period.previous_start, period.previous_end
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("text", ["2026-Q5", "2026-13", "next-quarter", "Q3", ""])
 def test_bad_period_names(text):
     with pytest.raises(ParameterError, match=r"is not understood|months run 01 to 12"):
