@@ -1,6 +1,7 @@
 """Churn rates and retention cohorts, each figure computed by hand on small frames."""
 
 import math
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -150,6 +151,19 @@ def test_previous_period_and_change(by_events):
     assert (change.low, change.high) == pytest.approx((0.25 - half, 0.25 + half))
     assert by_events.retention_change.delta == pytest.approx(-0.25)
     assert by_events.retention_change.p_value == change.p_value
+
+
+def test_the_period_before_a_first_quarter_is_the_fourth_quarter():
+    people, orders, lost = events_unit()
+    rates = churn_rates_analysis(
+        people, orders, lost, period=parse_period("2026-Q1"), definition=EVENTS
+    )
+    before = rates.previous.period
+    assert (before.label, before.start, before.end) == (
+        "2025-Q4", date(2025, 10, 1), date(2025, 12, 31)
+    )  # fmt: skip
+    # joined in Q4 2025: a, b, c, d and g; g churned in it (15 Dec), a joiner, so not logo churn
+    assert (rates.previous.new_customers, rates.previous.churned) == (5, 0)
 
 
 def test_won_back_customer_is_neither_base_nor_churn(by_events):
