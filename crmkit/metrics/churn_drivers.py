@@ -216,9 +216,16 @@ def boosting_importance(
     x_fit, x_test, y_fit, y_test = train_test_split(
         x, y, test_size=HELD_OUT, stratify=y, random_state=random_state
     )
+    # A feature with no value among the customers fitted on cannot drive the model (and
+    # scikit-learn cannot bin it): it is left out of the table.
+    known = ~np.isnan(x_fit).all(axis=0)
+    if not known.any():
+        return empty, float("nan")
+    names = [name for name, keep in zip(names, known, strict=True) if keep]
+    x_fit, x_test = x_fit[:, known], x_test[:, known]
     model = HistGradientBoostingClassifier(
         max_iter=200,
-        categorical_features=[False] * len(numeric) + [True] * len(categorical),
+        categorical_features=[name in categorical for name in names],
         random_state=random_state,
     )
     # One thread: OpenMP threads spin against other processes on a shared machine (a fit of

@@ -315,3 +315,25 @@ def test_auc_falls_are_scikit_learns_permutation_importance(random_state):
     falls = auc_falls(model, x[400:], y[400:], repeats=5, random_state=random_state)
     np.testing.assert_allclose(falls, expected, rtol=0, atol=1e-12)
     assert falls[0].mean() > 0.1  # the one column the outcome depends on
+
+
+def test_a_feature_with_no_values_is_left_out_of_the_model():
+    # all of a unit's orders on one day leave features such as the gap between orders empty
+    from crmkit.metrics.churn_drivers import boosting_importance
+
+    rng = np.random.default_rng(3)
+    n = 400
+    driver = rng.normal(size=n)
+    training = pd.DataFrame(
+        {
+            "driver": driver,
+            "never_known": np.full(n, np.nan),
+            "channel": rng.choice(["web", "shop", "phone"], n),
+            "churned": driver + rng.normal(scale=0.5, size=n) > 0.5,
+        }
+    )
+    table, auc = boosting_importance(
+        training, numeric=["driver", "never_known"], categorical=["channel"]
+    )
+    assert sorted(table["feature"]) == ["channel", "driver"]
+    assert table["feature"].iloc[0] == "driver" and auc > 0.75
