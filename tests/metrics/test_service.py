@@ -203,10 +203,13 @@ def test_no_tickets_gives_no_figures_but_complaints_may_come_from_contacts():
 
 
 def test_every_ticket_unresolved_and_none_before_the_period():
+    # t3 was resolved after the period end: the column is recorded, as of the period end
+    # t1 and t2 are still open (t1 past its SLA: missed; t2 not yet: pending)
     tickets = _tickets(
         [
             ("t1", "a", "2026-07-01", NAT, NAT, "billing", True),
             ("t2", "b", "2026-09-30", NAT, NAT, "billing", False),
+            ("t3", "c", "2026-10-05", NAT, "2026-10-06", "billing", False),
         ]
     )
     s = service_analysis(tickets, period=Q3, active=3, previous_active=3, monthly_active=None)
@@ -216,6 +219,19 @@ def test_every_ticket_unresolved_and_none_before_the_period():
     assert np.isnan(s.previous_tickets_per_100.value)
     assert np.isnan(s.tickets_change.p_value) and np.isnan(s.complaint_change.p_value)
     assert np.isnan(s.resolution.change.delta)
+
+
+def test_a_resolution_column_with_no_value_is_not_recorded():
+    # no ticket ever resolved is an export without the column, not an SLA of 0%
+    tickets = _tickets(
+        [
+            ("t1", "a", "2026-07-01", NAT, NAT, "billing", True),
+            ("t2", "b", "2026-08-30", NAT, NAT, "billing", False),
+        ]
+    )
+    s = service_analysis(tickets, period=Q3, active=3, previous_active=3, monthly_active=None)
+    assert s.missing == ("first_response_at", "resolved_at")
+    assert s.sla_share.trials == 0 and np.isnan(s.resolution.median)
 
 
 def test_missing_columns_are_named():
