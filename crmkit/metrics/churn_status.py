@@ -28,6 +28,7 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import Period, day_after
+from crmkit.metrics.customer_orders import Orders, order_day_gaps
 from crmkit.metrics.customer_positions import NAT, latest_per_customer, nanoseconds, positions
 
 GAP_QUANTILE = 0.9
@@ -63,7 +64,7 @@ class ChurnDefinition:
 
 
 def default_inactivity_days(
-    transactions: pd.DataFrame, *, before: pd.Timestamp | str, quantile: float = GAP_QUANTILE
+    transactions: Orders, *, before: pd.Timestamp | str, quantile: float = GAP_QUANTILE
 ) -> tuple[int, str]:
     """The unit's own inactivity threshold: the ``quantile`` of the days between a customer's
     consecutive orders (distinct days), over orders dated before ``before``; rounded up to whole
@@ -82,16 +83,7 @@ def default_inactivity_days(
     >>> default_inactivity_days(orders, before="2026-06-01")
     (180, 'fallback')
     """
-    dated = transactions.loc[transactions["order_date"] < pd.Timestamp(before)]
-    days = pd.DataFrame(
-        {
-            "customer_id": dated["customer_id"].to_numpy(),
-            "day": dated["order_date"].dt.normalize().to_numpy(),
-        }
-    ).drop_duplicates()
-    days = days.sort_values(["customer_id", "day"], kind="stable")
-    same = days["customer_id"].to_numpy()[1:] == days["customer_id"].to_numpy()[:-1]
-    gaps = np.diff(days["day"].to_numpy()).astype("timedelta64[D]").astype(float)[same]
+    gaps = order_day_gaps(transactions, before=before)
     if len(gaps) < MIN_GAPS:
         return FALLBACK_INACTIVITY_DAYS, "fallback"
     value = math.ceil(float(np.quantile(gaps, quantile)))
@@ -99,7 +91,7 @@ def default_inactivity_days(
 
 
 def choose_definition(
-    transactions: pd.DataFrame,
+    transactions: Orders,
     churn_events: pd.DataFrame | None,
     *,
     period: Period,

@@ -79,19 +79,24 @@ def _release(connection: duckdb.DuckDBPyConnection, names: list[str], *, keep: b
 
 @contextlib.contextmanager
 def engine(
-    orders: Orders, *, caller: str, optional: tuple[str, ...] = (), **frames: pd.DataFrame
+    orders: Orders,
+    *,
+    caller: str,
+    optional: tuple[str, ...] = (),
+    needed: tuple[str, ...] = tuple(NEEDED),
+    **frames: pd.DataFrame,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A one-thread DuckDB connection where the view ``orders`` holds the :data:`NEEDED`
-    columns of ``orders`` and those of ``optional`` it has, and each of ``frames`` is a view
-    of its name. Only those columns are read: a frame's other columns are never scanned.
+    """A one-thread DuckDB connection where the view ``orders`` holds the ``needed`` columns
+    of ``orders`` (:data:`NEEDED`) and those of ``optional`` it has, and each of ``frames`` is
+    a view of its name. Only those columns are read: a frame's other columns are never scanned.
 
     Raises
     ------
     ParameterError
         ``orders`` lacks a needed column (the message names ``caller``).
     """
-    require_columns(orders, NEEDED, "transactions", caller)
-    columns = [*NEEDED, *(c for c in optional if c in orders.columns)]
+    require_columns(orders, list(needed), "transactions", caller)
+    columns = [*needed, *(c for c in optional if c in orders.columns)]
     connection = _connection()
     names = ["orders", *frames]
     try:
@@ -165,6 +170,24 @@ def order_totals(
     for column in ("first_order", "last_order"):
         totals[column] = totals[column].astype("datetime64[ns]")
     return totals
+
+
+def order_day_gaps(orders: Orders, *, before: date | str | pd.Timestamp) -> np.ndarray:
+    """Days between each customer's consecutive order days (distinct calendar days), over
+    the orders dated before the moment ``before``; the order of the gaps is unspecified."""
+    query = f"""
+        WITH days AS (
+            SELECT DISTINCT customer_id, CAST(order_date AS DATE) AS day FROM orders
+            WHERE customer_id IS NOT NULL
+              AND order_date < TIMESTAMP '{pd.Timestamp(before):%Y-%m-%d %H:%M:%S.%f}'
+        ), gaps AS (
+            SELECT day - LAG(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap FROM days
+        )
+        SELECT gap::DOUBLE AS gap FROM gaps WHERE gap IS NOT NULL
+    """
+    needed = ("customer_id", "order_date")
+    with engine(orders, caller="order_day_gaps", needed=needed) as connection:
+        return connection.execute(query).fetchnumpy()["gap"].astype(float)
 
 
 def channel_orders(orders: Orders, *, through: date | str | pd.Timestamp) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Lifecycle stages: each customer's stage on a day (prospect, new, active, repeat, lapsing,
-churned) by days since their first and last order, and the transitions between the stages of
-two days.
+churned) by days since their first and last order and the unit's churn definition, and the
+transitions between the stages of two days.
 
 Stages are codes; the segmentation topic names them.
 """
@@ -15,6 +15,7 @@ import pandas as pd
 from crmkit.core.errors import ParameterError
 from crmkit.core.periods import rows_through
 from crmkit.load.lookups import is_in
+from crmkit.metrics.churn_status import ChurnDefinition, churn_dates
 from crmkit.metrics.customer_orders import order_totals
 from crmkit.metrics.customer_positions import positions
 
@@ -22,13 +23,20 @@ LIFECYCLE_STAGES = ["prospect", "new", "active", "repeat", "lapsing", "churned"]
 """Lifecycle stage codes in order; the report names them (glossary terms ``stage_<code>``).
 ``lapsing`` is not the RFM segment ``at_risk``: one is days since the last order, the other
 a rank among customers."""
-LIFECYCLE_RULES = {"new_days": 90, "active_days": 180, "churn_days": 365, "loyal_orders": 3}
-"""The lifecycle stage rules and their defaults (see :func:`lifecycle_stages`)."""
+LIFECYCLE_RULES = {"new_days": 90, "active_days": 180, "loyal_orders": 3}
+"""The lifecycle stage rules and their defaults (see :func:`lifecycle_stages`). Churned is
+not a rule of its own: it is the unit's churn definition, as in the churn report."""
 
 
 def lifecycle_rules_with_defaults(rules: dict | None) -> dict[str, int]:
     """:data:`LIFECYCLE_RULES` overridden by ``rules``; an unknown rule is an error."""
     rules = dict(rules or {})
+    if "churn_days" in rules:
+        raise ParameterError(
+            "lifecycle_rules: churn_days is no longer a lifecycle rule: a customer's stage is "
+            "churned by the unit's churn definition, as in the churn report. Remove it, and "
+            "set churn_inactivity_days for the days without an order that count as churn."
+        )
     unknown = sorted(set(rules) - set(LIFECYCLE_RULES))
     if unknown:
         raise ParameterError(
@@ -42,27 +50,43 @@ def lifecycle_stages(
     transactions: pd.DataFrame,
     *,
     as_of: date | str | pd.Timestamp,
+    definition: ChurnDefinition,
+    churn_events: pd.DataFrame | None = None,
     new_days: int = 90,
     active_days: int = 180,
-    churn_days: int = 365,
     loyal_orders: int = 3,
-    churn_events: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Each customer's stage on ``as_of`` (customers signed up by then).
 
-    prospect: no order yet. churned: a churn event by ``as_of``, or no order for more than
-    ``churn_days``. lapsing: last order more than ``active_days`` and at most ``churn_days``
-    ago. new: first order within ``new_days``. repeat: at least ``loyal_orders`` orders and
-    an order within ``active_days``. active: the rest (an order within ``active_days``).
+    churned: churned by ``as_of`` under the unit's churn ``definition``
+    (:func:`~crmkit.metrics.churn_status.churn_dates`: a churn event not followed by an
+    order, or silence past the inactivity days). prospect: no order yet. lapsing: last order
+    more than ``active_days`` ago. new: first order within ``new_days``. repeat: at least
+    ``loyal_orders`` orders and an order within ``active_days``. active: the rest (an order
+    within ``active_days``).
     """
-    rules = {
-        "new_days": new_days,
-        "active_days": active_days,
-        "churn_days": churn_days,
-        "loyal_orders": loyal_orders,
-    }
+    rules = {"new_days": new_days, "active_days": active_days, "loyal_orders": loyal_orders}
     totals = order_totals(transactions, through=as_of)
-    return stages_from_totals(customers, totals, rules, as_of=as_of, churn_events=churn_events)
+    churned = churned_by(customers, totals, churn_events, definition, as_of=as_of)
+    return stages_from_totals(customers, totals, rules, as_of=as_of, churned=churned)
+
+
+def churned_by(
+    customers: pd.DataFrame,
+    totals: pd.DataFrame,
+    churn_events: pd.DataFrame | None,
+    definition: ChurnDefinition,
+    *,
+    as_of: date | str | pd.Timestamp,
+) -> pd.Series:
+    """Ids of the customers churned by ``as_of`` under ``definition``, from the orders'
+    :func:`~crmkit.metrics.customer_orders.order_totals` up to then (each one's last order
+    is all :func:`~crmkit.metrics.churn_status.churn_dates` reads of the orders)."""
+    last_orders = pd.DataFrame(
+        {"customer_id": totals["customer_id"], "order_date": totals["last_order"]}
+    )
+    status = churn_dates(customers, last_orders, churn_events, definition, as_of=as_of)
+    return status.loc[status["churned_at"].notna(), "customer_id"]
 
 
 def stages_from_totals(
@@ -71,11 +95,11 @@ def stages_from_totals(
     rules: dict[str, int],
     *,
     as_of: date | str | pd.Timestamp,
-    churn_events: pd.DataFrame | None = None,
+    churned: pd.Series,
 ) -> pd.Series:
     """:func:`lifecycle_stages` from the orders' :func:`~crmkit.metrics.customer_orders.
-    order_totals` up to ``as_of``, for a caller that has them already; ``rules`` every rule
-    (:func:`lifecycle_rules_with_defaults`)."""
+    order_totals` up to ``as_of`` and the ids ``churned`` by then (:func:`churned_by`), for a
+    caller that has them already; ``rules`` every rule (:func:`lifecycle_rules_with_defaults`)."""
     people = rows_through(customers[["customer_id", "signup_date"]], "signup_date", as_of)
     people = people["customer_id"]
     row = positions(totals["customer_id"], people)[0]  # each person's totals, −1: none
@@ -91,19 +115,16 @@ def stages_from_totals(
     orders[bought] = of_buyers("orders", "float")
     stage = np.select(
         [
+            is_in(people, churned),
             ~bought,
-            since_last > rules["churn_days"],
             since_last > rules["active_days"],
             since_first <= rules["new_days"],
             orders >= rules["loyal_orders"],
         ],
-        ["prospect", "churned", "lapsing", "new", "repeat"],
+        ["churned", "prospect", "lapsing", "new", "repeat"],
         default="active",
     )
     stages = pd.Series(stage, index=people.to_numpy(), name="stage")
-    if churn_events is not None and len(churn_events):
-        gone = rows_through(churn_events, "churned_at", as_of)["customer_id"]
-        stages[is_in(people, gone) & (stages != "prospect").to_numpy()] = "churned"
     stages.index.name = "customer_id"
     return stages
 

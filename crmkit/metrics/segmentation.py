@@ -17,9 +17,11 @@ import pandas as pd
 
 from crmkit.core.errors import ParameterError, require_columns
 from crmkit.core.periods import Period, require_period, rows_through
+from crmkit.metrics.churn_status import ChurnDefinition, choose_definition
 from crmkit.metrics.customer_orders import Orders, channel_orders, order_totals
 from crmkit.metrics.customer_positions import positions
 from crmkit.metrics.lifecycle import (
+    churned_by,
     lifecycle_rules_with_defaults,
     stages_from_totals,
     transition_matrix,
@@ -466,8 +468,8 @@ class SegmentationAnalysis:
     have bought) or ``"too_alike"`` (their behaviour does not differ); empty when clustered.
     ``missing`` names the optional inputs absent, as the registry spells them
     (:data:`OPTIONAL_INPUTS`); ``lifecycle_rules`` are the stage rules used, defaults
-    included (:data:`crmkit.metrics.lifecycle.LIFECYCLE_RULES`); ``churn_observed`` whether
-    churn came from churn events (else inactivity); ``orders_in_period`` the orders the
+    included (:data:`crmkit.metrics.lifecycle.LIFECYCLE_RULES`); ``churn_definition`` the
+    unit's churn definition, which sets the churned stage; ``orders_in_period`` the orders the
     profiles' revenue comes from.
 
     This period against the previous one: ``moves`` and ``movement`` between RFM segments
@@ -493,7 +495,7 @@ class SegmentationAnalysis:
     min_cluster_customers: int = 0
     missing: tuple[str, ...] = ()
     lifecycle_rules: dict[str, int] = field(default_factory=dict)
-    churn_observed: bool = False
+    churn_definition: ChurnDefinition | None = None
     orders_in_period: int = 0
     moves: pd.DataFrame = field(default_factory=pd.DataFrame)
     movement: Movement | None = None
@@ -562,6 +564,7 @@ def analyse(
     interactions: pd.DataFrame | None = None,
     churn_events: pd.DataFrame | None = None,
     lifecycle_rules: dict | None = None,
+    churn_inactivity_days: int = 0,
     k_range: range = range(2, 8),
 ) -> SegmentationAnalysis:
     """All segmentation sections for one unit and ``period``.
@@ -569,10 +572,16 @@ def analyse(
     Profiles count revenue within the period; RFM scores, clusters and lifecycle stages are
     taken at the period's last day, and RFM segments and stages again at the previous
     period's last day for the change; buying customers and period revenue of the period
-    and of the previous one. Sections without their data are left empty.
+    and of the previous one. Sections without their data are left empty. The churned stage
+    is the unit's churn definition, decided as the churn report decides it
+    (:func:`~crmkit.metrics.churn_status.choose_definition`, ``churn_inactivity_days``).
     """
     require_period(period, caller="segmentation.analyse")
     rules = lifecycle_rules_with_defaults(lifecycle_rules)
+    events = churn_events if churn_events is not None and len(churn_events) else None
+    definition = choose_definition(
+        transactions, events, period=period, inactivity_days=churn_inactivity_days
+    )
     missing = missing_inputs(customers, interactions=interactions, churn_events=churn_events)
     in_period = period_totals(transactions, period=period)
     in_previous = period_totals(transactions, period=period.previous())
@@ -610,12 +619,13 @@ def analyse(
     if clustering is not None:
         psychographic = psychographic_profile(customers, clustering.labels)
     monetary = scored.set_index("customer_id")["monetary"]
-    stages = stages_from_totals(
-        customers, totals, rules, as_of=period.end, churn_events=churn_events
-    )
-    before_stages = stages_from_totals(
-        customers, totals_before, rules, as_of=period.previous_end, churn_events=churn_events
-    )
+    stages, before_stages = (
+        stages_from_totals(
+            customers, them, rules, as_of=day,
+            churned=churned_by(customers, them, events, definition, as_of=day),
+        )
+        for them, day in ((totals, period.end), (totals_before, period.previous_end))
+    )  # fmt: skip
     moves = segment_moves(scored, previous)
     spend = spend_of(customers, in_period, period=period)
     spend_before = spend_of(customers, in_previous, period=period.previous())
@@ -637,7 +647,7 @@ def analyse(
         min_cluster_customers=needed,
         missing=missing,
         lifecycle_rules=rules,
-        churn_observed="churn_events" not in missing,
+        churn_definition=definition,
         orders_in_period=int(in_period["orders"].sum()),
         moves=moves,
         movement=None if previous is None else movement(moves, scored, previous),

@@ -152,8 +152,8 @@ FUNNEL_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("conversion_window_days", 90, "conversion counted within this many days"),
 )
 
-# The churn definition: read by the churn report and by the health review, so both count the
-# same customers as churned.
+# The churn definition: read by the churn report, the health review and the segmentation's
+# lifecycle stages, so all count the same customers as churned.
 CHURN_DEFINITION = Parameter(
     "churn_inactivity_days",
     0,
@@ -234,8 +234,9 @@ TOPICS: dict[str, Topic] = {
                 Parameter(
                     "lifecycle_rules",
                     {},
-                    "overrides of new_days, active_days, churn_days, loyal_orders",
+                    "overrides of new_days, active_days, loyal_orders",
                 ),
+                CHURN_DEFINITION,
                 Parameter(
                     "segment_actions", {}, "suggested action per RFM segment, over the defaults"
                 ),

@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from crmkit.metrics.lifecycle import LIFECYCLE_STAGES
+from crmkit.metrics.lifecycle import LIFECYCLE_RULES, LIFECYCLE_STAGES
 from crmkit.metrics.segment_changes import Change
 from crmkit.metrics.segmentation import SegmentationAnalysis, value_tiers
 from crmkit.present.format import money, num, p_text, pct
@@ -128,9 +128,10 @@ def psychographic_note(analysis: SegmentationAnalysis) -> str:
 
 def churn_note(analysis: SegmentationAnalysis) -> str:
     """How churn was decided when no churn events were given; empty otherwise."""
-    if analysis.churn_observed:
+    definition = analysis.churn_definition
+    if definition is None or definition.kind == "events":
         return ""
-    return words("segmentation.churn_note", days=num(analysis.lifecycle_rules.get("churn_days")))
+    return words("segmentation.churn_note", days=num(definition.inactivity_days))
 
 
 def _section_note(section: str, why: str) -> str:
@@ -255,12 +256,11 @@ def moves_sentences(analysis: SegmentationAnalysis) -> list[str]:
 
 def lapsing_sentence(analysis: SegmentationAnalysis) -> str:
     """Lapsing customers (the lifecycle stage) now and at the previous period end."""
-    rules = analysis.lifecycle_rules or {"active_days": 180, "churn_days": 365}
+    rules = analysis.lifecycle_rules or LIFECYCLE_RULES
     return words(
         "segmentation.kf_lapsing",
         name=_capital(stage_name("lapsing")),
-        low=num(rules["active_days"] + 1),
-        high=num(rules["churn_days"]),
+        days=num(rules["active_days"]),
         now=num((analysis.lifecycle == "lapsing").sum()),
         before=num(previous_stages(analysis).get("lapsing", 0)),
     )
@@ -412,7 +412,10 @@ def section_findings(analysis: SegmentationAnalysis, *, currency: str = "") -> d
 def lifecycle_rules(analysis: SegmentationAnalysis) -> str:
     """How each lifecycle stage is set, with the rules used, in plain words."""
     rules = analysis.lifecycle_rules
-    churn_rule = "churn_rule_events" if analysis.churn_observed else "churn_rule_inactive"
+    definition = analysis.churn_definition
+    events = definition is not None and definition.kind == "events"
+    churn_rule = "churn_rule_events" if events else "churn_rule_inactive"
+    churn_days = None if definition is None else definition.inactivity_days
     return words(
         "segmentation.lifecycle_rules",
         new=stage_name("new"),
@@ -423,9 +426,7 @@ def lifecycle_rules(analysis: SegmentationAnalysis) -> str:
         new_days=num(rules["new_days"]),
         active_days=num(rules["active_days"]),
         loyal_orders=num(rules["loyal_orders"]),
-        low=num(rules["active_days"] + 1),
-        churn_days=num(rules["churn_days"]),
-        churn_rule=words(f"segmentation.{churn_rule}", churn_days=num(rules["churn_days"])),
+        churn_rule=words(f"segmentation.{churn_rule}", churn_days=num(churn_days)),
     )
 
 

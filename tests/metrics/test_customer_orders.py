@@ -197,3 +197,32 @@ def test_the_segmentation_analysis_is_the_same_from_the_orders_on_disk(north_on_
         segmentation.analyse(**tables, period=north.period),
         segmentation.analyse(**in_memory, period=north.period),
     )
+
+
+def test_order_day_gaps_by_hand_and_from_disk(tmp_path):
+    from crmkit.core.on_disk import TableOnDisk
+    from crmkit.metrics.customer_orders import order_day_gaps
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b", None],
+            "order_date": pd.to_datetime(
+                [
+                    "2026-01-01 09:00",
+                    "2026-01-01 18:00",  # one day: no gap
+                    "2026-01-11 00:00",
+                    "2026-03-01 00:00",
+                    "2026-02-01 00:00",
+                    "2026-02-04 00:00",
+                    "2026-01-01 00:00",
+                ]
+            ),
+        }
+    )
+    # before 1 March: a's days 1 and 11 January (10), b's 1 and 4 February (3)
+    assert sorted(order_day_gaps(orders, before="2026-03-01")) == [3.0, 10.0]
+    assert sorted(order_day_gaps(orders, before="2026-03-02")) == [3.0, 10.0, 49.0]
+    path = tmp_path / "orders.parquet"
+    orders.to_parquet(path, index=False)
+    on_disk = TableOnDisk(path, ("customer_id", "order_date"))
+    assert sorted(order_day_gaps(on_disk, before="2026-03-02")) == [3.0, 10.0, 49.0]

@@ -9,6 +9,7 @@ from crmkit.core.errors import ParameterError
 from crmkit.core.periods import parse_period, range_period
 from crmkit.metrics import lifecycle, segment_changes
 from crmkit.metrics import segmentation as sg
+from crmkit.metrics.churn_status import ChurnDefinition
 from crmkit.metrics.customer_orders import order_totals
 
 
@@ -109,23 +110,37 @@ def test_value_tiers_and_top_share():
     assert curve.iloc[-1].tolist() == [1.0, 1.0] and curve.iloc[1, 1] == pytest.approx(0.5)
 
 
+SILENT_365 = ChurnDefinition("inactivity", 365, "parameter")
+EVENTS = ChurnDefinition("events", None, "events")
+
+
 def test_lifecycle_by_hand(orders, people):
     stages = lifecycle.lifecycle_stages(
-        people,
-        orders,
-        as_of="2026-09-30",
-        new_days=90,
-        active_days=180,
-        churn_days=365,
-        loyal_orders=3,
-    )
+        people, orders, as_of="2026-09-30", definition=SILENT_365,
+        new_days=90, active_days=180, loyal_orders=3,
+    )  # fmt: skip
     # a: 3 orders, last 10 days ago -> repeat; b: last order 213 days ago -> lapsing;
     # c: first order 29 days ago -> new; d: no order -> prospect
     assert stages.to_dict() == {"a": "repeat", "b": "lapsing", "c": "new", "d": "prospect"}
-    gone = pd.DataFrame({"customer_id": ["a"], "churned_at": pd.to_datetime(["2026-09-25"])})
-    churned = lifecycle.lifecycle_stages(people, orders, as_of="2026-09-30", churn_events=gone)
-    assert churned["a"] == "churned"
-    before = lifecycle.lifecycle_stages(people, orders, as_of="2026-06-30")
+    # churned is the churn definition's: b silent 213 days churns at 200 days of silence, and
+    # d, who signed up 29 days ago without ordering, at 20
+    for days, churned in ((200, {"b"}), (20, {"b", "d"})):
+        silent = ChurnDefinition("inactivity", days, "parameter")
+        found = lifecycle.lifecycle_stages(people, orders, as_of="2026-09-30", definition=silent)
+        assert set(found.index[found == "churned"]) == churned, days
+    # events: a's cancellation after her last order churns her; c's before his last order
+    # does not (won back); d cancelled without ever ordering: churned, not a prospect
+    gone = pd.DataFrame(
+        {
+            "customer_id": ["a", "c", "d"],
+            "churned_at": pd.to_datetime(["2026-09-25", "2026-09-10", "2026-09-05"]),
+        }
+    )
+    by_events = lifecycle.lifecycle_stages(
+        people, orders, as_of="2026-09-30", definition=EVENTS, churn_events=gone
+    )
+    assert by_events.to_dict() == {"a": "churned", "b": "lapsing", "c": "new", "d": "churned"}
+    before = lifecycle.lifecycle_stages(people, orders, as_of="2026-06-30", definition=SILENT_365)
     matrix = lifecycle.transition_matrix(before, stages)
     assert matrix.loc["not yet signed up", "new"] == 1  # c signed up in August
     assert matrix.to_numpy().sum() == 4
@@ -183,7 +198,11 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     assert analysis.clustering_skipped == "too_few_buyers"
     assert analysis.min_cluster_customers == 35 and len(analysis.features) == 3
     assert "customers.psy_*" in analysis.missing and "interactions" in analysis.missing
-    assert not analysis.churn_observed
+    # no churn events and too few gaps between orders: the churn report's 180 days of silence
+    definition = analysis.churn_definition
+    assert (definition.kind, definition.inactivity_days, definition.basis) == (
+        "inactivity", 180, "fallback"
+    )  # fmt: skip
     assert analysis.lifecycle_rules == lifecycle.LIFECYCLE_RULES
     assert analysis.psychographic.empty and analysis.demographic
     assert list(analysis.geographic) == ["region"]
@@ -191,12 +210,17 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     assert analysis.n_customers == 4 and len(analysis.rfm) == 3
     # previous segments are scored at 30 June: a and b had bought by then
     assert analysis.segments["previous_customers"].sum() == 2
+    # b, silent 213 days, has churned by that definition
     assert analysis.lifecycle.to_dict() == {
         "a": "repeat",
-        "b": "lapsing",
+        "b": "churned",
         "c": "new",
         "d": "prospect",
     }
+    with_days = sg.analyse(
+        people, orders, period=parse_period("2026-Q3"), churn_inactivity_days=365
+    )
+    assert with_days.lifecycle["b"] == "lapsing"
 
 
 def test_a_whole_day_counts_whatever_its_time(orders, people):
@@ -214,7 +238,7 @@ def test_a_whole_day_counts_whatever_its_time(orders, people):
     for as_of in ("2026-09-30", "2026-09-30 17:45", pd.Timestamp("2026-09-30 08:00")):
         table = sg.rfm(both, as_of=as_of).set_index("customer_id")
         assert table.loc["b"].tolist() == [0, 2, 11.0]
-        stages = lifecycle.lifecycle_stages(people, both, as_of=as_of)
+        stages = lifecycle.lifecycle_stages(people, both, as_of=as_of, definition=SILENT_365)
         assert stages["b"] == "active"
         features = sg.behaviour_features(both, people, as_of=as_of)
         assert features.loc["a", "tenure_days"] == 303
@@ -253,10 +277,14 @@ def test_lifecycle_rules_are_checked():
         sg.analyse(
             people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"churn_day": 90}
         )
+    with pytest.raises(ParameterError, match="churn_days is no longer a lifecycle rule"):
+        sg.analyse(
+            people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"churn_days": 200}
+        )
     analysis = sg.analyse(
-        people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"churn_days": 200}
+        people, orders, period=parse_period("2026-Q3"), lifecycle_rules={"active_days": 200}
     )
-    assert analysis.lifecycle_rules == {**lifecycle.LIFECYCLE_RULES, "churn_days": 200}
+    assert analysis.lifecycle_rules == {**lifecycle.LIFECYCLE_RULES, "active_days": 200}
 
 
 def test_lifecycle_rule_defaults_are_the_functions():
@@ -437,3 +465,26 @@ def test_psychographic_profile_by_hand():
     assert table["psy_score"].tolist() == [1.75, 2.83]  # (1.5+2)/2, (2.5+3+3)/3
     assert table["psy_level"].tolist() == ["1", "2"]
     assert table["psy_interest"].tolist() == ["home", "tech"]
+
+
+@pytest.mark.parametrize("unit", ["north", "west"])  # churn events; inactivity
+def test_lifecycle_churned_are_the_churn_reports_churned_to_date(unit):
+    from conftest import ROOT
+
+    from crmkit.load.unit import load_unit
+    from crmkit.metrics.churn_lifetimes import lifetimes_analysis
+    from crmkit.metrics.churn_status import choose_definition
+
+    data = load_unit(unit, data_source=ROOT / "sample_data", period="2026-Q3", as_of="2026-10-15")
+    customers, orders = data["customers"], data["transactions"]
+    events = data.tables.get("churn_events")
+    events = events if events is not None and len(events) else None
+    period = data.period
+    definition = choose_definition(orders, events, period=period)
+    assert definition.kind == ("events" if unit == "north" else "inactivity")
+    churn_report = lifetimes_analysis(
+        customers, orders, events, period=period, definition=definition, breakdowns=()
+    )
+    analysis = sg.analyse(customers, orders, period=period, churn_events=events)
+    assert analysis.churn_definition == definition
+    assert (analysis.lifecycle == "churned").sum() == churn_report.churned > 0

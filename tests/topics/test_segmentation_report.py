@@ -315,7 +315,7 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     assert notes == [
         "Grouping by behaviour skipped: grouping by behaviour needs at least 35 customers who "
         "have ever bought; there are 3.",
-        "No `churn_events` table: a customer counts as churned after 365 days without an order.",
+        "No `churn_events` table: a customer counts as churned after 180 days without an order.",
     ]
     sentences = report.section_findings(analysis)
     assert sentences["clusters"] == (
@@ -334,8 +334,8 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
         "new customers": 1,
         "active": 0,
         "repeat buyers": 1,
-        "lapsing": 1,
-        "churned": 0,
+        "lapsing": 0,
+        "churned": 1,  # b, silent 213 days: past the churn report's 180
     }
     results = report.results(analysis)
     assert set(results) == set(TOPICS["segmentation"].results)  # exactly the registry's keys
@@ -346,7 +346,7 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
     with language("zh"):
         assert report.notes(analysis) == [
             "行为分组部分已跳过：按行为分组至少需要 35 位有购买记录的客户，目前仅 3 位。",
-            "没有流失事件表：客户连续 365 天未下单即视为已流失。",
+            "没有流失事件表：客户连续 180 天未下单即视为已流失。",
         ]
         assert report.section_findings(analysis)["geographic"] == (
             "按地区看，客均本期收入从 0（West）到 50（East）不等。"
@@ -356,7 +356,7 @@ def test_analyse_small_unit_says_what_it_skipped(orders, people):
 
 def test_sections_without_attributes_are_named(orders, people):
     bare = people[["customer_id", "signup_date"]]
-    analysis = sg.analyse(bare, orders, period=Q3)
+    analysis = sg.analyse(bare, orders, period=Q3, churn_inactivity_days=365)
     assert report.notes(analysis)[:2] == [
         "Geographic section skipped: no `region` or `city` on customers.",
         "Demographic section skipped: no `age`, `gender`, `income_band`, `occupation` or "
@@ -505,14 +505,15 @@ def test_clusters_psychographic_and_contacts_notes(orders, people):
 
 
 def test_churn_inferred_from_inactivity_is_said(orders, people):
-    rules = {"churn_days": 200}
-    analysis = sg.analyse(people, orders, period=Q3, lifecycle_rules=rules)
+    analysis = sg.analyse(people, orders, period=Q3, churn_inactivity_days=200)
     assert report.churn_note(analysis) == (
         "No `churn_events` table: a customer counts as churned after 200 days without an order."
     )
     assert report.lifecycle_rules(analysis).endswith(
-        "lapsing — last order 181–200 days ago; churned — no order for more than 200 days."
+        "lapsing — last order more than 180 days ago, not yet churned; churned — no order (or, "
+        "without one, since sign-up) for more than 200 days, the churn report's definition."
     )
+    assert analysis.lifecycle["b"] == "churned"  # silent 213 days
     churn = pd.DataFrame({"customer_id": ["b"], "churned_at": pd.to_datetime(["2026-08-01"])})
     observed = sg.analyse(people, orders, period=Q3, churn_events=churn)
     assert report.churn_note(observed) == ""
