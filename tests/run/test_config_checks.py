@@ -90,7 +90,7 @@ def test_numeric_parameters_stay_numbers_read_as_decimals(tmp_path: Path):
         "clv_horizon_months: 24\n"
         "clv_discount_rate: 0.015\n"
         "clv_holdout_weeks: 1_0\n"
-        "lifecycle_rules: {new_days: 30, churn_days: 180.5}\n",
+        "lifecycle_rules: {new_days: 30, active_days: 180.5}\n",
     )
     params = load_params(path)
     assert params["conversion_window_days"] == 60 and isinstance(
@@ -99,7 +99,7 @@ def test_numeric_parameters_stay_numbers_read_as_decimals(tmp_path: Path):
     assert params["clv_horizon_months"] == 24
     assert params["clv_discount_rate"] == pytest.approx(0.015)
     assert params["clv_holdout_weeks"] == 10
-    assert params["lifecycle_rules"] == {"new_days": 30, "churn_days": 180.5}
+    assert params["lifecycle_rules"] == {"new_days": 30, "active_days": 180.5}
 
 
 @pytest.mark.parametrize(
