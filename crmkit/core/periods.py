@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -216,3 +217,58 @@ def period_from_dates(period_start: str | date, period_end: str | date) -> Perio
             if (candidate.start, candidate.end) == (start, end):
                 return candidate
     return range_period(start, end)
+
+
+def check_period_started(period: Period, *, as_of: date | None = None, source: str = "") -> None:
+    """Refuse a period that starts after the day the data was read: no data can exist for it.
+
+    ``as_of`` is that day (``--as-of``; ``None``: today); ``source`` says where it came from,
+    for the message.
+
+    Raises
+    ------
+    ParameterError
+        "Period 2027-Q2 starts on 2027-04-01, after today (2026-12-01): no data can exist
+        for it yet."
+    """
+    day = as_of or date.today()
+    if period.start > day:
+        what = source or ("today" if as_of is None else "the as-of date")
+        raise ParameterError(
+            f"Period {period.label} starts on {period.start.isoformat()}, after {what} "
+            f"({day.isoformat()}): no data can exist for it yet."
+        )
+
+
+def check_period_ended(period: Period, *, as_of: date | None = None, source: str = "") -> None:
+    """Refuse a period not over on the day the data was read: its figures would cover part
+    of it, and each change would compare that part with the whole previous period.
+
+    Raises
+    ------
+    ParameterError
+        "Period 2026-Q4 ends on 2026-12-31, after today (2026-12-04): ..."
+    """
+    check_period_started(period, as_of=as_of, source=source)
+    day = as_of or date.today()
+    if period.end > day:
+        what = source or ("today" if as_of is None else "the as-of date")
+        raise ParameterError(
+            f"Period {period.label} ends on {period.end.isoformat()}, after {what} "
+            f"({day.isoformat()}): its reports would show part of the period and compare it "
+            "with the whole previous one. Run it once it has ended (or a period that has, "
+            "such as a month)."
+        )
+
+
+def iso_day(value: Any, *, what: str) -> date | None:
+    """``value`` (an ISO date text, a date, or empty) as a date; a ParameterError naming
+    ``what`` otherwise."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ParameterError(f"{what} must be an ISO date (YYYY-MM-DD); got {value!r}.") from None

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit.core.periods import check_period_ended, iso_day, period_from_dates
 from crmkit.load.unit import CRMData, load_unit
 from crmkit.present.format import count, day, money, num, p_value, pct, signed
 from crmkit.present.language import is_term, set_language, term, words
@@ -30,14 +31,20 @@ def open_unit(namespace: Mapping[str, Any]) -> CRMData:
     :func:`~crmkit.load.unit.load_unit` takes are read here, and ``language``, which sets
     the report language (:func:`crmkit.present.language.set_language`).
 
-    A ``snapshot`` folder (``crmkit run`` stages each unit once, :mod:`crmkit.load.snapshot`)
-    is read instead of the source when it was made with these loading parameters.
+    A period not over on ``as_of`` (or today) is refused: its figures would cover part of it
+    (:func:`~crmkit.core.periods.check_period_ended`). A ``snapshot`` folder (``crmkit run``
+    stages each unit once, :mod:`crmkit.load.snapshot`) is read instead of the source when
+    it was made with these loading parameters.
     """
     from crmkit.load.snapshot import loading_key, read_snapshot
     from crmkit.present.plots import use_theme
 
     set_language(namespace.get("language") or "en")
     use_theme()
+    if namespace.get("period_start") and namespace.get("period_end"):
+        period = period_from_dates(namespace["period_start"], namespace["period_end"])
+        as_of = iso_day(str(namespace.get("as_of") or "")[:10], what="as_of")
+        check_period_ended(period, as_of=as_of, source="as_of" if as_of else "")
     accepted = [
         name
         for name, parameter in inspect.signature(load_unit).parameters.items()

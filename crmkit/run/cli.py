@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from crmkit.core.errors import CrmkitError
-from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT, check_period_started, iso_day
+from crmkit.core.periods import check_period_started, iso_day
+from crmkit.run.plan import CELL_TIMEOUT, RUN_TIMEOUT
 from crmkit.topics.registry import get_topics, topic_names
 
 AS_OF_HELP = "day the data is read as of and relative periods count from (default: today)"

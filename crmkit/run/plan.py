@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from crmkit.core.errors import ParameterError
-from crmkit.core.periods import Period
+from crmkit.core.periods import Period, check_period_ended, iso_day
 from crmkit.run.params import load_params, unit_files
 from crmkit.topics.registry import get_topics, topic_names
 
@@ -50,40 +49,6 @@ class Job:
 def packaged_notebooks() -> Path:
     """The folder of the notebooks installed with crmkit (``crmkit/notebooks``)."""
     return Path(str(resources.files("crmkit") / "notebooks"))
-
-
-def check_period_started(period: Period, *, as_of: date | None = None, source: str = "") -> None:
-    """Refuse a period that starts after the day the data was read: no data can exist for it.
-
-    ``as_of`` is that day (``--as-of``; ``None``: today); ``source`` says where it came from,
-    for the message.
-
-    Raises
-    ------
-    ParameterError
-        "Period 2027-Q2 starts on 2027-04-01, after today (2026-12-01): no data can exist
-        for it yet."
-    """
-    day = as_of or date.today()
-    if period.start > day:
-        what = source or ("today" if as_of is None else "the as-of date")
-        raise ParameterError(
-            f"Period {period.label} starts on {period.start.isoformat()}, after {what} "
-            f"({day.isoformat()}): no data can exist for it yet."
-        )
-
-
-def iso_day(value: Any, *, what: str) -> date | None:
-    """``value`` (an ISO date text, a date, or empty) as a date; a ParameterError naming
-    ``what`` otherwise."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ParameterError(f"{what} must be an ISO date (YYYY-MM-DD); got {value!r}.") from None
 
 
 def find_notebooks(
@@ -190,13 +155,13 @@ def plan_jobs(
     ParameterError
         For an unknown unit or notebook name, a folder without unit files or without
         notebooks (planning zero runs is an error), two unit files naming the same unit, an
-        ``as_of`` that is not a date, or a period that starts after ``as_of`` (or today).
-        (A unit's own ``as_of`` before the period is the unit's problem: its data ends before
-        the period, which loading refuses for that unit alone.)
+        ``as_of`` that is not a date, or a period that has not ended by ``as_of`` (or today).
+        (A unit's own ``as_of`` before the period end is the unit's problem, which loading
+        refuses for that unit alone.)
     """
     params_dir = Path(params_dir)
     run_day = iso_day(as_of, what="--as-of")
-    check_period_started(period, as_of=run_day, source="--as-of" if run_day else "")
+    check_period_ended(period, as_of=run_day, source="--as-of" if run_day else "")
     files = unit_files(params_dir)
     planned = [(f, load_params(f)) for f in files]
     check_distinct_units(planned)

@@ -10,10 +10,10 @@ import pytest
 from conftest import tiny_tables, write_folder
 
 from crmkit.core.errors import ParameterError
-from crmkit.core.periods import parse_period
+from crmkit.core.periods import check_period_started, parse_period
 from crmkit.run.cli import main
 from crmkit.run.params import load_params, read_unit_file, unit_id_problem
-from crmkit.run.plan import check_period_started, plan_jobs
+from crmkit.run.plan import plan_jobs
 
 REQUIRED = "currency: USD\ndata_source: data\n"
 
@@ -319,3 +319,36 @@ def test_other_text_parameters_may_be_a_mapping_read_as_written(tmp_path: Path, 
         tmp_path, f"business_unit: u\n{REQUIRED}x_format: {{orders: {{day: 01.09, n: no}}}}\n"
     )
     assert read_unit_file(path)["x_format"] == {"orders": {"day": "01.09", "n": "no"}}
+
+
+def test_a_period_not_over_on_as_of_is_refused_for_reports():
+    # part of a quarter against the whole previous one reads as a fall of everything
+    from crmkit.core.periods import check_period_ended
+
+    period = parse_period("2026-Q3")
+    with pytest.raises(
+        ParameterError,
+        match=r"^Period 2026-Q3 ends on 2026-09-30, after --as-of \(2026-09-15\): its reports "
+        r"would show part of the period",
+    ):
+        check_period_ended(period, as_of=date(2026, 9, 15), source="--as-of")
+    check_period_ended(period, as_of=date(2026, 9, 30), source="--as-of")  # its last day: ok
+    with pytest.raises(ParameterError, match="starts on"):  # not started: said so first
+        check_period_ended(period, as_of=date(2026, 6, 1))
+
+
+def test_run_and_a_notebook_alone_refuse_a_period_not_over(tmp_path: Path, capsys):
+    from crmkit.present.notebook import open_unit
+
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "a.yaml").write_text(
+        f"business_unit: a\ncurrency: USD\ndata_source: {tmp_path}\n", encoding="utf-8"
+    )
+    argv = ["run", "--period", "2026-Q3", "--as-of", "2026-08-01", "--params", str(params)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert "ends on 2026-09-30, after --as-of (2026-08-01)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    namespace = {"period_start": "2026-07-01", "period_end": "2026-09-30", "as_of": "2026-08-01"}
+    with pytest.raises(ParameterError, match=r"ends on 2026-09-30, after as_of \(2026-08-01\)"):
+        open_unit(namespace)
