@@ -28,8 +28,10 @@ def skip_slow_optional_imports() -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from crmkit.run.plan import check_writable_folder
     from crmkit.run.sample_files import write_sample_files
 
+    check_writable_folder(Path(args.out))
     written = write_sample_files(
         Path(args.out),
         seed=args.seed,
@@ -110,8 +112,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from crmkit.core.periods import parse_period
     from crmkit.run.fleet import write_indexes
+    from crmkit.run.params import unit_files
 
     period = parse_period(args.period, as_of=iso_day(args.as_of, what="--as-of"))
+    unit_files(Path(args.params))  # the units' languages and names come from there
     if not (Path(args.out) / period.label).is_dir():
         print(f"crmkit: no reports for {period.label} in {args.out}/.", file=sys.stderr)
         return 2

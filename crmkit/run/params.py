@@ -318,7 +318,23 @@ def load_params(unit_file: Path) -> dict[str, Any]:
             f"Parameter file {unit_file}: 'language' must be one of {sorted(LANGUAGES)} "
             f"(the report language); got {params.get('language')!r}."
         )
+    params["currency"] = currency_code(params["currency"], where=unit_file)
     params["data_source"] = absolute_data_source(
         str(params["data_source"]), root=unit_file.parent.parent
     )
     return params
+
+
+def currency_code(value: Any, *, where: Path) -> str:
+    """``value`` as an ISO 4217 currency code (``usd`` read as ``USD``); a ParameterError
+    otherwise: reports print amounts with it, so ``123`` or ``US Dollar`` would misprint
+    every figure."""
+    from babel.numbers import list_currencies
+
+    code = str(value).strip().upper()
+    if code not in list_currencies():
+        raise ParameterError(
+            f"Parameter file {where}: 'currency' must be an ISO 4217 code such as CNY, USD or "
+            f"EUR; got {value!r}."
+        )
+    return code

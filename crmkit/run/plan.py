@@ -7,6 +7,7 @@ no kernel and imports neither papermill nor nbconvert.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -44,6 +45,25 @@ class Job:
     run_timeout: int = RUN_TIMEOUT
     snapshot: str = ""
     threads: int = 1
+
+
+def check_writable_folder(path: Path, *, what: str = "--out") -> None:
+    """Refuse ``path`` unless it is a folder crmkit can write in, or one it can make: a file
+    there, or a read-only place, would fail every run after the work was done.
+
+    Raises
+    ------
+    ParameterError
+        "--out reports.txt is a file, not a folder."
+    """
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(f"{what} {path}: {existing} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ParameterError(f"{what} {path}: cannot write in {existing} (read-only or not yours).")
 
 
 def packaged_notebooks() -> Path:
@@ -175,6 +195,7 @@ def plan_jobs(
             )
         planned = [(f, p) for f, p in planned if p["business_unit"] in wanted]
     found = find_notebooks(notebooks_dir, notebooks)
+    check_writable_folder(Path(out))
     period_dir = (Path(out) / period.label).resolve()
     cwd = str(params_dir.resolve().parent)
     jobs = []

@@ -153,9 +153,11 @@ def test_unknown_keys_are_named_as_written(tmp_path: Path):
 
 
 def test_defaults_file_is_read_the_same_way(tmp_path: Path):
-    unit_file(tmp_path, "currency: 0101\nfunnel_stages: [no, yes]\n", name="defaults.yaml")
+    defaults = "display_name: 0101\ncurrency: usd\nfunnel_stages: [no, yes]\n"
+    unit_file(tmp_path, defaults, name="defaults.yaml")
     params = load_params(unit_file(tmp_path, "business_unit: u\ndata_source: d\n"))
-    assert params["currency"] == "0101" and params["funnel_stages"] == ["no", "yes"]
+    assert params["display_name"] == "0101" and params["funnel_stages"] == ["no", "yes"]
+    assert params["currency"] == "USD"
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path):
@@ -352,3 +354,45 @@ def test_run_and_a_notebook_alone_refuse_a_period_not_over(tmp_path: Path, capsy
     namespace = {"period_start": "2026-07-01", "period_end": "2026-09-30", "as_of": "2026-08-01"}
     with pytest.raises(ParameterError, match=r"ends on 2026-09-30, after as_of \(2026-08-01\)"):
         open_unit(namespace)
+
+
+@pytest.mark.parametrize(("written", "read"), [("CNY", "CNY"), ("usd", "USD"), (" EUR ", "EUR")])
+def test_currency_is_an_iso_code(tmp_path: Path, written: str, read: str):
+    path = unit_file(tmp_path, f"business_unit: u\ncurrency: '{written}'\ndata_source: d\n")
+    assert load_params(path)["currency"] == read
+
+
+@pytest.mark.parametrize("written", ["123", "US Dollar", "RMB", "$"])
+def test_a_currency_that_is_not_an_iso_code_is_refused(tmp_path: Path, written: str):
+    # "123" printed every amount as "123541,744"
+    path = unit_file(tmp_path, f"business_unit: u\ncurrency: '{written}'\ndata_source: d\n")
+    with pytest.raises(ParameterError, match=r"'currency' must be an ISO 4217 code"):
+        load_params(path)
+
+
+def test_out_that_is_a_file_or_read_only_is_refused_before_any_work(tmp_path: Path, capsys):
+    from crmkit.run.plan import check_writable_folder
+
+    a_file = tmp_path / "reports.txt"
+    a_file.write_text("", encoding="utf-8")
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "a.yaml").write_text(
+        f"business_unit: a\ncurrency: USD\ndata_source: {tmp_path}\n", encoding="utf-8"
+    )
+    for argv in (
+        ["run", "--period", "2026-Q3", "--params", str(params), "--out", str(a_file)],
+        ["stage", "--period", "2026-Q3", "--params", str(params), "--out", str(a_file / "x")],
+        ["sample", "--out", str(a_file / "x")],
+    ):
+        assert main(argv) == 2, argv
+        assert f"{a_file} is a file, not a folder" in capsys.readouterr().err
+    check_writable_folder(tmp_path / "new" / "folder")  # made when needed: fine
+    assert not (tmp_path / "new").exists()
+
+
+def test_index_refuses_a_parameters_folder_that_does_not_exist(tmp_path: Path, capsys):
+    (tmp_path / "out" / "2026-Q3").mkdir(parents=True)
+    argv = ["index", "--period", "2026-Q3", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--params", str(tmp_path / "nowhere")]) == 2
+    assert "Parameters folder" in capsys.readouterr().err
