@@ -390,7 +390,10 @@ def open_source(
     if path.is_dir():
         return FolderSource(path, tables)
     if not path.exists():
-        raise DataError(f"data_source {text!r} does not exist (looked for {path}).")
+        hint = ""
+        if Path(text).name == "sample_data":  # a notebook's default, opened outside the project
+            hint = f" Write the sample data there with `crmkit sample --out {path}`."
+        raise DataError(f"data_source {text!r} does not exist (looked for {path}).{hint}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls"):
         return ExcelSource(path, tables)

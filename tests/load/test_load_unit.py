@@ -294,9 +294,13 @@ def test_missing_required_table(tmp_path: Path):
         load(write_folder(tmp_path / "d", tables))
 
 
-def test_missing_source(tmp_path: Path):
-    with pytest.raises(DataError, match="does not exist"):
+def test_missing_source(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=r"does not exist \(looked for .*nowhere\)\.$"):
         load(tmp_path / "nowhere")
+    # a notebook's default opened outside the project: say how to make it
+    with pytest.raises(DataError, match=r"crmkit sample --out .*sample_data`\.$"):
+        load_unit("north", data_source="sample_data", **Q3)
 
 
 def test_two_files_for_one_table(tmp_path: Path):
