@@ -46,6 +46,7 @@ from crmkit.core.privacy import quoted
 from crmkit.core.schema import TABLES, TableSpec
 from crmkit.load.lookups import is_arrow_text, is_in
 from crmkit.load.threads import in_order
+from crmkit.load.zones import iso_local_times, local_times, without_zone
 
 NA_STRINGS = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "-"}
 ORDERS = ("dayfirst", "monthfirst")
@@ -430,36 +431,16 @@ def _parse_written(texts: pd.Series, reading: DateReading) -> pd.Series:
     return parsed
 
 
-_OFFSET = r"(\d:\d\d(?::\d\d(?:[.,]\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d\d(?::?\d\d)?)$"
-"""A time's zone written after it (``Z``, ``+08:00``, ``-0500``, ``UTC``)."""
-
-
-def _local(parsed: pd.Series) -> pd.Series:
-    """Times with a zone as the clock showed them there, the zone dropped."""
-    if getattr(parsed.dt, "tz", None) is not None:
-        return parsed.dt.tz_localize(None)
-    return parsed
-
-
-def _iso(text: pd.Series) -> pd.Series:
-    """ISO dates and times, each as written: a time with an offset at its own local time."""
-    try:
-        return _local(pd.to_datetime(text, errors="coerce", format="ISO8601"))
-    except ValueError:  # several offsets, or times with and without one, in the column
-        stripped = text.str.replace(_OFFSET, r"\1", regex=True)
-        return pd.to_datetime(stripped, errors="coerce", format="ISO8601")
-
-
 def to_datetimes(values: pd.Series, reading: DateReading | None = None) -> pd.Series:
     """Parse dates and timestamps: ISO first, then other spellings by ``reading`` (decided
     from these values when not given); tz-naive. A time given with a zone or an offset is
     read as the clock showed it there (2026-07-01T00:30+08:00 is 1 July, 00:30): the day a
     record counts on is the day where it was made, whatever zone the export wrote."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = _local(values)
+        parsed = local_times(values)
     else:
         text = as_text(values)
-        parsed = _iso(text)
+        parsed = iso_local_times(text)
         retry = parsed.isna() & text.notna()
         if retry.any():
             if reading is None:
@@ -467,7 +448,7 @@ def to_datetimes(values: pd.Series, reading: DateReading | None = None) -> pd.Se
                 reading = DateReading("monthfirst" if len(month_first) > len(day_first) else "")
             codes, uniques = pd.factorize(text[retry])
             written = pd.Series(uniques, dtype=object).astype(str)
-            done = _local(_parse_written(written.str.replace(_OFFSET, r"\1", regex=True), reading))
+            done = local_times(_parse_written(without_zone(written), reading))
             parsed = parsed.astype("datetime64[ns]")
             parsed.loc[retry] = done.to_numpy()[codes]
     return parsed.astype("datetime64[ns]")

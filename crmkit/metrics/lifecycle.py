@@ -67,8 +67,9 @@ def lifecycle_stages(
     """
     rules = {"new_days": new_days, "active_days": active_days, "loyal_orders": loyal_orders}
     totals = order_totals(transactions, through=as_of)
-    churned = churned_by(customers, totals, churn_events, definition, as_of=as_of)
-    return stages_from_totals(customers, totals, rules, as_of=as_of, churned=churned)
+    return stages_from_totals(
+        customers, totals, rules, as_of=as_of, churn_events=churn_events, definition=definition
+    )
 
 
 def churned_by(
@@ -95,11 +96,13 @@ def stages_from_totals(
     rules: dict[str, int],
     *,
     as_of: date | str | pd.Timestamp,
-    churned: pd.Series,
+    churn_events: pd.DataFrame | None,
+    definition: ChurnDefinition,
 ) -> pd.Series:
     """:func:`lifecycle_stages` from the orders' :func:`~crmkit.metrics.customer_orders.
-    order_totals` up to ``as_of`` and the ids ``churned`` by then (:func:`churned_by`), for a
-    caller that has them already; ``rules`` every rule (:func:`lifecycle_rules_with_defaults`)."""
+    order_totals` up to ``as_of``, for a caller that has them already; ``rules`` every rule
+    (:func:`lifecycle_rules_with_defaults`)."""
+    churned = churned_by(customers, totals, churn_events, definition, as_of=as_of)
     people = rows_through(customers[["customer_id", "signup_date"]], "signup_date", as_of)
     people = people["customer_id"]
     row = positions(totals["customer_id"], people)[0]  # each person's totals, −1: none

@@ -282,10 +282,6 @@ def _ns(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy("datetime64[ns]").view(np.int64)
 
 
-def _recorded(tickets: pd.DataFrame, column: str) -> bool:
-    return column in tickets.columns and bool(tickets[column].notna().any())
-
-
 class _Tickets:
     """The tickets as arrays: opened, answered and resolved (int64 ns, ``_NAT`` when not
     recorded), category codes (−1 none) and complaint flags."""
@@ -293,10 +289,8 @@ class _Tickets:
     def __init__(self, tickets: pd.DataFrame, source: str | None) -> None:
         self.opened = _ns(tickets["opened_at"])
         n = len(self.opened)
-        # a column with no value at all is not recorded, as a missing column: no ticket
-        # resolved is not every ticket open past its SLA
-        self.has_response = _recorded(tickets, "first_response_at")
-        self.has_resolution = _recorded(tickets, "resolved_at")
+        self.has_response = bool(tickets.get("first_response_at", pd.Series()).notna().any())
+        self.has_resolution = bool(tickets.get("resolved_at", pd.Series()).notna().any())
         self.resolved = _ns(tickets["resolved_at"]) if self.has_resolution else np.full(n, _NAT)
         answered = _ns(tickets["first_response_at"]) if self.has_response else np.full(n, _NAT)
         earlier = (self.resolved != _NAT) & ((answered == _NAT) | (self.resolved < answered))

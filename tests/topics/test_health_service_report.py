@@ -136,7 +136,10 @@ def test_missing_tickets_say_so_and_publish_nothing():
 
 
 def test_open_tickets_make_the_median_unknown_not_zero():
+    # one ticket resolved after the period end: the column is recorded, every ticket was
+    # open at the period end (an empty column would be not recorded: no figure at all)
     tickets = _tickets(20, 20).assign(resolved_at=pd.NaT)
+    tickets.loc[tickets.index[-1], "resolved_at"] = pd.Timestamp("2026-10-20")
     s = service_analysis(tickets, period=Q3, active=300, previous_active=280, monthly_active=None)
     with language("en"):
         assert "no median resolution time yet" in report.resolution_sentence(s)
