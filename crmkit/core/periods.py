@@ -219,6 +219,11 @@ def period_from_dates(period_start: str | date, period_end: str | date) -> Perio
     return range_period(start, end)
 
 
+def _day_read(as_of: date | None, source: str) -> tuple[date, str]:
+    """The day the data was read (``as_of``, else today) and its name in a message."""
+    return as_of or date.today(), source or ("today" if as_of is None else "the as-of date")
+
+
 def check_period_started(period: Period, *, as_of: date | None = None, source: str = "") -> None:
     """Refuse a period that starts after the day the data was read: no data can exist for it.
 
@@ -231,9 +236,8 @@ def check_period_started(period: Period, *, as_of: date | None = None, source: s
         "Period 2027-Q2 starts on 2027-04-01, after today (2026-12-01): no data can exist
         for it yet."
     """
-    day = as_of or date.today()
+    day, what = _day_read(as_of, source)
     if period.start > day:
-        what = source or ("today" if as_of is None else "the as-of date")
         raise ParameterError(
             f"Period {period.label} starts on {period.start.isoformat()}, after {what} "
             f"({day.isoformat()}): no data can exist for it yet."
@@ -250,9 +254,8 @@ def check_period_ended(period: Period, *, as_of: date | None = None, source: str
         "Period 2026-Q4 ends on 2026-12-31, after today (2026-12-04): ..."
     """
     check_period_started(period, as_of=as_of, source=source)
-    day = as_of or date.today()
+    day, what = _day_read(as_of, source)
     if period.end > day:
-        what = source or ("today" if as_of is None else "the as-of date")
         raise ParameterError(
             f"Period {period.label} ends on {period.end.isoformat()}, after {what} "
             f"({day.isoformat()}): its reports would show part of the period and compare it "

@@ -542,9 +542,8 @@ def analyse(
     """
     require_period(period, caller="segmentation.analyse")
     rules = lifecycle_rules_with_defaults(lifecycle_rules)
-    events = churn_events if churn_events is not None and len(churn_events) else None
     definition = choose_definition(
-        transactions, events, period=period, inactivity_days=churn_inactivity_days
+        transactions, churn_events, period=period, inactivity_days=churn_inactivity_days
     )
     missing = missing_inputs(customers, interactions=interactions, churn_events=churn_events)
     in_period = period_totals(transactions, period=period)
@@ -585,7 +584,7 @@ def analyse(
     monetary = scored.set_index("customer_id")["monetary"]
     stages, before_stages = (
         stages_from_totals(
-            customers, them, rules, as_of=day, churn_events=events, definition=definition
+            customers, them, rules, as_of=day, churn_events=churn_events, definition=definition
         )
         for them, day in ((totals, period.end), (totals_before, period.previous_end))
     )
